@@ -1,0 +1,62 @@
+"""
+### MLB daily collection
+
+Collects one game day from the MLB Stats API into the raw zone and the warehouse.
+
+A run's game date is its logical date: the scheduled run at 02:00 America/New_York on
+D+1 collects day D; `airflow dags test mlb_daily_collection 2024-07-01` collects the
+games whose `officialDate` is 2024-07-01; a manual trigger may set `game_date`.
+
+1. **plan_game_day**: the day's schedule (every game type), landed raw.
+2. **collect_game_feeds**: every game's live feed, written to the raw zone as received
+   (`current/<phase>/games/...` once final, `live/...` before); unparseable bodies are
+   quarantined with their reason.
+3. **load_raw_tables**: each landed game merged into `raw.*` in one transaction; failures
+   go to `ops.dead_letters`, the run to `ops.ingestion_runs`.
+4. **check_day_complete**: fails, naming the games, when a final game is missing.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pendulum
+from airflow.sdk import DAG, CronDataIntervalTimetable, Param
+
+from mlb_pipeline.operators import (
+    CheckDayCompleteOperator,
+    CollectGameFeedsOperator,
+    LoadRawTablesOperator,
+    PlanGameDayOperator,
+)
+from mlb_pipeline.settings import load_config
+
+CONFIG = load_config("pipeline")
+TZ = CONFIG["schedules"]["timezone"]
+
+with DAG(
+    dag_id="mlb_daily_collection",
+    schedule=CronDataIntervalTimetable(CONFIG["schedules"]["mlb_daily_collection"], timezone=TZ),
+    start_date=pendulum.datetime(2015, 1, 1, tz=TZ),
+    catchup=False,
+    max_active_runs=CONFIG["daily"]["max_active_runs"],
+    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=5), "owner": "mlb-data"},
+    params={
+        "game_date": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            title="Game date",
+            description="Collect this game date (YYYY-MM-DD) instead of the run's logical date.",
+        ),
+    },
+    tags=["mlb", "collection"],
+    doc_md=__doc__,
+) as dag:
+    plan = PlanGameDayOperator(task_id="plan_game_day")
+    collect = CollectGameFeedsOperator(task_id="collect_game_feeds", plan_task_id=plan.task_id)
+    load = LoadRawTablesOperator(
+        task_id="load_raw_tables", plan_task_id=plan.task_id, collect_task_id=collect.task_id
+    )
+    check = CheckDayCompleteOperator(task_id="check_day_complete", load_task_id=load.task_id)
+
+    plan >> collect >> load >> check

@@ -1,0 +1,40 @@
+-- Operational tables: what each run did, and what it could not do.
+CREATE SCHEMA IF NOT EXISTS ops;
+
+CREATE TABLE IF NOT EXISTS ops.ingestion_runs (
+    run_id             STRING NOT NULL,
+    game_date          DATE NOT NULL,
+    started_at         TIMESTAMP NOT NULL,
+    finished_at        TIMESTAMP,
+    status             STRING NOT NULL,   -- complete | incomplete | no_games | failed
+    games_scheduled    INT64,
+    games_final        INT64,
+    games_loaded       INT64,
+    games_missing      INT64,
+    games_quarantined  INT64,
+    used_fallback      BOOL,
+    table_counts       JSON,
+    errors             JSON,
+    PRIMARY KEY (run_id, game_date) NOT ENFORCED
+)
+PARTITION BY game_date
+CLUSTER BY status;
+
+CREATE TABLE IF NOT EXISTS ops.dead_letters (
+    game_date       DATE NOT NULL,
+    endpoint        STRING NOT NULL,
+    request_url     STRING NOT NULL,
+    game_pk         INT64,
+    kind            STRING NOT NULL,   -- unavailable | not_found | unparseable
+    error           STRING NOT NULL,
+    raw_object      STRING,            -- the quarantined body, when one was received
+    first_run_id    STRING NOT NULL,
+    last_run_id     STRING NOT NULL,
+    first_seen_at   TIMESTAMP NOT NULL,
+    last_attempt_at TIMESTAMP NOT NULL,
+    attempts        INT64 NOT NULL,
+    resolved_at     TIMESTAMP,
+    PRIMARY KEY (game_date, endpoint, request_url) NOT ENFORCED
+)
+PARTITION BY game_date
+CLUSTER BY endpoint;

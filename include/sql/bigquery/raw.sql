@@ -1,0 +1,175 @@
+-- Normalised raw tables (BigQuery, production). One row per natural key (the
+-- PRIMARY KEY); every row carries ingested_at, source and a content hash. Kept column
+-- for column in step with ../duckdb/raw.sql (a test checks it).
+CREATE SCHEMA IF NOT EXISTS raw;
+
+CREATE TABLE IF NOT EXISTS raw.games (
+    game_pk            INT64 NOT NULL,
+    official_date      DATE NOT NULL,
+    season             STRING NOT NULL,
+    game_type          STRING NOT NULL,
+    phase              STRING NOT NULL,
+    game_number        INT64,
+    double_header      STRING,
+    game_datetime      TIMESTAMP,
+    day_night          STRING,
+    venue_id           INT64,
+    home_team_id       INT64 NOT NULL,
+    away_team_id       INT64 NOT NULL,
+    home_score         INT64,
+    away_score         INT64,
+    home_hits          INT64,
+    away_hits          INT64,
+    home_errors        INT64,
+    away_errors        INT64,
+    innings            INT64,
+    status_code        STRING NOT NULL,
+    abstract_state     STRING,
+    detailed_state     STRING,
+    is_final           BOOL NOT NULL,
+    winning_pitcher_id INT64,
+    losing_pitcher_id  INT64,
+    save_pitcher_id    INT64,
+    raw_object         STRING,
+    ingested_at        TIMESTAMP NOT NULL,
+    source             STRING NOT NULL,
+    content_hash       STRING NOT NULL,
+    PRIMARY KEY (game_pk) NOT ENFORCED
+)
+PARTITION BY official_date
+CLUSTER BY home_team_id, away_team_id;
+
+CREATE TABLE IF NOT EXISTS raw.linescore_innings (
+    game_pk       INT64 NOT NULL,
+    official_date DATE NOT NULL,
+    inning        INT64 NOT NULL,
+    team_side     STRING NOT NULL,
+    team_id       INT64 NOT NULL,
+    runs          INT64,
+    hits          INT64,
+    errors        INT64,
+    left_on_base  INT64,
+    ingested_at   TIMESTAMP NOT NULL,
+    source        STRING NOT NULL,
+    content_hash  STRING NOT NULL,
+    PRIMARY KEY (game_pk, inning, team_side) NOT ENFORCED
+)
+PARTITION BY official_date
+CLUSTER BY game_pk;
+
+CREATE TABLE IF NOT EXISTS raw.batting_lines (
+    game_pk                 INT64 NOT NULL,
+    official_date           DATE NOT NULL,
+    team_side               STRING NOT NULL,
+    team_id                 INT64 NOT NULL,
+    player_id               INT64 NOT NULL,
+    player_name             STRING,
+    batting_order           INT64,
+    position                STRING,
+    at_bats                 INT64,
+    plate_appearances       INT64,
+    runs                    INT64,
+    hits                    INT64,
+    doubles                 INT64,
+    triples                 INT64,
+    home_runs               INT64,
+    rbi                     INT64,
+    base_on_balls           INT64,
+    intentional_walks       INT64,
+    strike_outs             INT64,
+    hit_by_pitch            INT64,
+    stolen_bases            INT64,
+    caught_stealing         INT64,
+    left_on_base            INT64,
+    sac_bunts               INT64,
+    sac_flies               INT64,
+    ground_into_double_play INT64,
+    total_bases             INT64,
+    putouts                 INT64,
+    assists                 INT64,
+    errors                  INT64,
+    ingested_at             TIMESTAMP NOT NULL,
+    source                  STRING NOT NULL,
+    content_hash            STRING NOT NULL,
+    PRIMARY KEY (game_pk, player_id) NOT ENFORCED
+)
+PARTITION BY official_date
+CLUSTER BY team_id, game_pk;
+
+CREATE TABLE IF NOT EXISTS raw.pitching_lines (
+    game_pk           INT64 NOT NULL,
+    official_date     DATE NOT NULL,
+    team_side         STRING NOT NULL,
+    team_id           INT64 NOT NULL,
+    player_id         INT64 NOT NULL,
+    player_name       STRING,
+    pitching_order    INT64,
+    innings_pitched   STRING,
+    outs              INT64,
+    batters_faced     INT64,
+    hits              INT64,
+    runs              INT64,
+    earned_runs       INT64,
+    base_on_balls     INT64,
+    strike_outs       INT64,
+    home_runs         INT64,
+    hit_by_pitch      INT64,
+    number_of_pitches INT64,
+    strikes           INT64,
+    balls             INT64,
+    wins              INT64,
+    losses            INT64,
+    saves             INT64,
+    holds             INT64,
+    blown_saves       INT64,
+    games_started     INT64,
+    ingested_at       TIMESTAMP NOT NULL,
+    source            STRING NOT NULL,
+    content_hash      STRING NOT NULL,
+    PRIMARY KEY (game_pk, player_id) NOT ENFORCED
+)
+PARTITION BY official_date
+CLUSTER BY team_id, game_pk;
+
+CREATE TABLE IF NOT EXISTS raw.pitches (
+    game_pk          INT64 NOT NULL,
+    official_date    DATE NOT NULL,
+    at_bat_index     INT64 NOT NULL,
+    event_index      INT64 NOT NULL,
+    pitch_number     INT64,
+    play_id          STRING,
+    inning           INT64,
+    half_inning      STRING,
+    batter_id        INT64,
+    pitcher_id       INT64,
+    pitch_type       STRING,
+    call_code        STRING,
+    call_description STRING,
+    is_in_play       BOOL,
+    is_strike        BOOL,
+    is_ball          BOOL,
+    balls            INT64,
+    strikes          INT64,
+    outs             INT64,
+    start_speed      FLOAT64,
+    end_speed        FLOAT64,
+    spin_rate        FLOAT64,
+    spin_direction   FLOAT64,
+    extension        FLOAT64,
+    zone             INT64,
+    plate_x          FLOAT64,
+    plate_z          FLOAT64,
+    sz_top           FLOAT64,
+    sz_bottom        FLOAT64,
+    launch_speed     FLOAT64,
+    launch_angle     FLOAT64,
+    total_distance   FLOAT64,
+    trajectory       STRING,
+    start_time       TIMESTAMP,
+    ingested_at      TIMESTAMP NOT NULL,
+    source           STRING NOT NULL,
+    content_hash     STRING NOT NULL,
+    PRIMARY KEY (game_pk, at_bat_index, event_index) NOT ENFORCED
+)
+PARTITION BY official_date
+CLUSTER BY game_pk, pitcher_id;

@@ -1,0 +1,86 @@
+"""The raw zone: every API response, stored as received, before it is parsed.
+
+Layout (seed 001), under the lake root (a local folder or ``gs://bucket``):
+
+    live/games/<gamePk>/<endpoint>-<sha>.json                       game in progress
+    current/<phase>/games/<officialDate>/<gamePk>/<endpoint>-<sha>.json   once final
+    current/schedule/<date>/schedule-<sha>.json                     schedule of a day
+    quarantine/<date>/<what>/<endpoint>-<sha>.json (+ .reason.json)  could not be parsed
+    historical/<phase>/<year>/...                                   archived seasons
+
+Object names carry a content hash, so re-collecting unchanged data writes nothing new
+and a changed response (a stat correction) lands beside the old one.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+
+import orjson
+from airflow.sdk import ObjectStoragePath
+
+
+def content_hash(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+@dataclasses.dataclass(frozen=True)
+class LandedObject:
+    url: str  # the object's location, e.g. file:///... or gs://...
+    sha256: str
+    written: bool  # False when an identical object was already there
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+class RawZone:
+    def __init__(self, root_url: str):
+        self.root = ObjectStoragePath(root_url)
+
+    # -- where things go ------------------------------------------------------------
+    @staticmethod
+    def game_key(game_pk: int, official_date: str, phase: str, final: bool) -> tuple[str, ...]:
+        if not final:
+            return ("live", "games", str(game_pk))
+        return ("current", phase, "games", official_date, str(game_pk))
+
+    @staticmethod
+    def schedule_key(date: str) -> tuple[str, ...]:
+        return ("current", "schedule", date)
+
+    # -- writing --------------------------------------------------------------------
+    def _put(self, parts: tuple[str, ...], name: str, body: bytes) -> LandedObject:
+        sha = content_hash(body)
+        folder = self.root.joinpath(*parts)
+        target = folder / f"{name}-{sha[:16]}.json"
+        if target.exists() and content_hash(target.read_bytes()) == sha:
+            return LandedObject(str(target), sha, written=False)
+        folder.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+        return LandedObject(str(target), sha, written=True)
+
+    def land(self, parts: tuple[str, ...], endpoint: str, body: bytes) -> LandedObject:
+        """Store a response body exactly as received."""
+        return self._put(parts, endpoint, body)
+
+    def quarantine(self, date: str, what: str, endpoint: str, body: bytes, reason: str, url: str) -> LandedObject:
+        """Keep a response we could not use, with the reason beside it."""
+        parts = ("quarantine", date, what)
+        landed = self._put(parts, endpoint, body)
+        note = {
+            "reason": reason,
+            "request_url": url,
+            "body_sha256": landed.sha256,
+            "body_bytes": len(body),
+            "quarantined_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+        }
+        reason_path = ObjectStoragePath(landed.url[: -len(".json")] + ".reason.json")
+        reason_path.write_bytes(orjson.dumps(note, option=orjson.OPT_INDENT_2))
+        return landed
+
+    # -- reading --------------------------------------------------------------------
+    @staticmethod
+    def read(url: str) -> bytes:
+        return ObjectStoragePath(url).read_bytes()

@@ -1,0 +1,301 @@
+"""A local double of the MLB Stats API, served over real HTTP on 127.0.0.1.
+
+Two backends answer requests in the API's URL scheme: :class:`RecordedBackend` serves
+real recorded responses from a folder, :class:`SimulatedBackend` a seeded simulated
+league. Anything they cannot answer gets the API's own 404 body, never a made-up answer.
+
+Faults can be injected per request pattern (status codes with Retry-After, latency,
+truncated bodies, dropped connections), in code or over HTTP at ``/__replay__/faults``;
+every request is logged at ``/__replay__/requests`` so tests can count retries.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import gzip
+import ipaddress
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import orjson
+import yaml
+
+from mlb_pipeline.replay.simulate import League
+
+IGNORED_QUERY = {"language"}
+
+
+def _error_body(number: int, message: str) -> bytes:
+    return orjson.dumps({"messageNumber": number, "message": message,
+                         "timestamp": dt.datetime.now(dt.timezone.utc).isoformat().replace("+00:00", "Z"),
+                         "traceId": None}, option=orjson.OPT_INDENT_2)
+
+
+NOT_FOUND = (404, None)
+
+
+# ------------------------------------------------------------------------------------
+# Backends: (path, query) -> (status, body) or None
+# ------------------------------------------------------------------------------------
+class RecordedBackend:
+    """Real responses from a folder laid out as ``../shared/fixtures/mlb`` is."""
+
+    def __init__(self, folder: str | Path, routes_file: Path | None = None):
+        self.folder = Path(folder)
+        rules = yaml.safe_load((routes_file or Path(__file__).with_name("recorded_routes.yaml")).read_text())
+        self.index: dict[tuple[str, frozenset], Path] = {}
+        files = sorted(p for p in self.folder.rglob("*") if p.is_file() and p.name.endswith((".json", ".json.gz")))
+        for rule in rules:
+            pattern = re.compile(rule["file"])
+            for f in files:
+                m = pattern.fullmatch(f.relative_to(self.folder).as_posix())
+                if not m:
+                    continue
+                groups = m.groupdict()
+                path = rule["path"].format(**groups)
+                query = frozenset((k, str(v).format(**groups)) for k, v in (rule.get("query") or {}).items())
+                self.index.setdefault((path, query), f)
+
+    def respond(self, path: str, query: dict[str, str]) -> tuple[int, bytes] | None:
+        key = (path, frozenset(query.items()))
+        f = self.index.get(key)
+        if f is None:
+            return None
+        data = f.read_bytes()
+        return 200, gzip.decompress(data) if f.name.endswith(".gz") else data
+
+
+class SimulatedBackend:
+    """A simulated league answering the endpoints the pipeline uses."""
+
+    ROUTES = [
+        (re.compile(r"/api/v1\.1/game/(\d+)/feed/live"), "feed"),
+        (re.compile(r"/api/v1/game/(\d+)/boxscore"), "boxscore"),
+        (re.compile(r"/api/v1/game/(\d+)/linescore"), "linescore"),
+        (re.compile(r"/api/v1/schedule"), "schedule"),
+        (re.compile(r"/api/v1/teams"), "teams"),
+        (re.compile(r"/api/v1/seasons/(\d{4})"), "seasons"),
+        (re.compile(r"/__replay__/truth/(\d{4})"), "truth"),
+    ]
+
+    def __init__(self, league: League):
+        self.league = league
+
+    def respond(self, path: str, query: dict[str, str]) -> tuple[int, bytes] | None:
+        for pattern, name in self.ROUTES:
+            m = pattern.fullmatch(path)
+            if m:
+                doc = getattr(self, f"_{name}")(query, *m.groups())
+                return None if doc is None else (200, orjson.dumps(doc))
+        return None
+
+    def _feed(self, query, pk):
+        return None if set(query) - {"timecode"} else self.league.feed_doc(int(pk))
+
+    def _boxscore(self, query, pk):
+        return None if query else self.league.boxscore_doc(int(pk))
+
+    def _linescore(self, query, pk):
+        return None if query else self.league.linescore_doc(int(pk))
+
+    def _schedule(self, query):
+        q = dict(query)
+        if q.pop("sportId", None) != "1":
+            return None
+        types = q.pop("gameType", None) or q.pop("gameTypes", None)
+        try:
+            if "date" in q:
+                start = end = dt.date.fromisoformat(q.pop("date"))
+            else:
+                start, end = dt.date.fromisoformat(q.pop("startDate")), dt.date.fromisoformat(q.pop("endDate"))
+        except (KeyError, ValueError):
+            return None
+        if q:  # a parameter we do not simulate: do not pretend
+            return None
+        return self.league.schedule_doc(start, end, set(types.split(",")) if types else None)
+
+    def _teams(self, query):
+        if query.get("sportId") != "1" or set(query) - {"sportId", "season"}:
+            return None
+        season = int(query.get("season", self.league.seasons[-1]))
+        return self.league.teams_doc(season) if season in self.league.seasons else None
+
+    def _seasons(self, query, season):
+        return self.league.seasons_doc(int(season)) if query.get("sportId") == "1" else None
+
+    def _truth(self, query, season):
+        return {"season": int(season), "games": self.league.truth(int(season))}
+
+
+# ------------------------------------------------------------------------------------
+# Faults
+# ------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class Fault:
+    """What to do to requests whose path+query matches ``pattern`` (a regex)."""
+
+    pattern: str
+    status: int | None = None  # answer with this status instead (429, 500, 503, ...)
+    retry_after: float | None = None  # seconds, sent as Retry-After
+    delay_s: float = 0.0  # latency before answering
+    truncate: bool = False  # send only the first half of the body (valid HTTP, broken JSON)
+    drop: bool = False  # close the connection without answering
+    times: int | None = None  # how many requests it applies to (None: all)
+
+    def matches(self, target: str) -> bool:
+        return (self.times is None or self.times > 0) and re.search(self.pattern, target) is not None
+
+
+# ------------------------------------------------------------------------------------
+# The server
+# ------------------------------------------------------------------------------------
+class ReplayServer:
+    def __init__(self, backend, host: str = "127.0.0.1", port: int = 0):
+        if not ipaddress.ip_address(host).is_loopback:
+            raise ValueError(f"the replay server binds to loopback only, not {host}")
+        self.backend = backend
+        self.faults: list[Fault] = []
+        self.log: list[dict] = []
+        self._lock = threading.Lock()
+        self.httpd = ThreadingHTTPServer((host, port), self._handler_class())
+        self.httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    # -- control --------------------------------------------------------------------
+    def add_fault(self, pattern: str, **kw) -> Fault:
+        fault = Fault(pattern, **kw)
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self.faults.clear()
+
+    def requests(self, pattern: str = "") -> list[dict]:
+        with self._lock:
+            return [r for r in self.log if re.search(pattern, r["target"])]
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            self.log.clear()
+
+    def _take_fault(self, target: str) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.matches(target):
+                    if fault.times is not None:
+                        fault.times -= 1
+                    return fault
+        return None
+
+    # -- lifecycle ------------------------------------------------------------------
+    def start(self) -> "ReplayServer":
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="replay-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> "ReplayServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- HTTP -----------------------------------------------------------------------
+    def _handler_class(self):
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, fmt, *args):  # quiet; the request log is in memory
+                pass
+
+            def _send(self, status: int, body: bytes, headers: dict | None = None) -> None:
+                gz = "gzip" in (self.headers.get("Accept-Encoding") or "") and len(body) > 1024
+                if gz:
+                    body = gzip.compress(body, compresslevel=1)
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json;charset=UTF-8")
+                if gz:
+                    self.send_header("Content-Encoding", "gzip")
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _record(self, target: str, status: int | str, fault: Fault | None) -> None:
+                with server._lock:
+                    server.log.append({"target": target, "status": status, "time": time.time(),
+                                       "fault": dataclasses.asdict(fault) if fault else None})
+
+            def do_GET(self):
+                parts = urlsplit(self.path)
+                if parts.path.startswith("/__replay__/") and not parts.path.startswith("/__replay__/truth"):
+                    return self._control("GET", parts.path)
+                target = self.path
+                fault = server._take_fault(target)
+                if fault and fault.delay_s:
+                    time.sleep(fault.delay_s)
+                if fault and fault.drop:
+                    self._record(target, "dropped", fault)
+                    self.close_connection = True
+                    try:
+                        self.connection.shutdown(2)
+                    except OSError:
+                        pass
+                    return
+                if fault and fault.status:
+                    headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
+                    self._record(target, fault.status, fault)
+                    return self._send(fault.status, _error_body(1, "Internal error occurred"), headers)
+                query = {k: v for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in IGNORED_QUERY}
+                answer = server.backend.respond(parts.path, query)
+                if answer is None:
+                    self._record(target, 404, fault)
+                    return self._send(404, _error_body(10, "Object not found"))
+                status, body = answer
+                if fault and fault.truncate:
+                    body = body[: len(body) // 2]
+                self._record(target, status, fault)
+                self._send(status, body)
+
+            def _control(self, method: str, path: str):
+                if path == "/__replay__/requests" and method == "GET":
+                    return self._send(200, orjson.dumps(server.requests()))
+                if path == "/__replay__/requests" and method == "DELETE":
+                    server.clear_requests()
+                    return self._send(200, b"{}")
+                if path == "/__replay__/faults" and method == "POST":
+                    length = int(self.headers.get("Content-Length") or 0)
+                    for spec in orjson.loads(self.rfile.read(length) or b"[]"):
+                        server.add_fault(**spec)
+                    return self._send(200, b"{}")
+                if path == "/__replay__/faults" and method == "DELETE":
+                    server.clear_faults()
+                    return self._send(200, b"{}")
+                if path == "/__replay__/health":
+                    return self._send(200, b'{"status": "ok"}')
+                return self._send(404, _error_body(10, "Object not found"))
+
+            def do_POST(self):
+                return self._control("POST", urlsplit(self.path).path)
+
+            def do_DELETE(self):
+                return self._control("DELETE", urlsplit(self.path).path)
+
+        return Handler

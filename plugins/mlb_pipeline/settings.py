@@ -1,0 +1,53 @@
+"""Where things live and how they are tuned.
+
+Locations come from environment variables so one code path serves the embedded
+default (local files, DuckDB) and production (gs://, BigQuery); tunables come from
+the YAML files in ``config/``.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _local_dir() -> Path:
+    return Path(os.environ.get("MLB_LOCAL_DIR", REPO_ROOT / ".local"))
+
+
+def config_dir() -> Path:
+    return Path(os.environ.get("MLB_CONFIG_DIR", REPO_ROOT / "config"))
+
+
+def sql_dir() -> Path:
+    return Path(os.environ.get("MLB_SQL_DIR", REPO_ROOT / "include" / "sql"))
+
+
+def duckdb_path() -> Path:
+    """The embedded warehouse: one DuckDB file."""
+    return Path(os.environ.get("MLB_DUCKDB_PATH", _local_dir() / "warehouse.duckdb"))
+
+
+def lake_url() -> str:
+    """Root of the object storage (raw zone): a local folder or gs://bucket/prefix."""
+    return os.environ.get("MLB_LAKE_URL", (_local_dir() / "lake").as_uri())
+
+
+def warehouse_backend() -> str:
+    """``duckdb`` (embedded default) or ``bigquery`` (production)."""
+    return os.environ.get("MLB_WAREHOUSE", "duckdb")
+
+
+def bigquery_project() -> str | None:
+    return os.environ.get("MLB_BIGQUERY_PROJECT")
+
+
+@functools.lru_cache(maxsize=None)
+def load_config(name: str) -> dict:
+    """Read ``config/<name>.yaml``."""
+    with open(config_dir() / f"{name}.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)

@@ -1,0 +1,275 @@
+"""The warehouse: normalised raw tables and run records, on DuckDB or BigQuery.
+
+Both backends run the same statements: DDL from ``include/sql/<backend>/``, and one
+MERGE per table built from that DDL (column names and primary keys are read from the
+DDL, which is ours; every value is a bound parameter or a staged row, never text).
+
+A game loads atomically: all its tables are merged inside one transaction, and rows
+the new response no longer has (a corrected play, say) are deleted in the same MERGE.
+Re-loading an unchanged game changes nothing, not even ``ingested_at``: rows are only
+rewritten when their content hash differs.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import re
+from pathlib import Path
+from typing import Iterator
+
+import orjson
+import pandas as pd
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
+
+from mlb_pipeline import settings
+from mlb_pipeline.parse import GAME_TABLES, row_hash
+
+log = logging.getLogger(__name__)
+
+META_COLUMNS = ("ingested_at", "source", "content_hash")
+DDL_FILES = ("raw.sql", "ops.sql")
+
+
+# ------------------------------------------------------------------------------------
+# Table definitions, read from our own DDL
+# ------------------------------------------------------------------------------------
+_TABLE_RE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+\.\w+) \((.*?)\n\)", re.S)
+_KEY_RE = re.compile(r"PRIMARY KEY \(([^)]*)\)")
+
+
+def table_definitions(backend: str = "duckdb") -> dict[str, dict]:
+    """``{"raw.games": {"columns": [...], "key": [...]}, ...}`` from the DDL files."""
+    tables = {}
+    for name in DDL_FILES:
+        text = (settings.sql_dir() / backend / name).read_text()
+        text = re.sub(r"--[^\n]*", "", text)
+        for table, body in _TABLE_RE.findall(text):
+            cols = []
+            for line in body.splitlines():
+                line = line.strip().rstrip(",")
+                if not line or line.startswith("PRIMARY KEY"):
+                    continue
+                cols.append(line.split()[0])
+            key = [k.strip() for k in _KEY_RE.search(body).group(1).split(",")]
+            tables[table] = {"columns": cols, "key": key}
+    return tables
+
+
+def merge_statement(table: str, columns: list[str], key: list[str], scope_column: str,
+                    staged: str, placeholder: str) -> str:
+    """MERGE that upserts ``staged`` into ``table`` and deletes rows of the same scope
+    (for example the same game) that the staged rows no longer have.
+
+    Identifiers come from our DDL; the scope value is a bound parameter.
+    """
+    on = " AND ".join(f"t.{k} = s.{k}" for k in key)
+    updates = ", ".join(f"{c} = s.{c}" for c in columns if c not in key)
+    cols = ", ".join(columns)
+    vals = ", ".join(f"s.{c}" for c in columns)
+    return (
+        f"MERGE INTO {table} AS t USING {staged} AS s ON ({on}) "
+        f"WHEN MATCHED AND t.content_hash <> s.content_hash THEN UPDATE SET {updates} "
+        f"WHEN NOT MATCHED BY TARGET THEN INSERT ({cols}) VALUES ({vals}) "
+        f"WHEN NOT MATCHED BY SOURCE AND t.{scope_column} = {placeholder} THEN DELETE"
+    )
+
+
+def stage_frame(rows: list[dict], columns: list[str], ingested_at: dt.datetime, source: str) -> pd.DataFrame:
+    """Rows with their meta columns, in table column order."""
+    content_cols = [c for c in columns if c not in META_COLUMNS]
+    records = []
+    for row in rows:
+        unknown = set(row) - set(content_cols)
+        if unknown:
+            raise ValueError(f"rows carry columns the table does not have: {sorted(unknown)}")
+        rec = {c: row.get(c) for c in content_cols}
+        rec["ingested_at"] = ingested_at
+        rec["source"] = source
+        rec["content_hash"] = row_hash(rec, exclude=META_COLUMNS)
+        records.append(rec)
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+# ------------------------------------------------------------------------------------
+# DuckDB (embedded default)
+# ------------------------------------------------------------------------------------
+def _is_lock_error(exc: BaseException) -> bool:
+    return "lock" in str(exc).lower() and "duckdb" in type(exc).__module__
+
+
+class DuckDBWarehouse:
+    backend = "duckdb"
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path or settings.duckdb_path())
+        self.tables = table_definitions("duckdb")
+
+    @retry(retry=retry_if_exception(_is_lock_error), wait=wait_exponential(0.2, max=5),
+           stop=stop_after_delay(120), reraise=True)
+    def _open(self, read_only: bool):
+        import duckdb
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if read_only and not self.path.exists():
+            read_only = False
+        return duckdb.connect(str(self.path), read_only=read_only)
+
+    @contextlib.contextmanager
+    def connect(self, read_only: bool = False) -> Iterator:
+        con = self._open(read_only)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def ensure_schema(self) -> None:
+        with self.connect() as con:
+            for name in DDL_FILES:
+                con.execute((settings.sql_dir() / "duckdb" / name).read_text())
+
+    def query(self, sql: str, params: list | None = None) -> list[dict]:
+        with self.connect(read_only=True) as con:
+            cur = con.execute(sql, params or [])
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row)) for row in cur.fetchall()]
+
+    def load_game(self, game_pk: int, tables: dict[str, list[dict]], source: str,
+                  ingested_at: dt.datetime | None = None) -> dict[str, int]:
+        """Merge every table of one game in one transaction; returns rows per table."""
+        ingested_at = ingested_at or dt.datetime.now(dt.timezone.utc)
+        counts = {}
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for name in GAME_TABLES:
+                    table = f"raw.{name}"
+                    spec = self.tables[table]
+                    frame = stage_frame(tables.get(name, []), spec["columns"], ingested_at, source)
+                    con.register("staged_rows", frame)
+                    con.execute(
+                        merge_statement(table, spec["columns"], spec["key"], "game_pk", "staged_rows", "?"),
+                        [game_pk],
+                    )
+                    con.unregister("staged_rows")
+                    counts[name] = len(frame)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return counts
+
+    # -- ops ----------------------------------------------------------------------------
+    def record_run(self, run: dict) -> None:
+        cols = self.tables["ops.ingestion_runs"]["columns"]
+        row = {c: run.get(c) for c in cols}
+        for c in ("table_counts", "errors"):
+            row[c] = orjson.dumps(row[c]).decode() if row[c] is not None else None
+        with self.connect() as con:
+            con.execute(
+                f"INSERT OR REPLACE INTO ops.ingestion_runs ({', '.join(cols)}) "
+                f"VALUES ({', '.join('?' for _ in cols)})",
+                [row[c] for c in cols],
+            )
+
+    def record_dead_letter(self, letter: dict, run_id: str) -> None:
+        now = dt.datetime.now(dt.timezone.utc)
+        with self.connect() as con:
+            con.execute(
+                """
+                INSERT INTO ops.dead_letters AS d
+                    (game_date, endpoint, request_url, game_pk, kind, error, raw_object,
+                     first_run_id, last_run_id, first_seen_at, last_attempt_at, attempts, resolved_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, NULL)
+                ON CONFLICT (game_date, endpoint, request_url) DO UPDATE SET
+                    kind = excluded.kind, error = excluded.error,
+                    raw_object = coalesce(excluded.raw_object, d.raw_object),
+                    last_run_id = excluded.last_run_id, last_attempt_at = excluded.last_attempt_at,
+                    attempts = d.attempts + 1, resolved_at = NULL
+                """,
+                [letter["game_date"], letter["endpoint"], letter["request_url"], letter.get("game_pk"),
+                 letter["kind"], letter["error"], letter.get("raw_object"), run_id, run_id, now, now],
+            )
+
+    def resolve_dead_letters(self, game_date: str, request_urls: list[str]) -> None:
+        if not request_urls:
+            return
+        with self.connect() as con:
+            con.execute(
+                "UPDATE ops.dead_letters SET resolved_at = ? "
+                "WHERE game_date = ? AND resolved_at IS NULL AND list_contains(?, request_url)",
+                [dt.datetime.now(dt.timezone.utc), game_date, request_urls],
+            )
+
+    def table_checksums(self) -> dict[str, str]:
+        """Order-independent checksum of every table's content (for idempotency checks)."""
+        out = {}
+        with self.connect(read_only=True) as con:
+            for table in self.tables:
+                schema, name = table.split(".")
+                out[table] = con.execute(
+                    f"SELECT count(*) || ':' || coalesce(bit_xor(hash(t)), 0) FROM {schema}.{name} AS t"
+                ).fetchone()[0]
+        return out
+
+
+# ------------------------------------------------------------------------------------
+# BigQuery (production)
+# ------------------------------------------------------------------------------------
+class BigQueryWarehouse:
+    """The same tables on BigQuery. Staged rows are loaded into a session temp table
+    and merged with the same statement as on DuckDB, inside a multi-statement
+    transaction. Exercised on Composer, not in this repo's tests (no BigQuery here)."""
+
+    backend = "bigquery"
+
+    def __init__(self, project: str | None = None):
+        from google.cloud import bigquery
+
+        self._bq = bigquery
+        self.client = bigquery.Client(project=project or settings.bigquery_project())
+        self.tables = table_definitions("bigquery")
+
+    def ensure_schema(self) -> None:
+        for name in DDL_FILES:
+            self.client.query((settings.sql_dir() / "bigquery" / name).read_text()).result()
+
+    def query(self, sql: str, params: list | None = None) -> list[dict]:
+        job = self.client.query(sql, job_config=self._params(params or []))
+        return [dict(row.items()) for row in job.result()]
+
+    def _params(self, values: list):
+        bq = self._bq
+        kinds = {bool: "BOOL", int: "INT64", float: "FLOAT64", str: "STRING"}
+        return bq.QueryJobConfig(query_parameters=[
+            bq.ScalarQueryParameter(None, kinds.get(type(v), "STRING"), v) for v in values
+        ])
+
+    def load_game(self, game_pk: int, tables: dict[str, list[dict]], source: str,
+                  ingested_at: dt.datetime | None = None) -> dict[str, int]:
+        ingested_at = ingested_at or dt.datetime.now(dt.timezone.utc)
+        dataset = f"{self.client.project}._mlb_staging"
+        self.client.create_dataset(dataset, exists_ok=True)
+        counts, statements = {}, ["BEGIN TRANSACTION;"]
+        for name in GAME_TABLES:
+            table = f"raw.{name}"
+            spec = self.tables[table]
+            frame = stage_frame(tables.get(name, []), spec["columns"], ingested_at, source)
+            staged = f"{dataset}.{name}_{game_pk}"
+            job_config = self._bq.LoadJobConfig(
+                schema=self.client.get_table(table).schema, write_disposition="WRITE_TRUNCATE")
+            self.client.load_table_from_dataframe(frame, staged, job_config=job_config).result()
+            statements.append(merge_statement(table, spec["columns"], spec["key"], "game_pk", staged, "?") + ";")
+            counts[name] = len(frame)
+        statements.append("COMMIT TRANSACTION;")
+        self.client.query("\n".join(statements), job_config=self._params([game_pk] * len(GAME_TABLES))).result()
+        for name in GAME_TABLES:
+            self.client.delete_table(f"{dataset}.{name}_{game_pk}", not_found_ok=True)
+        return counts
+
+
+def open_warehouse():
+    """The configured warehouse (``MLB_WAREHOUSE``: duckdb or bigquery)."""
+    if settings.warehouse_backend() == "bigquery":
+        return BigQueryWarehouse()
+    return DuckDBWarehouse()

@@ -1,0 +1,16 @@
+# Environment of the embedded default. Source it: `. scripts/env.sh`.
+# Every location can be overridden by setting the variable before sourcing.
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export MLB_LOCAL_DIR="${MLB_LOCAL_DIR:-$REPO/.local}"
+export MLB_DUCKDB_PATH="${MLB_DUCKDB_PATH:-$MLB_LOCAL_DIR/warehouse.duckdb}"
+export MLB_LAKE_URL="${MLB_LAKE_URL:-file://$MLB_LOCAL_DIR/lake}"
+export MLB_WAREHOUSE="${MLB_WAREHOUSE:-duckdb}"
+export AIRFLOW_HOME="${AIRFLOW_HOME:-$MLB_LOCAL_DIR/airflow}"
+export AIRFLOW__CORE__DAGS_FOLDER="${AIRFLOW__CORE__DAGS_FOLDER:-$REPO/dags}"
+export AIRFLOW__CORE__PLUGINS_FOLDER="${AIRFLOW__CORE__PLUGINS_FOLDER:-$REPO/plugins}"
+export AIRFLOW__CORE__LOAD_EXAMPLES=False
+export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="${AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION:-True}"
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN:-sqlite:///$AIRFLOW_HOME/airflow.db}"
+export AIRFLOW__LOGGING__LOGGING_LEVEL="${AIRFLOW__LOGGING__LOGGING_LEVEL:-INFO}"
+export PYTHONPATH="$REPO/plugins${PYTHONPATH:+:$PYTHONPATH}"
+export PATH="$REPO/.venv/bin:$PATH"

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Idempotent set-up of the embedded default: a virtualenv with the pinned dependencies
+# and an initialised Airflow metadata database. Safe to run again at any time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/env.sh
+
+if ! command -v uv >/dev/null 2>&1 && [ ! -x .venv/bin/uv ]; then
+  python3 -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
+fi
+UV="$(command -v uv || echo .venv/bin/uv)"
+stamp=.venv/.requirements.sha256
+want="$(sha256sum requirements.txt | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "==> installing pinned dependencies into .venv"
+  [ -d .venv ] || "$UV" venv --quiet --python python3.11 .venv
+  "$UV" pip sync --quiet --python .venv/bin/python requirements.txt
+  echo "$want" > "$stamp"
+fi
+
+mkdir -p "$AIRFLOW_HOME" "$MLB_LOCAL_DIR"
+echo "==> preparing the Airflow metadata database ($AIRFLOW__DATABASE__SQL_ALCHEMY_CONN)"
+airflow db migrate >/dev/null 2>&1 || airflow db migrate
