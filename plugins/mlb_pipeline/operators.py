@@ -120,6 +120,7 @@ class CheckDayCompleteOperator(BaseOperator):
         try:
             message = check_day(summary)
         except IncompleteDay as exc:
+            log.error("%s", exc)
             raise AirflowFailException(str(exc)) from exc
         log.info(message)
         return message

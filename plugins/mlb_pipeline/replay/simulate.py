@@ -207,7 +207,7 @@ class League:
             day += dt.timedelta(days=3)
             if rnd % 3 == 2:
                 day += dt.timedelta(days=1)
-        self._make_postseason(season, day + dt.timedelta(days=3), add)
+        self._make_postseason(season, max(day + dt.timedelta(days=3), dt.date(season, 10, 1)), add)
 
     def _make_postseason(self, season: int, start: dt.date, add) -> None:
         wins = {tid: 0 for tid in self.teams}

@@ -1,0 +1,143 @@
+"""The daily DAG, run for real with ``dag.test()`` against the replay server over HTTP."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, REPO, needs_fixtures
+
+from mlb_pipeline.warehouse import DuckDBWarehouse
+
+RAW_TABLES = ["raw.games", "raw.linescore_innings", "raw.batting_lines", "raw.pitching_lines", "raw.pitches"]
+
+
+@pytest.fixture(scope="module")
+def daily_dag(airflow_db):
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(REPO / "dags" / "mlb_daily_collection.py"))
+    assert bag.import_errors == {}
+    return bag.dags["mlb_daily_collection"]
+
+
+def run_day(dag, day: str, server, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_MLB_STATSAPI", server.url)
+    run = dag.test(logical_date=dt.datetime.fromisoformat(day).replace(tzinfo=dt.timezone.utc))
+    return run, {ti.task_id: ti.state for ti in run.get_task_instances()}
+
+
+def lake_files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@needs_fixtures
+def test_recorded_2024_07_01_lands_what_exists_and_reports_what_does_not(daily_dag, embedded, recorded,
+                                                                          monkeypatch, caplog):
+    run, states = run_day(daily_dag, "2024-07-01", recorded, monkeypatch)
+    assert states == {"plan_game_day": "success", "collect_game_feeds": "success",
+                      "load_raw_tables": "success", "check_day_complete": "failed"}
+    assert run.state == "failed"  # the day is incomplete, and the run says so
+
+    wh = DuckDBWarehouse()
+    games = wh.query("SELECT game_pk, home_score, away_score, status_code, raw_object FROM raw.games")
+    assert [(g["game_pk"], g["home_score"], g["away_score"], g["status_code"]) for g in games] == \
+        [(744914, 1, 3, "F")]
+    counts = {t: wh.query(f"SELECT count(*) n FROM {t}")[0]["n"] for t in RAW_TABLES}
+    assert counts == {"raw.games": 1, "raw.linescore_innings": 18, "raw.batting_lines": 19,
+                      "raw.pitching_lines": 7, "raw.pitches": 244}
+
+    # The two games the server could not serve are dead letters, not invented rows.
+    letters = wh.query("SELECT game_pk, kind, attempts, resolved_at FROM ops.dead_letters ORDER BY game_pk")
+    assert [(r["game_pk"], r["kind"], r["attempts"], r["resolved_at"]) for r in letters] == \
+        [(744840, "not_found", 1, None), (746535, "not_found", 1, None)]
+    runs = wh.query("SELECT status, games_scheduled, games_final, games_loaded, games_missing "
+                    "FROM ops.ingestion_runs")
+    assert runs == [{"status": "incomplete", "games_scheduled": 3, "games_final": 3, "games_loaded": 1,
+                     "games_missing": 2}]
+    log = "\n".join(r.getMessage() for r in caplog.records)
+    assert "2024-07-01 is incomplete: 1 of 3 final games loaded." in log
+    assert "game 744840: not_found" in log and "game 746535: not_found" in log
+
+    # Write-through: the feed is in the raw zone exactly as received.
+    lake = embedded / "lake"
+    feed_objects = list((lake / "current/regular-season/games/2024-07-01/744914").glob("feed_live-*.json"))
+    assert len(feed_objects) == 1
+    assert feed_objects[0].read_bytes() == (FIXTURES / "feed_live/744914.json").read_bytes()
+    assert games[0]["raw_object"].endswith(feed_objects[0].name)
+    assert list((lake / "current/schedule/2024-07-01").glob("schedule-*.json"))
+
+    # The same date again: every raw table byte-for-byte the same, no new objects.
+    before, objects = wh.table_checksums(), lake_files(lake)
+    run_day(daily_dag, "2024-07-01", recorded, monkeypatch)
+    after = wh.table_checksums()
+    assert {t: after[t] for t in RAW_TABLES} == {t: before[t] for t in RAW_TABLES}
+    assert lake_files(lake) == objects
+    assert [r["attempts"] for r in wh.query("SELECT attempts FROM ops.dead_letters")] == [2, 2]
+
+
+def test_a_simulated_week_lands_every_game(daily_dag, embedded, simulated, league, monkeypatch):
+    days = [dt.date(2024, 6, 3) + dt.timedelta(days=i) for i in range(7)]
+    for day in days:
+        run, states = run_day(daily_dag, day.isoformat(), simulated, monkeypatch)
+        assert run.state == "success", (day, states)
+    wh = DuckDBWarehouse()
+    expected = sorted(g.game_pk for d in days for g in league.by_date.get(d, []))
+    assert len(expected) > 60
+    assert [r["game_pk"] for r in wh.query("SELECT game_pk FROM raw.games ORDER BY game_pk")] == expected
+    # Every game is complete: scores agree with the simulation, every game has its pitches.
+    for r in wh.query("SELECT g.game_pk, g.home_score, g.away_score, count(p.game_pk) AS pitches "
+                      "FROM raw.games g LEFT JOIN raw.pitches p USING (game_pk) GROUP BY ALL"):
+        assert (r["home_score"] > r["away_score"]) == league.games[r["game_pk"]].home_wins
+        assert r["pitches"] > 100
+    statuses = wh.query("SELECT game_date, status FROM ops.ingestion_runs ORDER BY game_date")
+    assert [(s["game_date"], s["status"]) for s in statuses] == \
+        [(d, "complete" if league.by_date.get(d) else "no_games") for d in days]
+    assert wh.query("SELECT count(*) n FROM ops.dead_letters")[0]["n"] == 0
+
+
+def test_off_season_day_skips_cleanly(daily_dag, embedded, simulated, monkeypatch):
+    run, _ = run_day(daily_dag, "2024-12-15", simulated, monkeypatch)
+    assert run.state == "success"
+    wh = DuckDBWarehouse()
+    assert wh.query("SELECT status, games_scheduled FROM ops.ingestion_runs") == \
+        [{"status": "no_games", "games_scheduled": 0}]
+
+
+def test_server_errors_are_retried_within_the_run(daily_dag, embedded, simulated, league, monkeypatch):
+    day = dt.date(2024, 6, 12)
+    simulated.add_fault(r"/feed/live", status=503, times=3)
+    run, _ = run_day(daily_dag, day.isoformat(), simulated, monkeypatch)
+    assert run.state == "success"
+    assert [r["status"] for r in simulated.requests("/feed/live")].count(503) == 3
+    n = len(league.by_date[day])
+    assert DuckDBWarehouse().query("SELECT count(*) n FROM raw.games")[0]["n"] == n
+
+
+def test_truncated_body_is_quarantined_and_nothing_is_half_loaded(daily_dag, embedded, simulated, league,
+                                                                 monkeypatch):
+    day = dt.date(2024, 6, 13)
+    victim = league.by_date[day][0].game_pk
+    simulated.add_fault(rf"/game/{victim}/feed/live", truncate=True, times=1)
+    run, states = run_day(daily_dag, day.isoformat(), simulated, monkeypatch)
+    assert run.state == "failed" and states["check_day_complete"] == "failed"
+
+    wh = DuckDBWarehouse()
+    for table in RAW_TABLES:  # nothing of the broken game, all of the others
+        assert wh.query(f"SELECT count(*) n FROM {table} WHERE game_pk = ?", [victim])[0]["n"] == 0
+    assert wh.query("SELECT count(*) n FROM raw.games")[0]["n"] == len(league.by_date[day]) - 1
+    letter = wh.query("SELECT kind, error, raw_object FROM ops.dead_letters WHERE game_pk = ?", [victim])[0]
+    assert letter["kind"] == "unparseable" and "not valid JSON" in letter["error"]
+    quarantined = Path(letter["raw_object"].removeprefix("file://"))
+    assert quarantined.exists() and "/quarantine/2024-06-13/" in str(quarantined)
+    reason = quarantined.with_name(quarantined.name.replace(".json", ".reason.json"))
+    assert "not valid JSON" in reason.read_text()
+    run_info = wh.query("SELECT status, games_quarantined, errors FROM ops.ingestion_runs")[0]
+    assert run_info["status"] == "incomplete" and run_info["games_quarantined"] == 1
+
+    # The next run collects it and resolves the dead letter.
+    run, _ = run_day(daily_dag, day.isoformat(), simulated, monkeypatch)
+    assert run.state == "success"
+    assert wh.query("SELECT count(*) n FROM raw.games WHERE game_pk = ?", [victim])[0]["n"] == 1
+    assert wh.query("SELECT resolved_at IS NOT NULL AS r FROM ops.dead_letters WHERE game_pk = ?",
+                    [victim]) == [{"r": True}]
