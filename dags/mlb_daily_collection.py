@@ -3,9 +3,10 @@
 
 Collects one game day from the MLB Stats API into the raw zone and the warehouse.
 
-A run's game date is its logical date: the scheduled run at 02:00 America/New_York on
-D+1 collects day D; `airflow dags test mlb_daily_collection 2024-07-01` collects the
-games whose `officialDate` is 2024-07-01; a manual trigger may set `game_date`.
+A run's game date is its logical date (GameDayTimetable): the run due at 02:00
+America/New_York on D+1 collects day D; `airflow dags test mlb_daily_collection 2024-07-01`
+and `airflow backfill create --dag-id mlb_daily_collection --from-date 2024-07-01
+--to-date 2024-07-03` collect exactly those dates; a manual trigger may set `game_date`.
 
 1. **plan_game_day**: the day's schedule (every game type), landed raw.
 2. **collect_game_feeds**: every game's live feed, written to the raw zone as received
@@ -20,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pendulum
-from airflow.sdk import DAG, CronDataIntervalTimetable, Param
+from airflow.sdk import DAG, Param
 
 from mlb_pipeline.operators import (
     CheckDayCompleteOperator,
@@ -29,13 +30,14 @@ from mlb_pipeline.operators import (
     PlanGameDayOperator,
 )
 from mlb_pipeline.settings import load_config
+from mlb_pipeline.timetable import GameDayTimetable
 
 CONFIG = load_config("pipeline")
 TZ = CONFIG["schedules"]["timezone"]
 
 with DAG(
     dag_id="mlb_daily_collection",
-    schedule=CronDataIntervalTimetable(CONFIG["schedules"]["mlb_daily_collection"], timezone=TZ),
+    schedule=GameDayTimetable(run_at=CONFIG["schedules"]["mlb_daily_collection"], timezone=TZ),
     start_date=pendulum.datetime(2015, 1, 1, tz=TZ),
     catchup=False,
     max_active_runs=CONFIG["daily"]["max_active_runs"],

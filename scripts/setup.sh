@@ -10,11 +10,11 @@ if ! command -v uv >/dev/null 2>&1 && [ ! -x .venv/bin/uv ]; then
 fi
 UV="$(command -v uv || echo .venv/bin/uv)"
 stamp=.venv/.requirements.sha256
-want="$(sha256sum requirements.txt | cut -d' ' -f1)"
+want="$(sha256sum requirements.lock | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "==> installing pinned dependencies into .venv"
   [ -d .venv ] || "$UV" venv --quiet --python python3.11 .venv
-  "$UV" pip sync --quiet --python .venv/bin/python requirements.txt
+  "$UV" pip sync --quiet --python .venv/bin/python requirements.lock
   echo "$want" > "$stamp"
 fi
 

@@ -36,8 +36,9 @@ def test_every_dag_imports_without_errors_or_warnings(dagbag):
 
 def test_schedules_follow_config(dagbag):
     bag, _ = dagbag
+    daily = bag.dags["mlb_daily_collection"].timetable
+    assert (daily.run_at, daily.timezone) == ("02:00", "America/New_York")
     expected = {
-        "mlb_daily_collection": "0 2 * * *",
         "mlb_weekly_sync": "0 2 * * 0",
         "mlb_end_of_season_archival": "0 1 2 1 *",
         "mlb_monthly_audit": "0 4 1 * *",
@@ -48,22 +49,17 @@ def test_schedules_follow_config(dagbag):
         assert str(getattr(timetable.timezone, "name", timetable.timezone)) == "America/New_York"
 
 
-def test_daily_dag_collects_the_day_before_its_run():
-    """The 02:00 ET run on D+1 has a data interval starting on D (CronDataIntervalTimetable)."""
+def test_daily_dag_steps_and_game_date():
     import datetime as dt
-
-    from airflow.sdk import CronDataIntervalTimetable
-
-    from mlb_pipeline.operators import game_date_for_run
 
     from airflow.dag_processing.dagbag import DagBag
 
+    from mlb_pipeline.operators import game_date_for_run
+
     dag = DagBag(dag_folder=str(REPO / "dags" / "mlb_daily_collection.py")).dags["mlb_daily_collection"]
-    assert isinstance(dag.timetable, CronDataIntervalTimetable)
     assert [t.task_id for t in dag.topological_sort()] == [
         "plan_game_day", "collect_game_feeds", "load_raw_tables", "check_day_complete"]
-    # The run of 2024-07-02 02:00 ET covers 2024-07-01 02:00 ET .. 2024-07-02 02:00 ET.
-    logical = dt.datetime(2024, 7, 1, 6, 0, tzinfo=dt.timezone.utc)
+    logical = dt.datetime(2024, 7, 1, tzinfo=dt.timezone.utc)
     assert game_date_for_run({"params": {}, "logical_date": logical}) == "2024-07-01"
     assert game_date_for_run({"params": {"game_date": "2024-06-30"}, "logical_date": logical}) == "2024-06-30"
 

@@ -1,0 +1,20 @@
+# The two commands of the README, and a few helpers.
+.PHONY: demo test setup bench replay ui
+
+demo:   ## set up, then run the daily pipeline over a week of simulated game days
+	scripts/demo.sh $(FROM) $(TO)
+
+test:   ## set up, then run the whole test suite
+	scripts/test.sh
+
+setup:  ## only set up (virtualenv with pinned dependencies, Airflow metadata DB)
+	scripts/setup.sh
+
+bench:  ## run the benchmarks and print their figures
+	scripts/setup.sh && . scripts/env.sh && python benchmarks/bench_ingest.py
+
+replay: ## serve a simulated league on 127.0.0.1:8765
+	. scripts/env.sh && python -m mlb_pipeline.replay --simulate --seed 7 --seasons 2024 --port 8765
+
+ui:     ## the Airflow UI on http://localhost:8080 (embedded default)
+	scripts/setup.sh && . scripts/env.sh && airflow standalone

@@ -1,0 +1,45 @@
+"""Print what the warehouse holds: per-day run status, table sizes, open dead letters.
+
+    python -m mlb_pipeline.summary [--from 2024-06-03 --to 2024-06-09]
+"""
+from __future__ import annotations
+
+import argparse
+
+from mlb_pipeline import settings
+from mlb_pipeline.warehouse import DuckDBWarehouse
+
+
+def summary(date_from: str | None = None, date_to: str | None = None) -> str:
+    wh = DuckDBWarehouse()
+    wh.ensure_schema()
+    lines = []
+    runs = wh.query(
+        "SELECT game_date, arg_max(status, finished_at) AS status, arg_max(games_loaded, finished_at) AS loaded, "
+        "arg_max(games_final, finished_at) AS final FROM ops.ingestion_runs "
+        "WHERE game_date BETWEEN coalesce(?::DATE, DATE '1900-01-01') AND coalesce(?::DATE, DATE '2999-12-31') "
+        "GROUP BY game_date ORDER BY game_date", [date_from, date_to])
+    lines.append("Game days (latest run of each):")
+    for r in runs:
+        lines.append(f"  {r['game_date']}  {r['status']:<10}  {r['loaded']}/{r['final']} final games loaded")
+    lines.append("Raw tables (all days):")
+    for table in ("games", "linescore_innings", "batting_lines", "pitching_lines", "pitches"):
+        n = wh.query(f"SELECT count(*) AS n FROM raw.{table}")[0]["n"]
+        lines.append(f"  raw.{table:<18} {n:>9,} rows")
+    open_letters = wh.query("SELECT count(*) AS n FROM ops.dead_letters WHERE resolved_at IS NULL")[0]["n"]
+    lines.append(f"Open dead letters: {open_letters}")
+    lines.append(f"Warehouse (DuckDB): {wh.path}")
+    lines.append(f"Raw zone:           {settings.lake_url()}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--from", dest="date_from")
+    ap.add_argument("--to", dest="date_to")
+    args = ap.parse_args()
+    print(summary(args.date_from, args.date_to))
+
+
+if __name__ == "__main__":
+    main()
