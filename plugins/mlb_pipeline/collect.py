@@ -99,18 +99,19 @@ def load_day(warehouse, zone: RawZone, plan: dict, collected: dict, run_id: str,
     warehouse.ensure_schema()
     counts: dict[str, int] = {}
     loaded, failed = [], list(collected["failed"])
-    for item in collected["landed"]:
-        body = zone.read(item["url"])
-        try:
-            rows = parse_feed(decode_json(body, f"feed {item['game_pk']}"))
-        except FeedError as exc:  # the landed object is not what we collected: keep it, say so
-            failed.append({"game_pk": item["game_pk"], "endpoint": "game", "request_url": item["request_url"],
-                           "kind": "unparseable", "error": str(exc), "raw_object": item["url"]})
-            continue
-        rows["games"][0]["raw_object"] = item["url"]
-        for table, n in warehouse.load_game(item["game_pk"], rows, source="statsapi").items():
-            counts[table] = counts.get(table, 0) + n
-        loaded.append(item["game_pk"])
+    with warehouse.connect() as con:
+        for item in collected["landed"]:
+            body = zone.read(item["url"])
+            try:
+                rows = parse_feed(decode_json(body, f"feed {item['game_pk']}"))
+            except FeedError as exc:  # the landed object is not what we collected: keep it, say so
+                failed.append({"game_pk": item["game_pk"], "endpoint": "game", "request_url": item["request_url"],
+                               "kind": "unparseable", "error": str(exc), "raw_object": item["url"]})
+                continue
+            rows["games"][0]["raw_object"] = item["url"]
+            for table, n in warehouse.load_game(item["game_pk"], rows, source="statsapi", con=con).items():
+                counts[table] = counts.get(table, 0) + n
+            loaded.append(item["game_pk"])
     for letter in failed:
         warehouse.record_dead_letter({**letter, "game_date": date}, run_id)
     warehouse.resolve_dead_letters(date, [i["request_url"] for i in collected["landed"]

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Iterator
 
 import orjson
-import pandas as pd
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
 from mlb_pipeline import settings
@@ -75,20 +74,22 @@ def merge_statement(table: str, columns: list[str], key: list[str], scope_column
     )
 
 
-def stage_frame(rows: list[dict], columns: list[str], ingested_at: dt.datetime, source: str) -> pd.DataFrame:
-    """Rows with their meta columns, in table column order."""
+def stage_frame(rows: list[dict], columns: list[str], ingested_at: dt.datetime, source: str):
+    """Rows with their meta columns, in table column order, as an Arrow table."""
+    import pyarrow as pa
+
     content_cols = [c for c in columns if c not in META_COLUMNS]
-    records = []
+    known = set(content_cols)
+    hashes = []
     for row in rows:
-        unknown = set(row) - set(content_cols)
-        if unknown:
-            raise ValueError(f"rows carry columns the table does not have: {sorted(unknown)}")
-        rec = {c: row.get(c) for c in content_cols}
-        rec["ingested_at"] = ingested_at
-        rec["source"] = source
-        rec["content_hash"] = row_hash(rec, exclude=META_COLUMNS)
-        records.append(rec)
-    return pd.DataFrame.from_records(records, columns=columns)
+        if not known.issuperset(row):
+            raise ValueError(f"rows carry columns the table does not have: {sorted(set(row) - known)}")
+        hashes.append(row_hash({c: row.get(c) for c in content_cols}))
+    data = {c: [row.get(c) for row in rows] for c in content_cols}
+    data["ingested_at"] = [ingested_at] * len(rows)
+    data["source"] = [source] * len(rows)
+    data["content_hash"] = hashes
+    return pa.table({c: data[c] for c in columns})
 
 
 # ------------------------------------------------------------------------------------
@@ -135,28 +136,32 @@ class DuckDBWarehouse:
             return [dict(zip(names, row)) for row in cur.fetchall()]
 
     def load_game(self, game_pk: int, tables: dict[str, list[dict]], source: str,
-                  ingested_at: dt.datetime | None = None) -> dict[str, int]:
-        """Merge every table of one game in one transaction; returns rows per table."""
+                  ingested_at: dt.datetime | None = None, con=None) -> dict[str, int]:
+        """Merge every table of one game in one transaction; returns rows per table.
+
+        Pass ``con`` (from :meth:`connect`) to load many games over one connection."""
+        if con is None:
+            with self.connect() as own:
+                return self.load_game(game_pk, tables, source, ingested_at, own)
         ingested_at = ingested_at or dt.datetime.now(dt.timezone.utc)
         counts = {}
-        with self.connect() as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                for name in GAME_TABLES:
-                    table = f"raw.{name}"
-                    spec = self.tables[table]
-                    frame = stage_frame(tables.get(name, []), spec["columns"], ingested_at, source)
-                    con.register("staged_rows", frame)
-                    con.execute(
-                        merge_statement(table, spec["columns"], spec["key"], "game_pk", "staged_rows", "?"),
-                        [game_pk],
-                    )
-                    con.unregister("staged_rows")
-                    counts[name] = len(frame)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for name in GAME_TABLES:
+                table = f"raw.{name}"
+                spec = self.tables[table]
+                frame = stage_frame(tables.get(name, []), spec["columns"], ingested_at, source)
+                con.register("staged_rows", frame)
+                con.execute(
+                    merge_statement(table, spec["columns"], spec["key"], "game_pk", "staged_rows", "?"),
+                    [game_pk],
+                )
+                con.unregister("staged_rows")
+                counts[name] = frame.num_rows
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
         return counts
 
     # -- ops ----------------------------------------------------------------------------
@@ -258,9 +263,9 @@ class BigQueryWarehouse:
             staged = f"{dataset}.{name}_{game_pk}"
             job_config = self._bq.LoadJobConfig(
                 schema=self.client.get_table(table).schema, write_disposition="WRITE_TRUNCATE")
-            self.client.load_table_from_dataframe(frame, staged, job_config=job_config).result()
+            self.client.load_table_from_dataframe(frame.to_pandas(), staged, job_config=job_config).result()
             statements.append(merge_statement(table, spec["columns"], spec["key"], "game_pk", staged, "?") + ";")
-            counts[name] = len(frame)
+            counts[name] = frame.num_rows
         statements.append("COMMIT TRANSACTION;")
         self.client.query("\n".join(statements), job_config=self._params([game_pk] * len(GAME_TABLES))).result()
         for name in GAME_TABLES:
