@@ -56,7 +56,7 @@ def test_a_game_loads_completely_or_not_at_all(embedded, sim_rows):
     wh = DuckDBWarehouse()
     wh.ensure_schema()
     broken = copy.deepcopy(rows)
-    broken["pitches"][5]["balls"] = "four"  # fails in the last table, after four tables merged
+    broken["pitches"][5]["event_index"] = None  # NOT NULL: fails in the last table, after four merged
     with pytest.raises(duckdb.Error):
         wh.load_game(pk, broken, source="statsapi")
     for table in ("games", "linescore_innings", "batting_lines", "pitching_lines", "pitches"):
@@ -87,3 +87,17 @@ def test_raw_zone_writes_each_content_once(tmp_path):
     q = zone.quarantine("2024-07-01", "1", "feed_live", b'{"v":', "body is not valid JSON", "http://x/y")
     reason = (tmp_path / "lake/quarantine/2024-07-01/1").glob("*.reason.json")
     assert "not valid JSON" in next(reason).read_text() and q.url.endswith(".json")
+
+
+def test_both_backends_offer_the_same_operations():
+    """The pipeline talks to either warehouse through the same methods and signatures."""
+    import inspect
+
+    from mlb_pipeline.warehouse import BigQueryWarehouse
+
+    public = {n for n, f in inspect.getmembers(DuckDBWarehouse, inspect.isfunction) if not n.startswith("_")}
+    for name in public:
+        assert hasattr(BigQueryWarehouse, name), name
+        duck = inspect.signature(getattr(DuckDBWarehouse, name))
+        bq = inspect.signature(getattr(BigQueryWarehouse, name))
+        assert list(duck.parameters) == list(bq.parameters), name

@@ -222,9 +222,10 @@ class DuckDBWarehouse:
 # BigQuery (production)
 # ------------------------------------------------------------------------------------
 class BigQueryWarehouse:
-    """The same tables on BigQuery. Staged rows are loaded into a session temp table
-    and merged with the same statement as on DuckDB, inside a multi-statement
-    transaction. Exercised on Composer, not in this repo's tests (no BigQuery here)."""
+    """The same tables on BigQuery. Staged rows are loaded into a staging dataset and
+    merged with the same statement as on DuckDB, inside a multi-statement transaction.
+    Runs on Composer; this repository's tests cannot reach BigQuery, so they check only
+    that it offers what the DuckDB warehouse offers (see tests/test_warehouse.py)."""
 
     backend = "bigquery"
 
@@ -235,23 +236,37 @@ class BigQueryWarehouse:
         self.client = bigquery.Client(project=project or settings.bigquery_project())
         self.tables = table_definitions("bigquery")
 
+    @contextlib.contextmanager
+    def connect(self, read_only: bool = False) -> Iterator:
+        yield self.client  # BigQuery has no connection to hold; statements are jobs
+
     def ensure_schema(self) -> None:
         for name in DDL_FILES:
             self.client.query((settings.sql_dir() / "bigquery" / name).read_text()).result()
 
-    def query(self, sql: str, params: list | None = None) -> list[dict]:
-        job = self.client.query(sql, job_config=self._params(params or []))
-        return [dict(row.items()) for row in job.result()]
-
-    def _params(self, values: list):
+    def _param(self, name: str | None, value):
         bq = self._bq
-        kinds = {bool: "BOOL", int: "INT64", float: "FLOAT64", str: "STRING"}
-        return bq.QueryJobConfig(query_parameters=[
-            bq.ScalarQueryParameter(None, kinds.get(type(v), "STRING"), v) for v in values
-        ])
+        if isinstance(value, (list, tuple)):
+            return bq.ArrayQueryParameter(name, "STRING", [str(v) for v in value])
+        kind = ("BOOL" if isinstance(value, bool) else "INT64" if isinstance(value, int)
+                else "FLOAT64" if isinstance(value, float) else "TIMESTAMP" if isinstance(value, dt.datetime)
+                else "DATE" if isinstance(value, dt.date) else "STRING")
+        if kind == "STRING" and value is not None:
+            value = str(value)
+        return bq.ScalarQueryParameter(name, kind, value)
+
+    def _run(self, sql: str, params: list | dict | None = None):
+        if isinstance(params, dict):
+            query_params = [self._param(k, v) for k, v in params.items()]
+        else:
+            query_params = [self._param(None, v) for v in params or []]
+        return self.client.query(sql, job_config=self._bq.QueryJobConfig(query_parameters=query_params)).result()
+
+    def query(self, sql: str, params: list | None = None) -> list[dict]:
+        return [dict(row.items()) for row in self._run(sql, params)]
 
     def load_game(self, game_pk: int, tables: dict[str, list[dict]], source: str,
-                  ingested_at: dt.datetime | None = None) -> dict[str, int]:
+                  ingested_at: dt.datetime | None = None, con=None) -> dict[str, int]:
         ingested_at = ingested_at or dt.datetime.now(dt.timezone.utc)
         dataset = f"{self.client.project}._mlb_staging"
         self.client.create_dataset(dataset, exists_ok=True)
@@ -267,10 +282,59 @@ class BigQueryWarehouse:
             statements.append(merge_statement(table, spec["columns"], spec["key"], "game_pk", staged, "?") + ";")
             counts[name] = frame.num_rows
         statements.append("COMMIT TRANSACTION;")
-        self.client.query("\n".join(statements), job_config=self._params([game_pk] * len(GAME_TABLES))).result()
+        self._run("\n".join(statements), [game_pk] * len(GAME_TABLES))
         for name in GAME_TABLES:
             self.client.delete_table(f"{dataset}.{name}_{game_pk}", not_found_ok=True)
         return counts
+
+    def record_run(self, run: dict) -> None:
+        cols = self.tables["ops.ingestion_runs"]["columns"]
+        values = {c: run.get(c) for c in cols}
+        for c in ("table_counts", "errors"):
+            values[c] = orjson.dumps(values[c]).decode() if values[c] is not None else None
+        values["game_date"] = dt.date.fromisoformat(str(values["game_date"]))
+        select = ", ".join(f"PARSE_JSON(@{c}) AS {c}" if c in ("table_counts", "errors") else f"@{c} AS {c}"
+                           for c in cols)
+        self._run(
+            f"MERGE ops.ingestion_runs t USING (SELECT {select}) s "
+            f"ON t.run_id = s.run_id AND t.game_date = s.game_date "
+            f"WHEN MATCHED THEN UPDATE SET {', '.join(f'{c} = s.{c}' for c in cols)} "
+            f"WHEN NOT MATCHED THEN INSERT ({', '.join(cols)}) VALUES ({', '.join(f's.{c}' for c in cols)})",
+            values)
+
+    def record_dead_letter(self, letter: dict, run_id: str) -> None:
+        now = dt.datetime.now(dt.timezone.utc)
+        self._run(
+            """
+            MERGE ops.dead_letters d
+            USING (SELECT @game_date AS game_date, @endpoint AS endpoint, @request_url AS request_url) s
+            ON d.game_date = s.game_date AND d.endpoint = s.endpoint AND d.request_url = s.request_url
+            WHEN MATCHED THEN UPDATE SET kind = @kind, error = @error,
+                raw_object = coalesce(@raw_object, d.raw_object), last_run_id = @run_id,
+                last_attempt_at = @now, attempts = d.attempts + 1, resolved_at = NULL
+            WHEN NOT MATCHED THEN INSERT (game_date, endpoint, request_url, game_pk, kind, error, raw_object,
+                first_run_id, last_run_id, first_seen_at, last_attempt_at, attempts, resolved_at)
+              VALUES (@game_date, @endpoint, @request_url, @game_pk, @kind, @error, @raw_object,
+                @run_id, @run_id, @now, @now, 1, NULL)
+            """,
+            {"game_date": dt.date.fromisoformat(str(letter["game_date"])), "endpoint": letter["endpoint"],
+             "request_url": letter["request_url"], "game_pk": letter.get("game_pk"), "kind": letter["kind"],
+             "error": letter["error"], "raw_object": letter.get("raw_object"), "run_id": run_id, "now": now})
+
+    def resolve_dead_letters(self, game_date: str, request_urls: list[str]) -> None:
+        if request_urls:
+            self._run("UPDATE ops.dead_letters SET resolved_at = @now WHERE game_date = @game_date "
+                      "AND resolved_at IS NULL AND request_url IN UNNEST(@urls)",
+                      {"now": dt.datetime.now(dt.timezone.utc), "game_date": dt.date.fromisoformat(game_date),
+                       "urls": list(request_urls)})
+
+    def table_checksums(self) -> dict[str, str]:
+        out = {}
+        for table in self.tables:
+            row = self.query(f"SELECT count(*) || ':' || coalesce(BIT_XOR(FARM_FINGERPRINT(TO_JSON_STRING(t))), 0) "
+                             f"AS c FROM {table} AS t")[0]
+            out[table] = row["c"]
+        return out
 
 
 def open_warehouse():
