@@ -8,12 +8,15 @@ America/New_York on D+1 collects day D; `airflow dags test mlb_daily_collection 
 and `airflow backfill create --dag-id mlb_daily_collection --from-date 2024-07-01
 --to-date 2024-07-03` collect exactly those dates; a manual trigger may set `game_date`.
 
-1. **plan_game_day**: the day's schedule (every game type), landed raw.
-2. **collect_game_feeds**: every game's live feed, written to the raw zone as received
-   (`current/<phase>/games/...` once final, `live/...` before); unparseable bodies are
-   quarantined with their reason.
+1. **plan_game_day**: the day's schedule (every game type), landed raw; from what the
+   warehouse holds, the games to collect (not yet final there, plus the last 7 days'
+   failed or unfinished games) and the games to skip, each with its reason.
+2. **collect_game_feeds**: every planned game's live feed, written to the raw zone as
+   received (`current/<phase>/games/...` once final, `live/...` before); unparseable
+   bodies are quarantined with their reason; when the API is down (retries exhausted or
+   circuit open) the last good copy in the raw zone is used and the run says so.
 3. **load_raw_tables**: each landed game merged into `raw.*` in one transaction; failures
-   go to `ops.dead_letters`, the run to `ops.ingestion_runs`.
+   go to `ops.dead_letters`, each date's outcome to `ops.ingestion_runs`.
 4. **check_day_complete**: fails, naming the games, when a final game is missing.
 """
 from __future__ import annotations
@@ -49,6 +52,12 @@ with DAG(
             format="date",
             title="Game date",
             description="Collect this game date (YYYY-MM-DD) instead of the run's logical date.",
+        ),
+        "force": Param(
+            False,
+            type="boolean",
+            title="Force re-collection",
+            description="Fetch every game of the date again, even those already final in the warehouse.",
         ),
     },
     tags=["mlb", "collection"],

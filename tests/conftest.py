@@ -109,3 +109,25 @@ def simulated(sim_server):
     """The simulated-league server, with no faults left over from another test."""
     yield _clean(sim_server)
     sim_server.clear_faults()
+
+
+@pytest.fixture(scope="session")
+def daily_dag(airflow_db):
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(REPO / "dags" / "mlb_daily_collection.py"))
+    assert bag.import_errors == {}
+    dag = bag.dags["mlb_daily_collection"]
+    for task in dag.tasks:  # a failing task fails the test now, not after a 5-minute retry delay
+        task.retries = 0
+    return dag
+
+
+def run_day(dag, day: str, server, monkeypatch, conn_extra: str = "", **params):
+    """One real run of the daily DAG (``dag.test()``) for ``day`` against ``server``."""
+    import datetime as dt
+
+    monkeypatch.setenv("AIRFLOW_CONN_MLB_STATSAPI", server.url + (f"?{conn_extra}" if conn_extra else ""))
+    run = dag.test(logical_date=dt.datetime.fromisoformat(day).replace(tzinfo=dt.timezone.utc),
+                   run_conf=params or None)
+    return run, {ti.task_id: ti.state for ti in run.get_task_instances()}

@@ -5,26 +5,11 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, REPO, needs_fixtures
+from conftest import FIXTURES, needs_fixtures, run_day
 
 from mlb_pipeline.warehouse import DuckDBWarehouse
 
 RAW_TABLES = ["raw.games", "raw.linescore_innings", "raw.batting_lines", "raw.pitching_lines", "raw.pitches"]
-
-
-@pytest.fixture(scope="module")
-def daily_dag(airflow_db):
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(REPO / "dags" / "mlb_daily_collection.py"))
-    assert bag.import_errors == {}
-    return bag.dags["mlb_daily_collection"]
-
-
-def run_day(dag, day: str, server, monkeypatch):
-    monkeypatch.setenv("AIRFLOW_CONN_MLB_STATSAPI", server.url)
-    run = dag.test(logical_date=dt.datetime.fromisoformat(day).replace(tzinfo=dt.timezone.utc))
-    return run, {ti.task_id: ti.state for ti in run.get_task_instances()}
 
 
 def lake_files(root: Path) -> dict[str, bytes]:

@@ -1,14 +1,17 @@
-"""Collecting one game day: plan it, land every response, load the raw tables.
+"""Collecting game days: plan, land every response, load the raw tables.
 
 Three steps, each safe to retry on its own:
 
-1. :func:`plan_day` fetches the schedule of the day and lands it.
-2. :func:`collect_feeds` fetches the live feed of every game (bounded concurrency),
-   writes each body to the raw zone before anything else, and quarantines bodies that
-   cannot be parsed. It never touches the warehouse.
+1. :func:`plan_day` fetches the schedule of the run's day and decides, from what the
+   warehouse already holds, which games to fetch: the day's games not yet final in the
+   warehouse, plus recent games that failed or were collected before they were final.
+2. :func:`collect_feeds` fetches those games' live feeds (bounded concurrency), writes
+   each body to the raw zone before anything else, and quarantines bodies that cannot be
+   parsed. When the API fails, the last good copy in the raw zone is used instead.
+   It never touches the warehouse.
 3. :func:`load_day` reads the landed feeds back from the raw zone and merges each game
-   into the raw tables in one transaction, records failures as dead letters and the run
-   in ``ops.ingestion_runs``.
+   into the raw tables in its own transaction, records failures as dead letters and
+   each date's outcome in ``ops.ingestion_runs``.
 
 :func:`check_day` then turns an incomplete day into a clear failure.
 """
@@ -18,7 +21,8 @@ import concurrent.futures
 import datetime as dt
 import logging
 
-from mlb_pipeline.landing import RawZone
+from mlb_pipeline.gaps import final_games_loaded, recent_gaps
+from mlb_pipeline.landing import LandedObject, RawZone
 from mlb_pipeline.parse import FeedError, decode_json, parse_feed, parse_schedule
 from mlb_pipeline.settings import load_config
 from mlb_pipeline.source import NotFound, SourceError, StatsApiClient
@@ -30,62 +34,123 @@ class IncompleteDay(RuntimeError):
     """Some games of the day could not be collected."""
 
 
-def plan_day(client: StatsApiClient, zone: RawZone, game_date: str) -> dict:
-    """The day's schedule, landed raw; the games to collect and why others are skipped."""
-    resp = client.fetch("schedule", sportId=1, date=game_date)
-    landed = zone.land(zone.schedule_key(game_date), "schedule", resp.body)
+def _schedule(client: StatsApiClient, zone: RawZone, date: str) -> dict:
+    """One date's schedule, landed raw; every game with its state."""
+    resp = client.fetch("schedule", sportId=1, date=date)
+    landed = zone.land(zone.schedule_key(date), "schedule", resp.body)
     try:
-        games = parse_schedule(decode_json(resp.body, f"schedule {game_date}"), game_date)
+        games = parse_schedule(decode_json(resp.body, f"schedule {date}"), date)
     except FeedError as exc:
-        zone.quarantine(game_date, "schedule", "schedule", resp.body, str(exc), resp.url)
+        zone.quarantine(date, "schedule", "schedule", resp.body, str(exc), resp.url)
         raise
     wanted = set(load_config("seasons")["collected_game_types"])
-    games = [g for g in games if g.game_type in wanted]
-    plan = {
-        "game_date": game_date,
+    return {
         "schedule_object": landed.url,
         "games": [dict(g.to_dict(), phase=g.phase, is_final=g.is_final, is_postponed=g.is_postponed)
-                  for g in games],
+                  for g in games if g.game_type in wanted],
     }
-    final = [g.game_pk for g in games if g.is_final]
-    postponed = [g.game_pk for g in games if g.is_postponed]
-    log.info("%s: %d games scheduled, %d final, %d postponed%s", game_date, len(games), len(final),
-             len(postponed), "" if games else " (no games: nothing to collect)")
+
+
+def plan_day(client: StatsApiClient, zone: RawZone, game_date: str, warehouse=None,
+             lookback_days: int = 7, force: bool = False) -> dict:
+    """What this run collects, and why; what it skips, and why.
+
+    Without a warehouse (or with ``force``) every game of ``game_date`` is collected.
+    """
+    dates = {game_date: _schedule(client, zone, game_date)}
+    to_collect, skipped = [], []
+    todays = [g for g in dates[game_date]["games"] if not g["is_postponed"]]
+    for g in dates[game_date]["games"]:
+        if g["is_postponed"]:
+            skipped.append({"game_pk": g["game_pk"], "reason": f"postponed ({g['detailed_state']})"})
+    done = set() if force or warehouse is None else final_games_loaded(warehouse, [g["game_pk"] for g in todays])
+    for g in todays:
+        if g["game_pk"] in done:
+            skipped.append({"game_pk": g["game_pk"], "reason": "already final in the warehouse"})
+        else:
+            to_collect.append(dict(g, reason="scheduled" if not force else "forced re-collection"))
+
+    gaps = recent_gaps(warehouse, game_date, lookback_days) if warehouse is not None else {}
+    for date, wanted in sorted(gaps.items()):
+        dates[date] = _schedule(client, zone, date)
+        by_pk = {g["game_pk"]: g for g in dates[date]["games"]}
+        for pk, reason in sorted(wanted.items()):
+            game = by_pk.get(pk)
+            if game is None or game["is_postponed"]:
+                skipped.append({"game_pk": pk, "reason": f"{reason}, but no longer a played game on {date}"})
+            else:
+                to_collect.append(dict(game, reason=reason))
+
+    plan = {"game_date": game_date, "dates": dates, "collect": to_collect, "skipped": skipped}
+    day = dates[game_date]["games"]
+    log.info("%s: %d games scheduled, %d final, %d postponed%s", game_date, len(day),
+             sum(g["is_final"] for g in day), sum(g["is_postponed"] for g in day),
+             "" if day else " (no games: nothing to collect)")
+    for g in to_collect:
+        log.info("collect game %s of %s: %s", g["game_pk"], g["official_date"], g["reason"])
+    for s in skipped:
+        log.info("skip game %s: %s", s["game_pk"], s["reason"])
     return plan
+
+
+def _fallback(zone: RawZone, game: dict) -> LandedObject | None:
+    """The newest parseable copy of a game's feed already in our raw zone."""
+    best, best_stamp = None, ""
+    for url in zone.copies(game["game_pk"], game["official_date"], game["phase"], "feed_live"):
+        try:
+            doc = decode_json(zone.read(url), url)
+            parse_feed(doc)
+        except FeedError:
+            continue
+        stamp = str((doc.get("metaData") or {}).get("timeStamp", ""))
+        final = doc["gameData"]["status"]["codedGameState"] in load_config("seasons")["final_coded_states"]
+        key = f"{int(final)}{stamp}"
+        if best is None or key > best_stamp:
+            best, best_stamp = LandedObject(url, "", written=False), key
+    return best
 
 
 def _collect_one(client: StatsApiClient, zone: RawZone, game: dict) -> dict:
     pk, date = game["game_pk"], game["official_date"]
     url = client.url("game", gamePk=pk)
+    base = {"game_pk": pk, "official_date": date, "endpoint": "game", "request_url": url}
     try:
         resp = client.fetch("game", gamePk=pk)
-    except NotFound as exc:
-        return {"game_pk": pk, "ok": False, "endpoint": "game", "request_url": url, "kind": "not_found",
-                "error": f"the API has no live feed for game {pk} (404)", "raw_object": None}
+    except NotFound:
+        return {**base, "ok": False, "kind": "not_found", "raw_object": None,
+                "error": f"the API has no live feed for game {pk} (404)"}
     except SourceError as exc:
-        return {"game_pk": pk, "ok": False, "endpoint": "game", "request_url": url, "kind": "unavailable",
-                "error": exc.reason, "raw_object": None}
+        failure = {**base, "ok": False, "kind": "unavailable", "error": exc.reason, "raw_object": None}
+        copy = _fallback(zone, game)
+        if copy is None:
+            return failure
+        log.warning("game %s: API unavailable (%s); serving the last good copy from the raw zone: %s",
+                    pk, exc.reason, copy.url)
+        return {**base, "ok": True, "url": copy.url, "sha256": copy.sha256, "written": False,
+                "source": "raw_zone_fallback", "failure": failure}
     # Write-through: the body is stored as received before we look inside it.
     landed = zone.land(zone.game_key(pk, date, game["phase"], game["is_final"]), "feed_live", resp.body)
     try:
         parse_feed(decode_json(resp.body, f"feed {pk}"))
     except FeedError as exc:
         q = zone.quarantine(date, str(pk), "feed_live", resp.body, str(exc), resp.url)
-        return {"game_pk": pk, "ok": False, "endpoint": "game", "request_url": resp.url, "kind": "unparseable",
-                "error": str(exc), "raw_object": q.url}
-    return {"game_pk": pk, "ok": True, "request_url": resp.url, **landed.to_dict()}
+        return {**base, "request_url": resp.url, "ok": False, "kind": "unparseable", "error": str(exc),
+                "raw_object": q.url}
+    return {**base, "request_url": resp.url, "ok": True, "source": "statsapi", **landed.to_dict()}
 
 
 def collect_feeds(client: StatsApiClient, zone: RawZone, plan: dict, concurrency: int) -> dict:
-    """Fetch and land the live feed of every game that was played or is being played."""
-    games = [g for g in plan["games"] if not g["is_postponed"]]
+    """Fetch and land the live feed of every planned game."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, concurrency),
                                                thread_name_prefix="feeds") as pool:
-        results = list(pool.map(lambda g: _collect_one(client, zone, g), games))
+        results = list(pool.map(lambda g: _collect_one(client, zone, g), plan["collect"]))
     landed = [r for r in results if r["ok"]]
-    failed = [r for r in results if not r["ok"]]
+    failed = [r for r in results if not r["ok"]] + [r["failure"] for r in landed if "failure" in r]
     for f in failed:
-        log.warning("game %s not collected (%s): %s", f["game_pk"], f["kind"], f["error"])
+        log.warning("game %s not collected from the API (%s): %s", f["game_pk"], f["kind"], f["error"])
+    fallback = [r["game_pk"] for r in landed if r["source"] == "raw_zone_fallback"]
+    if fallback:
+        log.warning("FALLBACK: %d games served from the raw zone instead of the API: %s", len(fallback), fallback)
     log.info("%s: %d feeds landed (%d new objects), %d failed", plan["game_date"], len(landed),
              sum(1 for r in landed if r["written"]), len(failed))
     return {"game_date": plan["game_date"], "landed": landed, "failed": failed}
@@ -93,69 +158,86 @@ def collect_feeds(client: StatsApiClient, zone: RawZone, plan: dict, concurrency
 
 def load_day(warehouse, zone: RawZone, plan: dict, collected: dict, run_id: str,
              started_at: dt.datetime | None = None) -> dict:
-    """Merge every landed game into the raw tables; record dead letters and the run."""
+    """Merge every landed game into the raw tables; record dead letters and each date's run."""
     started_at = started_at or dt.datetime.now(dt.timezone.utc)
-    date = plan["game_date"]
     warehouse.ensure_schema()
-    counts: dict[str, int] = {}
-    loaded, failed = [], list(collected["failed"])
+    counts: dict[str, dict[str, int]] = {}
+    loaded: dict[str, list[int]] = {}
+    failed = list(collected["failed"])
     with warehouse.connect() as con:
         for item in collected["landed"]:
             body = zone.read(item["url"])
             try:
                 rows = parse_feed(decode_json(body, f"feed {item['game_pk']}"))
             except FeedError as exc:  # the landed object is not what we collected: keep it, say so
-                failed.append({"game_pk": item["game_pk"], "endpoint": "game", "request_url": item["request_url"],
-                               "kind": "unparseable", "error": str(exc), "raw_object": item["url"]})
+                failed.append({**item, "kind": "unparseable", "error": str(exc), "raw_object": item["url"]})
                 continue
             rows["games"][0]["raw_object"] = item["url"]
-            for table, n in warehouse.load_game(item["game_pk"], rows, source="statsapi", con=con).items():
-                counts[table] = counts.get(table, 0) + n
-            loaded.append(item["game_pk"])
+            date = rows["games"][0]["official_date"]
+            day_counts = counts.setdefault(date, {})
+            for table, n in warehouse.load_game(item["game_pk"], rows, source=item["source"], con=con).items():
+                day_counts[table] = day_counts.get(table, 0) + n
+            loaded.setdefault(date, []).append(item["game_pk"])
     for letter in failed:
-        warehouse.record_dead_letter({**letter, "game_date": date}, run_id)
-    warehouse.resolve_dead_letters(date, [i["request_url"] for i in collected["landed"]
-                                          if i["game_pk"] in loaded])
+        warehouse.record_dead_letter({**letter, "game_date": letter["official_date"]}, run_id)
+    for date in plan["dates"]:
+        warehouse.resolve_dead_letters(date, [i["request_url"] for i in collected["landed"]
+                                              if i["official_date"] == date and i["source"] == "statsapi"
+                                              and i["game_pk"] in loaded.get(date, [])])
 
-    games = plan["games"]
-    final = [g["game_pk"] for g in games if g["is_final"]]
-    missing = sorted(set(final) - set(loaded))
-    not_final = [g["game_pk"] for g in games if not g["is_final"] and not g["is_postponed"]]
-    if not games:
-        status = "no_games"
-    elif missing or not_final:
-        status = "incomplete"
-    else:
-        status = "complete"
-    summary = {
-        "run_id": run_id, "game_date": date, "started_at": started_at,
-        "finished_at": dt.datetime.now(dt.timezone.utc), "status": status,
-        "games_scheduled": len(games), "games_final": len(final), "games_loaded": len(loaded),
-        "games_missing": len(missing),
-        "games_quarantined": sum(1 for f in failed if f["kind"] == "unparseable"),
-        "used_fallback": False, "table_counts": counts,
-        "errors": [{k: f[k] for k in ("game_pk", "kind", "error", "request_url", "raw_object")} for f in failed],
-    }
-    warehouse.record_run(summary)
-    summary["missing_game_pks"] = missing
-    summary["not_final_game_pks"] = not_final
-    summary["loaded_game_pks"] = loaded
-    log.info("%s: %s; loaded %d of %d final games; rows %s", date, status, len(loaded), len(final), counts)
-    return {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in summary.items()}
+    summaries = {}
+    for date, day in plan["dates"].items():
+        games = day["games"]
+        final = [g["game_pk"] for g in games if g["is_final"]]
+        in_warehouse = final_games_loaded(warehouse, final)
+        missing = sorted(set(final) - in_warehouse)
+        not_final = [g["game_pk"] for g in games if not g["is_final"] and not g["is_postponed"]]
+        errors = [f for f in failed if f["official_date"] == date]
+        fallback = [i["game_pk"] for i in collected["landed"]
+                    if i["official_date"] == date and i["source"] == "raw_zone_fallback"]
+        status = "no_games" if not games else "incomplete" if missing or not_final else "complete"
+        summary = {
+            "run_id": run_id, "game_date": date, "started_at": started_at,
+            "finished_at": dt.datetime.now(dt.timezone.utc), "status": status,
+            "games_scheduled": len(games), "games_final": len(final), "games_loaded": len(in_warehouse),
+            "games_missing": len(missing),
+            "games_quarantined": sum(1 for f in errors if f["kind"] == "unparseable"),
+            "used_fallback": bool(fallback), "table_counts": counts.get(date, {}),
+            "errors": [{k: f.get(k) for k in ("game_pk", "kind", "error", "request_url", "raw_object")}
+                       for f in errors],
+        }
+        warehouse.record_run(summary)
+        summary.update(missing_game_pks=missing, not_final_game_pks=not_final,
+                       loaded_game_pks=sorted(loaded.get(date, [])), fallback_game_pks=fallback)
+        summaries[date] = {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in summary.items()}
+        log.info("%s: %s; %d of %d final games in the warehouse (%d loaded by this run)%s", date, status,
+                 len(in_warehouse), len(final), len(loaded.get(date, [])),
+                 f"; {len(fallback)} from the raw-zone fallback" if fallback else "")
+    return {"game_date": plan["game_date"], "dates": summaries}
 
 
-def check_day(summary: dict) -> str:
-    """Raise :class:`IncompleteDay` naming every game that is missing and why."""
+def check_day(result: dict) -> str:
+    """Raise :class:`IncompleteDay` when the run's own date is incomplete, naming every
+    missing game and why; recent dates retried by the run are reported, not failed."""
+    notes = []
+    for date, s in sorted(result["dates"].items()):
+        if date != result["game_date"] and s["status"] == "incomplete":
+            notes.append(f"earlier date {date} still incomplete: missing {s['missing_game_pks']}")
+    summary = result["dates"][result["game_date"]]
     date, status = summary["game_date"], summary["status"]
+    fallback = (f" ({len(summary['fallback_game_pks'])} games served from the raw-zone fallback: "
+                f"{summary['fallback_game_pks']})") if summary["fallback_game_pks"] else ""
     if status == "no_games":
-        return f"{date}: no games scheduled; nothing to collect."
+        return "\n".join([f"{date}: no games scheduled; nothing to collect.", *notes])
     if status == "complete":
-        return f"{date}: complete, {summary['games_loaded']} games loaded."
+        return "\n".join([f"{date}: complete, {summary['games_loaded']} final games in the warehouse{fallback}.",
+                          *notes])
     reasons = {e["game_pk"]: f"{e['kind']}: {e['error']}" for e in summary["errors"]}
-    lines = [f"{date} is incomplete: {summary['games_loaded']} of {summary['games_final']} final games loaded."]
+    lines = [f"{date} is incomplete: {summary['games_loaded']} of {summary['games_final']} final games loaded"
+             f"{fallback}."]
     for pk in summary["missing_game_pks"]:
         lines.append(f"  game {pk}: {reasons.get(pk, 'not collected')}")
     for pk in summary["not_final_game_pks"]:
         lines.append(f"  game {pk}: not final yet")
     lines.append("Missing games are in ops.dead_letters and are retried by later runs.")
-    raise IncompleteDay("\n".join(lines))
+    raise IncompleteDay("\n".join(lines + notes))

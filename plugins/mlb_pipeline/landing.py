@@ -84,3 +84,10 @@ class RawZone:
     @staticmethod
     def read(url: str) -> bytes:
         return ObjectStoragePath(url).read_bytes()
+
+    def copies(self, game_pk: int, official_date: str, phase: str, endpoint: str) -> list[str]:
+        """Every stored copy of one game's response, final (current/) and live ones."""
+        folders = [self.root.joinpath(*self.game_key(game_pk, official_date, phase, final=True)),
+                   self.root.joinpath(*self.game_key(game_pk, official_date, phase, final=False))]
+        return [str(p) for folder in folders if folder.exists()
+                for p in sorted(folder.glob(f"{endpoint}-*.json"))]

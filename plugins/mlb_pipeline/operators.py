@@ -35,15 +35,20 @@ def stats_api_client():
     from mlb_pipeline.settings import load_config
     from mlb_pipeline.source import ClientSettings, StatsApiClient
 
-    cfg = load_config("pipeline")["source"]
+    cfg = dict(load_config("pipeline")["source"])
     try:
         conn = BaseHook.get_connection(cfg["connection_id"])
         scheme = conn.conn_type if conn.conn_type in ("http", "https") else (conn.schema or "https")
         base_url = f"{scheme}://{conn.host}" + (f":{conn.port}" if conn.port else "")
+        # The connection's extras may tune the client per environment, e.g.
+        # AIRFLOW_CONN_MLB_STATSAPI='http://127.0.0.1:8765?concurrency=8&backoff_factor_s=0.1'
+        cfg.update(conn.extra_dejson or {})
     except AirflowNotFoundException:
         base_url = cfg["default_base_url"]
-    log.info("MLB Stats API at %s", base_url)
-    return StatsApiClient(ClientSettings.from_config(base_url, cfg))
+    settings = ClientSettings.from_config(base_url, cfg)
+    log.info("MLB Stats API at %s (timeout %gs, %d retries, concurrency %d)", base_url,
+             settings.read_timeout_s, settings.max_retries, settings.concurrency)
+    return StatsApiClient(settings)
 
 
 def raw_zone():
@@ -54,14 +59,22 @@ def raw_zone():
 
 
 class PlanGameDayOperator(BaseOperator):
-    """Fetch and land the schedule of the run's game date; push the games to collect."""
+    """Fetch and land the schedule of the run's game date; decide, from what the warehouse
+    holds, which games to collect (with recent gaps) and which to skip; push the plan."""
 
     ui_color = "#d6eaf8"
 
     def execute(self, context):
         from mlb_pipeline.collect import plan_day
+        from mlb_pipeline.settings import load_config
+        from mlb_pipeline.warehouse import open_warehouse
 
-        return plan_day(stats_api_client(), raw_zone(), game_date_for_run(context))
+        warehouse = open_warehouse()
+        warehouse.ensure_schema()
+        params = context.get("params") or {}
+        return plan_day(stats_api_client(), raw_zone(), game_date_for_run(context), warehouse,
+                        lookback_days=load_config("pipeline")["daily"]["lookback_days"],
+                        force=bool(params.get("force")))
 
 
 class CollectGameFeedsOperator(BaseOperator):

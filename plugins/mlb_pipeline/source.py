@@ -18,6 +18,7 @@ import threading
 import time
 from urllib.parse import urlencode
 
+import pybreaker
 import urllib3
 from statsapi.endpoints import BASE_URL as _PACKAGE_BASE_URL
 from statsapi.endpoints import ENDPOINTS
@@ -43,6 +44,10 @@ class NotFound(SourceError):
     """The API answered 404: it has no such object. Never retried."""
 
 
+class CircuitOpen(SourceError):
+    """The source failed too often in a row; it is left alone for a cool-down."""
+
+
 @dataclasses.dataclass(frozen=True)
 class ApiResponse:
     endpoint: str
@@ -63,11 +68,18 @@ class ClientSettings:
     concurrency: int = 4
     # Minimum seconds between two requests from this client (0 = no limit).
     min_interval_s: float = 0
+    # Circuit breaker: after this many requests in a row fail for good, skip the source
+    # for breaker_reset_s seconds (callers then use their fallback).
+    breaker_fail_max: int = 3
+    breaker_reset_s: float = 60
 
     @classmethod
     def from_config(cls, base_url: str, cfg: dict) -> "ClientSettings":
-        fields = {f.name for f in dataclasses.fields(cls)} - {"base_url"}
-        return cls(base_url=base_url.rstrip("/"), **{k: v for k, v in cfg.items() if k in fields})
+        """Settings from ``config/pipeline.yaml`` (and connection extras, which are strings)."""
+        kinds = {f.name: f.type for f in dataclasses.fields(cls) if f.name != "base_url"}
+        cast = {"int": int, "float": float}
+        return cls(base_url=base_url.rstrip("/"),
+                   **{k: cast[kinds[k]](v) for k, v in cfg.items() if k in kinds})
 
 
 def build_url(base_url: str, endpoint: str, params: dict) -> str:
@@ -144,6 +156,9 @@ class StatsApiClient:
         )
         self._pace_lock = threading.Lock()
         self._next_slot = 0.0
+        self.breaker = pybreaker.CircuitBreaker(
+            fail_max=settings.breaker_fail_max, reset_timeout=settings.breaker_reset_s,
+            exclude=[NotFound], throw_new_error_on_trip=False, name=settings.base_url)
 
     def url(self, endpoint: str, **params) -> str:
         return build_url(self.settings.base_url, endpoint, params)
@@ -159,8 +174,18 @@ class StatsApiClient:
             time.sleep(wait)
 
     def fetch(self, endpoint: str, **params) -> ApiResponse:
-        """GET an endpoint; return its body as received (gzip already decoded)."""
+        """GET an endpoint; return its body as received (gzip already decoded).
+
+        Raises :class:`NotFound` for a 404, :class:`CircuitOpen` while the breaker is
+        open, and :class:`SourceError` when the request failed for good."""
         url = self.url(endpoint, **params)
+        try:
+            return self.breaker.call(self._fetch, endpoint, url)
+        except pybreaker.CircuitBreakerError as exc:
+            raise CircuitOpen(url, f"circuit open after {self.settings.breaker_fail_max} failures in a row; "
+                                   f"source skipped for {self.settings.breaker_reset_s:g} s") from exc
+
+    def _fetch(self, endpoint: str, url: str) -> ApiResponse:
         self._pace()
         try:
             resp = self._http.request("GET", url, preload_content=True, decode_content=True)

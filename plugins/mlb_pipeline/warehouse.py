@@ -68,7 +68,7 @@ def merge_statement(table: str, columns: list[str], key: list[str], scope_column
     vals = ", ".join(f"s.{c}" for c in columns)
     return (
         f"MERGE INTO {table} AS t USING {staged} AS s ON ({on}) "
-        f"WHEN MATCHED AND t.content_hash <> s.content_hash THEN UPDATE SET {updates} "
+        f"WHEN MATCHED AND (t.content_hash <> s.content_hash OR t.source <> s.source) THEN UPDATE SET {updates} "
         f"WHEN NOT MATCHED BY TARGET THEN INSERT ({cols}) VALUES ({vals}) "
         f"WHEN NOT MATCHED BY SOURCE AND t.{scope_column} = {placeholder} THEN DELETE"
     )
@@ -247,6 +247,8 @@ class BigQueryWarehouse:
     def _param(self, name: str | None, value):
         bq = self._bq
         if isinstance(value, (list, tuple)):
+            if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+                return bq.ArrayQueryParameter(name, "INT64", list(value))
             return bq.ArrayQueryParameter(name, "STRING", [str(v) for v in value])
         kind = ("BOOL" if isinstance(value, bool) else "INT64" if isinstance(value, int)
                 else "FLOAT64" if isinstance(value, float) else "TIMESTAMP" if isinstance(value, dt.datetime)

@@ -1,0 +1,105 @@
+"""The collector survives the API failing: circuit breaker, raw-zone fallback, dead letters
+retried by later runs, games collected before they were final, a polite rate limit."""
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from conftest import run_day
+
+from mlb_pipeline.replay.server import ReplayServer, SimulatedBackend
+from mlb_pipeline.replay.simulate import League
+from mlb_pipeline.source import CircuitOpen, ClientSettings, SourceError, StatsApiClient
+from mlb_pipeline.warehouse import DuckDBWarehouse
+
+FAST = "backoff_factor_s=0.01&backoff_max_s=0.02"
+
+
+def test_breaker_opens_after_three_failures_and_then_skips_the_source(simulated):
+    simulated.add_fault(r"/feed/live", status=500)
+    client = StatsApiClient(ClientSettings(simulated.url, max_retries=1, backoff_factor_s=0.01,
+                                           breaker_fail_max=3, breaker_reset_s=60))
+    errors = []
+    for pk in range(2400700, 2400706):
+        try:
+            client.fetch("game", gamePk=pk)
+        except SourceError as exc:
+            errors.append(type(exc))
+    assert errors == [SourceError, SourceError, SourceError, CircuitOpen, CircuitOpen, CircuitOpen]
+    assert len(simulated.requests("/feed/live")) == 3 * 2  # three games, two tries each; then none
+
+
+def test_api_outage_is_served_from_the_raw_zone_and_said_so(daily_dag, embedded, simulated, league, monkeypatch,
+                                                           caplog):
+    day = "2024-06-17"
+    run, _ = run_day(daily_dag, day, simulated, monkeypatch, FAST)
+    assert run.state == "success"
+    simulated.add_fault(r"/feed/live", status=500)  # the feed endpoint goes down for good
+    simulated.clear_requests()
+    caplog.clear()
+    run, states = run_day(daily_dag, day, simulated, monkeypatch, FAST, force=True)
+    assert run.state == "success", states  # every game had a good final copy in the raw zone
+
+    n = len(league.by_date[dt.date.fromisoformat(day)])
+    feed_requests = simulated.requests("/feed/live")
+    assert len(feed_requests) < n * 6  # the breaker stopped the hammering
+    wh = DuckDBWarehouse()
+    assert wh.query("SELECT source, count(*) n FROM raw.games GROUP BY source") == \
+        [{"source": "raw_zone_fallback", "n": n}]
+    latest = wh.query("SELECT used_fallback, status FROM ops.ingestion_runs WHERE game_date = ? "
+                      "ORDER BY finished_at DESC LIMIT 1", [day])[0]
+    assert latest == {"used_fallback": True, "status": "complete"}
+    letters = wh.query("SELECT kind, count(*) n FROM ops.dead_letters WHERE resolved_at IS NULL GROUP BY kind")
+    assert letters == [{"kind": "unavailable", "n": n}]
+    assert any("FALLBACK" in r.getMessage() for r in caplog.records)
+
+    # The API comes back: the next run fetches from it again and resolves the letters.
+    simulated.clear_faults()
+    run, _ = run_day(daily_dag, day, simulated, monkeypatch, FAST, force=True)
+    assert run.state == "success"
+    assert wh.query("SELECT source, count(*) n FROM raw.games GROUP BY source") == [{"source": "statsapi", "n": n}]
+    assert wh.query("SELECT count(*) n FROM ops.dead_letters WHERE resolved_at IS NULL")[0]["n"] == 0
+
+
+def test_a_later_run_retries_the_games_an_earlier_run_missed(daily_dag, embedded, simulated, league, monkeypatch):
+    first, later = dt.date(2024, 6, 18), dt.date(2024, 6, 20)
+    victim = league.by_date[first][3].game_pk
+    simulated.add_fault(rf"/game/{victim}/feed/live", status=404)
+    run, _ = run_day(daily_dag, first.isoformat(), simulated, monkeypatch, FAST)
+    assert run.state == "failed"
+    simulated.clear_faults()
+    simulated.clear_requests()
+    run, _ = run_day(daily_dag, later.isoformat(), simulated, monkeypatch, FAST)
+    assert run.state == "success"
+    # It fetched the missed game, and not one of the games it already had.
+    fetched = {int(r["target"].split("/")[4]) for r in simulated.requests("/feed/live")}
+    assert fetched == {victim} | {g.game_pk for g in league.by_date[later]}
+    wh = DuckDBWarehouse()
+    assert wh.query("SELECT count(*) n FROM raw.games WHERE game_pk = ?", [victim])[0]["n"] == 1
+    statuses = wh.query("SELECT arg_max(status, finished_at) s FROM ops.ingestion_runs WHERE game_date = ?",
+                        [first])
+    assert statuses == [{"s": "complete"}]
+
+
+def test_a_game_collected_before_it_was_final_is_collected_again(daily_dag, embedded, monkeypatch):
+    day = dt.date(2024, 6, 24)
+    early = League(seed=11, seasons=[2024], today=day)  # the games of `day` have not been played yet
+    with ReplayServer(SimulatedBackend(early)) as server:
+        run, _ = run_day(daily_dag, day.isoformat(), server, monkeypatch, FAST)
+    assert run.state == "failed"  # the day is not final yet, and the run says so
+    wh = DuckDBWarehouse()
+    assert {r["is_final"] for r in wh.query("SELECT is_final FROM raw.games")} == {False}
+    late = League(seed=11, seasons=[2024])
+    with ReplayServer(SimulatedBackend(late)) as server:
+        run, _ = run_day(daily_dag, (day + dt.timedelta(days=1)).isoformat(), server, monkeypatch, FAST)
+    assert run.state == "success"
+    rows = wh.query("SELECT is_final, count(*) n FROM raw.games WHERE official_date = ? GROUP BY is_final", [day])
+    assert rows == [{"is_final": True, "n": len(late.by_date[day])}]
+
+
+def test_client_side_rate_limit(simulated):
+    client = StatsApiClient(ClientSettings(simulated.url, min_interval_s=0.1))
+    start = time.monotonic()
+    for _ in range(5):
+        client.fetch("season", seasonId=2024, sportId=1)
+    assert time.monotonic() - start >= 0.4
