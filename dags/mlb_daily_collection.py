@@ -15,8 +15,11 @@ and `airflow backfill create --dag-id mlb_daily_collection --from-date 2024-07-0
    received (`current/<phase>/games/...` once final, `live/...` before); unparseable
    bodies are quarantined with their reason; when the API is down (retries exhausted or
    circuit open) the last good copy in the raw zone is used and the run says so.
-3. **load_raw_tables**: each landed game merged into `raw.*` in one transaction; failures
-   go to `ops.dead_letters`, each date's outcome to `ops.ingestion_runs`.
+   **collect_reference_data** (beside it): the season's teams, the day's standings and
+   every club's active roster, landed raw.
+3. **load_raw_tables**: each landed game merged into `raw.*` in one transaction, then the
+   reference data, then `raw.players` (players first seen in a box score or roster);
+   failures go to `ops.dead_letters`, each date's outcome to `ops.ingestion_runs`.
 4. **check_day_complete**: fails, naming the games, when a final game is missing.
 """
 from __future__ import annotations
@@ -29,6 +32,7 @@ from airflow.sdk import DAG, Param
 from mlb_pipeline.operators import (
     CheckDayCompleteOperator,
     CollectGameFeedsOperator,
+    CollectReferenceDataOperator,
     LoadRawTablesOperator,
     PlanGameDayOperator,
 )
@@ -65,9 +69,13 @@ with DAG(
 ) as dag:
     plan = PlanGameDayOperator(task_id="plan_game_day")
     collect = CollectGameFeedsOperator(task_id="collect_game_feeds", plan_task_id=plan.task_id)
+    reference = CollectReferenceDataOperator(task_id="collect_reference_data", plan_task_id=plan.task_id)
     load = LoadRawTablesOperator(
-        task_id="load_raw_tables", plan_task_id=plan.task_id, collect_task_id=collect.task_id
+        task_id="load_raw_tables",
+        plan_task_id=plan.task_id,
+        collect_task_id=collect.task_id,
+        reference_task_id=reference.task_id,
     )
     check = CheckDayCompleteOperator(task_id="check_day_complete", load_task_id=load.task_id)
 
-    plan >> collect >> load >> check
+    plan >> [collect, reference] >> load >> check

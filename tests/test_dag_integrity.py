@@ -57,8 +57,14 @@ def test_daily_dag_steps_and_game_date():
     from mlb_pipeline.operators import game_date_for_run
 
     dag = DagBag(dag_folder=str(REPO / "dags" / "mlb_daily_collection.py")).dags["mlb_daily_collection"]
-    assert [t.task_id for t in dag.topological_sort()] == [
-        "plan_game_day", "collect_game_feeds", "load_raw_tables", "check_day_complete"]
+    upstream = {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks}
+    assert upstream == {
+        "plan_game_day": [],
+        "collect_game_feeds": ["plan_game_day"],
+        "collect_reference_data": ["plan_game_day"],
+        "load_raw_tables": ["collect_game_feeds", "collect_reference_data"],
+        "check_day_complete": ["load_raw_tables"],
+    }
     logical = dt.datetime(2024, 7, 1, tzinfo=dt.timezone.utc)
     assert game_date_for_run({"params": {}, "logical_date": logical}) == "2024-07-01"
     assert game_date_for_run({"params": {"game_date": "2024-06-30"}, "logical_date": logical}) == "2024-06-30"

@@ -157,14 +157,21 @@ def collect_feeds(client: StatsApiClient, zone: RawZone, plan: dict, concurrency
 
 
 def load_day(warehouse, zone: RawZone, plan: dict, collected: dict, run_id: str,
-             started_at: dt.datetime | None = None) -> dict:
-    """Merge every landed game into the raw tables; record dead letters and each date's run."""
+             reference: dict | None = None, started_at: dt.datetime | None = None) -> dict:
+    """Merge every landed game (and the day's reference data) into the raw tables, then
+    the players they reveal; record dead letters and each date's run."""
+    from mlb_pipeline.reference import load_reference
+
     started_at = started_at or dt.datetime.now(dt.timezone.utc)
     warehouse.ensure_schema()
     counts: dict[str, dict[str, int]] = {}
     loaded: dict[str, list[int]] = {}
     failed = list(collected["failed"])
     with warehouse.connect() as con:
+        if reference is not None:
+            ref_counts, ref_failed = load_reference(warehouse, zone, reference, con=con)
+            counts[plan["game_date"]] = dict(ref_counts)
+            failed += ref_failed
         for item in collected["landed"]:
             body = zone.read(item["url"])
             try:
@@ -178,6 +185,10 @@ def load_day(warehouse, zone: RawZone, plan: dict, collected: dict, run_id: str,
             for table, n in warehouse.load_game(item["game_pk"], rows, source=item["source"], con=con).items():
                 day_counts[table] = day_counts.get(table, 0) + n
             loaded.setdefault(date, []).append(item["game_pk"])
+        touched = sorted(set(loaded) | ({plan["game_date"]} if reference else set()))
+        if touched:
+            players = warehouse.refresh_players(touched, con=con)
+            log.info("raw.players: %d players known after discovery in %s", players, touched)
     for letter in failed:
         warehouse.record_dead_letter({**letter, "game_date": letter["official_date"]}, run_id)
     for date in plan["dates"]:
@@ -193,6 +204,7 @@ def load_day(warehouse, zone: RawZone, plan: dict, collected: dict, run_id: str,
         missing = sorted(set(final) - in_warehouse)
         not_final = [g["game_pk"] for g in games if not g["is_final"] and not g["is_postponed"]]
         errors = [f for f in failed if f["official_date"] == date]
+        game_errors = [f for f in errors if f.get("game_pk") is not None]
         fallback = [i["game_pk"] for i in collected["landed"]
                     if i["official_date"] == date and i["source"] == "raw_zone_fallback"]
         status = "no_games" if not games else "incomplete" if missing or not_final else "complete"
@@ -201,9 +213,9 @@ def load_day(warehouse, zone: RawZone, plan: dict, collected: dict, run_id: str,
             "finished_at": dt.datetime.now(dt.timezone.utc), "status": status,
             "games_scheduled": len(games), "games_final": len(final), "games_loaded": len(in_warehouse),
             "games_missing": len(missing),
-            "games_quarantined": sum(1 for f in errors if f["kind"] == "unparseable"),
+            "games_quarantined": sum(1 for f in game_errors if f["kind"] == "unparseable"),
             "used_fallback": bool(fallback), "table_counts": counts.get(date, {}),
-            "errors": [{k: f.get(k) for k in ("game_pk", "kind", "error", "request_url", "raw_object")}
+            "errors": [{k: f.get(k) for k in ("game_pk", "endpoint", "kind", "error", "request_url", "raw_object")}
                        for f in errors],
         }
         warehouse.record_run(summary)
@@ -232,7 +244,7 @@ def check_day(result: dict) -> str:
     if status == "complete":
         return "\n".join([f"{date}: complete, {summary['games_loaded']} final games in the warehouse{fallback}.",
                           *notes])
-    reasons = {e["game_pk"]: f"{e['kind']}: {e['error']}" for e in summary["errors"]}
+    reasons = {e["game_pk"]: f"{e['kind']}: {e['error']}" for e in summary["errors"] if e["game_pk"]}
     lines = [f"{date} is incomplete: {summary['games_loaded']} of {summary['games_final']} final games loaded"
              f"{fallback}."]
     for pk in summary["missing_game_pks"]:

@@ -98,22 +98,48 @@ class CollectGameFeedsOperator(BaseOperator):
             client.close()
 
 
+class CollectReferenceDataOperator(BaseOperator):
+    """Fetch the season's teams, the day's standings and every club's active roster, and
+    write them to the raw zone (write-through)."""
+
+    ui_color = "#d6eaf8"
+
+    def __init__(self, *, plan_task_id: str, **kwargs):
+        super().__init__(**kwargs)
+        self.plan_task_id = plan_task_id
+
+    def execute(self, context):
+        from mlb_pipeline.reference import collect_reference
+        from mlb_pipeline.settings import load_config
+
+        plan = context["ti"].xcom_pull(task_ids=self.plan_task_id)
+        client = stats_api_client()
+        try:
+            return collect_reference(client, raw_zone(), plan, load_config("pipeline")["source"]["concurrency"])
+        finally:
+            client.close()
+
+
 class LoadRawTablesOperator(BaseOperator):
-    """Merge the landed feeds into the warehouse's raw tables, one game per transaction."""
+    """Merge the landed responses into the warehouse's raw tables, one game per transaction."""
 
     ui_color = "#d5f5e3"
 
-    def __init__(self, *, plan_task_id: str, collect_task_id: str, **kwargs):
+    def __init__(self, *, plan_task_id: str, collect_task_id: str, reference_task_id: str | None = None,
+                 **kwargs):
         super().__init__(**kwargs)
         self.plan_task_id, self.collect_task_id = plan_task_id, collect_task_id
+        self.reference_task_id = reference_task_id
 
     def execute(self, context):
         from mlb_pipeline.collect import load_day
         from mlb_pipeline.warehouse import open_warehouse
 
         ti = context["ti"]
+        reference = ti.xcom_pull(task_ids=self.reference_task_id) if self.reference_task_id else None
         return load_day(open_warehouse(), raw_zone(), ti.xcom_pull(task_ids=self.plan_task_id),
-                        ti.xcom_pull(task_ids=self.collect_task_id), run_id=context["run_id"])
+                        ti.xcom_pull(task_ids=self.collect_task_id), run_id=context["run_id"],
+                        reference=reference)
 
 
 class CheckDayCompleteOperator(BaseOperator):

@@ -295,3 +295,52 @@ def row_hash(row: dict, exclude: Iterable[str] = ()) -> str:
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+# ------------------------------------------------------------------------------------
+# Reference data: teams, standings, rosters
+# ------------------------------------------------------------------------------------
+def parse_teams(doc: dict, season: str) -> list[dict]:
+    """``/api/v1/teams?sportId=1&season=S``: one row per club of the season."""
+    what = f"teams {season}"
+    rows = []
+    for t in _get(doc, "teams", what):
+        rows.append({
+            "season": str(season), "team_id": int(_get(t, "id", what)), "name": _get(t, "name", what),
+            "abbreviation": t.get("abbreviation"), "team_name": t.get("teamName"),
+            "location_name": t.get("locationName"), "league_id": _int(_opt(t, "league", "id")),
+            "division_id": _int(_opt(t, "division", "id")), "venue_id": _int(_opt(t, "venue", "id")),
+            "active": t.get("active"),
+        })
+    return rows
+
+
+def parse_standings(doc: dict, date: str) -> list[dict]:
+    """``/api/v1/standings``: one row per team, as of ``date``."""
+    what = f"standings {date}"
+    rows = []
+    for record in _get(doc, "records", what):
+        for tr in _get(record, "teamRecords", what):
+            rows.append({
+                "standings_date": date, "season": str(tr.get("season") or date[:4]),
+                "team_id": int(_get(tr, "team.id", what)), "league_id": _int(_opt(record, "league", "id")),
+                "division_id": _int(_opt(record, "division", "id")), "games_played": _int(tr.get("gamesPlayed")),
+                "wins": int(_get(tr, "wins", what)), "losses": int(_get(tr, "losses", what)),
+                "winning_pct": _num(tr.get("winningPercentage")), "games_back": tr.get("gamesBack"),
+                "division_rank": _int(tr.get("divisionRank")), "league_rank": _int(tr.get("leagueRank")),
+                "runs_scored": _int(tr.get("runsScored")), "runs_allowed": _int(tr.get("runsAllowed")),
+                "run_differential": _int(tr.get("runDifferential")),
+                "streak_code": _opt(tr, "streak", "streakCode"),
+            })
+    return rows
+
+
+def parse_roster(doc: dict, date: str, team_id: int, roster_type: str) -> list[dict]:
+    """``/api/v1/teams/{id}/roster``: one row per player on the roster that day."""
+    what = f"roster {team_id} {date}"
+    return [{
+        "roster_date": date, "roster_type": roster_type, "team_id": int(team_id),
+        "player_id": int(_get(p, "person.id", what)), "player_name": _opt(p, "person", "fullName"),
+        "jersey_number": p.get("jerseyNumber"), "position_code": _opt(p, "position", "code"),
+        "position": _opt(p, "position", "abbreviation"), "status_code": _opt(p, "status", "code"),
+    } for p in _get(doc, "roster", what)]

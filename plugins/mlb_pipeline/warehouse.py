@@ -55,13 +55,15 @@ def table_definitions(backend: str = "duckdb") -> dict[str, dict]:
     return tables
 
 
-def merge_statement(table: str, columns: list[str], key: list[str], scope_column: str,
+def merge_statement(table: str, columns: list[str], key: list[str], scope_column: str | list[str],
                     staged: str, placeholder: str) -> str:
     """MERGE that upserts ``staged`` into ``table`` and deletes rows of the same scope
     (for example the same game) that the staged rows no longer have.
 
-    Identifiers come from our DDL; the scope value is a bound parameter.
+    Identifiers come from our DDL; the scope values are bound parameters.
     """
+    scope = [scope_column] if isinstance(scope_column, str) else list(scope_column)
+    in_scope = " AND ".join(f"t.{c} = {placeholder}" for c in scope)
     on = " AND ".join(f"t.{k} = s.{k}" for k in key)
     updates = ", ".join(f"{c} = s.{c}" for c in columns if c not in key)
     cols = ", ".join(columns)
@@ -70,8 +72,37 @@ def merge_statement(table: str, columns: list[str], key: list[str], scope_column
         f"MERGE INTO {table} AS t USING {staged} AS s ON ({on}) "
         f"WHEN MATCHED AND (t.content_hash <> s.content_hash OR t.source <> s.source) THEN UPDATE SET {updates} "
         f"WHEN NOT MATCHED BY TARGET THEN INSERT ({cols}) VALUES ({vals}) "
-        f"WHEN NOT MATCHED BY SOURCE AND t.{scope_column} = {placeholder} THEN DELETE"
+        f"WHEN NOT MATCHED BY SOURCE AND {in_scope} THEN DELETE"
     )
+
+
+# Players seen in box scores and rosters of some dates, merged into raw.players. The
+# content hash is the name's: first/last-seen dates move without counting as a change.
+PLAYERS_MERGE = """
+MERGE INTO raw.players AS t
+USING (
+    SELECT player_id, arg_min(player_name, seen) AS full_name, min(seen) AS first_seen_date,
+           max(seen) AS last_seen_date, arg_min(seen_in, seen) AS first_seen_in
+    FROM (
+        SELECT player_id, player_name, official_date AS seen, 'boxscore' AS seen_in
+          FROM raw.batting_lines WHERE list_contains({dates}::DATE[], official_date)
+        UNION ALL
+        SELECT player_id, player_name, official_date, 'boxscore'
+          FROM raw.pitching_lines WHERE list_contains({dates}::DATE[], official_date)
+        UNION ALL
+        SELECT player_id, player_name, roster_date, 'roster'
+          FROM raw.rosters WHERE list_contains({dates}::DATE[], roster_date)
+    ) GROUP BY player_id
+) AS s ON t.player_id = s.player_id
+WHEN MATCHED AND (s.first_seen_date < t.first_seen_date OR s.last_seen_date > t.last_seen_date) THEN UPDATE SET
+    first_seen_date = least(t.first_seen_date, s.first_seen_date),
+    first_seen_in = CASE WHEN s.first_seen_date < t.first_seen_date THEN s.first_seen_in ELSE t.first_seen_in END,
+    last_seen_date = greatest(t.last_seen_date, s.last_seen_date)
+WHEN NOT MATCHED THEN INSERT (player_id, full_name, first_seen_date, last_seen_date, first_seen_in,
+                              ingested_at, source, content_hash)
+    VALUES (s.player_id, s.full_name, s.first_seen_date, s.last_seen_date, s.first_seen_in, ?,
+            'discovered', md5(coalesce(s.full_name, '')))
+"""
 
 
 def stage_frame(rows: list[dict], columns: list[str], ingested_at: dt.datetime, source: str):
@@ -163,6 +194,37 @@ class DuckDBWarehouse:
             con.execute("ROLLBACK")
             raise
         return counts
+
+    def merge_rows(self, table: str, rows: list[dict], scope: dict, source: str,
+                   ingested_at: dt.datetime | None = None, con=None) -> int:
+        """Upsert ``rows`` into ``table``; rows of the same ``scope`` (e.g. one team's roster
+        on one date) that are no longer there are deleted. One transaction."""
+        if con is None:
+            with self.connect() as own:
+                return self.merge_rows(table, rows, scope, source, ingested_at, own)
+        spec = self.tables[table]
+        frame = stage_frame(rows, spec["columns"], ingested_at or dt.datetime.now(dt.timezone.utc), source)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.register("staged_rows", frame)
+            con.execute(merge_statement(table, spec["columns"], spec["key"], list(scope), "staged_rows", "?"),
+                        list(scope.values()))
+            con.unregister("staged_rows")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return frame.num_rows
+
+    def refresh_players(self, dates: list[str], con=None) -> int:
+        """Add players first seen in these dates' box scores or rosters to ``raw.players``;
+        move the last-seen date of players already known."""
+        if con is None:
+            with self.connect() as own:
+                return self.refresh_players(dates, own)
+        now = dt.datetime.now(dt.timezone.utc)
+        con.execute(PLAYERS_MERGE.format(dates="?"), [dates, dates, dates, now])
+        return con.execute("SELECT count(*) FROM raw.players").fetchone()[0]
 
     # -- ops ----------------------------------------------------------------------------
     def record_run(self, run: dict) -> None:
@@ -288,6 +350,35 @@ class BigQueryWarehouse:
         for name in GAME_TABLES:
             self.client.delete_table(f"{dataset}.{name}_{game_pk}", not_found_ok=True)
         return counts
+
+    def merge_rows(self, table: str, rows: list[dict], scope: dict, source: str,
+                   ingested_at: dt.datetime | None = None, con=None) -> int:
+        spec = self.tables[table]
+        frame = stage_frame(rows, spec["columns"], ingested_at or dt.datetime.now(dt.timezone.utc), source)
+        dataset = f"{self.client.project}._mlb_staging"
+        self.client.create_dataset(dataset, exists_ok=True)
+        staged = f"{dataset}.{table.replace('.', '_')}_{abs(hash(tuple(scope.values())))}"
+        job_config = self._bq.LoadJobConfig(schema=self.client.get_table(table).schema,
+                                            write_disposition="WRITE_TRUNCATE")
+        self.client.load_table_from_dataframe(frame.to_pandas(), staged, job_config=job_config).result()
+        self._run(merge_statement(table, spec["columns"], spec["key"], list(scope), staged, "?"),
+                  list(scope.values()))
+        self.client.delete_table(staged, not_found_ok=True)
+        return frame.num_rows
+
+    def refresh_players(self, dates: list[str], con=None) -> int:
+        sql = (PLAYERS_MERGE.replace("list_contains({dates}::DATE[], official_date)", "official_date IN UNNEST(?)")
+               .replace("list_contains({dates}::DATE[], roster_date)", "roster_date IN UNNEST(?)")
+               .replace("arg_min(player_name, seen)", "ARRAY_AGG(player_name ORDER BY seen LIMIT 1)[OFFSET(0)]")
+               .replace("arg_min(seen_in, seen)", "ARRAY_AGG(seen_in ORDER BY seen LIMIT 1)[OFFSET(0)]")
+               .replace("md5(coalesce(s.full_name, ''))", "TO_HEX(MD5(coalesce(s.full_name, '')))")
+               .replace("MERGE INTO raw.players AS t", "MERGE raw.players AS t"))
+        days = [dt.date.fromisoformat(d) for d in dates]
+        bq = self._bq
+        params = [bq.ArrayQueryParameter(None, "DATE", days)] * 3 + [
+            bq.ScalarQueryParameter(None, "TIMESTAMP", dt.datetime.now(dt.timezone.utc))]
+        self.client.query(sql, job_config=bq.QueryJobConfig(query_parameters=params)).result()
+        return self.query("SELECT count(*) AS n FROM raw.players")[0]["n"]
 
     def record_run(self, run: dict) -> None:
         cols = self.tables["ops.ingestion_runs"]["columns"]

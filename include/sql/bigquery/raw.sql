@@ -173,3 +173,79 @@ CREATE TABLE IF NOT EXISTS raw.pitches (
 )
 PARTITION BY official_date
 CLUSTER BY game_pk, pitcher_id;
+
+-- Reference data of a game day (issue #3): teams per season, standings and active
+-- rosters by date, and every player ever seen (incremental discovery).
+CREATE TABLE IF NOT EXISTS raw.teams (
+    season          STRING NOT NULL,
+    team_id         INT64 NOT NULL,
+    name            STRING NOT NULL,
+    abbreviation    STRING,
+    team_name       STRING,
+    location_name   STRING,
+    league_id       INT64,
+    division_id     INT64,
+    venue_id        INT64,
+    active          BOOL,
+    ingested_at     TIMESTAMP NOT NULL,
+    source          STRING NOT NULL,
+    content_hash    STRING NOT NULL,
+    PRIMARY KEY (season, team_id) NOT ENFORCED
+)
+CLUSTER BY team_id;
+
+CREATE TABLE IF NOT EXISTS raw.standings (
+    standings_date   DATE NOT NULL,
+    season           STRING NOT NULL,
+    team_id          INT64 NOT NULL,
+    league_id        INT64,
+    division_id      INT64,
+    games_played     INT64,
+    wins             INT64 NOT NULL,
+    losses           INT64 NOT NULL,
+    winning_pct      FLOAT64,
+    games_back       STRING,
+    division_rank    INT64,
+    league_rank      INT64,
+    runs_scored      INT64,
+    runs_allowed     INT64,
+    run_differential INT64,
+    streak_code      STRING,
+    ingested_at      TIMESTAMP NOT NULL,
+    source           STRING NOT NULL,
+    content_hash     STRING NOT NULL,
+    PRIMARY KEY (standings_date, team_id) NOT ENFORCED
+)
+PARTITION BY standings_date
+CLUSTER BY team_id;
+
+CREATE TABLE IF NOT EXISTS raw.rosters (
+    roster_date      DATE NOT NULL,
+    roster_type      STRING NOT NULL,
+    team_id          INT64 NOT NULL,
+    player_id        INT64 NOT NULL,
+    player_name      STRING,
+    jersey_number    STRING,
+    position_code    STRING,
+    position         STRING,
+    status_code      STRING,
+    ingested_at      TIMESTAMP NOT NULL,
+    source           STRING NOT NULL,
+    content_hash     STRING NOT NULL,
+    PRIMARY KEY (roster_date, roster_type, team_id, player_id) NOT ENFORCED
+)
+PARTITION BY roster_date
+CLUSTER BY team_id, player_id;
+
+CREATE TABLE IF NOT EXISTS raw.players (
+    player_id        INT64 NOT NULL,
+    full_name        STRING,
+    first_seen_date  DATE NOT NULL,
+    last_seen_date   DATE NOT NULL,
+    first_seen_in    STRING NOT NULL,   -- boxscore | roster
+    ingested_at      TIMESTAMP NOT NULL,
+    source           STRING NOT NULL,
+    content_hash     STRING NOT NULL,
+    PRIMARY KEY (player_id) NOT ENFORCED
+)
+CLUSTER BY player_id;

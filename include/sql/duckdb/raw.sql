@@ -163,3 +163,73 @@ CREATE TABLE IF NOT EXISTS raw.pitches (
     content_hash     VARCHAR NOT NULL,
     PRIMARY KEY (game_pk, at_bat_index, event_index)
 );
+
+-- Reference data of a game day (issue #3): teams per season, standings and active
+-- rosters by date, and every player ever seen (incremental discovery).
+CREATE TABLE IF NOT EXISTS raw.teams (
+    season          VARCHAR NOT NULL,
+    team_id         BIGINT NOT NULL,
+    name            VARCHAR NOT NULL,
+    abbreviation    VARCHAR,
+    team_name       VARCHAR,
+    location_name   VARCHAR,
+    league_id       BIGINT,
+    division_id     BIGINT,
+    venue_id        BIGINT,
+    active          BOOLEAN,
+    ingested_at     TIMESTAMPTZ NOT NULL,
+    source          VARCHAR NOT NULL,
+    content_hash    VARCHAR NOT NULL,
+    PRIMARY KEY (season, team_id)
+);
+
+CREATE TABLE IF NOT EXISTS raw.standings (
+    standings_date   DATE NOT NULL,
+    season           VARCHAR NOT NULL,
+    team_id          BIGINT NOT NULL,
+    league_id        BIGINT,
+    division_id      BIGINT,
+    games_played     INTEGER,
+    wins             INTEGER NOT NULL,
+    losses           INTEGER NOT NULL,
+    winning_pct      DOUBLE,
+    games_back       VARCHAR,
+    division_rank    INTEGER,
+    league_rank      INTEGER,
+    runs_scored      INTEGER,
+    runs_allowed     INTEGER,
+    run_differential INTEGER,
+    streak_code      VARCHAR,
+    ingested_at      TIMESTAMPTZ NOT NULL,
+    source           VARCHAR NOT NULL,
+    content_hash     VARCHAR NOT NULL,
+    PRIMARY KEY (standings_date, team_id)
+);
+
+CREATE TABLE IF NOT EXISTS raw.rosters (
+    roster_date      DATE NOT NULL,
+    roster_type      VARCHAR NOT NULL,
+    team_id          BIGINT NOT NULL,
+    player_id        BIGINT NOT NULL,
+    player_name      VARCHAR,
+    jersey_number    VARCHAR,
+    position_code    VARCHAR,
+    position         VARCHAR,
+    status_code      VARCHAR,
+    ingested_at      TIMESTAMPTZ NOT NULL,
+    source           VARCHAR NOT NULL,
+    content_hash     VARCHAR NOT NULL,
+    PRIMARY KEY (roster_date, roster_type, team_id, player_id)
+);
+
+CREATE TABLE IF NOT EXISTS raw.players (
+    player_id        BIGINT NOT NULL,
+    full_name        VARCHAR,
+    first_seen_date  DATE NOT NULL,
+    last_seen_date   DATE NOT NULL,
+    first_seen_in    VARCHAR NOT NULL,   -- boxscore | roster
+    ingested_at      TIMESTAMPTZ NOT NULL,
+    source           VARCHAR NOT NULL,
+    content_hash     VARCHAR NOT NULL,
+    PRIMARY KEY (player_id)
+);

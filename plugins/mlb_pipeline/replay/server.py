@@ -78,6 +78,8 @@ class SimulatedBackend:
         (re.compile(r"/api/v1/game/(\d+)/linescore"), "linescore"),
         (re.compile(r"/api/v1/schedule"), "schedule"),
         (re.compile(r"/api/v1/teams"), "teams"),
+        (re.compile(r"/api/v1/teams/(\d+)/roster"), "roster"),
+        (re.compile(r"/api/v1/standings"), "standings"),
         (re.compile(r"/api/v1/seasons/(\d{4})"), "seasons"),
         (re.compile(r"/__replay__/truth/(\d{4})"), "truth"),
     ]
@@ -123,6 +125,27 @@ class SimulatedBackend:
             return None
         season = int(query.get("season", self.league.seasons[-1]))
         return self.league.teams_doc(season) if season in self.league.seasons else None
+
+    def _roster(self, query, team_id):
+        if query.get("rosterType", "active") != "active" or set(query) - {"rosterType", "date"}:
+            return None
+        try:
+            day = dt.date.fromisoformat(query["date"])
+        except (KeyError, ValueError):
+            return None
+        return self.league.roster_doc(int(team_id), day)
+
+    def _standings(self, query):
+        if query.get("leagueId") != "103,104" or query.get("standingsTypes", "regularSeason") != "regularSeason":
+            return None
+        if set(query) - {"leagueId", "season", "date", "standingsTypes"}:
+            return None
+        try:
+            season = int(query["season"])
+            day = dt.date.fromisoformat(query["date"]) if "date" in query else dt.date(season, 12, 31)
+        except (KeyError, ValueError):
+            return None
+        return self.league.standings_doc(season, day)
 
     def _seasons(self, query, season):
         return self.league.seasons_doc(int(season)) if query.get("sportId") == "1" else None

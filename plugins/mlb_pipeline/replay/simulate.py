@@ -301,6 +301,55 @@ class League:
             "offseasonStartDate": iso(max(dates) + dt.timedelta(days=1)), "offSeasonEndDate": f"{season}-12-31",
         }]}
 
+    def standings_doc(self, season: int, date: dt.date) -> dict | None:
+        """Regular-season standings after the games of ``date``."""
+        if season not in self.seasons:
+            return None
+        wins = {t: 0 for t in self.teams}
+        losses = {t: 0 for t in self.teams}
+        for g in self.games.values():
+            if g.season != season or g.game_type != "R" or g.official_date > date or not self.is_final(g):
+                continue
+            winner, loser = (g.home, g.away) if g.home_wins else (g.away, g.home)
+            wins[winner] += 1
+            losses[loser] += 1
+        records = []
+        for div_id in sorted(self.divisions):
+            div = self.divisions[div_id]
+            members = sorted((t for t in self.teams if self.teams[t]["division"] == div_id),
+                             key=lambda t: (-(wins[t] - losses[t]), t))
+            lead = wins[members[0]] - losses[members[0]]
+            team_records = []
+            for rank, t in enumerate(members, start=1):
+                gp = wins[t] + losses[t]
+                gb = (lead - (wins[t] - losses[t])) / 2
+                team_records.append({
+                    "team": {"id": t, "name": self.teams[t]["club"], "link": f"/api/v1/teams/{t}"},
+                    "season": str(season), "divisionRank": str(rank), "gamesPlayed": gp,
+                    "gamesBack": "-" if gb == 0 else f"{gb:.1f}",
+                    "leagueRecord": {"wins": wins[t], "losses": losses[t], "ties": 0,
+                                     "pct": f"{wins[t] / gp:.3f}".lstrip("0") if gp else ".000"},
+                    "wins": wins[t], "losses": losses[t],
+                    "winningPercentage": f"{wins[t] / gp:.3f}".lstrip("0") if gp else ".000"})
+            records.append({"standingsType": "regularSeason",
+                            "league": {"id": div["league"], "link": f"/api/v1/league/{div['league']}"},
+                            "division": {"id": div_id, "link": f"/api/v1/divisions/{div_id}"},
+                            "sport": {"id": 1, "link": "/api/v1/sports/1"}, "teamRecords": team_records})
+        return {"copyright": COPYRIGHT, "records": records}
+
+    def roster_doc(self, team_id: int, date: dt.date) -> dict | None:
+        """The active roster of a club on ``date`` (26 players, as on every day)."""
+        if team_id not in self.rosters:
+            return None
+        roster = []
+        for p in self.rosters[team_id]:
+            name, ptype, abbr = POSITIONS[p.position]
+            roster.append({"person": _ref(p.id, p.name), "jerseyNumber": p.number,
+                           "position": {"code": p.position, "name": name, "type": ptype, "abbreviation": abbr},
+                           "status": {"code": "A", "description": "Active"}, "parentTeamId": team_id})
+        return {"copyright": COPYRIGHT, "roster": roster, "link": f"/api/v1/teams/{team_id}/roster",
+                "teamId": team_id, "rosterType": "active"}
+
     def _status(self, g: Game) -> dict:
         if self.is_final(g):
             return {"abstractGameState": "Final", "codedGameState": "F", "detailedState": "Final",

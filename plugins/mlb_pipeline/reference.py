@@ -1,0 +1,105 @@
+"""Reference data of a game day: the season's teams, the standings and every club's
+active roster on that date, and the players they reveal.
+
+Collected beside the game feeds (:func:`collect_reference`, raw zone only) and loaded
+with them (:func:`load_reference`). Every response is landed before it is parsed; one
+that cannot be parsed is quarantined; a request that fails for good becomes a dead
+letter. A day without games (off-season) collects none of it, and says so.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+from typing import Callable
+
+from mlb_pipeline.landing import RawZone
+from mlb_pipeline.parse import FeedError, decode_json, parse_roster, parse_standings, parse_teams
+from mlb_pipeline.source import NotFound, SourceError, StatsApiClient
+
+log = logging.getLogger(__name__)
+ROSTER_TYPE = "active"
+
+
+def _fetch(client: StatsApiClient, zone: RawZone, *, date: str, kind: str, endpoint: str, params: dict,
+           key: tuple[str, ...], parse: Callable[[dict], list[dict]], table: str, scope: dict) -> dict:
+    """Fetch one response, land it, check that it parses; describe what happened."""
+    url = client.url(endpoint, **params)
+    base = {"kind_of_data": kind, "official_date": date, "endpoint": endpoint, "request_url": url,
+            "game_pk": None, "table": table, "scope": scope}
+    try:
+        resp = client.fetch(endpoint, **params)
+    except NotFound:
+        return {**base, "ok": False, "kind": "not_found", "error": f"the API has no {kind} (404)",
+                "raw_object": None}
+    except SourceError as exc:
+        return {**base, "ok": False, "kind": "unavailable", "error": exc.reason, "raw_object": None}
+    landed = zone.land(key, endpoint, resp.body)
+    try:
+        parse(decode_json(resp.body, f"{kind} {date}"))
+    except FeedError as exc:
+        q = zone.quarantine(date, kind.replace(" ", "_"), endpoint, resp.body, str(exc), resp.url)
+        return {**base, "ok": False, "kind": "unparseable", "error": str(exc), "raw_object": q.url}
+    return {**base, "ok": True, "source": "statsapi", **landed.to_dict()}
+
+
+def collect_reference(client: StatsApiClient, zone: RawZone, plan: dict, concurrency: int) -> dict:
+    date = plan["game_date"]
+    if not plan["dates"][date]["games"]:
+        log.info("%s: no games scheduled (off-season or an off day): reference data not collected", date)
+        return {"game_date": date, "landed": [], "failed": [], "skipped": "no games scheduled"}
+    season = date[:4]
+    teams = _fetch(client, zone, date=date, kind="teams", endpoint="teams",
+                   params={"sportId": 1, "season": season}, key=("current", "reference", "teams", season),
+                   parse=lambda d: parse_teams(d, season), table="raw.teams", scope={"season": season})
+    standings = _fetch(client, zone, date=date, kind="standings", endpoint="standings",
+                       params={"leagueId": "103,104", "season": season, "date": date,
+                               "standingsTypes": "regularSeason"},
+                       key=("current", "reference", "standings", date),
+                       parse=lambda d: parse_standings(d, date), table="raw.standings",
+                       scope={"standings_date": date})
+    results = [teams, standings]
+    if teams["ok"]:
+        team_ids = [r["team_id"] for r in parse_teams(decode_json(zone.read(teams["url"]), "teams"), season)]
+    else:  # without this season's teams, fall back on the clubs playing today
+        team_ids = sorted({g[k] for g in plan["dates"][date]["games"] for k in ("home_team_id", "away_team_id")})
+
+    def roster(team_id: int) -> dict:
+        return _fetch(client, zone, date=date, kind=f"roster {team_id}", endpoint="team_roster",
+                      params={"teamId": team_id, "rosterType": ROSTER_TYPE, "date": date},
+                      key=("current", "reference", "rosters", date, str(team_id)),
+                      parse=lambda d: parse_roster(d, date, team_id, ROSTER_TYPE), table="raw.rosters",
+                      scope={"roster_date": date, "roster_type": ROSTER_TYPE, "team_id": team_id})
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        results += list(pool.map(roster, team_ids))
+    landed = [r for r in results if r["ok"]]
+    failed = [r for r in results if not r["ok"]]
+    for f in failed:
+        log.warning("%s: %s not collected (%s): %s", date, f["kind_of_data"], f["kind"], f["error"])
+    log.info("%s: reference data landed: %d responses (teams, standings, %d rosters); %d failed", date,
+             len(landed), sum(1 for r in landed if r["table"] == "raw.rosters"), len(failed))
+    return {"game_date": date, "landed": landed, "failed": failed}
+
+
+PARSERS = {
+    "raw.teams": lambda doc, item: parse_teams(doc, item["scope"]["season"]),
+    "raw.standings": lambda doc, item: parse_standings(doc, item["scope"]["standings_date"]),
+    "raw.rosters": lambda doc, item: parse_roster(doc, item["scope"]["roster_date"], item["scope"]["team_id"],
+                                                  item["scope"]["roster_type"]),
+}
+
+
+def load_reference(warehouse, zone: RawZone, collected: dict, con=None) -> tuple[dict[str, int], list[dict]]:
+    """Merge landed reference responses; returns rows per table and the failures."""
+    counts: dict[str, int] = {}
+    failed = list(collected["failed"])
+    for item in collected["landed"]:
+        try:
+            rows = PARSERS[item["table"]](decode_json(zone.read(item["url"]), item["kind_of_data"]), item)
+        except FeedError as exc:
+            failed.append({**item, "kind": "unparseable", "error": str(exc), "raw_object": item["url"]})
+            continue
+        n = warehouse.merge_rows(item["table"], rows, item["scope"], source=item["source"], con=con)
+        name = item["table"].split(".")[1]
+        counts[name] = counts.get(name, 0) + n
+    return counts, failed

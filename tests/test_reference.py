@@ -1,0 +1,75 @@
+"""Teams, standings, active rosters and player discovery: parsed from real responses,
+collected from the simulated league by the daily DAG."""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+
+import orjson
+from conftest import load_fixture, needs_fixtures, run_day
+
+from mlb_pipeline.landing import RawZone
+from mlb_pipeline.parse import parse_roster, parse_standings, parse_teams
+from mlb_pipeline.reference import load_reference
+from mlb_pipeline.warehouse import DuckDBWarehouse
+
+
+@needs_fixtures
+def test_real_reference_responses_parse_row_for_row():
+    teams = load_fixture("teams/teams_sportId1_season2024.json")
+    rows = parse_teams(teams, "2024")
+    assert len(rows) == len(teams["teams"]) == 30
+    assert {r["team_id"] for r in rows} == {t["id"] for t in teams["teams"]}
+
+    standings = load_fixture("standings/ds_standings_2024_regularSeason.json")
+    rows = parse_standings(standings, "2024-09-30")
+    expected = {tr["team"]["id"]: (tr["wins"], tr["losses"], tr["runDifferential"])
+                for rec in standings["records"] for tr in rec["teamRecords"]}
+    assert {r["team_id"]: (r["wins"], r["losses"], r["run_differential"]) for r in rows} == expected
+    assert sum(r["wins"] for r in rows) == sum(r["losses"] for r in rows)  # every game has a winner and a loser
+
+    for name, team in (("rosters/zss_team_133_roster_players.json", 133), ("rosters/147_active_2024.json", 147)):
+        doc = load_fixture(name)
+        rows = parse_roster(doc, "2024-07-01", team, "active")
+        assert [r["player_id"] for r in rows] == [p["person"]["id"] for p in doc["roster"]]
+
+
+def test_daily_run_lands_teams_standings_rosters_and_players(daily_dag, embedded, simulated, league, monkeypatch):
+    day = dt.date(2024, 7, 8)
+    run, _ = run_day(daily_dag, day.isoformat(), simulated, monkeypatch)
+    assert run.state == "success"
+    wh = DuckDBWarehouse()
+    assert wh.query("SELECT count(*) n FROM raw.teams WHERE season = '2024'")[0]["n"] == 30
+    standings = wh.query("SELECT sum(wins) w, sum(losses) l, count(*) n FROM raw.standings WHERE standings_date = ?",
+                         [day])[0]
+    played = sum(1 for g in league.games.values() if g.game_type == "R" and g.official_date <= day)
+    assert standings == {"w": played, "l": played, "n": 30}
+    assert wh.query("SELECT count(*) n FROM raw.rosters WHERE roster_date = ?", [day])[0]["n"] == 30 * 26
+    players = wh.query("SELECT count(*) n, min(first_seen_date) f, max(last_seen_date) l FROM raw.players")[0]
+    assert players == {"n": 30 * 26, "f": day, "l": day}
+
+    # The next day moves last-seen dates, not first-seen ones.
+    run, _ = run_day(daily_dag, (day + dt.timedelta(days=1)).isoformat(), simulated, monkeypatch)
+    assert run.state == "success"
+    players = wh.query("SELECT count(*) n, min(first_seen_date) f, max(last_seen_date) l FROM raw.players")[0]
+    assert players == {"n": 30 * 26, "f": day, "l": day + dt.timedelta(days=1)}
+
+
+def test_a_new_club_is_discovered_and_added(embedded, league, tmp_path):
+    zone = RawZone((tmp_path / "lake").as_uri())
+    wh = DuckDBWarehouse()
+    wh.ensure_schema()
+    doc = league.teams_doc(2024)
+    expanded = copy.deepcopy(doc)
+    expanded["teams"].append({**doc["teams"][0], "id": 999, "name": "Nashville Stars", "abbreviation": "NSH"})
+
+    def load(body):
+        landed = zone.land(("current", "reference", "teams", "2024"), "teams", orjson.dumps(body))
+        item = {"kind_of_data": "teams", "table": "raw.teams", "scope": {"season": "2024"}, "source": "statsapi",
+                "url": landed.url}
+        return load_reference(wh, zone, {"landed": [item], "failed": []})
+
+    load(doc)
+    load(expanded)
+    rows = wh.query("SELECT team_id, name FROM raw.teams WHERE season = '2024' ORDER BY team_id")
+    assert len(rows) == 31 and rows[-1] == {"team_id": 999, "name": "Nashville Stars"}
