@@ -129,7 +129,7 @@ def main() -> None:
 
     default = load_config("pipeline")["source"]["concurrency"]
     days = [dt.date(2024, 6, 3) + dt.timedelta(days=i) for i in range(7)]
-    n_games = sum(len(league.by_date.get(d, [])) for d in days)
+    n_games = sum(len(league.played_on(d)) for d in days)
     for concurrency in sorted({1, default}):
         results = [week_in_child(concurrency, days, tmp / f"week-{concurrency}-{i}") for i in range(3)]
         med = statistics.median(r["wall_s"] for r in results)

@@ -70,7 +70,7 @@ def test_a_simulated_week_lands_every_game(daily_dag, embedded, simulated, leagu
         run, states = run_day(daily_dag, day.isoformat(), simulated, monkeypatch)
         assert run.state == "success", (day, states)
     wh = DuckDBWarehouse()
-    expected = sorted(g.game_pk for d in days for g in league.by_date.get(d, []))
+    expected = sorted(g.game_pk for d in days for g in league.played_on(d))
     assert len(expected) > 60
     assert [r["game_pk"] for r in wh.query("SELECT game_pk FROM raw.games ORDER BY game_pk")] == expected
     # Every game is complete: scores agree with the simulation, every game has its pitches.
@@ -80,10 +80,10 @@ def test_a_simulated_week_lands_every_game(daily_dag, embedded, simulated, leagu
         assert r["pitches"] > 100
     statuses = wh.query("SELECT game_date, status FROM ops.ingestion_runs ORDER BY game_date")
     assert [(s["game_date"], s["status"]) for s in statuses] == \
-        [(d, "complete" if league.by_date.get(d) else "no_games") for d in days]
+        [(d, "complete" if league.played_on(d) else "no_games") for d in days]
     assert wh.query("SELECT count(*) n FROM ops.dead_letters")[0]["n"] == 0
     # The reference data of every day with games is there too.
-    game_days = [d for d in days if league.by_date.get(d)]
+    game_days = [d for d in days if league.played_on(d)]
     assert wh.query("SELECT count(DISTINCT standings_date) n FROM raw.standings")[0]["n"] == len(game_days)
     assert wh.query("SELECT count(*) n FROM raw.rosters")[0]["n"] == 30 * 26 * len(game_days)
 
@@ -102,14 +102,14 @@ def test_server_errors_are_retried_within_the_run(daily_dag, embedded, simulated
     run, _ = run_day(daily_dag, day.isoformat(), simulated, monkeypatch)
     assert run.state == "success"
     assert [r["status"] for r in simulated.requests("/feed/live")].count(503) == 3
-    n = len(league.by_date[day])
+    n = len(league.played_on(day))
     assert DuckDBWarehouse().query("SELECT count(*) n FROM raw.games")[0]["n"] == n
 
 
 def test_truncated_body_is_quarantined_and_nothing_is_half_loaded(daily_dag, embedded, simulated, league,
                                                                  monkeypatch):
     day = dt.date(2024, 6, 13)
-    victim = league.by_date[day][0].game_pk
+    victim = league.played_on(day)[0].game_pk
     simulated.add_fault(rf"/game/{victim}/feed/live", truncate=True, times=1)
     run, states = run_day(daily_dag, day.isoformat(), simulated, monkeypatch)
     assert run.state == "failed" and states["check_day_complete"] == "failed"
@@ -117,7 +117,7 @@ def test_truncated_body_is_quarantined_and_nothing_is_half_loaded(daily_dag, emb
     wh = DuckDBWarehouse()
     for table in RAW_TABLES:  # nothing of the broken game, all of the others
         assert wh.query(f"SELECT count(*) n FROM {table} WHERE game_pk = ?", [victim])[0]["n"] == 0
-    assert wh.query("SELECT count(*) n FROM raw.games")[0]["n"] == len(league.by_date[day]) - 1
+    assert wh.query("SELECT count(*) n FROM raw.games")[0]["n"] == len(league.played_on(day)) - 1
     letter = wh.query("SELECT kind, error, raw_object FROM ops.dead_letters WHERE game_pk = ?", [victim])[0]
     assert letter["kind"] == "unparseable" and "not valid JSON" in letter["error"]
     quarantined = Path(letter["raw_object"].removeprefix("file://"))

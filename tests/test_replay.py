@@ -204,7 +204,7 @@ def merged_paths(docs) -> dict[str, set[str]]:
 @pytest.mark.parametrize("endpoint", ["schedule", "feed", "boxscore", "linescore", "teams", "seasons"])
 def test_simulated_responses_have_the_recorded_structure(endpoint, league):
     day = dt.date(2024, 7, 1)
-    pk = league.by_date[day][0].game_pk
+    pk = league.played_on(day)[0].game_pk
     feeds = ["feed_live/744914.json", "feed_live/745218.json", "feed_live/745927.json",
              "feed_live/747175.json", "feed_live/717055.json"]
     recorded = {

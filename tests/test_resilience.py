@@ -40,7 +40,7 @@ def test_api_outage_is_served_from_the_raw_zone_and_said_so(daily_dag, embedded,
     run, states = run_day(daily_dag, day, simulated, monkeypatch, FAST, force=True)
     assert run.state == "success", states  # every game had a good final copy in the raw zone
 
-    n = len(league.by_date[dt.date.fromisoformat(day)])
+    n = len(league.played_on(dt.date.fromisoformat(day)))
     feed_requests = simulated.requests("/feed/live")
     assert len(feed_requests) < n * 6  # the breaker stopped the hammering
     wh = DuckDBWarehouse()
@@ -63,7 +63,7 @@ def test_api_outage_is_served_from_the_raw_zone_and_said_so(daily_dag, embedded,
 
 def test_a_later_run_retries_the_games_an_earlier_run_missed(daily_dag, embedded, simulated, league, monkeypatch):
     first, later = dt.date(2024, 6, 18), dt.date(2024, 6, 20)
-    victim = league.by_date[first][3].game_pk
+    victim = league.played_on(first)[3].game_pk
     simulated.add_fault(rf"/game/{victim}/feed/live", status=404)
     run, _ = run_day(daily_dag, first.isoformat(), simulated, monkeypatch, FAST)
     assert run.state == "failed"
@@ -73,7 +73,7 @@ def test_a_later_run_retries_the_games_an_earlier_run_missed(daily_dag, embedded
     assert run.state == "success"
     # It fetched the missed game, and not one of the games it already had.
     fetched = {int(r["target"].split("/")[4]) for r in simulated.requests("/feed/live")}
-    assert fetched == {victim} | {g.game_pk for g in league.by_date[later]}
+    assert fetched == {victim} | {g.game_pk for g in league.played_on(later)}
     wh = DuckDBWarehouse()
     assert wh.query("SELECT count(*) n FROM raw.games WHERE game_pk = ?", [victim])[0]["n"] == 1
     statuses = wh.query("SELECT arg_max(status, finished_at) s FROM ops.ingestion_runs WHERE game_date = ?",
@@ -94,7 +94,7 @@ def test_a_game_collected_before_it_was_final_is_collected_again(daily_dag, embe
         run, _ = run_day(daily_dag, (day + dt.timedelta(days=1)).isoformat(), server, monkeypatch, FAST)
     assert run.state == "success"
     rows = wh.query("SELECT is_final, count(*) n FROM raw.games WHERE official_date = ? GROUP BY is_final", [day])
-    assert rows == [{"is_final": True, "n": len(late.by_date[day])}]
+    assert rows == [{"is_final": True, "n": len(late.played_on(day))}]
 
 
 def test_client_side_rate_limit(simulated):

@@ -21,6 +21,7 @@ import concurrent.futures
 import datetime as dt
 import logging
 
+from mlb_pipeline.seasons import phase_on, season_calendar
 from mlb_pipeline.gaps import final_games_loaded, recent_gaps
 from mlb_pipeline.landing import LandedObject, RawZone
 from mlb_pipeline.parse import FeedError, decode_json, parse_feed, parse_schedule
@@ -81,11 +82,14 @@ def plan_day(client: StatsApiClient, zone: RawZone, game_date: str, warehouse=No
             else:
                 to_collect.append(dict(game, reason=reason))
 
-    plan = {"game_date": game_date, "dates": dates, "collect": to_collect, "skipped": skipped}
+    calendar = season_calendar(client, zone, int(game_date[:4]))
+    phase = phase_on(calendar, game_date)
+    plan = {"game_date": game_date, "season_phase": phase, "calendar_source": calendar["source"],
+            "dates": dates, "collect": to_collect, "skipped": skipped}
     day = dates[game_date]["games"]
-    log.info("%s: %d games scheduled, %d final, %d postponed%s", game_date, len(day),
-             sum(g["is_final"] for g in day), sum(g["is_postponed"] for g in day),
-             "" if day else " (no games: nothing to collect)")
+    log.info("%s (%s, calendar from %s): %d games scheduled, %d final, %d postponed%s", game_date, phase,
+             calendar["source"], len(day), sum(g["is_final"] for g in day), sum(g["is_postponed"] for g in day),
+             "" if day else f" (no games: nothing to collect{' in the off-season' if phase == 'off_season' else ''})")
     for g in to_collect:
         log.info("collect game %s of %s: %s", g["game_pk"], g["official_date"], g["reason"])
     for s in skipped:

@@ -75,8 +75,8 @@ class ScheduledGame:
     coded_state: str
     abstract_state: str
     detailed_state: str
-    home_team_id: int
-    away_team_id: int
+    home_team_id: int | None  # real schedules sometimes leave "teams" empty; the feed has them
+    away_team_id: int | None
     game_number: int
     double_header: str
 
@@ -122,8 +122,8 @@ def parse_schedule(doc: dict, date: str) -> list[ScheduledGame]:
                     coded_state=_get(g, "status.codedGameState", what),
                     abstract_state=_get(g, "status.abstractGameState", what),
                     detailed_state=_get(g, "status.detailedState", what),
-                    home_team_id=int(_get(g, "teams.home.team.id", what)),
-                    away_team_id=int(_get(g, "teams.away.team.id", what)),
+                    home_team_id=_int(_opt(g, "teams", "home", "team", "id")),
+                    away_team_id=_int(_opt(g, "teams", "away", "team", "id")),
                     game_number=int(g.get("gameNumber", 1)),
                     double_header=g.get("doubleHeader", "N"),
                 )

@@ -61,7 +61,8 @@ def collect_reference(client: StatsApiClient, zone: RawZone, plan: dict, concurr
     if teams["ok"]:
         team_ids = [r["team_id"] for r in parse_teams(decode_json(zone.read(teams["url"]), "teams"), season)]
     else:  # without this season's teams, fall back on the clubs playing today
-        team_ids = sorted({g[k] for g in plan["dates"][date]["games"] for k in ("home_team_id", "away_team_id")})
+        team_ids = sorted({g[k] for g in plan["dates"][date]["games"] for k in ("home_team_id", "away_team_id")
+                           if g[k] is not None})
 
     def roster(team_id: int) -> dict:
         return _fetch(client, zone, date=date, kind=f"roster {team_id}", endpoint="team_roster",

@@ -93,6 +93,7 @@ class Game:
     series_description: str = "Regular Season"
     games_in_series: int = 3
     series_game_number: int = 1
+    postponed_from: dt.date | None = None  # rained out that day, made up on official_date
 
     def game_datetime(self, utc_offset: int) -> dt.datetime:
         """First pitch in UTC: 1:05 pm local for day games, 7:05 pm for night games.
@@ -193,17 +194,24 @@ class League:
             order = team_ids[:]
             rng.shuffle(order)
             pairs = [(order[i], order[i + 1]) for i in range(0, 30, 2)]
-            doubleheader = rng.random() < 0.15  # one series of the round plays two on day 2
+            # In some rounds one series plays two on day 2: either its third game moves up
+            # (a scheduled doubleheader) or its first is rained out and made up (postponed).
+            doubleheader = rng.random() < 0.15
+            rain = doubleheader and rng.random() < 0.5
             for g_idx in range(3):
                 for p_idx, (h, a) in enumerate(pairs):
-                    if doubleheader and p_idx == 0 and g_idx == 2:
+                    moved = doubleheader and p_idx == 0 and ((rain and g_idx == 0) or (not rain and g_idx == 2))
+                    if moved:
                         continue
                     add(day + dt.timedelta(days=g_idx), "R", h, a, series_game_number=g_idx + 1)
                     if doubleheader and p_idx == 0 and g_idx == 1:
                         first = self.by_date[day + dt.timedelta(days=1)][-1]
                         first.double_header = "S"
-                        add(day + dt.timedelta(days=1), "R", h, a, game_number=2, double_header="S",
-                            series_game_number=3)
+                        made_up = add(day + dt.timedelta(days=1), "R", h, a, game_number=2, double_header="S",
+                                      series_game_number=1 if rain else 3)
+                        if rain:
+                            made_up.postponed_from = day
+                            self.by_date.setdefault(day, []).append(made_up)
             day += dt.timedelta(days=3)
             if rnd % 3 == 2:
                 day += dt.timedelta(days=1)
@@ -249,6 +257,10 @@ class League:
         cs = {lg: series([tuple(sorted(ds[lg], key=lambda t: -wins[t]))], "L", 7, "League Championship Series")[0]
               for lg in bracket}
         series([tuple(sorted(cs.values(), key=lambda t: -wins[t]))], "W", 7, "World Series")
+
+    def played_on(self, day: dt.date) -> list[Game]:
+        """The games played on ``day`` (not the rained-out ones listed that day)."""
+        return [g for g in self.by_date.get(day, []) if g.official_date == day]
 
     # --------------------------------------------------------------- the truth ----
     def truth(self, season: int) -> list[dict]:
@@ -357,7 +369,9 @@ class League:
         return {"abstractGameState": "Preview", "codedGameState": "S", "detailedState": "Scheduled",
                 "statusCode": "S", "startTimeTBD": False, "abstractGameCode": "P"}
 
-    def schedule_game(self, g: Game) -> dict:
+    def schedule_game(self, g: Game, listed_on: dt.date | None = None) -> dict:
+        if listed_on is not None and g.postponed_from == listed_on:
+            return self._postponed_entry(g)
         final = self.is_final(g)
         box = self.play(g.game_pk) if final else None
         teams = {}
@@ -385,11 +399,25 @@ class League:
             "recordSource": "S", "ifNecessary": "N", "ifNecessaryDescription": "Normal Game",
         }
 
+    def _postponed_entry(self, g: Game) -> dict:
+        """How the schedule lists a rained-out game on its original date: abstract state
+        Final, coded state D, and the date it is made up on."""
+        entry = self.schedule_game(dataclasses.replace(g, postponed_from=None, official_date=g.postponed_from))
+        entry["status"] = {"abstractGameState": "Final", "codedGameState": "D", "detailedState": "Postponed",
+                           "statusCode": "DR", "startTimeTBD": False, "reason": "Rain", "abstractGameCode": "F"}
+        for side in ("home", "away"):
+            entry["teams"][side].pop("score", None)
+            entry["teams"][side].pop("isWinner", None)
+        entry["gameNumber"], entry["doubleHeader"] = 1, "N"
+        entry["rescheduleDate"] = g.game_datetime(self.teams[g.home]["utc_offset"]).strftime("%Y-%m-%dT%H:%M:%SZ")
+        entry["rescheduleGameDate"] = g.official_date.isoformat()
+        return entry
+
     def schedule_doc(self, start: dt.date, end: dt.date, game_types: set[str] | None = None) -> dict:
         dates, total = [], 0
         day = start
         while day <= end:
-            games = [self.schedule_game(g) for g in self.by_date.get(day, [])
+            games = [self.schedule_game(g, day) for g in self.by_date.get(day, [])
                      if not game_types or g.game_type in game_types]
             if games:
                 dates.append({"date": day.isoformat(), "totalItems": len(games), "totalEvents": 0,

@@ -1,0 +1,62 @@
+"""The season calendar: which phase of the season a date falls in.
+
+Read from the Stats API's seasons endpoint (landed raw like every response); when the
+API cannot answer, the approximate bounds in ``config/seasons.yaml`` are used, and the
+calendar says which source it came from. Never from constants in code.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from mlb_pipeline.landing import RawZone
+from mlb_pipeline.parse import FeedError, decode_json
+from mlb_pipeline.settings import load_config
+from mlb_pipeline.source import SourceError, StatsApiClient
+
+log = logging.getLogger(__name__)
+PHASES = ("spring_training", "regular_season", "postseason")
+_API_FIELDS = {
+    "spring_training": ("springStartDate", "springEndDate"),
+    "regular_season": ("regularSeasonStartDate", "regularSeasonEndDate"),
+    "postseason": ("postSeasonStartDate", "postSeasonEndDate"),
+}
+
+
+def parse_seasons(doc: dict, season: int) -> dict:
+    what = f"seasons {season}"
+    entries = [s for s in doc.get("seasons") or [] if str(s.get("seasonId")) == str(season)]
+    if not entries:
+        raise FeedError(f"{what}: no entry for season {season}")
+    entry = entries[0]
+    phases = {}
+    for phase, (start, end) in _API_FIELDS.items():
+        if start not in entry or end not in entry:
+            raise FeedError(f"{what}: {start}/{end} missing")
+        phases[phase] = (entry[start], entry[end])
+    return {"season": season, "source": "statsapi", "phases": phases, "all_star": entry.get("allStarDate")}
+
+
+def fallback_calendar(season: int) -> dict:
+    bounds = load_config("seasons")["calendar_fallback"]
+    return {"season": season, "source": "config", "all_star": None,
+            "phases": {p: (f"{season}-{bounds[p]['start']}", f"{season}-{bounds[p]['end']}") for p in PHASES}}
+
+
+def season_calendar(client: StatsApiClient, zone: RawZone, season: int) -> dict:
+    try:
+        resp = client.fetch("season", seasonId=season, sportId=1)
+        zone.land(("current", "reference", "seasons", str(season)), "season", resp.body)
+        return parse_seasons(decode_json(resp.body, f"seasons {season}"), season)
+    except (SourceError, FeedError) as exc:
+        log.warning("season %s calendar not available from the API (%s); using config/seasons.yaml", season, exc)
+        return fallback_calendar(season)
+
+
+def phase_on(calendar: dict, date: str) -> str:
+    """``spring_training``, ``regular_season``, ``postseason`` or ``off_season``."""
+    for phase in PHASES:
+        start, end = calendar["phases"][phase]
+        if start <= date <= end:
+            return phase
+    return "off_season"

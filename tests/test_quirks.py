@@ -1,0 +1,68 @@
+"""The schedule's quirks, on simulated and real cases: postponed games are not played
+games, doubleheaders are two games, a game whose UTC start is the next day belongs to its
+officialDate, and the season calendar comes from the API (config only as a fallback)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from conftest import load_fixture, needs_fixtures, run_day
+
+from mlb_pipeline.parse import parse_schedule
+from mlb_pipeline.seasons import fallback_calendar, parse_seasons, phase_on
+from mlb_pipeline.warehouse import DuckDBWarehouse
+
+
+def test_rained_out_game_is_skipped_then_collected_once_on_its_makeup_day(daily_dag, embedded, simulated, league,
+                                                                          monkeypatch, caplog):
+    game = next(g for g in sorted(league.games.values(), key=lambda g: g.game_pk)
+                if g.postponed_from and g.postponed_from.month >= 4)
+    rained_out, makeup = game.postponed_from, game.official_date
+    run, _ = run_day(daily_dag, rained_out.isoformat(), simulated, monkeypatch)
+    assert run.state == "success"  # a postponed game is not a missing game
+    assert any(f"skip game {game.game_pk}: postponed" in r.getMessage() for r in caplog.records)
+    wh = DuckDBWarehouse()
+    assert wh.query("SELECT count(*) n FROM raw.games WHERE game_pk = ?", [game.game_pk])[0]["n"] == 0
+    run_info = wh.query("SELECT games_scheduled, games_final, status FROM ops.ingestion_runs WHERE game_date = ?",
+                        [rained_out])[0]
+    assert run_info["games_final"] == run_info["games_scheduled"] - 1 and run_info["status"] == "complete"
+
+    run, _ = run_day(daily_dag, makeup.isoformat(), simulated, monkeypatch)
+    assert run.state == "success"
+    rows = wh.query("SELECT official_date, game_number, double_header FROM raw.games WHERE game_pk = ?",
+                    [game.game_pk])
+    assert rows == [{"official_date": makeup, "game_number": 2, "double_header": "S"}]
+    # Its doubleheader partner is another game between the same clubs that day.
+    partner = wh.query("SELECT game_pk, game_number FROM raw.games WHERE official_date = ? AND home_team_id = ? "
+                       "AND away_team_id = ? AND game_pk <> ?", [makeup, game.home, game.away, game.game_pk])
+    assert [p["game_number"] for p in partner] == [1]
+
+
+def test_next_day_utc_start_belongs_to_its_official_date(league):
+    day = dt.date(2024, 7, 1)
+    games = parse_schedule(league.schedule_doc(day, day), day.isoformat())
+    late = [g for g in games if g.game_datetime.startswith("2024-07-02")]
+    assert late and all(g.official_date == "2024-07-01" for g in late)
+    # ...and the next day's schedule does not list them.
+    nxt = parse_schedule(league.schedule_doc(day + dt.timedelta(days=1), day + dt.timedelta(days=1)), "2024-07-02")
+    assert not {g.game_pk for g in late} & {g.game_pk for g in nxt}
+
+
+@needs_fixtures
+def test_real_postseason_schedule_and_game_types():
+    games = parse_schedule(load_fixture("schedule/2024-10-25.json"), "2024-10-25")
+    assert [(g.game_pk, g.game_type, g.phase) for g in games] == [(775300, "W", "post-season")]
+    division = load_fixture("schedule/2022-10-11_to_2022-10-13.postseason.json")
+    assert {g.game_type for g in parse_schedule(division, "2022-10-11")} == {"D"}
+    assert parse_schedule(load_fixture("schedule/2024-10-27.empty.json"), "2024-10-27") == []
+
+
+@needs_fixtures
+def test_season_calendar_from_the_api_and_from_config():
+    calendar = parse_seasons(load_fixture("meta/pe_seasons_2024.json"), 2024)
+    assert calendar["source"] == "statsapi"
+    assert phase_on(calendar, "2024-03-01") == "spring_training"
+    assert phase_on(calendar, "2024-07-01") == "regular_season"
+    assert phase_on(calendar, "2024-10-25") == "postseason"
+    assert phase_on(calendar, "2024-12-15") == "off_season"
+    fallback = fallback_calendar(2024)
+    assert fallback["source"] == "config" and phase_on(fallback, "2024-07-01") == "regular_season"
