@@ -73,3 +73,34 @@ def test_a_new_club_is_discovered_and_added(embedded, league, tmp_path):
     load(expanded)
     rows = wh.query("SELECT team_id, name FROM raw.teams WHERE season = '2024' ORDER BY team_id")
     assert len(rows) == 31 and rows[-1] == {"team_id": 999, "name": "Nashville Stars"}
+
+
+def test_every_player_who_played_has_a_stats_row(daily_dag, embedded, simulated, monkeypatch):
+    """playerPool=ALL with paging: not the 50 rows the stats endpoint gives by default."""
+    day = dt.date(2024, 7, 10)
+    run, _ = run_day(daily_dag, day.isoformat(), simulated, monkeypatch)
+    assert run.state == "success"
+    wh = DuckDBWarehouse()
+    for group, lines in (("hitting", "raw.batting_lines"), ("pitching", "raw.pitching_lines")):
+        box = wh.query(f"SELECT player_id, team_id FROM {lines} WHERE official_date = ? ORDER BY ALL", [day])
+        stats = wh.query("SELECT player_id, team_id FROM raw.player_stats WHERE stats_date = ? AND stat_group = ? "
+                         "ORDER BY ALL", [day, group])
+        assert stats == box and len(stats) > 50
+    # Team stats: every club that played, its runs as in the line scores.
+    runs = wh.query("SELECT team_id, runs FROM raw.team_stats WHERE stats_date = ? AND stat_group = 'hitting' "
+                    "ORDER BY team_id", [day])
+    line = wh.query("SELECT team_id, sum(runs)::INT AS runs FROM raw.linescore_innings WHERE official_date = ? "
+                    "GROUP BY team_id ORDER BY team_id", [day])
+    assert runs == line
+    assert wh.query("SELECT count(DISTINCT stat_group) n FROM raw.team_stats")[0]["n"] == 3
+
+
+def test_stats_endpoint_without_a_limit_returns_only_fifty(simulated):
+    from mlb_pipeline.parse import stat_splits
+    from mlb_pipeline.source import ClientSettings, StatsApiClient
+
+    client = StatsApiClient(ClientSettings(simulated.url))
+    params = {"stats": "byDateRange", "group": "hitting", "playerPool": "ALL", "startDate": "2024-07-10",
+              "endDate": "2024-07-10"}
+    splits, total = stat_splits(orjson.loads(client.fetch("stats", **params).body), "x")
+    assert len(splits) == 50 < total

@@ -344,3 +344,45 @@ def parse_roster(doc: dict, date: str, team_id: int, roster_type: str) -> list[d
         "jersey_number": p.get("jerseyNumber"), "position_code": _opt(p, "position", "code"),
         "position": _opt(p, "position", "abbreviation"), "status_code": _opt(p, "status", "code"),
     } for p in _get(doc, "roster", what)]
+
+
+PLAYER_STAT_COLUMNS = {
+    "games_played": "gamesPlayed", "plate_appearances": "plateAppearances", "at_bats": "atBats", "runs": "runs",
+    "hits": "hits", "home_runs": "homeRuns", "rbi": "rbi", "base_on_balls": "baseOnBalls",
+    "strike_outs": "strikeOuts", "outs": "outs", "earned_runs": "earnedRuns",
+}
+TEAM_STAT_COLUMNS = {
+    "games_played": "gamesPlayed", "runs": "runs", "hits": "hits", "home_runs": "homeRuns",
+    "strike_outs": "strikeOuts", "base_on_balls": "baseOnBalls", "putouts": "putOuts", "errors": "errors",
+}
+
+
+def stat_splits(doc: dict, what: str) -> tuple[list[dict], int]:
+    """The splits of a stats response and how many the API says there are in all."""
+    blocks = _get(doc, "stats", what)
+    if len(blocks) != 1:
+        raise FeedError(f"{what}: expected one stats block, got {len(blocks)}")
+    return _get(blocks[0], "splits", what), int(blocks[0].get("totalSplits", len(blocks[0]["splits"])))
+
+
+def parse_player_stats(doc: dict, date: str, group: str) -> list[dict]:
+    """``/api/v1/stats?stats=byDateRange&playerPool=ALL``: one row per player and club."""
+    what = f"player {group} stats {date}"
+    splits, _ = stat_splits(doc, what)
+    return [{
+        "stats_date": date, "stat_group": group, "player_id": int(_get(sp, "player.id", what)),
+        "team_id": int(_get(sp, "team.id", what)), "player_name": _opt(sp, "player", "fullName"),
+        **{col: _int(sp["stat"].get(api)) for col, api in PLAYER_STAT_COLUMNS.items()},
+        "stats": orjson.dumps(_get(sp, "stat", what)).decode(),
+    } for sp in splits]
+
+
+def parse_team_stats(doc: dict, date: str, group: str) -> list[dict]:
+    """``/api/v1/teams/stats?stats=byDateRange``: one row per club that played."""
+    what = f"team {group} stats {date}"
+    splits, _ = stat_splits(doc, what)
+    return [{
+        "stats_date": date, "stat_group": group, "team_id": int(_get(sp, "team.id", what)),
+        **{col: _int(sp["stat"].get(api)) for col, api in TEAM_STAT_COLUMNS.items()},
+        "stats": orjson.dumps(_get(sp, "stat", what)).decode(),
+    } for sp in splits]

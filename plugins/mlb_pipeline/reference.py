@@ -1,5 +1,6 @@
 """Reference data of a game day: the season's teams, the standings and every club's
-active roster on that date, and the players they reveal.
+active roster on that date, the stats of every player and club who played that day, and
+the players they reveal.
 
 Collected beside the game feeds (:func:`collect_reference`, raw zone only) and loaded
 with them (:func:`load_reference`). Every response is landed before it is parsed; one
@@ -13,7 +14,16 @@ import logging
 from typing import Callable
 
 from mlb_pipeline.landing import RawZone
-from mlb_pipeline.parse import FeedError, decode_json, parse_roster, parse_standings, parse_teams
+from mlb_pipeline.parse import (
+    FeedError,
+    decode_json,
+    parse_player_stats,
+    parse_roster,
+    parse_standings,
+    parse_team_stats,
+    parse_teams,
+    stat_splits,
+)
 from mlb_pipeline.source import NotFound, SourceError, StatsApiClient
 
 log = logging.getLogger(__name__)
@@ -73,13 +83,49 @@ def collect_reference(client: StatsApiClient, zone: RawZone, plan: dict, concurr
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         results += list(pool.map(roster, team_ids))
+    for group in TEAM_GROUPS:
+        results.append(_fetch(client, zone, date=date, kind=f"team {group} stats", endpoint="teams_stats",
+                              params={"stats": "byDateRange", "group": group, "sportIds": 1, "season": season,
+                                      "startDate": date, "endDate": date},
+                              key=("current", "reference", "team_stats", date, group),
+                              parse=lambda d, g=group: parse_team_stats(d, date, g), table="raw.team_stats",
+                              scope={"stats_date": date, "stat_group": group}))
+    for group in PLAYER_GROUPS:
+        results.append(_player_stat_pages(client, zone, date, season, group))
     landed = [r for r in results if r["ok"]]
     failed = [r for r in results if not r["ok"]]
     for f in failed:
         log.warning("%s: %s not collected (%s): %s", date, f["kind_of_data"], f["kind"], f["error"])
-    log.info("%s: reference data landed: %d responses (teams, standings, %d rosters); %d failed", date,
-             len(landed), sum(1 for r in landed if r["table"] == "raw.rosters"), len(failed))
+    log.info("%s: reference data landed: %d responses (teams, standings, %d rosters, team and player stats); "
+             "%d failed", date, len(landed), sum(1 for r in landed if r["table"] == "raw.rosters"), len(failed))
     return {"game_date": date, "landed": landed, "failed": failed}
+
+
+TEAM_GROUPS = ("hitting", "pitching", "fielding")
+PLAYER_GROUPS = ("hitting", "pitching")
+PAGE_SIZE = 1000  # the stats endpoint returns 50 rows unless told otherwise
+
+
+def _player_stat_pages(client: StatsApiClient, zone: RawZone, date: str, season: str, group: str) -> dict:
+    """Every player who played (playerPool=ALL), page by page until totalSplits is reached;
+    the pages are landed one by one and loaded together."""
+    urls, offset, total = [], 0, None
+    while total is None or offset < total:
+        page = _fetch(client, zone, date=date, kind=f"player {group} stats", endpoint="stats",
+                      params={"stats": "byDateRange", "group": group, "playerPool": "ALL", "sportIds": 1,
+                              "season": season, "startDate": date, "endDate": date, "limit": PAGE_SIZE,
+                              "offset": offset},
+                      key=("current", "reference", "player_stats", date, group),
+                      parse=lambda d: parse_player_stats(d, date, group), table="raw.player_stats",
+                      scope={"stats_date": date, "stat_group": group})
+        if not page["ok"]:
+            return page
+        splits, total = stat_splits(decode_json(zone.read(page["url"]), page["kind_of_data"]), group)
+        urls.append(page["url"])
+        if not splits:
+            break
+        offset += len(splits)
+    return {**page, "url": urls[0], "urls": urls, "expected_rows": total}
 
 
 PARSERS = {
@@ -87,6 +133,10 @@ PARSERS = {
     "raw.standings": lambda doc, item: parse_standings(doc, item["scope"]["standings_date"]),
     "raw.rosters": lambda doc, item: parse_roster(doc, item["scope"]["roster_date"], item["scope"]["team_id"],
                                                   item["scope"]["roster_type"]),
+    "raw.team_stats": lambda doc, item: parse_team_stats(doc, item["scope"]["stats_date"],
+                                                         item["scope"]["stat_group"]),
+    "raw.player_stats": lambda doc, item: parse_player_stats(doc, item["scope"]["stats_date"],
+                                                             item["scope"]["stat_group"]),
 }
 
 
@@ -96,7 +146,11 @@ def load_reference(warehouse, zone: RawZone, collected: dict, con=None) -> tuple
     failed = list(collected["failed"])
     for item in collected["landed"]:
         try:
-            rows = PARSERS[item["table"]](decode_json(zone.read(item["url"]), item["kind_of_data"]), item)
+            rows = [row for url in item.get("urls", [item["url"]])
+                    for row in PARSERS[item["table"]](decode_json(zone.read(url), item["kind_of_data"]), item)]
+            if "expected_rows" in item and len(rows) != item["expected_rows"]:
+                raise FeedError(f"{item['kind_of_data']}: pages hold {len(rows)} rows, the API announced "
+                                f"{item['expected_rows']}")
         except FeedError as exc:
             failed.append({**item, "kind": "unparseable", "error": str(exc), "raw_object": item["url"]})
             continue

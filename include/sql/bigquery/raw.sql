@@ -249,3 +249,53 @@ CREATE TABLE IF NOT EXISTS raw.players (
     PRIMARY KEY (player_id) NOT ENFORCED
 )
 CLUSTER BY player_id;
+
+-- Stats of the players and clubs who played on a date (the API's byDateRange stats for
+-- that one day; season-to-date figures are sums over dates, built downstream). Every
+-- player who played has a row, qualified or not (playerPool=ALL, paged with limit/offset).
+CREATE TABLE IF NOT EXISTS raw.player_stats (
+    stats_date       DATE NOT NULL,
+    stat_group       STRING NOT NULL,   -- hitting | pitching
+    player_id        INT64 NOT NULL,
+    team_id          INT64 NOT NULL,
+    player_name      STRING,
+    games_played     INT64,
+    plate_appearances INT64,
+    at_bats          INT64,
+    runs             INT64,
+    hits             INT64,
+    home_runs        INT64,
+    rbi              INT64,
+    base_on_balls    INT64,
+    strike_outs      INT64,
+    outs             INT64,
+    earned_runs      INT64,
+    stats            JSON,               -- every stat the API sent, as sent
+    ingested_at      TIMESTAMP NOT NULL,
+    source           STRING NOT NULL,
+    content_hash     STRING NOT NULL,
+    PRIMARY KEY (stats_date, stat_group, player_id, team_id) NOT ENFORCED
+)
+PARTITION BY stats_date
+CLUSTER BY team_id, player_id;
+
+CREATE TABLE IF NOT EXISTS raw.team_stats (
+    stats_date       DATE NOT NULL,
+    stat_group       STRING NOT NULL,   -- hitting | pitching | fielding
+    team_id          INT64 NOT NULL,
+    games_played     INT64,
+    runs             INT64,
+    hits             INT64,
+    home_runs        INT64,
+    strike_outs      INT64,
+    base_on_balls    INT64,
+    putouts          INT64,
+    errors           INT64,
+    stats            JSON,
+    ingested_at      TIMESTAMP NOT NULL,
+    source           STRING NOT NULL,
+    content_hash     STRING NOT NULL,
+    PRIMARY KEY (stats_date, stat_group, team_id) NOT ENFORCED
+)
+PARTITION BY stats_date
+CLUSTER BY team_id;

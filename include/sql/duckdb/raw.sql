@@ -233,3 +233,49 @@ CREATE TABLE IF NOT EXISTS raw.players (
     content_hash     VARCHAR NOT NULL,
     PRIMARY KEY (player_id)
 );
+
+-- Stats of the players and clubs who played on a date (the API's byDateRange stats for
+-- that one day; season-to-date figures are sums over dates, built downstream). Every
+-- player who played has a row, qualified or not (playerPool=ALL, paged with limit/offset).
+CREATE TABLE IF NOT EXISTS raw.player_stats (
+    stats_date       DATE NOT NULL,
+    stat_group       VARCHAR NOT NULL,   -- hitting | pitching
+    player_id        BIGINT NOT NULL,
+    team_id          BIGINT NOT NULL,
+    player_name      VARCHAR,
+    games_played     INTEGER,
+    plate_appearances INTEGER,
+    at_bats          INTEGER,
+    runs             INTEGER,
+    hits             INTEGER,
+    home_runs        INTEGER,
+    rbi              INTEGER,
+    base_on_balls    INTEGER,
+    strike_outs      INTEGER,
+    outs             INTEGER,
+    earned_runs      INTEGER,
+    stats            JSON,               -- every stat the API sent, as sent
+    ingested_at      TIMESTAMPTZ NOT NULL,
+    source           VARCHAR NOT NULL,
+    content_hash     VARCHAR NOT NULL,
+    PRIMARY KEY (stats_date, stat_group, player_id, team_id)
+);
+
+CREATE TABLE IF NOT EXISTS raw.team_stats (
+    stats_date       DATE NOT NULL,
+    stat_group       VARCHAR NOT NULL,   -- hitting | pitching | fielding
+    team_id          BIGINT NOT NULL,
+    games_played     INTEGER,
+    runs             INTEGER,
+    hits             INTEGER,
+    home_runs        INTEGER,
+    strike_outs      INTEGER,
+    base_on_balls    INTEGER,
+    putouts          INTEGER,
+    errors           INTEGER,
+    stats            JSON,
+    ingested_at      TIMESTAMPTZ NOT NULL,
+    source           VARCHAR NOT NULL,
+    content_hash     VARCHAR NOT NULL,
+    PRIMARY KEY (stats_date, stat_group, team_id)
+);

@@ -80,6 +80,8 @@ class SimulatedBackend:
         (re.compile(r"/api/v1/teams"), "teams"),
         (re.compile(r"/api/v1/teams/(\d+)/roster"), "roster"),
         (re.compile(r"/api/v1/standings"), "standings"),
+        (re.compile(r"/api/v1/stats"), "player_stats"),
+        (re.compile(r"/api/v1/teams/stats"), "team_stats"),
         (re.compile(r"/api/v1/seasons/(\d{4})"), "seasons"),
         (re.compile(r"/__replay__/truth/(\d{4})"), "truth"),
     ]
@@ -146,6 +148,40 @@ class SimulatedBackend:
         except (KeyError, ValueError):
             return None
         return self.league.standings_doc(season, day)
+
+    @staticmethod
+    def _date_range(q: dict) -> tuple[dt.date, dt.date] | None:
+        try:
+            return dt.date.fromisoformat(q.pop("startDate")), dt.date.fromisoformat(q.pop("endDate"))
+        except (KeyError, ValueError):
+            return None
+
+    def _player_stats(self, query):
+        q = dict(query)
+        if q.pop("stats", None) != "byDateRange" or q.pop("playerPool", None) != "ALL":
+            return None
+        if q.pop("sportIds", "1") != "1":
+            return None
+        group, span = q.pop("group", None), self._date_range(q)
+        try:
+            limit = int(q.pop("limit")) if "limit" in q else None
+            offset = int(q.pop("offset", 0))
+        except ValueError:
+            return None
+        q.pop("season", None)
+        if q or span is None:
+            return None
+        return self.league.player_stats_doc(group, *span, limit, offset)
+
+    def _team_stats(self, query):
+        q = dict(query)
+        if q.pop("stats", None) != "byDateRange" or q.pop("sportIds", "1") != "1":
+            return None
+        group, span = q.pop("group", None), self._date_range(q)
+        q.pop("season", None)
+        if q or span is None:
+            return None
+        return self.league.team_stats_doc(group, *span)
 
     def _seasons(self, query, season):
         return self.league.seasons_doc(int(season)) if query.get("sportId") == "1" else None

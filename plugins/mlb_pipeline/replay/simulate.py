@@ -362,6 +362,72 @@ class League:
         return {"copyright": COPYRIGHT, "roster": roster, "link": f"/api/v1/teams/{team_id}/roster",
                 "teamId": team_id, "rosterType": "active"}
 
+    # ----------------------------------------------------------------- stats ----
+    GROUPS = {"hitting": "batting", "pitching": "pitching", "fielding": "fielding"}
+
+    def _box_lines(self, start: dt.date, end: dt.date):
+        """(team id, player id, player name, {group: stats}) for every player of every
+        final game played from ``start`` to ``end``, and each team's totals."""
+        day = start
+        while day <= end:
+            for g in self.played_on(day):
+                if not self.is_final(g):
+                    continue
+                box = self.feed_doc(g.game_pk)["liveData"]["boxscore"]["teams"]
+                for side, tid in (("home", g.home), ("away", g.away)):
+                    yield tid, None, None, box[side]["teamStats"]
+                    for p in box[side]["players"].values():
+                        yield tid, p["person"]["id"], p["person"]["fullName"], p["stats"]
+            day += dt.timedelta(days=1)
+
+    @staticmethod
+    def _add(total: dict, stat: dict) -> None:
+        for k, v in stat.items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                total[k] = total.get(k, 0) + v
+
+    def _stats_block(self, group: str, splits: list[dict], total: int) -> dict:
+        return {"copyright": COPYRIGHT, "stats": [{"type": {"displayName": "byDateRange"},
+                                                   "group": {"displayName": group}, "totalSplits": total,
+                                                   "exemptions": [], "splits": splits}]}
+
+    def player_stats_doc(self, group: str, start: dt.date, end: dt.date, limit: int | None,
+                         offset: int) -> dict | None:
+        """Every player who played (playerPool=ALL), paged like the API: 50 rows when no
+        limit is given, which is the trap the real API sets."""
+        if group not in ("hitting", "pitching") or (end - start).days > 6 or end < start:
+            return None
+        totals: dict[tuple[int, int], dict] = {}
+        names = {}
+        for tid, pid, name, stats in self._box_lines(start, end):
+            line = stats.get(self.GROUPS[group]) if pid else None
+            if not line:
+                continue
+            total = totals.setdefault((pid, tid), {"gamesPlayed": 0})
+            names[pid] = name
+            gp = total["gamesPlayed"] + 1
+            self._add(total, {k: v for k, v in line.items() if k != "gamesPlayed"})
+            total["gamesPlayed"] = gp
+        rows = [{"season": str(start.year), "stat": stat, "team": self.team_ref(tid),
+                 "player": {"id": pid, "fullName": names[pid], "link": f"/api/v1/people/{pid}"},
+                 "sport": {"id": 1, "link": "/api/v1/sports/1"}, "numTeams": 1}
+                for (pid, tid), stat in sorted(totals.items())]
+        page = rows[offset: offset + (50 if limit is None else limit)]
+        return self._stats_block(group, page, len(rows))
+
+    def team_stats_doc(self, group: str, start: dt.date, end: dt.date) -> dict | None:
+        if group not in self.GROUPS or (end - start).days > 6 or end < start:
+            return None
+        totals: dict[int, dict] = {}
+        for tid, pid, _, stats in self._box_lines(start, end):
+            if pid is None:
+                total = totals.setdefault(tid, {"gamesPlayed": 0})
+                total["gamesPlayed"] += 1
+                self._add(total, stats[self.GROUPS[group]])
+        splits = [{"season": str(start.year), "stat": stat, "team": self.team_ref(tid)}
+                  for tid, stat in sorted(totals.items())]
+        return self._stats_block(group, splits, len(splits))
+
     def _status(self, g: Game) -> dict:
         if self.is_final(g):
             return {"abstractGameState": "Final", "codedGameState": "F", "detailedState": "Final",
