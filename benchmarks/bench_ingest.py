@@ -66,7 +66,12 @@ def week_in_child(concurrency: int, days: list, workdir: Path) -> dict:
             [sys.executable, __file__, "--week-child", str(concurrency), f"http://127.0.0.1:{port}",
              str(workdir), days[0].isoformat(), days[-1].isoformat()],
             env=env, check=True, capture_output=True, text=True)
-        return json.loads(child.stdout.strip().splitlines()[-1])
+        result = json.loads(child.stdout.strip().splitlines()[-1])
+        import urllib.request
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/__replay__/requests") as resp:
+            result["requests"] = len(json.loads(resp.read()))
+        return result
     finally:
         server.terminate()
         server.wait()
@@ -78,6 +83,7 @@ def week_child(concurrency: int, url: str, workdir: str, first: str, last: str) 
     os.environ["MLB_DUCKDB_PATH"] = f"{workdir}/warehouse.duckdb"
     from mlb_pipeline.collect import collect_feeds, load_day, plan_day
     from mlb_pipeline.landing import RawZone
+    from mlb_pipeline.reference import collect_reference
     from mlb_pipeline.source import ClientSettings, StatsApiClient
     from mlb_pipeline.warehouse import DuckDBWarehouse
 
@@ -85,13 +91,17 @@ def week_child(concurrency: int, url: str, workdir: str, first: str, last: str) 
     client = StatsApiClient(ClientSettings(url, concurrency=concurrency))
     day, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
     start = time.perf_counter()
-    while day <= end:
-        plan = plan_day(client, zone, day.isoformat())
-        load_day(wh, zone, plan, collect_feeds(client, zone, plan, concurrency), run_id="bench")
+    games = 0
+    while day <= end:  # what the daily DAG does, without Airflow around it
+        plan = plan_day(client, zone, day.isoformat(), wh)
+        feeds = collect_feeds(client, zone, plan, concurrency)
+        reference = collect_reference(client, zone, plan, concurrency)
+        result = load_day(wh, zone, plan, feeds, run_id="bench", reference=reference)
+        games += len(result["dates"][day.isoformat()]["loaded_game_pks"])
         day += dt.timedelta(days=1)
     wall = time.perf_counter() - start
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"wall_s": wall, "max_rss_mb": rss}))
+    print(json.dumps({"wall_s": wall, "max_rss_mb": rss, "games": games}))
 
 
 def main() -> None:
@@ -99,6 +109,7 @@ def main() -> None:
         return week_child(int(sys.argv[2]), *sys.argv[3:7])
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=15)
+    ap.add_argument("--season", action="store_true", help="also collect a whole simulated regular season")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="mlb-bench-"))
     os.environ["MLB_DUCKDB_PATH"] = str(tmp / "warehouse.duckdb")
@@ -134,9 +145,21 @@ def main() -> None:
         results = [week_in_child(concurrency, days, tmp / f"week-{concurrency}-{i}") for i in range(3)]
         med = statistics.median(r["wall_s"] for r in results)
         rss = max(r["max_rss_mb"] for r in results)
+        reqs = results[0]["requests"]
         rows.append((f"simulated week, {n_games} games, concurrency {concurrency} "
-                     f"(replay server in its own process; HTTP + raw zone + DuckDB)",
-                     f"{med:.2f} s ({n_games / med:.1f} games/s)", f"max RSS {rss:.0f} MB"))
+                     f"(replay server in its own process; HTTP + raw zone + DuckDB; games and reference data)",
+                     f"{med:.2f} s ({n_games / med:.1f} games/s, {reqs / med:.0f} requests/s)",
+                     f"max RSS {rss:.0f} MB"))
+    if args.season:
+        regular = sorted(g.official_date for g in league.games.values() if g.game_type == "R")
+        season_days = [regular[0] + dt.timedelta(days=i) for i in range((regular[-1] - regular[0]).days + 1)]
+        for concurrency in sorted({1, default}):
+            r = week_in_child(concurrency, season_days, tmp / f"season-{concurrency}")
+            rows.append((f"simulated regular season, {r['games']} games over {len(season_days)} days, "
+                         f"concurrency {concurrency} (one run)",
+                         f"{r['wall_s']:.0f} s ({r['games'] / r['wall_s']:.1f} games/s, "
+                         f"{r['requests'] / r['wall_s']:.0f} requests/s, {r['requests']} requests)",
+                         f"max RSS {r['max_rss_mb']:.0f} MB"))
 
     import airflow.sdk  # noqa: F401  (the dag-processor has it loaded already)
 

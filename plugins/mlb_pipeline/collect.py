@@ -58,6 +58,8 @@ def plan_day(client: StatsApiClient, zone: RawZone, game_date: str, warehouse=No
 
     Without a warehouse (or with ``force``) every game of ``game_date`` is collected.
     """
+    if warehouse is not None:
+        warehouse.ensure_schema()
     dates = {game_date: _schedule(client, zone, game_date)}
     to_collect, skipped = [], []
     todays = [g for g in dates[game_date]["games"] if not g["is_postponed"]]

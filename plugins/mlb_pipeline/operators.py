@@ -70,7 +70,6 @@ class PlanGameDayOperator(BaseOperator):
         from mlb_pipeline.warehouse import open_warehouse
 
         warehouse = open_warehouse()
-        warehouse.ensure_schema()
         params = context.get("params") or {}
         return plan_day(stats_api_client(), raw_zone(), game_date_for_run(context), warehouse,
                         lookback_days=load_config("pipeline")["daily"]["lookback_days"],

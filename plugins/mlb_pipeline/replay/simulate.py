@@ -373,12 +373,17 @@ class League:
             for g in self.played_on(day):
                 if not self.is_final(g):
                     continue
-                box = self.feed_doc(g.game_pk)["liveData"]["boxscore"]["teams"]
+                box = self._box_teams(g.game_pk)
                 for side, tid in (("home", g.home), ("away", g.away)):
                     yield tid, None, None, box[side]["teamStats"]
                     for p in box[side]["players"].values():
                         yield tid, p["person"]["id"], p["person"]["fullName"], p["stats"]
             day += dt.timedelta(days=1)
+
+    @functools.lru_cache(maxsize=4096)
+    def _box_teams(self, game_pk: int) -> dict:
+        """A final game's box score (read-only: shared by every stats request)."""
+        return self.feed_doc(game_pk)["liveData"]["boxscore"]["teams"]
 
     @staticmethod
     def _add(total: dict, stat: dict) -> None:
