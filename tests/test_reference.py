@@ -9,7 +9,7 @@ import orjson
 from conftest import load_fixture, needs_fixtures, run_day
 
 from mlb_pipeline.landing import RawZone
-from mlb_pipeline.parse import parse_roster, parse_standings, parse_teams
+from mlb_pipeline.parse import parse_roster, parse_standings, parse_teams, parse_transactions
 from mlb_pipeline.reference import load_reference
 from mlb_pipeline.warehouse import DuckDBWarehouse
 
@@ -28,6 +28,11 @@ def test_real_reference_responses_parse_row_for_row():
     assert {r["team_id"]: (r["wins"], r["losses"], r["run_differential"]) for r in rows} == expected
     assert sum(r["wins"] for r in rows) == sum(r["losses"] for r in rows)  # every game has a winner and a loser
 
+    moves = load_fixture("transactions/ds_transactions_2024-03-01_to_2024-03-02.json")
+    rows = parse_transactions(moves, "2024-03-01")
+    assert [r["transaction_id"] for r in rows] == [t["id"] for t in moves["transactions"]] and len(rows) == 244
+    assert {r["type_code"] for r in rows} >= {"ASG"}
+
     for name, team in (("rosters/zss_team_133_roster_players.json", 133), ("rosters/147_active_2024.json", 147)):
         doc = load_fixture(name)
         rows = parse_roster(doc, "2024-07-01", team, "active")
@@ -45,14 +50,26 @@ def test_daily_run_lands_teams_standings_rosters_and_players(daily_dag, embedded
     played = sum(1 for g in league.games.values() if g.game_type == "R" and g.official_date <= day)
     assert standings == {"w": played, "l": played, "n": 30}
     assert wh.query("SELECT count(*) n FROM raw.rosters WHERE roster_date = ?", [day])[0]["n"] == 30 * 26
-    players = wh.query("SELECT count(*) n, min(first_seen_date) f, max(last_seen_date) l FROM raw.players")[0]
-    assert players == {"n": 30 * 26, "f": day, "l": day}
+    moves = league.transactions_doc(day, day)["transactions"]
+    assert wh.query("SELECT count(*) n FROM raw.transactions WHERE transaction_date = ?", [day])[0]["n"] == len(moves)
+    players = wh.query("SELECT first_seen_in = 'transaction' AS moved, count(*) n, min(first_seen_date) f, "
+                       "max(last_seen_date) l FROM raw.players GROUP BY ALL ORDER BY ALL")
+    assert players == [{"moved": False, "n": 30 * 26, "f": day, "l": day},
+                       {"moved": True, "n": len({m["person"]["id"] for m in moves}), "f": day, "l": day}]
+    # A player who played is first seen in the box score; one who sat, in the roster.
+    seen_in = wh.query("SELECT first_seen_in, count(*) n FROM raw.players WHERE first_seen_in <> 'transaction' "
+                       "GROUP BY ALL ORDER BY ALL")
+    played = wh.query("SELECT count(DISTINCT player_id) n FROM (SELECT player_id FROM raw.batting_lines UNION ALL "
+                      "SELECT player_id FROM raw.pitching_lines)")[0]["n"]
+    assert seen_in == [{"first_seen_in": "boxscore", "n": played}, {"first_seen_in": "roster", "n": 780 - played}]
 
-    # The next day moves last-seen dates, not first-seen ones.
-    run, _ = run_day(daily_dag, (day + dt.timedelta(days=1)).isoformat(), simulated, monkeypatch)
+    # The next day moves last-seen dates of the players seen again, not first-seen dates.
+    nxt = day + dt.timedelta(days=1)
+    run, _ = run_day(daily_dag, nxt.isoformat(), simulated, monkeypatch)
     assert run.state == "success"
-    players = wh.query("SELECT count(*) n, min(first_seen_date) f, max(last_seen_date) l FROM raw.players")[0]
-    assert players == {"n": 30 * 26, "f": day, "l": day + dt.timedelta(days=1)}
+    rostered = wh.query("SELECT count(*) n, min(first_seen_date) f, max(last_seen_date) l FROM raw.players "
+                        "WHERE first_seen_in <> 'transaction'")[0]
+    assert rostered == {"n": 30 * 26, "f": day, "l": nxt}
 
 
 def test_a_new_club_is_discovered_and_added(embedded, league, tmp_path):

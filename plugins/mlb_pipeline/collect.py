@@ -198,9 +198,11 @@ def load_day(warehouse, zone: RawZone, plan: dict, collected: dict, run_id: str,
     for letter in failed:
         warehouse.record_dead_letter({**letter, "game_date": letter["official_date"]}, run_id)
     for date in plan["dates"]:
-        warehouse.resolve_dead_letters(date, [i["request_url"] for i in collected["landed"]
-                                              if i["official_date"] == date and i["source"] == "statsapi"
-                                              and i["game_pk"] in loaded.get(date, [])])
+        fetched = [i["request_url"] for i in collected["landed"]
+                   if i["official_date"] == date and i["source"] == "statsapi" and i["game_pk"] in loaded.get(date, [])]
+        if reference is not None and date == plan["game_date"]:
+            fetched += [i["request_url"] for i in reference["landed"]]
+        warehouse.resolve_dead_letters(date, fetched)
 
     summaries = {}
     for date, day in plan["dates"].items():

@@ -76,8 +76,8 @@ class PlanGameDayOperator(BaseOperator):
                         force=bool(params.get("force")))
 
 
-class CollectGameFeedsOperator(BaseOperator):
-    """Fetch every game's live feed and write it to the raw zone (write-through)."""
+class _CollectOperator(BaseOperator):
+    """Runs one collection step over the plan pushed by ``plan_task_id``: API -> raw zone."""
 
     ui_color = "#d6eaf8"
 
@@ -85,38 +85,37 @@ class CollectGameFeedsOperator(BaseOperator):
         super().__init__(**kwargs)
         self.plan_task_id = plan_task_id
 
+    def collect(self, client, zone, plan: dict, concurrency: int) -> dict:
+        raise NotImplementedError
+
     def execute(self, context):
+        from mlb_pipeline.settings import load_config
+
+        plan = context["ti"].xcom_pull(task_ids=self.plan_task_id)
+        client = stats_api_client()
+        try:
+            return self.collect(client, raw_zone(), plan, load_config("pipeline")["source"]["concurrency"])
+        finally:
+            client.close()
+
+
+class CollectGameFeedsOperator(_CollectOperator):
+    """Fetch every planned game's live feed and write it to the raw zone (write-through)."""
+
+    def collect(self, client, zone, plan, concurrency):
         from mlb_pipeline.collect import collect_feeds
-        from mlb_pipeline.settings import load_config
 
-        plan = context["ti"].xcom_pull(task_ids=self.plan_task_id)
-        client = stats_api_client()
-        try:
-            return collect_feeds(client, raw_zone(), plan, load_config("pipeline")["source"]["concurrency"])
-        finally:
-            client.close()
+        return collect_feeds(client, zone, plan, concurrency)
 
 
-class CollectReferenceDataOperator(BaseOperator):
-    """Fetch the season's teams, the day's standings and every club's active roster, and
-    write them to the raw zone (write-through)."""
+class CollectReferenceDataOperator(_CollectOperator):
+    """Fetch the season's teams, the day's standings, every club's active roster and the
+    day's player and team stats, and write them to the raw zone (write-through)."""
 
-    ui_color = "#d6eaf8"
-
-    def __init__(self, *, plan_task_id: str, **kwargs):
-        super().__init__(**kwargs)
-        self.plan_task_id = plan_task_id
-
-    def execute(self, context):
+    def collect(self, client, zone, plan, concurrency):
         from mlb_pipeline.reference import collect_reference
-        from mlb_pipeline.settings import load_config
 
-        plan = context["ti"].xcom_pull(task_ids=self.plan_task_id)
-        client = stats_api_client()
-        try:
-            return collect_reference(client, raw_zone(), plan, load_config("pipeline")["source"]["concurrency"])
-        finally:
-            client.close()
+        return collect_reference(client, zone, plan, concurrency)
 
 
 class LoadRawTablesOperator(BaseOperator):

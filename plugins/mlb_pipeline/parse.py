@@ -386,3 +386,16 @@ def parse_team_stats(doc: dict, date: str, group: str) -> list[dict]:
         **{col: _int(sp["stat"].get(api)) for col, api in TEAM_STAT_COLUMNS.items()},
         "stats": orjson.dumps(_get(sp, "stat", what)).decode(),
     } for sp in splits]
+
+
+def parse_transactions(doc: dict, date: str) -> list[dict]:
+    """``/api/v1/transactions?startDate=D&endDate=D``: one row per transaction."""
+    what = f"transactions {date}"
+    return [{
+        "transaction_id": int(_get(t, "id", what)), "transaction_date": _get(t, "date", what),
+        "effective_date": t.get("effectiveDate"), "resolution_date": t.get("resolutionDate"),
+        "type_code": t.get("typeCode"), "type_desc": t.get("typeDesc"),
+        "player_id": _int(_opt(t, "person", "id")), "player_name": _opt(t, "person", "fullName"),
+        "from_team_id": _int(_opt(t, "fromTeam", "id")), "to_team_id": _int(_opt(t, "toTeam", "id")),
+        "description": t.get("description"),
+    } for t in _get(doc, "transactions", what)]

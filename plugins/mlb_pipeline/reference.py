@@ -1,6 +1,6 @@
-"""Reference data of a game day: the season's teams, the standings and every club's
-active roster on that date, the stats of every player and club who played that day, and
-the players they reveal.
+"""Reference data of a game day: the season's teams, the standings, every club's active
+roster, the day's transactions, the stats of every player and club who played that day,
+and the players they reveal.
 
 Collected beside the game feeds (:func:`collect_reference`, raw zone only) and loaded
 with them (:func:`load_reference`). Every response is landed before it is parsed; one
@@ -22,6 +22,7 @@ from mlb_pipeline.parse import (
     parse_standings,
     parse_team_stats,
     parse_teams,
+    parse_transactions,
     stat_splits,
 )
 from mlb_pipeline.source import NotFound, SourceError, StatsApiClient
@@ -67,7 +68,12 @@ def collect_reference(client: StatsApiClient, zone: RawZone, plan: dict, concurr
                        key=("current", "reference", "standings", date),
                        parse=lambda d: parse_standings(d, date), table="raw.standings",
                        scope={"standings_date": date})
-    results = [teams, standings]
+    transactions = _fetch(client, zone, date=date, kind="transactions", endpoint="transactions",
+                          params={"startDate": date, "endDate": date},
+                          key=("current", "reference", "transactions", date),
+                          parse=lambda d: parse_transactions(d, date), table="raw.transactions",
+                          scope={"transaction_date": date})
+    results = [teams, standings, transactions]
     if teams["ok"]:
         team_ids = [r["team_id"] for r in parse_teams(decode_json(zone.read(teams["url"]), "teams"), season)]
     else:  # without this season's teams, fall back on the clubs playing today
@@ -133,6 +139,7 @@ PARSERS = {
     "raw.standings": lambda doc, item: parse_standings(doc, item["scope"]["standings_date"]),
     "raw.rosters": lambda doc, item: parse_roster(doc, item["scope"]["roster_date"], item["scope"]["team_id"],
                                                   item["scope"]["roster_type"]),
+    "raw.transactions": lambda doc, item: parse_transactions(doc, item["scope"]["transaction_date"]),
     "raw.team_stats": lambda doc, item: parse_team_stats(doc, item["scope"]["stats_date"],
                                                          item["scope"]["stat_group"]),
     "raw.player_stats": lambda doc, item: parse_player_stats(doc, item["scope"]["stats_date"],

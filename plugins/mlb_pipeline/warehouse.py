@@ -82,7 +82,7 @@ PLAYERS_MERGE = """
 MERGE INTO raw.players AS t
 USING (
     SELECT player_id, arg_min(player_name, seen) AS full_name, min(seen) AS first_seen_date,
-           max(seen) AS last_seen_date, arg_min(seen_in, seen) AS first_seen_in
+           max(seen) AS last_seen_date, arg_min(seen_in, CAST(seen AS VARCHAR) || seen_in) AS first_seen_in
     FROM (
         SELECT player_id, player_name, official_date AS seen, 'boxscore' AS seen_in
           FROM raw.batting_lines WHERE list_contains({dates}::DATE[], official_date)
@@ -92,6 +92,9 @@ USING (
         UNION ALL
         SELECT player_id, player_name, roster_date, 'roster'
           FROM raw.rosters WHERE list_contains({dates}::DATE[], roster_date)
+        UNION ALL
+        SELECT player_id, player_name, transaction_date, 'transaction'
+          FROM raw.transactions WHERE list_contains({dates}::DATE[], transaction_date) AND player_id IS NOT NULL
     ) GROUP BY player_id
 ) AS s ON t.player_id = s.player_id
 WHEN MATCHED AND (s.first_seen_date < t.first_seen_date OR s.last_seen_date > t.last_seen_date) THEN UPDATE SET
@@ -223,7 +226,7 @@ class DuckDBWarehouse:
             with self.connect() as own:
                 return self.refresh_players(dates, own)
         now = dt.datetime.now(dt.timezone.utc)
-        con.execute(PLAYERS_MERGE.format(dates="?"), [dates, dates, dates, now])
+        con.execute(PLAYERS_MERGE.format(dates="?"), [dates, dates, dates, dates, now])
         return con.execute("SELECT count(*) FROM raw.players").fetchone()[0]
 
     # -- ops ----------------------------------------------------------------------------
@@ -369,13 +372,15 @@ class BigQueryWarehouse:
     def refresh_players(self, dates: list[str], con=None) -> int:
         sql = (PLAYERS_MERGE.replace("list_contains({dates}::DATE[], official_date)", "official_date IN UNNEST(?)")
                .replace("list_contains({dates}::DATE[], roster_date)", "roster_date IN UNNEST(?)")
+               .replace("list_contains({dates}::DATE[], transaction_date)", "transaction_date IN UNNEST(?)")
                .replace("arg_min(player_name, seen)", "ARRAY_AGG(player_name ORDER BY seen LIMIT 1)[OFFSET(0)]")
-               .replace("arg_min(seen_in, seen)", "ARRAY_AGG(seen_in ORDER BY seen LIMIT 1)[OFFSET(0)]")
+               .replace("arg_min(seen_in, CAST(seen AS VARCHAR) || seen_in)",
+                        "ARRAY_AGG(seen_in ORDER BY seen, seen_in LIMIT 1)[OFFSET(0)]")
                .replace("md5(coalesce(s.full_name, ''))", "TO_HEX(MD5(coalesce(s.full_name, '')))")
                .replace("MERGE INTO raw.players AS t", "MERGE raw.players AS t"))
         days = [dt.date.fromisoformat(d) for d in dates]
         bq = self._bq
-        params = [bq.ArrayQueryParameter(None, "DATE", days)] * 3 + [
+        params = [bq.ArrayQueryParameter(None, "DATE", days)] * 4 + [
             bq.ScalarQueryParameter(None, "TIMESTAMP", dt.datetime.now(dt.timezone.utc))]
         self.client.query(sql, job_config=bq.QueryJobConfig(query_parameters=params)).result()
         return self.query("SELECT count(*) AS n FROM raw.players")[0]["n"]

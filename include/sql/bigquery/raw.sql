@@ -242,7 +242,7 @@ CREATE TABLE IF NOT EXISTS raw.players (
     full_name        STRING,
     first_seen_date  DATE NOT NULL,
     last_seen_date   DATE NOT NULL,
-    first_seen_in    STRING NOT NULL,   -- boxscore | roster
+    first_seen_in    STRING NOT NULL,   -- boxscore | roster | transaction
     ingested_at      TIMESTAMP NOT NULL,
     source           STRING NOT NULL,
     content_hash     STRING NOT NULL,
@@ -299,3 +299,24 @@ CREATE TABLE IF NOT EXISTS raw.team_stats (
 )
 PARTITION BY stats_date
 CLUSTER BY team_id;
+
+-- Transactions (trades, IL placements, call-ups, signings, releases) by date.
+CREATE TABLE IF NOT EXISTS raw.transactions (
+    transaction_id   INT64 NOT NULL,
+    transaction_date DATE NOT NULL,
+    effective_date   DATE,
+    resolution_date  DATE,
+    type_code        STRING,
+    type_desc        STRING,
+    player_id        INT64,
+    player_name      STRING,
+    from_team_id     INT64,
+    to_team_id       INT64,
+    description      STRING,
+    ingested_at      TIMESTAMP NOT NULL,
+    source           STRING NOT NULL,
+    content_hash     STRING NOT NULL,
+    PRIMARY KEY (transaction_id) NOT ENFORCED
+)
+PARTITION BY transaction_date
+CLUSTER BY to_team_id, player_id;

@@ -227,7 +227,7 @@ CREATE TABLE IF NOT EXISTS raw.players (
     full_name        VARCHAR,
     first_seen_date  DATE NOT NULL,
     last_seen_date   DATE NOT NULL,
-    first_seen_in    VARCHAR NOT NULL,   -- boxscore | roster
+    first_seen_in    VARCHAR NOT NULL,   -- boxscore | roster | transaction
     ingested_at      TIMESTAMPTZ NOT NULL,
     source           VARCHAR NOT NULL,
     content_hash     VARCHAR NOT NULL,
@@ -278,4 +278,23 @@ CREATE TABLE IF NOT EXISTS raw.team_stats (
     source           VARCHAR NOT NULL,
     content_hash     VARCHAR NOT NULL,
     PRIMARY KEY (stats_date, stat_group, team_id)
+);
+
+-- Transactions (trades, IL placements, call-ups, signings, releases) by date.
+CREATE TABLE IF NOT EXISTS raw.transactions (
+    transaction_id   BIGINT NOT NULL,
+    transaction_date DATE NOT NULL,
+    effective_date   DATE,
+    resolution_date  DATE,
+    type_code        VARCHAR,
+    type_desc        VARCHAR,
+    player_id        BIGINT,
+    player_name      VARCHAR,
+    from_team_id     BIGINT,
+    to_team_id       BIGINT,
+    description      VARCHAR,
+    ingested_at      TIMESTAMPTZ NOT NULL,
+    source           VARCHAR NOT NULL,
+    content_hash     VARCHAR NOT NULL,
+    PRIMARY KEY (transaction_id)
 );

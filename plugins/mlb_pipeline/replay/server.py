@@ -81,6 +81,7 @@ class SimulatedBackend:
         (re.compile(r"/api/v1/teams/(\d+)/roster"), "roster"),
         (re.compile(r"/api/v1/standings"), "standings"),
         (re.compile(r"/api/v1/stats"), "player_stats"),
+        (re.compile(r"/api/v1/transactions"), "transactions"),
         (re.compile(r"/api/v1/teams/stats"), "team_stats"),
         (re.compile(r"/api/v1/seasons/(\d{4})"), "seasons"),
         (re.compile(r"/__replay__/truth/(\d{4})"), "truth"),
@@ -172,6 +173,11 @@ class SimulatedBackend:
         if q or span is None:
             return None
         return self.league.player_stats_doc(group, *span, limit, offset)
+
+    def _transactions(self, query):
+        q = dict(query)
+        span = self._date_range(q)
+        return None if q or span is None else self.league.transactions_doc(*span)
 
     def _team_stats(self, query):
         q = dict(query)

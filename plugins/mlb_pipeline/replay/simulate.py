@@ -349,6 +349,33 @@ class League:
                             "sport": {"id": 1, "link": "/api/v1/sports/1"}, "teamRecords": team_records})
         return {"copyright": COPYRIGHT, "records": records}
 
+    TRANSACTION_TYPES = [("SFA", "Signed as Free Agent", "signed free agent {who} to a minor league contract."),
+                         ("ASG", "Assigned", "assigned {who} to their minor league affiliate."),
+                         ("REL", "Released", "released {who}.")]
+
+    def transactions_doc(self, start: dt.date, end: dt.date) -> dict | None:
+        """A few minor-league moves a day (signings, assignments, releases) of players who
+        are not on the active rosters, so that rosters stay as simulated."""
+        if (end - start).days > 31 or end < start:
+            return None
+        out, day = [], start
+        while day <= end:
+            rng = random.Random(f"{self.seed}:transactions:{day.isoformat()}")
+            for k in range(rng.randint(1, 5)):
+                tid = rng.choice(sorted(self.teams))
+                code, desc, text = rng.choice(self.TRANSACTION_TYPES)
+                pid = 900000 + rng.randrange(20000)
+                who = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+                team = self.team_ref(tid)
+                entry = {"id": int(day.strftime("%Y%m%d")) * 10 + k, "person": _ref(pid, who)}
+                entry["toTeam" if code != "REL" else "fromTeam"] = team
+                entry.update({"date": day.isoformat(), "effectiveDate": day.isoformat(),
+                              "resolutionDate": day.isoformat(), "typeCode": code, "typeDesc": desc,
+                              "description": f"{self.teams[tid]['name']} " + text.format(who=who)})
+                out.append(entry)
+            day += dt.timedelta(days=1)
+        return {"copyright": COPYRIGHT, "transactions": out}
+
     def roster_doc(self, team_id: int, date: dt.date) -> dict | None:
         """The active roster of a club on ``date`` (26 players, as on every day)."""
         if team_id not in self.rosters:
