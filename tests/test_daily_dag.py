@@ -89,12 +89,17 @@ def test_a_simulated_week_lands_every_game(daily_dag, embedded, simulated, leagu
     assert wh.query("SELECT count(*) n FROM raw.rosters")[0]["n"] == 30 * 26 * len(game_days)
 
 
-def test_off_season_day_skips_cleanly(daily_dag, embedded, simulated, monkeypatch):
+def test_off_season_day_skips_cleanly(daily_dag, embedded, simulated, league, monkeypatch, caplog):
     run, _ = run_day(daily_dag, "2024-12-15", simulated, monkeypatch)
     assert run.state == "success"
     wh = DuckDBWarehouse()
     assert wh.query("SELECT status, games_scheduled FROM ops.ingestion_runs") == \
         [{"status": "no_games", "games_scheduled": 0}]
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("off_season" in m and "no games: nothing to collect in the off-season" in m for m in messages)
+    # Transactions happen in the off-season too, and they are collected.
+    moves = league.transactions_doc(dt.date(2024, 12, 15), dt.date(2024, 12, 15))["transactions"]
+    assert wh.query("SELECT count(*) n FROM raw.transactions")[0]["n"] == len(moves) > 0
 
 
 def test_server_errors_are_retried_within_the_run(daily_dag, embedded, simulated, league, monkeypatch):

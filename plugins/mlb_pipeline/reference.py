@@ -55,10 +55,18 @@ def _fetch(client: StatsApiClient, zone: RawZone, *, date: str, kind: str, endpo
 
 def collect_reference(client: StatsApiClient, zone: RawZone, plan: dict, concurrency: int) -> dict:
     date = plan["game_date"]
-    if not plan["dates"][date]["games"]:
-        log.info("%s: no games scheduled (off-season or an off day): reference data not collected", date)
-        return {"game_date": date, "landed": [], "failed": [], "skipped": "no games scheduled"}
     season = date[:4]
+    # Transactions happen every day of the year, games or not.
+    transactions = _fetch(client, zone, date=date, kind="transactions", endpoint="transactions",
+                          params={"startDate": date, "endDate": date},
+                          key=("current", "reference", "transactions", date),
+                          parse=lambda d: parse_transactions(d, date), table="raw.transactions",
+                          scope={"transaction_date": date})
+    if not plan["dates"][date]["games"]:
+        log.info("%s: no games scheduled (off-season or an off day): only transactions collected", date)
+        ok = [transactions] if transactions["ok"] else []
+        return {"game_date": date, "landed": ok, "failed": [transactions] if not ok else [],
+                "skipped": "no games scheduled: teams, standings, rosters and stats not collected"}
     teams = _fetch(client, zone, date=date, kind="teams", endpoint="teams",
                    params={"sportId": 1, "season": season}, key=("current", "reference", "teams", season),
                    parse=lambda d: parse_teams(d, season), table="raw.teams", scope={"season": season})
@@ -68,11 +76,6 @@ def collect_reference(client: StatsApiClient, zone: RawZone, plan: dict, concurr
                        key=("current", "reference", "standings", date),
                        parse=lambda d: parse_standings(d, date), table="raw.standings",
                        scope={"standings_date": date})
-    transactions = _fetch(client, zone, date=date, kind="transactions", endpoint="transactions",
-                          params={"startDate": date, "endDate": date},
-                          key=("current", "reference", "transactions", date),
-                          parse=lambda d: parse_transactions(d, date), table="raw.transactions",
-                          scope={"transaction_date": date})
     results = [teams, standings, transactions]
     if teams["ok"]:
         team_ids = [r["team_id"] for r in parse_teams(decode_json(zone.read(teams["url"]), "teams"), season)]

@@ -23,9 +23,9 @@ def summary(date_from: str | None = None, date_to: str | None = None) -> str:
     for r in runs:
         lines.append(f"  {r['game_date']}  {r['status']:<10}  {r['loaded']}/{r['final']} final games loaded")
     lines.append("Raw tables (all days):")
-    for table in ("games", "linescore_innings", "batting_lines", "pitching_lines", "pitches"):
-        n = wh.query(f"SELECT count(*) AS n FROM raw.{table}")[0]["n"]
-        lines.append(f"  raw.{table:<18} {n:>9,} rows")
+    for table in [t for t in wh.tables if t.startswith("raw.")]:  # names from our own DDL
+        n = wh.query(f"SELECT count(*) AS n FROM {table}")[0]["n"]
+        lines.append(f"  {table:<22} {n:>9,} rows")
     open_letters = wh.query("SELECT count(*) AS n FROM ops.dead_letters WHERE resolved_at IS NULL")[0]["n"]
     lines.append(f"Open dead letters: {open_letters}")
     lines.append(f"Warehouse (DuckDB): {wh.path}")
