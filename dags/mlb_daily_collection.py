@@ -9,8 +9,8 @@ and `airflow backfill create --dag-id mlb_daily_collection --from-date 2024-07-0
 --to-date 2024-07-03` collect exactly those dates; a manual trigger may set `game_date`.
 
 1. **plan_game_day**: the day's schedule (every game type), landed raw; from what the
-   warehouse holds, the games to collect (not yet final there, plus the last 7 days'
-   failed or unfinished games) and the games to skip, each with its reason.
+   warehouse holds, the games to collect (not yet final there, the last 7 days' failed or
+   unfinished games, games corrected since the last run) and those to skip, with reasons.
 2. **collect_game_feeds**: every planned game's live feed, written to the raw zone as
    received (`current/<phase>/games/...` once final, `live/...` before); unparseable
    bodies are quarantined with their reason; when the API is down (retries exhausted or

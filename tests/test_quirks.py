@@ -66,3 +66,33 @@ def test_season_calendar_from_the_api_and_from_config():
     assert phase_on(calendar, "2024-12-15") == "off_season"
     fallback = fallback_calendar(2024)
     assert fallback["source"] == "config" and phase_on(fallback, "2024-07-01") == "regular_season"
+
+
+def test_post_game_corrections_are_collected_again(daily_dag, embedded, monkeypatch, caplog):
+    """The official scorer changes a game after we loaded it; /game/changes tells the next run."""
+    from mlb_pipeline.replay.server import ReplayServer, SimulatedBackend
+    from mlb_pipeline.replay.simulate import League
+
+    league = League(seed=11, seasons=[2024])
+    day = next(dt.date(2024, 7, 15) + dt.timedelta(days=i) for i in range(7)
+               if league.played_on(dt.date(2024, 7, 15) + dt.timedelta(days=i)))
+    game = league.played_on(day)[0]
+    with ReplayServer(SimulatedBackend(league)) as server:
+        run, _ = run_day(daily_dag, day.isoformat(), server, monkeypatch)
+        assert run.state == "success"
+        wh = DuckDBWarehouse()
+        before = {(r["player_id"], r["rbi"]) for r in wh.query(
+            "SELECT player_id, rbi FROM raw.batting_lines WHERE game_pk = ?", [game.game_pk])}
+        league.correct(game.game_pk)
+        server.clear_requests()
+        caplog.clear()
+        run, _ = run_day(daily_dag, (day + dt.timedelta(days=1)).isoformat(), server, monkeypatch)
+        assert run.state == "success"
+        assert server.requests(f"/game/{game.game_pk}/feed/live")  # fetched again...
+        others = [g.game_pk for g in league.played_on(day) if g.game_pk != game.game_pk]
+        assert not any(server.requests(f"/game/{pk}/feed/live") for pk in others)  # ...and only it
+    after = {(r["player_id"], r["rbi"]) for r in wh.query(
+        "SELECT player_id, rbi FROM raw.batting_lines WHERE game_pk = ?", [game.game_pk])}
+    changed = after - before
+    assert len(changed) == 1 and len(before - after) == 1  # exactly one line rewritten: the corrected one
+    assert any("changed since it was collected (game/changes)" in r.getMessage() for r in caplog.records)

@@ -74,6 +74,10 @@ def plan_day(client: StatsApiClient, zone: RawZone, game_date: str, warehouse=No
             to_collect.append(dict(g, reason="scheduled" if not force else "forced re-collection"))
 
     gaps = recent_gaps(warehouse, game_date, lookback_days) if warehouse is not None else {}
+    planned = {g["game_pk"] for g in to_collect}
+    for pk, date in _changed_since_last_collection(client, warehouse).items():
+        if pk not in planned and pk not in gaps.get(date, {}):
+            gaps.setdefault(date, {})[pk] = "changed since it was collected (game/changes)"
     for date, wanted in sorted(gaps.items()):
         dates[date] = _schedule(client, zone, date)
         by_pk = {g["game_pk"]: g for g in dates[date]["games"]}
@@ -97,6 +101,25 @@ def plan_day(client: StatsApiClient, zone: RawZone, game_date: str, warehouse=No
     for s in skipped:
         log.info("skip game %s: %s", s["game_pk"], s["reason"])
     return plan
+
+
+def _changed_since_last_collection(client: StatsApiClient, warehouse) -> dict[int, str]:
+    """Final games in the warehouse that the API says changed after we collected them
+    (post-game stat corrections): ``{game_pk: officialDate}``."""
+    if warehouse is None:
+        return {}
+    last = warehouse.query("SELECT max(started_at) AS t FROM ops.ingestion_runs")[0]["t"]  # our last run
+    if last is None:
+        return {}
+    since = last.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        resp = client.fetch("game_changes", updatedSince=since, sportId=1)
+        changed = parse_schedule(decode_json(resp.body, "game changes"), None)
+    except (SourceError, FeedError) as exc:
+        log.warning("could not ask the API which games changed since %s (%s); corrections wait", since, exc)
+        return {}
+    known = final_games_loaded(warehouse, [g.game_pk for g in changed])
+    return {g.game_pk: g.official_date for g in changed if g.game_pk in known and g.is_final}
 
 
 def _fallback(zone: RawZone, game: dict) -> LandedObject | None:

@@ -103,14 +103,15 @@ def phase_of(game_type: str) -> str:
     return types[game_type]["phase"]
 
 
-def parse_schedule(doc: dict, date: str) -> list[ScheduledGame]:
-    """Games whose officialDate is ``date``, in the schedule's order."""
-    what = f"schedule {date}"
+def parse_schedule(doc: dict, date: str | None) -> list[ScheduledGame]:
+    """Games whose officialDate is ``date`` (every game when ``date`` is None), in order.
+    ``/api/v1/game/changes`` answers in the same shape."""
+    what = f"schedule {date or 'of changed games'}"
     games = []
     for day in _get(doc, "dates", what):
         for g in _get(day, "games", what):
             official = _get(g, "officialDate", what)
-            if official != date:
+            if date is not None and official != date:
                 continue
             games.append(
                 ScheduledGame(

@@ -82,6 +82,7 @@ class SimulatedBackend:
         (re.compile(r"/api/v1/standings"), "standings"),
         (re.compile(r"/api/v1/stats"), "player_stats"),
         (re.compile(r"/api/v1/transactions"), "transactions"),
+        (re.compile(r"/api/v1/game/changes"), "changes"),
         (re.compile(r"/api/v1/teams/stats"), "team_stats"),
         (re.compile(r"/api/v1/seasons/(\d{4})"), "seasons"),
         (re.compile(r"/__replay__/truth/(\d{4})"), "truth"),
@@ -173,6 +174,18 @@ class SimulatedBackend:
         if q or span is None:
             return None
         return self.league.player_stats_doc(group, *span, limit, offset)
+
+    def _changes(self, query):
+        q = dict(query)
+        if q.pop("sportId", "1") != "1":
+            return None
+        try:
+            since = dt.datetime.fromisoformat(q.pop("updatedSince").replace("Z", "+00:00"))
+        except (KeyError, ValueError):
+            return None
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=dt.timezone.utc)
+        return None if q else self.league.changes_doc(since)
 
     def _transactions(self, query):
         q = dict(query)

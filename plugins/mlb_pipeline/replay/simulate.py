@@ -125,6 +125,7 @@ class League:
             self.strength[season] = prev
         self.games: dict[int, Game] = {}
         self.by_date: dict[dt.date, list[Game]] = {}
+        self.corrections: dict[int, dt.datetime] = {}  # game -> when its official scorer changed it
         for season in self.seasons:
             self._make_season(season)
 
@@ -539,7 +540,35 @@ class League:
         g = self.games.get(game_pk)
         if g is None:
             return None
-        return PlayedGame.feed(self, g, self.play(game_pk) if self.is_final(g) else None)
+        feed = PlayedGame.feed(self, g, self.play(game_pk) if self.is_final(g) else None)
+        if game_pk in self.corrections:
+            self._apply_correction(feed)
+        return feed
+
+    # ----------------------------------------------------------- corrections ----
+    def correct(self, game_pk: int, at: dt.datetime | None = None) -> None:
+        """The official scorer changes a final game after the fact: one more RBI for its
+        home leadoff hitter (team totals follow, so the box score stays consistent).
+        ``/api/v1/game/changes?updatedSince=...`` lists it from ``at`` on."""
+        self.corrections[game_pk] = at or dt.datetime.now(dt.timezone.utc)
+
+    @staticmethod
+    def _apply_correction(feed: dict) -> None:
+        team = feed["liveData"]["boxscore"]["teams"]["home"]
+        leadoff = team["players"][f"ID{team['battingOrder'][0]}"]["stats"]["batting"]
+        leadoff["rbi"] += 1
+        team["teamStats"]["batting"]["rbi"] += 1
+
+    def changes_doc(self, since: dt.datetime) -> dict:
+        """Games changed since ``since``, listed as the schedule lists them."""
+        games = [self.schedule_game(self.games[pk]) for pk, at in sorted(self.corrections.items()) if at >= since]
+        dates = {}
+        for g in games:
+            dates.setdefault(g["officialDate"], []).append(g)
+        return {"copyright": COPYRIGHT, "totalItems": len(games), "totalEvents": 0, "totalGames": len(games),
+                "totalGamesInProgress": 0,
+                "dates": [{"date": d, "totalItems": len(gs), "totalEvents": 0, "totalGames": len(gs),
+                           "totalGamesInProgress": 0, "games": gs, "events": []} for d, gs in sorted(dates.items())]}
 
     def boxscore_doc(self, game_pk: int) -> dict | None:
         feed = self.feed_doc(game_pk)
