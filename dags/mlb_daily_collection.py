@@ -15,10 +15,13 @@ and `airflow backfill create --dag-id mlb_daily_collection --from-date 2024-07-0
    received (`current/<phase>/games/...` once final, `live/...` before); unparseable
    bodies are quarantined with their reason; when the API is down (retries exhausted or
    circuit open) the last good copy in the raw zone is used and the run says so.
-   **collect_reference_data** (beside it): the season's teams, the day's standings and
-   every club's active roster, landed raw.
-3. **load_raw_tables**: each landed game merged into `raw.*` in one transaction, then the
-   reference data, then `raw.players` (players first seen in a box score or roster);
+   **collect_reference_data** (beside it): the season's teams, the day's standings,
+   every club's active roster, transactions and player and team stats, landed raw.
+   **collect_statcast** (beside it): Baseball Savant's Statcast CSV of every final game;
+   when Savant fails or has nothing yet, the feed's pitch data serves, and later runs ask
+   Savant again.
+3. **load_raw_tables**: each landed game merged into `raw.*` in one transaction, then its
+   Statcast pitches, the reference data, then `raw.players` (players first seen in a box score or roster);
    failures go to `ops.dead_letters`, each date's outcome to `ops.ingestion_runs`.
 4. **check_day_complete**: fails, naming the games, when a final game is missing.
 """
@@ -33,6 +36,7 @@ from mlb_pipeline.operators import (
     CheckDayCompleteOperator,
     CollectGameFeedsOperator,
     CollectReferenceDataOperator,
+    CollectStatcastOperator,
     LoadRawTablesOperator,
     PlanGameDayOperator,
 )
@@ -70,12 +74,14 @@ with DAG(
     plan = PlanGameDayOperator(task_id="plan_game_day")
     collect = CollectGameFeedsOperator(task_id="collect_game_feeds", plan_task_id=plan.task_id)
     reference = CollectReferenceDataOperator(task_id="collect_reference_data", plan_task_id=plan.task_id)
+    statcast = CollectStatcastOperator(task_id="collect_statcast", plan_task_id=plan.task_id)
     load = LoadRawTablesOperator(
         task_id="load_raw_tables",
         plan_task_id=plan.task_id,
         collect_task_id=collect.task_id,
         reference_task_id=reference.task_id,
+        statcast_task_id=statcast.task_id,
     )
     check = CheckDayCompleteOperator(task_id="check_day_complete", load_task_id=load.task_id)
 
-    plan >> [collect, reference] >> load >> check
+    plan >> [collect, reference, statcast] >> load >> check

@@ -33,6 +33,7 @@ for _ in $(seq 50); do
 done
 echo "==> $(head -n1 "$LOGS/replay.log")"
 export AIRFLOW_CONN_MLB_STATSAPI="http://127.0.0.1:$PORT"
+export AIRFLOW_CONN_BASEBALL_SAVANT="http://127.0.0.1:$PORT"
 
 failed=0
 day="$FROM"

@@ -123,11 +123,14 @@ def daily_dag(airflow_db):
     return dag
 
 
-def run_day(dag, day: str, server, monkeypatch, conn_extra: str = "", **params):
-    """One real run of the daily DAG (``dag.test()``) for ``day`` against ``server``."""
+def run_day(dag, day: str, server, monkeypatch, conn_extra: str = "", savant_extra: str = "min_interval_s=0",
+            **params):
+    """One real run of the daily DAG (``dag.test()``) for ``day`` against ``server``, which
+    answers for the MLB Stats API and for Baseball Savant."""
     import datetime as dt
 
     monkeypatch.setenv("AIRFLOW_CONN_MLB_STATSAPI", server.url + (f"?{conn_extra}" if conn_extra else ""))
+    monkeypatch.setenv("AIRFLOW_CONN_BASEBALL_SAVANT", server.url + (f"?{savant_extra}" if savant_extra else ""))
     run = dag.test(logical_date=dt.datetime.fromisoformat(day).replace(tzinfo=dt.timezone.utc),
                    run_conf=params or None)
     return run, {ti.task_id: ti.state for ti in run.get_task_instances()}

@@ -62,7 +62,8 @@ def test_daily_dag_steps_and_game_date():
         "plan_game_day": [],
         "collect_game_feeds": ["plan_game_day"],
         "collect_reference_data": ["plan_game_day"],
-        "load_raw_tables": ["collect_game_feeds", "collect_reference_data"],
+        "collect_statcast": ["plan_game_day"],
+        "load_raw_tables": ["collect_game_feeds", "collect_reference_data", "collect_statcast"],
         "check_day_complete": ["load_raw_tables"],
     }
     logical = dt.datetime(2024, 7, 1, tzinfo=dt.timezone.utc)

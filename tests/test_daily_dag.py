@@ -21,8 +21,8 @@ def test_recorded_2024_07_01_lands_what_exists_and_reports_what_does_not(daily_d
                                                                           monkeypatch, caplog):
     run, states = run_day(daily_dag, "2024-07-01", recorded, monkeypatch)
     assert states == {"plan_game_day": "success", "collect_game_feeds": "success",
-                      "collect_reference_data": "success", "load_raw_tables": "success",
-                      "check_day_complete": "failed"}
+                      "collect_reference_data": "success", "collect_statcast": "success",
+                      "load_raw_tables": "success", "check_day_complete": "failed"}
     assert run.state == "failed"  # the day is incomplete, and the run says so
 
     wh = DuckDBWarehouse()
@@ -42,6 +42,9 @@ def test_recorded_2024_07_01_lands_what_exists_and_reports_what_does_not(daily_d
                     "FROM ops.ingestion_runs")
     assert runs == [{"status": "incomplete", "games_scheduled": 3, "games_final": 3, "games_loaded": 1,
                      "games_missing": 2}]
+    # Savant has no recording of these games: the feed's pitch data serves the one game landed.
+    assert wh.query("SELECT game_pk, pitch_source, reason FROM raw.statcast_games") == [
+        {"game_pk": 744914, "pitch_source": "statsapi_feed", "reason": "Savant has no pitches for this game (404)"}]
     log = "\n".join(r.getMessage() for r in caplog.records)
     assert "2024-07-01 is incomplete: 1 of 3 final games loaded." in log
     assert "game 744840: not_found" in log and "game 746535: not_found" in log
@@ -59,7 +62,7 @@ def test_recorded_2024_07_01_lands_what_exists_and_reports_what_does_not(daily_d
     run_day(daily_dag, "2024-07-01", recorded, monkeypatch)
     after = wh.table_checksums()
     raw = [t for t in after if t.startswith("raw.")]
-    assert len(raw) == 12 and {t: after[t] for t in raw} == {t: before[t] for t in raw}
+    assert len(raw) == 14 and {t: after[t] for t in raw} == {t: before[t] for t in raw}
     assert lake_files(lake) == objects
     assert [r["attempts"] for r in wh.query("SELECT attempts FROM ops.dead_letters WHERE game_pk IS NOT NULL")] \
         == [2, 2]

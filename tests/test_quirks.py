@@ -96,3 +96,42 @@ def test_post_game_corrections_are_collected_again(daily_dag, embedded, monkeypa
     changed = after - before
     assert len(changed) == 1 and len(before - after) == 1  # exactly one line rewritten: the corrected one
     assert any("changed since it was collected (game/changes)" in r.getMessage() for r in caplog.records)
+
+
+def test_suspended_game_resumes_later_and_counts_once_on_its_own_date(daily_dag, embedded, monkeypatch, caplog):
+    from mlb_pipeline.replay.server import ReplayServer, SimulatedBackend
+    from mlb_pipeline.replay.simulate import League
+
+    league = League(seed=11, seasons=[2024])
+    game = min((g for g in league.games.values() if g.resumed_on and g.official_date.month in (5, 6, 7)),
+               key=lambda g: g.official_date)
+    suspended_on, resumed_on = game.official_date, game.resumed_on
+    wh = DuckDBWarehouse()
+    with ReplayServer(SimulatedBackend(league)).start() as server:
+        league.today = suspended_on + dt.timedelta(days=1)  # the morning after: suspended, not resumed
+        run, states = run_day(daily_dag, suspended_on.isoformat(), server, monkeypatch)
+        assert run.state == "success", states  # a suspended game is not a missing game
+        assert any(f"game {game.game_pk} was suspended; it resumes on {resumed_on}" in r.getMessage()
+                   for r in caplog.records)
+        assert wh.query("SELECT is_final, status_code FROM raw.games WHERE game_pk = ?", [game.game_pk]) == \
+            [{"is_final": False, "status_code": "U"}]
+        first = wh.query("SELECT games_scheduled, games_final, status FROM ops.ingestion_runs WHERE game_date = ?",
+                         [suspended_on])[0]
+        n_day = len(league.played_on(suspended_on))
+        assert first == {"games_scheduled": n_day, "games_final": n_day - 1, "status": "complete"}
+
+        league.today = resumed_on + dt.timedelta(days=1)
+        caplog.clear()
+        run, states = run_day(daily_dag, resumed_on.isoformat(), server, monkeypatch)
+        assert run.state == "success", states
+        assert any(f"collect game {game.game_pk} of {suspended_on}: resumption" in r.getMessage()
+                   for r in caplog.records)
+    rows = wh.query("SELECT official_date, is_final FROM raw.games WHERE game_pk = ?", [game.game_pk])
+    assert rows == [{"official_date": suspended_on, "is_final": True}]  # one row, on its own date
+    resumed_run = wh.query("SELECT games_scheduled, games_final, games_loaded FROM ops.ingestion_runs "
+                           "WHERE game_date = ?", [resumed_on])[0]
+    own = league.played_on(resumed_on)
+    final = sum(1 for g in own if league.is_final(g))  # that day may have a suspended game of its own
+    assert resumed_run == {"games_scheduled": len(own), "games_final": final,
+                           "games_loaded": final}  # the resumption is not counted twice
+    assert wh.query("SELECT count(*) n FROM raw.games WHERE official_date = ?", [suspended_on])[0]["n"] == n_day

@@ -40,7 +40,7 @@ def test_real_reference_responses_parse_row_for_row():
 
 
 def test_daily_run_lands_teams_standings_rosters_and_players(daily_dag, embedded, simulated, league, monkeypatch):
-    day = dt.date(2024, 7, 8)
+    day = dt.date(2024, 7, 9)
     run, _ = run_day(daily_dag, day.isoformat(), simulated, monkeypatch)
     assert run.state == "success"
     wh = DuckDBWarehouse()
@@ -121,3 +121,57 @@ def test_stats_endpoint_without_a_limit_returns_only_fifty(simulated):
               "endDate": "2024-07-10"}
     splits, total = stat_splits(orjson.loads(client.fetch("stats", **params).body), "x")
     assert len(splits) == 50 < total
+
+
+def test_forty_man_rosters_on_request_and_failed_reference_requests_retried_later(embedded, simulated, tmp_path,
+                                                                                  monkeypatch):
+    """With 40Man in config every club's 40-man roster lands beside its active one (its
+    minor-leaguers discovered as players); a roster request that failed for good is a
+    dead letter that the next day's run asks again, and resolves."""
+    import shutil
+
+    from mlb_pipeline.collect import collect_feeds, load_day, plan_day
+    from mlb_pipeline.reference import collect_reference
+    from mlb_pipeline.settings import config_dir, lake_url, load_config
+    from mlb_pipeline.source import ClientSettings, StatsApiClient
+
+    cfg = tmp_path / "config"
+    shutil.copytree(config_dir(), cfg)
+    text = (cfg / "pipeline.yaml").read_text()
+    assert "roster_types: [active]" in text
+    (cfg / "pipeline.yaml").write_text(text.replace("roster_types: [active]", "roster_types: [active, 40Man]"))
+    monkeypatch.setenv("MLB_CONFIG_DIR", str(cfg))
+    load_config.cache_clear()
+    try:
+        wh, zone = DuckDBWarehouse(), RawZone(lake_url())
+        api = StatsApiClient(ClientSettings(simulated.url, max_retries=1, backoff_factor_s=0.01,
+                                            breaker_fail_max=100))
+        day, next_day = "2024-06-10", "2024-06-11"
+
+        def run(date: str) -> dict:
+            plan = plan_day(api, zone, date, wh)
+            load_day(wh, zone, plan, collect_feeds(api, zone, plan, 4), run_id=f"run-{date}",
+                     reference=collect_reference(api, zone, plan, 4))
+            return plan
+
+        simulated.add_fault(rf"/teams/147/roster\?date={day}&rosterType=40Man", status=500)
+        run(day)
+        counts = {(r["roster_type"], r["n"]) for r in wh.query(
+            "SELECT roster_type, count(*) n FROM raw.rosters WHERE roster_date = ? GROUP BY roster_type", [day])}
+        assert counts == {("active", 30 * 26), ("40Man", 29 * 40)}
+        minors = wh.query("SELECT count(*) n FROM raw.players WHERE player_id IN "
+                          "(SELECT player_id FROM raw.rosters WHERE status_code = 'MIN')")[0]["n"]
+        assert minors == 29 * 14  # the minor-leaguers on the 40-man rosters are players we know
+        [letter] = wh.query("SELECT game_date, endpoint, request_url FROM ops.dead_letters WHERE resolved_at IS NULL")
+        assert letter["endpoint"] == "team_roster" and "/teams/147/roster" in letter["request_url"]
+
+        simulated.clear_faults()
+        simulated.clear_requests()
+        plan = run(next_day)
+        assert plan["reference_retry"] == {day: [letter["request_url"]]}
+        assert len(simulated.requests(rf"/teams/147/roster\?date={day}")) == 1  # only what failed is asked again
+        assert wh.query("SELECT count(*) n FROM raw.rosters WHERE roster_date = ? AND roster_type = '40Man'",
+                        [day])[0]["n"] == 30 * 40
+        assert wh.query("SELECT count(*) n FROM ops.dead_letters WHERE resolved_at IS NULL")[0]["n"] == 0
+    finally:
+        load_config.cache_clear()

@@ -22,7 +22,7 @@ import datetime as dt
 import logging
 
 from mlb_pipeline.seasons import phase_on, season_calendar
-from mlb_pipeline.gaps import final_games_loaded, recent_gaps
+from mlb_pipeline.gaps import final_games_loaded, recent_gaps, reference_gaps, statcast_pending
 from mlb_pipeline.landing import LandedObject, RawZone
 from mlb_pipeline.parse import FeedError, decode_json, parse_feed, parse_schedule
 from mlb_pipeline.settings import load_config
@@ -47,8 +47,8 @@ def _schedule(client: StatsApiClient, zone: RawZone, date: str) -> dict:
     wanted = set(load_config("seasons")["collected_game_types"])
     return {
         "schedule_object": landed.url,
-        "games": [dict(g.to_dict(), phase=g.phase, is_final=g.is_final, is_postponed=g.is_postponed)
-                  for g in games if g.game_type in wanted],
+        "games": [dict(g.to_dict(), phase=g.phase, is_final=g.is_final, is_postponed=g.is_postponed,
+                       is_suspended=g.is_suspended) for g in games if g.game_type in wanted],
     }
 
 
@@ -70,6 +70,8 @@ def plan_day(client: StatsApiClient, zone: RawZone, game_date: str, warehouse=No
     for g in todays:
         if g["game_pk"] in done:
             skipped.append({"game_pk": g["game_pk"], "reason": "already final in the warehouse"})
+        elif g["resumed_from"]:
+            to_collect.append(dict(g, reason=f"resumption of the game suspended on {g['resumed_from']}"))
         else:
             to_collect.append(dict(g, reason="scheduled" if not force else "forced re-collection"))
 
@@ -88,10 +90,14 @@ def plan_day(client: StatsApiClient, zone: RawZone, game_date: str, warehouse=No
             else:
                 to_collect.append(dict(game, reason=reason))
 
+    planned = {g["game_pk"] for g in to_collect}
+    statcast_retry = [g for g in (statcast_pending(warehouse, game_date, lookback_days) if warehouse else [])
+                      if g["game_pk"] not in planned]
     calendar = season_calendar(client, zone, int(game_date[:4]))
     phase = phase_on(calendar, game_date)
     plan = {"game_date": game_date, "season_phase": phase, "calendar_source": calendar["source"],
-            "dates": dates, "collect": to_collect, "skipped": skipped}
+            "dates": dates, "collect": to_collect, "skipped": skipped, "statcast_retry": statcast_retry,
+            "reference_retry": reference_gaps(warehouse, game_date, lookback_days) if warehouse else {}}
     day = dates[game_date]["games"]
     log.info("%s (%s, calendar from %s): %d games scheduled, %d final, %d postponed%s", game_date, phase,
              calendar["source"], len(day), sum(g["is_final"] for g in day), sum(g["is_postponed"] for g in day),
@@ -100,6 +106,8 @@ def plan_day(client: StatsApiClient, zone: RawZone, game_date: str, warehouse=No
         log.info("collect game %s of %s: %s", g["game_pk"], g["official_date"], g["reason"])
     for s in skipped:
         log.info("skip game %s: %s", s["game_pk"], s["reason"])
+    for g in statcast_retry:
+        log.info("ask Savant again for game %s of %s: %s", g["game_pk"], g["official_date"], g["reason"])
     return plan
 
 
@@ -186,10 +194,13 @@ def collect_feeds(client: StatsApiClient, zone: RawZone, plan: dict, concurrency
 
 
 def load_day(warehouse, zone: RawZone, plan: dict, collected: dict, run_id: str,
-             reference: dict | None = None, started_at: dt.datetime | None = None) -> dict:
-    """Merge every landed game (and the day's reference data) into the raw tables, then
-    the players they reveal; record dead letters and each date's run."""
+             reference: dict | None = None, statcast: dict | None = None,
+             started_at: dt.datetime | None = None) -> dict:
+    """Merge every landed game (its feed, its Statcast pitches) and the day's reference
+    data into the raw tables, then the players they reveal; record dead letters and each
+    date's run."""
     from mlb_pipeline.reference import load_reference
+    from mlb_pipeline.statcast import load_statcast
 
     started_at = started_at or dt.datetime.now(dt.timezone.utc)
     warehouse.ensure_schema()
@@ -214,6 +225,11 @@ def load_day(warehouse, zone: RawZone, plan: dict, collected: dict, run_id: str,
             for table, n in warehouse.load_game(item["game_pk"], rows, source=item["source"], con=con).items():
                 day_counts[table] = day_counts.get(table, 0) + n
             loaded.setdefault(date, []).append(item["game_pk"])
+        if statcast is not None:
+            sc_counts, sc_failed = load_statcast(warehouse, zone, statcast, con=con)
+            failed += sc_failed
+            for date, tables in sc_counts.items():
+                counts.setdefault(date, {}).update(tables)
         touched = sorted(set(loaded) | ({plan["game_date"]} if reference else set()))
         if touched:
             players = warehouse.refresh_players(touched, con=con)
@@ -223,17 +239,24 @@ def load_day(warehouse, zone: RawZone, plan: dict, collected: dict, run_id: str,
     for date in plan["dates"]:
         fetched = [i["request_url"] for i in collected["landed"]
                    if i["official_date"] == date and i["source"] == "statsapi" and i["game_pk"] in loaded.get(date, [])]
-        if reference is not None and date == plan["game_date"]:
-            fetched += [i["request_url"] for i in reference["landed"]]
         warehouse.resolve_dead_letters(date, fetched)
+    for item in (reference or {}).get("landed", []):  # reference retries may be of any recent date
+        warehouse.resolve_dead_letters(item["official_date"], item.get("request_urls", [item["request_url"]]))
+    for item in (statcast or {}).get("games", []):  # Savant retries may be of any recent date
+        if item["source"] == "baseball_savant":
+            warehouse.resolve_dead_letters(item["official_date"], [item["request_url"]])
 
     summaries = {}
     for date, day in plan["dates"].items():
-        games = day["games"]
+        # A resumed game counts once, on the date it was suspended on.
+        resumed = [g["game_pk"] for g in day["games"] if g["resumed_from"]]
+        games = [g for g in day["games"] if not g["resumed_from"]]
         final = [g["game_pk"] for g in games if g["is_final"]]
         in_warehouse = final_games_loaded(warehouse, final)
         missing = sorted(set(final) - in_warehouse)
-        not_final = [g["game_pk"] for g in games if not g["is_final"] and not g["is_postponed"]]
+        suspended = {g["game_pk"]: g["resume_date"] for g in games if g["is_suspended"]}
+        not_final = [g["game_pk"] for g in games
+                     if not g["is_final"] and not g["is_postponed"] and not g["is_suspended"]]
         errors = [f for f in failed if f["official_date"] == date]
         game_errors = [f for f in errors if f.get("game_pk") is not None]
         fallback = [i["game_pk"] for i in collected["landed"]
@@ -250,7 +273,8 @@ def load_day(warehouse, zone: RawZone, plan: dict, collected: dict, run_id: str,
                        for f in errors],
         }
         warehouse.record_run(summary)
-        summary.update(missing_game_pks=missing, not_final_game_pks=not_final,
+        summary.update(missing_game_pks=missing, not_final_game_pks=not_final, suspended_games=suspended,
+                       resumed_game_pks=resumed,
                        loaded_game_pks=sorted(loaded.get(date, [])), fallback_game_pks=fallback)
         summaries[date] = {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in summary.items()}
         log.info("%s: %s; %d of %d final games in the warehouse (%d loaded by this run)%s", date, status,
@@ -272,6 +296,11 @@ def check_day(result: dict) -> str:
                 f"{summary['fallback_game_pks']})") if summary["fallback_game_pks"] else ""
     if status == "no_games":
         return "\n".join([f"{date}: no games scheduled; nothing to collect.", *notes])
+    for pk, resumes in summary.get("suspended_games", {}).items():
+        notes.append(f"game {pk} was suspended; it resumes on {resumes or 'a date not yet set'} and counts "
+                     f"on {date} once final")
+    for pk in summary.get("resumed_game_pks", []):
+        notes.append(f"game {pk} resumed today; it counts on the date it was suspended on")
     if status == "complete":
         return "\n".join([f"{date}: complete, {summary['games_loaded']} final games in the warehouse{fallback}.",
                           *notes])

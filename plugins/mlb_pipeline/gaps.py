@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from mlb_pipeline.settings import load_config
+
 
 def _day(value) -> str:
     return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else str(value)[:10]
@@ -20,13 +22,18 @@ def recent_gaps(warehouse, game_date: str, lookback_days: int) -> dict[str, dict
     gaps: dict[str, dict[int, str]] = {}
     letters = warehouse.query(
         "SELECT game_date, game_pk, kind FROM ops.dead_letters "
-        "WHERE resolved_at IS NULL AND game_pk IS NOT NULL AND game_date >= ? AND game_date < ?", [start, day])
+        "WHERE resolved_at IS NULL AND game_pk IS NOT NULL AND endpoint = 'game' "
+        "AND game_date >= ? AND game_date < ?", [start, day])
     for r in letters:
         gaps.setdefault(_day(r["game_date"]), {})[int(r["game_pk"])] = f"retry: open dead letter ({r['kind']})"
+    # Suspended games wait for the schedule to list their resumption.
+    suspended = load_config("seasons")["suspended_coded_states"]
     not_final = warehouse.query(
-        "SELECT official_date, game_pk FROM raw.games "
+        "SELECT official_date, game_pk, status_code FROM raw.games "
         "WHERE NOT is_final AND official_date >= ? AND official_date < ?", [start, day])
     for r in not_final:
+        if r["status_code"] in suspended:
+            continue
         gaps.setdefault(_day(r["official_date"]), {})[int(r["game_pk"])] = "retry: collected before it was final"
     return gaps
 
@@ -39,3 +46,33 @@ def final_games_loaded(warehouse, game_pks: list[int]) -> set[int]:
                            [list(game_pks)]) if warehouse.backend == "duckdb" else warehouse.query(
         "SELECT game_pk FROM raw.games WHERE is_final AND game_pk IN UNNEST(?)", [list(game_pks)])
     return {int(r["game_pk"]) for r in rows}
+
+
+def statcast_pending(warehouse, game_date: str, lookback_days: int) -> list[dict]:
+    """Recent final games whose pitch data still comes from the Stats API feed because
+    Savant had nothing (or failed): Savant is asked again, for ``lookback_days``."""
+    from mlb_pipeline.parse import phase_of
+
+    day = dt.date.fromisoformat(game_date)
+    rows = warehouse.query(
+        "SELECT s.game_pk, s.official_date, g.game_type FROM raw.statcast_games AS s "
+        "JOIN raw.games AS g ON g.game_pk = s.game_pk "
+        "WHERE s.pitch_source = 'statsapi_feed' AND s.official_date >= ? AND s.official_date < ? "
+        "ORDER BY s.official_date, s.game_pk", [day - dt.timedelta(days=lookback_days), day])
+    return [{"game_pk": int(r["game_pk"]), "official_date": _day(r["official_date"]), "is_final": True,
+             "phase": phase_of(r["game_type"]), "reason": "retry Savant: pitch data still from the feed"}
+            for r in rows]
+
+
+def reference_gaps(warehouse, game_date: str, lookback_days: int) -> dict[str, list[str]]:
+    """``{date: [request_url, ...]}``: reference requests (rosters, standings, stats,
+    transactions) of the ``lookback_days`` before ``game_date`` that failed for good."""
+    day = dt.date.fromisoformat(game_date)
+    rows = warehouse.query(
+        "SELECT game_date, request_url FROM ops.dead_letters WHERE resolved_at IS NULL AND game_pk IS NULL "
+        "AND endpoint <> 'schedule' AND game_date >= ? AND game_date < ? ORDER BY game_date, request_url",
+        [day - dt.timedelta(days=lookback_days), day])
+    out: dict[str, list[str]] = {}
+    for r in rows:
+        out.setdefault(_day(r["game_date"]), []).append(r["request_url"])
+    return out

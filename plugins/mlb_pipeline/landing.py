@@ -4,6 +4,7 @@ Layout (seed 001), under the lake root (a local folder or ``gs://bucket``):
 
     live/games/<gamePk>/<endpoint>-<sha>.json                       game in progress
     current/<phase>/games/<officialDate>/<gamePk>/<endpoint>-<sha>.json   once final
+    current/<phase>/games/<officialDate>/<gamePk>/statcast_single_game-<sha>.csv   Savant
     current/schedule/<date>/schedule-<sha>.json                     schedule of a day
     quarantine/<date>/<what>/<endpoint>-<sha>.json (+ .reason.json)  could not be parsed
     historical/<phase>/<year>/...                                   archived seasons
@@ -51,24 +52,25 @@ class RawZone:
         return ("current", "schedule", date)
 
     # -- writing --------------------------------------------------------------------
-    def _put(self, parts: tuple[str, ...], name: str, body: bytes) -> LandedObject:
+    def _put(self, parts: tuple[str, ...], name: str, body: bytes, suffix: str = ".json") -> LandedObject:
         sha = content_hash(body)
         folder = self.root.joinpath(*parts)
-        target = folder / f"{name}-{sha[:16]}.json"
+        target = folder / f"{name}-{sha[:16]}{suffix}"
         if target.exists() and content_hash(target.read_bytes()) == sha:
             return LandedObject(str(target), sha, written=False)
         folder.mkdir(parents=True, exist_ok=True)
         target.write_bytes(body)
         return LandedObject(str(target), sha, written=True)
 
-    def land(self, parts: tuple[str, ...], endpoint: str, body: bytes) -> LandedObject:
-        """Store a response body exactly as received."""
-        return self._put(parts, endpoint, body)
+    def land(self, parts: tuple[str, ...], endpoint: str, body: bytes, suffix: str = ".json") -> LandedObject:
+        """Store a response body exactly as received (Savant's CSV with ``suffix=".csv"``)."""
+        return self._put(parts, endpoint, body, suffix)
 
-    def quarantine(self, date: str, what: str, endpoint: str, body: bytes, reason: str, url: str) -> LandedObject:
+    def quarantine(self, date: str, what: str, endpoint: str, body: bytes, reason: str, url: str,
+                   suffix: str = ".json") -> LandedObject:
         """Keep a response we could not use, with the reason beside it."""
         parts = ("quarantine", date, what)
-        landed = self._put(parts, endpoint, body)
+        landed = self._put(parts, endpoint, body, suffix)
         note = {
             "reason": reason,
             "request_url": url,
@@ -76,7 +78,7 @@ class RawZone:
             "body_bytes": len(body),
             "quarantined_at": dt.datetime.now(dt.timezone.utc).isoformat(),
         }
-        reason_path = ObjectStoragePath(landed.url[: -len(".json")] + ".reason.json")
+        reason_path = ObjectStoragePath(landed.url[: -len(suffix)] + ".reason.json")
         reason_path.write_bytes(orjson.dumps(note, option=orjson.OPT_INDENT_2))
         return landed
 
@@ -85,9 +87,10 @@ class RawZone:
     def read(url: str) -> bytes:
         return ObjectStoragePath(url).read_bytes()
 
-    def copies(self, game_pk: int, official_date: str, phase: str, endpoint: str) -> list[str]:
+    def copies(self, game_pk: int, official_date: str, phase: str, endpoint: str,
+               suffix: str = ".json") -> list[str]:
         """Every stored copy of one game's response, final (current/) and live ones."""
         folders = [self.root.joinpath(*self.game_key(game_pk, official_date, phase, final=True)),
                    self.root.joinpath(*self.game_key(game_pk, official_date, phase, final=False))]
         return [str(p) for folder in folders if folder.exists()
-                for p in sorted(folder.glob(f"{endpoint}-*.json"))]
+                for p in sorted(folder.glob(f"{endpoint}-*{suffix}"))]

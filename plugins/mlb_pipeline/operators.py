@@ -30,12 +30,14 @@ def game_date_for_run(context) -> str:
     return (run_after.astimezone(dt.timezone.utc).date() - dt.timedelta(days=1)).isoformat()
 
 
-def stats_api_client():
-    """A client for the API behind the ``mlb_statsapi`` connection (default: the real one)."""
+def source_client(section: str = "source"):
+    """A client for the source configured in ``config/pipeline.yaml`` under ``section``
+    (``source``: the MLB Stats API; ``savant``: Baseball Savant), reached through its
+    Airflow connection, or its real address when the connection is not defined."""
     from mlb_pipeline.settings import load_config
-    from mlb_pipeline.source import ClientSettings, StatsApiClient
+    from mlb_pipeline.source import ClientSettings, SavantClient, StatsApiClient
 
-    cfg = dict(load_config("pipeline")["source"])
+    cfg = dict(load_config("pipeline")[section])
     try:
         conn = BaseHook.get_connection(cfg["connection_id"])
         scheme = conn.conn_type if conn.conn_type in ("http", "https") else (conn.schema or "https")
@@ -46,9 +48,9 @@ def stats_api_client():
     except AirflowNotFoundException:
         base_url = cfg["default_base_url"]
     settings = ClientSettings.from_config(base_url, cfg)
-    log.info("MLB Stats API at %s (timeout %gs, %d retries, concurrency %d)", base_url,
+    log.info("%s at %s (timeout %gs, %d retries, concurrency %d)", cfg["name"], base_url,
              settings.read_timeout_s, settings.max_retries, settings.concurrency)
-    return StatsApiClient(settings)
+    return (SavantClient if section == "savant" else StatsApiClient)(settings)
 
 
 def raw_zone():
@@ -71,7 +73,7 @@ class PlanGameDayOperator(BaseOperator):
 
         warehouse = open_warehouse()
         params = context.get("params") or {}
-        return plan_day(stats_api_client(), raw_zone(), game_date_for_run(context), warehouse,
+        return plan_day(source_client(), raw_zone(), game_date_for_run(context), warehouse,
                         lookback_days=load_config("pipeline")["daily"]["lookback_days"],
                         force=bool(params.get("force")))
 
@@ -81,6 +83,8 @@ class _CollectOperator(BaseOperator):
 
     ui_color = "#d6eaf8"
 
+    source = "source"  # the section of config/pipeline.yaml naming the source
+
     def __init__(self, *, plan_task_id: str, **kwargs):
         super().__init__(**kwargs)
         self.plan_task_id = plan_task_id
@@ -89,12 +93,10 @@ class _CollectOperator(BaseOperator):
         raise NotImplementedError
 
     def execute(self, context):
-        from mlb_pipeline.settings import load_config
-
         plan = context["ti"].xcom_pull(task_ids=self.plan_task_id)
-        client = stats_api_client()
+        client = source_client(self.source)
         try:
-            return self.collect(client, raw_zone(), plan, load_config("pipeline")["source"]["concurrency"])
+            return self.collect(client, raw_zone(), plan, client.settings.concurrency)
         finally:
             client.close()
 
@@ -118,16 +120,29 @@ class CollectReferenceDataOperator(_CollectOperator):
         return collect_reference(client, zone, plan, concurrency)
 
 
+class CollectStatcastOperator(_CollectOperator):
+    """Fetch Baseball Savant's Statcast pitches of every planned final game (and of recent
+    games still served by the feed) and write them to the raw zone; say which source
+    serves each game."""
+
+    source = "savant"
+
+    def collect(self, client, zone, plan, concurrency):
+        from mlb_pipeline.statcast import collect_statcast
+
+        return collect_statcast(client, zone, plan, concurrency)
+
+
 class LoadRawTablesOperator(BaseOperator):
     """Merge the landed responses into the warehouse's raw tables, one game per transaction."""
 
     ui_color = "#d5f5e3"
 
     def __init__(self, *, plan_task_id: str, collect_task_id: str, reference_task_id: str | None = None,
-                 **kwargs):
+                 statcast_task_id: str | None = None, **kwargs):
         super().__init__(**kwargs)
         self.plan_task_id, self.collect_task_id = plan_task_id, collect_task_id
-        self.reference_task_id = reference_task_id
+        self.reference_task_id, self.statcast_task_id = reference_task_id, statcast_task_id
 
     def execute(self, context):
         from mlb_pipeline.collect import load_day
@@ -135,9 +150,10 @@ class LoadRawTablesOperator(BaseOperator):
 
         ti = context["ti"]
         reference = ti.xcom_pull(task_ids=self.reference_task_id) if self.reference_task_id else None
+        statcast = ti.xcom_pull(task_ids=self.statcast_task_id) if self.statcast_task_id else None
         return load_day(open_warehouse(), raw_zone(), ti.xcom_pull(task_ids=self.plan_task_id),
                         ti.xcom_pull(task_ids=self.collect_task_id), run_id=context["run_id"],
-                        reference=reference)
+                        reference=reference, statcast=statcast)
 
 
 class CheckDayCompleteOperator(BaseOperator):

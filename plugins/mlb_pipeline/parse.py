@@ -79,6 +79,8 @@ class ScheduledGame:
     away_team_id: int | None
     game_number: int
     double_header: str
+    resume_date: str | None = None  # a suspended game: the date it resumes on
+    resumed_from: str | None = None  # a resumption: the date the game was suspended on
 
     @property
     def phase(self) -> str:
@@ -92,6 +94,10 @@ class ScheduledGame:
     def is_postponed(self) -> bool:
         return self.coded_state in load_config("seasons")["postponed_coded_states"]
 
+    @property
+    def is_suspended(self) -> bool:
+        return self.coded_state in load_config("seasons")["suspended_coded_states"]
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
@@ -104,14 +110,17 @@ def phase_of(game_type: str) -> str:
 
 
 def parse_schedule(doc: dict, date: str | None) -> list[ScheduledGame]:
-    """Games whose officialDate is ``date`` (every game when ``date`` is None), in order.
-    ``/api/v1/game/changes`` answers in the same shape."""
+    """Games whose officialDate is ``date`` (every game when ``date`` is None), in order,
+    and the suspended games that resume on ``date`` (listed that day under their original
+    officialDate). ``/api/v1/game/changes`` answers in the same shape."""
     what = f"schedule {date or 'of changed games'}"
     games = []
     for day in _get(doc, "dates", what):
         for g in _get(day, "games", what):
             official = _get(g, "officialDate", what)
-            if date is not None and official != date:
+            resumed_from = g.get("resumedFromDate") or (g.get("resumedFrom") or "")[:10] or None
+            resumes_here = resumed_from is not None and day.get("date") == date
+            if date is not None and official != date and not resumes_here:
                 continue
             games.append(
                 ScheduledGame(
@@ -127,6 +136,8 @@ def parse_schedule(doc: dict, date: str | None) -> list[ScheduledGame]:
                     away_team_id=_int(_opt(g, "teams", "away", "team", "id")),
                     game_number=int(g.get("gameNumber", 1)),
                     double_header=g.get("doubleHeader", "N"),
+                    resume_date=g.get("resumeGameDate") or (g.get("resumeDate") or "")[:10] or None,
+                    resumed_from=resumed_from,
                 )
             )
     return games

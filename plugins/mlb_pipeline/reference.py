@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import re
 from typing import Callable
 
 from mlb_pipeline.landing import RawZone
@@ -25,10 +26,10 @@ from mlb_pipeline.parse import (
     parse_transactions,
     stat_splits,
 )
+from mlb_pipeline.settings import load_config
 from mlb_pipeline.source import NotFound, SourceError, StatsApiClient
 
 log = logging.getLogger(__name__)
-ROSTER_TYPE = "active"
 
 
 def _fetch(client: StatsApiClient, zone: RawZone, *, date: str, kind: str, endpoint: str, params: dict,
@@ -53,61 +54,104 @@ def _fetch(client: StatsApiClient, zone: RawZone, *, date: str, kind: str, endpo
     return {**base, "ok": True, "source": "statsapi", **landed.to_dict()}
 
 
+def _transactions(date: str) -> dict:
+    return dict(kind="transactions", endpoint="transactions", params={"startDate": date, "endDate": date},
+                key=("current", "reference", "transactions", date), parse=lambda d: parse_transactions(d, date),
+                table="raw.transactions", scope={"transaction_date": date})
+
+
+def _teams(season: str) -> dict:
+    return dict(kind="teams", endpoint="teams", params={"sportId": 1, "season": season},
+                key=("current", "reference", "teams", season), parse=lambda d: parse_teams(d, season),
+                table="raw.teams", scope={"season": season})
+
+
+def _day_requests(date: str, season: str, team_ids: list[int]) -> list[dict]:
+    """Every request of a game day's reference data after the teams: standings, rosters
+    (the types config asks for), team stats, and player stats (paged)."""
+    specs = [dict(kind="standings", endpoint="standings",
+                  params={"leagueId": "103,104", "season": season, "date": date, "standingsTypes": "regularSeason"},
+                  key=("current", "reference", "standings", date), parse=lambda d: parse_standings(d, date),
+                  table="raw.standings", scope={"standings_date": date})]
+    # The active roster always; the 40-man roster too when config/pipeline.yaml asks for it.
+    for kind in load_config("pipeline")["reference"]["roster_types"]:
+        specs += [dict(kind=f"{kind} roster {t}", endpoint="team_roster",
+                       params={"teamId": t, "rosterType": kind, "date": date},
+                       key=("current", "reference", "rosters", date, kind, str(t)),
+                       parse=lambda d, t=t, k=kind: parse_roster(d, date, t, k), table="raw.rosters",
+                       scope={"roster_date": date, "roster_type": kind, "team_id": t}) for t in team_ids]
+    for group in TEAM_GROUPS:
+        specs.append(dict(kind=f"team {group} stats", endpoint="teams_stats",
+                          params={"stats": "byDateRange", "group": group, "sportIds": 1, "season": season,
+                                  "startDate": date, "endDate": date},
+                          key=("current", "reference", "team_stats", date, group),
+                          parse=lambda d, g=group: parse_team_stats(d, date, g), table="raw.team_stats",
+                          scope={"stats_date": date, "stat_group": group}))
+    for group in PLAYER_GROUPS:
+        specs.append(dict(kind=f"player {group} stats", endpoint="stats",
+                          params={"stats": "byDateRange", "group": group, "playerPool": "ALL", "sportIds": 1,
+                                  "season": season, "startDate": date, "endDate": date, "limit": PAGE_SIZE},
+                          key=("current", "reference", "player_stats", date, group),
+                          parse=lambda d, g=group: parse_player_stats(d, date, g), table="raw.player_stats",
+                          scope={"stats_date": date, "stat_group": group}, paged=True))
+    return specs
+
+
+def _run(client: StatsApiClient, zone: RawZone, date: str, spec: dict) -> dict:
+    if spec.get("paged"):
+        return _player_stat_pages(client, zone, date, spec)
+    return _fetch(client, zone, date=date, **spec)
+
+
+def _run_all(client, zone, date: str, specs: list[dict], concurrency: int) -> list[dict]:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        return list(pool.map(lambda spec: _run(client, zone, date, spec), specs))
+
+
+_OFFSET = re.compile(r"(^|&)offset=\d+")
+
+
+def _same_request(url: str, other: str) -> bool:
+    """Two request URLs ask for the same data (pages of one request are one request)."""
+    return _OFFSET.sub("", url) == _OFFSET.sub("", other)
+
+
+def _team_ids(zone: RawZone, teams: dict, season: str, games: list[dict]) -> list[int]:
+    if teams["ok"]:
+        return [r["team_id"] for r in parse_teams(decode_json(zone.read(teams["url"]), "teams"), season)]
+    # without this season's teams, fall back on the clubs playing today
+    return sorted({g[k] for g in games for k in ("home_team_id", "away_team_id") if g[k] is not None})
+
+
 def collect_reference(client: StatsApiClient, zone: RawZone, plan: dict, concurrency: int) -> dict:
     date = plan["game_date"]
     season = date[:4]
     # Transactions happen every day of the year, games or not.
-    transactions = _fetch(client, zone, date=date, kind="transactions", endpoint="transactions",
-                          params={"startDate": date, "endDate": date},
-                          key=("current", "reference", "transactions", date),
-                          parse=lambda d: parse_transactions(d, date), table="raw.transactions",
-                          scope={"transaction_date": date})
-    if not plan["dates"][date]["games"]:
+    results = [_fetch(client, zone, date=date, **_transactions(date))]
+    games = plan["dates"][date]["games"]
+    if games:
+        teams = _fetch(client, zone, date=date, **_teams(season))
+        team_ids = _team_ids(zone, teams, season, games)
+        results += [teams] + _run_all(client, zone, date, _day_requests(date, season, team_ids), concurrency)
+    else:
         log.info("%s: no games scheduled (off-season or an off day): only transactions collected", date)
-        ok = [transactions] if transactions["ok"] else []
-        return {"game_date": date, "landed": ok, "failed": [transactions] if not ok else [],
-                "skipped": "no games scheduled: teams, standings, rosters and stats not collected"}
-    teams = _fetch(client, zone, date=date, kind="teams", endpoint="teams",
-                   params={"sportId": 1, "season": season}, key=("current", "reference", "teams", season),
-                   parse=lambda d: parse_teams(d, season), table="raw.teams", scope={"season": season})
-    standings = _fetch(client, zone, date=date, kind="standings", endpoint="standings",
-                       params={"leagueId": "103,104", "season": season, "date": date,
-                               "standingsTypes": "regularSeason"},
-                       key=("current", "reference", "standings", date),
-                       parse=lambda d: parse_standings(d, date), table="raw.standings",
-                       scope={"standings_date": date})
-    results = [teams, standings, transactions]
-    if teams["ok"]:
-        team_ids = [r["team_id"] for r in parse_teams(decode_json(zone.read(teams["url"]), "teams"), season)]
-    else:  # without this season's teams, fall back on the clubs playing today
-        team_ids = sorted({g[k] for g in plan["dates"][date]["games"] for k in ("home_team_id", "away_team_id")
-                           if g[k] is not None})
-
-    def roster(team_id: int) -> dict:
-        return _fetch(client, zone, date=date, kind=f"roster {team_id}", endpoint="team_roster",
-                      params={"teamId": team_id, "rosterType": ROSTER_TYPE, "date": date},
-                      key=("current", "reference", "rosters", date, str(team_id)),
-                      parse=lambda d: parse_roster(d, date, team_id, ROSTER_TYPE), table="raw.rosters",
-                      scope={"roster_date": date, "roster_type": ROSTER_TYPE, "team_id": team_id})
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        results += list(pool.map(roster, team_ids))
-    for group in TEAM_GROUPS:
-        results.append(_fetch(client, zone, date=date, kind=f"team {group} stats", endpoint="teams_stats",
-                              params={"stats": "byDateRange", "group": group, "sportIds": 1, "season": season,
-                                      "startDate": date, "endDate": date},
-                              key=("current", "reference", "team_stats", date, group),
-                              parse=lambda d, g=group: parse_team_stats(d, date, g), table="raw.team_stats",
-                              scope={"stats_date": date, "stat_group": group}))
-    for group in PLAYER_GROUPS:
-        results.append(_player_stat_pages(client, zone, date, season, group))
+    # Requests of earlier days that failed for good (open dead letters) are asked again.
+    for day, urls in sorted(plan.get("reference_retry", {}).items()):
+        rostered = sorted({int(t) for u in urls for t in re.findall(r"/teams/(\d+)/roster", u)})
+        specs = [_transactions(day), _teams(day[:4])] + _day_requests(day, day[:4], rostered)
+        wanted = [s for s in specs if any(_same_request(client.url(s["endpoint"], **s["params"]), u) for u in urls)]
+        log.info("%s: retrying %d reference requests that failed for good earlier", day, len(wanted))
+        results += _run_all(client, zone, day, wanted, concurrency)
     landed = [r for r in results if r["ok"]]
     failed = [r for r in results if not r["ok"]]
     for f in failed:
-        log.warning("%s: %s not collected (%s): %s", date, f["kind_of_data"], f["kind"], f["error"])
+        log.warning("%s: %s not collected (%s): %s", f["official_date"], f["kind_of_data"], f["kind"], f["error"])
     log.info("%s: reference data landed: %d responses (teams, standings, %d rosters, team and player stats); "
              "%d failed", date, len(landed), sum(1 for r in landed if r["table"] == "raw.rosters"), len(failed))
-    return {"game_date": date, "landed": landed, "failed": failed}
+    out = {"game_date": date, "landed": landed, "failed": failed}
+    if not games:
+        out["skipped"] = "no games scheduled: teams, standings, rosters and stats not collected"
+    return out
 
 
 TEAM_GROUPS = ("hitting", "pitching", "fielding")
@@ -115,26 +159,22 @@ PLAYER_GROUPS = ("hitting", "pitching")
 PAGE_SIZE = 1000  # the stats endpoint returns 50 rows unless told otherwise
 
 
-def _player_stat_pages(client: StatsApiClient, zone: RawZone, date: str, season: str, group: str) -> dict:
+def _player_stat_pages(client: StatsApiClient, zone: RawZone, date: str, spec: dict) -> dict:
     """Every player who played (playerPool=ALL), page by page until totalSplits is reached;
     the pages are landed one by one and loaded together."""
-    urls, offset, total = [], 0, None
+    urls, request_urls, offset, total = [], [], 0, None
+    spec = {k: v for k, v in spec.items() if k != "paged"}
     while total is None or offset < total:
-        page = _fetch(client, zone, date=date, kind=f"player {group} stats", endpoint="stats",
-                      params={"stats": "byDateRange", "group": group, "playerPool": "ALL", "sportIds": 1,
-                              "season": season, "startDate": date, "endDate": date, "limit": PAGE_SIZE,
-                              "offset": offset},
-                      key=("current", "reference", "player_stats", date, group),
-                      parse=lambda d: parse_player_stats(d, date, group), table="raw.player_stats",
-                      scope={"stats_date": date, "stat_group": group})
+        page = _fetch(client, zone, date=date, **dict(spec, params=dict(spec["params"], offset=offset)))
+        request_urls.append(page["request_url"])
         if not page["ok"]:
             return page
-        splits, total = stat_splits(decode_json(zone.read(page["url"]), page["kind_of_data"]), group)
+        splits, total = stat_splits(decode_json(zone.read(page["url"]), page["kind_of_data"]), spec["kind"])
         urls.append(page["url"])
         if not splits:
             break
         offset += len(splits)
-    return {**page, "url": urls[0], "urls": urls, "expected_rows": total}
+    return {**page, "url": urls[0], "urls": urls, "request_urls": request_urls, "expected_rows": total}
 
 
 PARSERS = {

@@ -1,10 +1,14 @@
-"""The MLB Stats API, reached through one configurable base URL.
+"""The sources: the MLB Stats API and Baseball Savant, each behind one configurable base URL.
 
 The MLB-StatsAPI package knows every endpoint (its ``ENDPOINTS`` table: path template,
 query parameters, required parameters) but hard-codes ``https://statsapi.mlb.com`` into
 that table at import time and calls ``requests.get`` with no timeout and no retry. We keep
 its table and do the HTTP ourselves with urllib3: our base URL, a timeout on every
 request, gzip, and retries with exponential backoff that honour ``Retry-After``.
+
+pybaseball likewise knows Savant's Statcast search URLs but fetches them with
+``requests`` and no timeout against a hard-coded host; :class:`SavantClient` takes its URL
+template and sends it through the same transport (and a circuit breaker of its own).
 
 Responses come back as raw bytes so they can be written to the raw zone *before* they
 are parsed (write-through).
@@ -128,8 +132,8 @@ def build_url(base_url: str, endpoint: str, params: dict) -> str:
     return url
 
 
-class StatsApiClient:
-    """A polite, retrying client for the MLB Stats API. Thread-safe."""
+class HttpSource:
+    """A polite, retrying HTTP source with a circuit breaker of its own. Thread-safe."""
 
     def __init__(self, settings: ClientSettings):
         self.settings = settings
@@ -160,9 +164,6 @@ class StatsApiClient:
             fail_max=settings.breaker_fail_max, reset_timeout=settings.breaker_reset_s,
             exclude=[NotFound], throw_new_error_on_trip=False, name=settings.base_url)
 
-    def url(self, endpoint: str, **params) -> str:
-        return build_url(self.settings.base_url, endpoint, params)
-
     def _pace(self) -> None:
         if self.settings.min_interval_s <= 0:
             return
@@ -173,12 +174,11 @@ class StatsApiClient:
         if wait > 0:
             time.sleep(wait)
 
-    def fetch(self, endpoint: str, **params) -> ApiResponse:
-        """GET an endpoint; return its body as received (gzip already decoded).
+    def get(self, endpoint: str, url: str) -> ApiResponse:
+        """GET ``url``; return its body as received (gzip already decoded).
 
         Raises :class:`NotFound` for a 404, :class:`CircuitOpen` while the breaker is
         open, and :class:`SourceError` when the request failed for good."""
-        url = self.url(endpoint, **params)
         try:
             return self.breaker.call(self._fetch, endpoint, url)
         except pybreaker.CircuitBreakerError as exc:
@@ -200,3 +200,28 @@ class StatsApiClient:
 
     def close(self) -> None:
         self._http.clear()
+
+
+class StatsApiClient(HttpSource):
+    """The MLB Stats API, endpoint by endpoint as MLB-StatsAPI names them."""
+
+    def url(self, endpoint: str, **params) -> str:
+        return build_url(self.settings.base_url, endpoint, params)
+
+    def fetch(self, endpoint: str, **params) -> ApiResponse:
+        return self.get(endpoint, self.url(endpoint, **params))
+
+
+class SavantClient(HttpSource):
+    """Baseball Savant's Statcast search, as pybaseball's ``statcast_single_game`` asks it."""
+
+    ENDPOINT = "statcast_single_game"
+
+    def game_url(self, game_pk: int) -> str:
+        from pybaseball.statcast import _SC_SINGLE_GAME_REQUEST
+
+        return self.settings.base_url + _SC_SINGLE_GAME_REQUEST.format(game_pk=int(game_pk))
+
+    def fetch_game(self, game_pk: int) -> ApiResponse:
+        """Every pitch of one game as Savant's CSV (only a header when it has none yet)."""
+        return self.get(self.ENDPOINT, self.game_url(game_pk))

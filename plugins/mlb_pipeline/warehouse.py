@@ -163,11 +163,15 @@ class DuckDBWarehouse:
             for name in DDL_FILES:
                 con.execute((settings.sql_dir() / "duckdb" / name).read_text())
 
-    def query(self, sql: str, params: list | None = None) -> list[dict]:
-        with self.connect(read_only=True) as con:
-            cur = con.execute(sql, params or [])
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, row)) for row in cur.fetchall()]
+    def query(self, sql: str, params: list | None = None, con=None) -> list[dict]:
+        """Rows as dicts; pass ``con`` to read inside an open connection (DuckDB allows one
+        read-write connection to a file per process)."""
+        if con is None:
+            with self.connect(read_only=True) as own:
+                return self.query(sql, params, own)
+        cur = con.execute(sql, params or [])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]
 
     def load_game(self, game_pk: int, tables: dict[str, list[dict]], source: str,
                   ingested_at: dt.datetime | None = None, con=None) -> dict[str, int]:
@@ -202,22 +206,31 @@ class DuckDBWarehouse:
                    ingested_at: dt.datetime | None = None, con=None) -> int:
         """Upsert ``rows`` into ``table``; rows of the same ``scope`` (e.g. one team's roster
         on one date) that are no longer there are deleted. One transaction."""
+        return self.merge_tables([(table, rows, scope)], source, ingested_at, con)[table]
+
+    def merge_tables(self, items: list[tuple[str, list[dict], dict]], source: str,
+                     ingested_at: dt.datetime | None = None, con=None) -> dict[str, int]:
+        """:meth:`merge_rows` for several ``(table, rows, scope)`` in one transaction."""
         if con is None:
             with self.connect() as own:
-                return self.merge_rows(table, rows, scope, source, ingested_at, own)
-        spec = self.tables[table]
-        frame = stage_frame(rows, spec["columns"], ingested_at or dt.datetime.now(dt.timezone.utc), source)
+                return self.merge_tables(items, source, ingested_at, own)
+        ingested_at = ingested_at or dt.datetime.now(dt.timezone.utc)
+        counts = {}
         con.execute("BEGIN TRANSACTION")
         try:
-            con.register("staged_rows", frame)
-            con.execute(merge_statement(table, spec["columns"], spec["key"], list(scope), "staged_rows", "?"),
-                        list(scope.values()))
-            con.unregister("staged_rows")
+            for table, rows, scope in items:
+                spec = self.tables[table]
+                frame = stage_frame(rows, spec["columns"], ingested_at, source)
+                con.register("staged_rows", frame)
+                con.execute(merge_statement(table, spec["columns"], spec["key"], list(scope), "staged_rows", "?"),
+                            list(scope.values()))
+                con.unregister("staged_rows")
+                counts[table] = frame.num_rows
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        return frame.num_rows
+        return counts
 
     def refresh_players(self, dates: list[str], con=None) -> int:
         """Add players first seen in these dates' box scores or rosters to ``raw.players``;
@@ -329,7 +342,7 @@ class BigQueryWarehouse:
             query_params = [self._param(None, v) for v in params or []]
         return self.client.query(sql, job_config=self._bq.QueryJobConfig(query_parameters=query_params)).result()
 
-    def query(self, sql: str, params: list | None = None) -> list[dict]:
+    def query(self, sql: str, params: list | None = None, con=None) -> list[dict]:
         return [dict(row.items()) for row in self._run(sql, params)]
 
     def load_game(self, game_pk: int, tables: dict[str, list[dict]], source: str,
@@ -356,18 +369,30 @@ class BigQueryWarehouse:
 
     def merge_rows(self, table: str, rows: list[dict], scope: dict, source: str,
                    ingested_at: dt.datetime | None = None, con=None) -> int:
-        spec = self.tables[table]
-        frame = stage_frame(rows, spec["columns"], ingested_at or dt.datetime.now(dt.timezone.utc), source)
+        return self.merge_tables([(table, rows, scope)], source, ingested_at, con)[table]
+
+    def merge_tables(self, items: list[tuple[str, list[dict], dict]], source: str,
+                     ingested_at: dt.datetime | None = None, con=None) -> dict[str, int]:
+        ingested_at = ingested_at or dt.datetime.now(dt.timezone.utc)
         dataset = f"{self.client.project}._mlb_staging"
         self.client.create_dataset(dataset, exists_ok=True)
-        staged = f"{dataset}.{table.replace('.', '_')}_{abs(hash(tuple(scope.values())))}"
-        job_config = self._bq.LoadJobConfig(schema=self.client.get_table(table).schema,
-                                            write_disposition="WRITE_TRUNCATE")
-        self.client.load_table_from_dataframe(frame.to_pandas(), staged, job_config=job_config).result()
-        self._run(merge_statement(table, spec["columns"], spec["key"], list(scope), staged, "?"),
-                  list(scope.values()))
-        self.client.delete_table(staged, not_found_ok=True)
-        return frame.num_rows
+        counts, staged_tables, statements, params = {}, [], ["BEGIN TRANSACTION;"], []
+        for table, rows, scope in items:
+            spec = self.tables[table]
+            frame = stage_frame(rows, spec["columns"], ingested_at, source)
+            staged = f"{dataset}.{table.replace('.', '_')}_{abs(hash(tuple(scope.values())))}"
+            job_config = self._bq.LoadJobConfig(schema=self.client.get_table(table).schema,
+                                                write_disposition="WRITE_TRUNCATE")
+            self.client.load_table_from_dataframe(frame.to_pandas(), staged, job_config=job_config).result()
+            statements.append(merge_statement(table, spec["columns"], spec["key"], list(scope), staged, "?") + ";")
+            params += list(scope.values())
+            staged_tables.append(staged)
+            counts[table] = frame.num_rows
+        statements.append("COMMIT TRANSACTION;")
+        self._run("\n".join(statements), params)
+        for staged in staged_tables:
+            self.client.delete_table(staged, not_found_ok=True)
+        return counts
 
     def refresh_players(self, dates: list[str], con=None) -> int:
         sql = (PLAYERS_MERGE.replace("list_contains({dates}::DATE[], official_date)", "official_date IN UNNEST(?)")

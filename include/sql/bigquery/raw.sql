@@ -320,3 +320,77 @@ CREATE TABLE IF NOT EXISTS raw.transactions (
 )
 PARTITION BY transaction_date
 CLUSTER BY to_team_id, player_id;
+
+-- Statcast pitches from Baseball Savant (pybaseball's statcast_single_game CSV), one row a pitch.
+-- The whole CSV (about 90 columns) stays in the raw zone; these are the columns we use.
+CREATE TABLE IF NOT EXISTS raw.statcast_pitches (
+    game_pk           INT64 NOT NULL,
+    game_date         DATE NOT NULL,
+    game_type         STRING,
+    at_bat_number     INT64 NOT NULL,
+    pitch_number      INT64 NOT NULL,
+    inning            INT64,
+    inning_topbot     STRING,
+    outs_when_up      INT64,
+    balls             INT64,
+    strikes           INT64,
+    home_team         STRING,
+    away_team         STRING,
+    batter_id         INT64,
+    pitcher_id        INT64,
+    player_name       STRING,
+    stand             STRING,
+    p_throws          STRING,
+    pitch_type        STRING,
+    pitch_name        STRING,
+    call_type         STRING,
+    description       STRING,
+    events            STRING,
+    zone              INT64,
+    release_speed     FLOAT64,
+    effective_speed   FLOAT64,
+    release_spin_rate FLOAT64,
+    release_extension FLOAT64,
+    release_pos_x     FLOAT64,
+    release_pos_z     FLOAT64,
+    pfx_x             FLOAT64,
+    pfx_z             FLOAT64,
+    plate_x           FLOAT64,
+    plate_z           FLOAT64,
+    sz_top            FLOAT64,
+    sz_bot            FLOAT64,
+    bb_type           STRING,
+    launch_speed      FLOAT64,
+    launch_angle      FLOAT64,
+    hit_distance      FLOAT64,
+    estimated_ba      FLOAT64,
+    estimated_woba    FLOAT64,
+    woba_value        FLOAT64,
+    home_score        INT64,
+    away_score        INT64,
+    post_home_score   INT64,
+    post_away_score   INT64,
+    ingested_at       TIMESTAMP NOT NULL,
+    source            STRING NOT NULL,
+    content_hash      STRING NOT NULL,
+    PRIMARY KEY (game_pk, at_bat_number, pitch_number) NOT ENFORCED
+)
+PARTITION BY game_date
+CLUSTER BY game_pk, pitcher_id;
+
+-- Which source served each game's pitch data: baseball_savant (raw.statcast_pitches, or its
+-- raw-zone copy when Savant failed) or statsapi_feed (Savant had nothing: raw.pitches), and why.
+CREATE TABLE IF NOT EXISTS raw.statcast_games (
+    game_pk           INT64 NOT NULL,
+    official_date     DATE NOT NULL,
+    pitch_source      STRING NOT NULL,
+    statcast_pitches  INT64 NOT NULL,
+    reason            STRING,
+    raw_object        STRING,
+    ingested_at       TIMESTAMP NOT NULL,
+    source            STRING NOT NULL,
+    content_hash      STRING NOT NULL,
+    PRIMARY KEY (game_pk) NOT ENFORCED
+)
+PARTITION BY official_date
+CLUSTER BY game_pk;

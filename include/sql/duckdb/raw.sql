@@ -298,3 +298,73 @@ CREATE TABLE IF NOT EXISTS raw.transactions (
     content_hash     VARCHAR NOT NULL,
     PRIMARY KEY (transaction_id)
 );
+
+-- Statcast pitches from Baseball Savant (pybaseball's statcast_single_game CSV), one row a pitch.
+-- The whole CSV (about 90 columns) stays in the raw zone; these are the columns we use.
+CREATE TABLE IF NOT EXISTS raw.statcast_pitches (
+    game_pk           BIGINT NOT NULL,
+    game_date         DATE NOT NULL,
+    game_type         VARCHAR,
+    at_bat_number     INTEGER NOT NULL,
+    pitch_number      INTEGER NOT NULL,
+    inning            INTEGER,
+    inning_topbot     VARCHAR,
+    outs_when_up      INTEGER,
+    balls             INTEGER,
+    strikes           INTEGER,
+    home_team         VARCHAR,
+    away_team         VARCHAR,
+    batter_id         BIGINT,
+    pitcher_id        BIGINT,
+    player_name       VARCHAR,
+    stand             VARCHAR,
+    p_throws          VARCHAR,
+    pitch_type        VARCHAR,
+    pitch_name        VARCHAR,
+    call_type         VARCHAR,
+    description       VARCHAR,
+    events            VARCHAR,
+    zone              INTEGER,
+    release_speed     DOUBLE,
+    effective_speed   DOUBLE,
+    release_spin_rate DOUBLE,
+    release_extension DOUBLE,
+    release_pos_x     DOUBLE,
+    release_pos_z     DOUBLE,
+    pfx_x             DOUBLE,
+    pfx_z             DOUBLE,
+    plate_x           DOUBLE,
+    plate_z           DOUBLE,
+    sz_top            DOUBLE,
+    sz_bot            DOUBLE,
+    bb_type           VARCHAR,
+    launch_speed      DOUBLE,
+    launch_angle      DOUBLE,
+    hit_distance      DOUBLE,
+    estimated_ba      DOUBLE,
+    estimated_woba    DOUBLE,
+    woba_value        DOUBLE,
+    home_score        INTEGER,
+    away_score        INTEGER,
+    post_home_score   INTEGER,
+    post_away_score   INTEGER,
+    ingested_at       TIMESTAMPTZ NOT NULL,
+    source            VARCHAR NOT NULL,
+    content_hash      VARCHAR NOT NULL,
+    PRIMARY KEY (game_pk, at_bat_number, pitch_number)
+);
+
+-- Which source served each game's pitch data: baseball_savant (raw.statcast_pitches, or its
+-- raw-zone copy when Savant failed) or statsapi_feed (Savant had nothing: raw.pitches), and why.
+CREATE TABLE IF NOT EXISTS raw.statcast_games (
+    game_pk           BIGINT NOT NULL,
+    official_date     DATE NOT NULL,
+    pitch_source      VARCHAR NOT NULL,
+    statcast_pitches  INTEGER NOT NULL,
+    reason            VARCHAR,
+    raw_object        VARCHAR,
+    ingested_at       TIMESTAMPTZ NOT NULL,
+    source            VARCHAR NOT NULL,
+    content_hash      VARCHAR NOT NULL,
+    PRIMARY KEY (game_pk)
+);

@@ -1,4 +1,4 @@
-"""A local double of the MLB Stats API, served over real HTTP on 127.0.0.1.
+"""A local double of the MLB Stats API and Baseball Savant, served over real HTTP on 127.0.0.1.
 
 Two backends answer requests in the API's URL scheme: :class:`RecordedBackend` serves
 real recorded responses from a folder, :class:`SimulatedBackend` a seeded simulated
@@ -36,6 +36,35 @@ def _error_body(number: int, message: str) -> bytes:
 
 
 NOT_FOUND = (404, None)
+SAVANT_PATH = "/statcast_search/csv"
+
+
+def savant_game(path: str, query: dict[str, str]) -> int | None:
+    """The game of a Savant single-game request as pybaseball's ``statcast_single_game``
+    sends it (``?all=true&type=details&game_pk=N``); None for any other request."""
+    if path != SAVANT_PATH or set(query) != {"all", "type", "game_pk"}:
+        return None
+    if query["all"] != "true" or query["type"] != "details" or not query["game_pk"].isdigit():
+        return None
+    return int(query["game_pk"])
+
+
+def _savant_games(data: bytes) -> dict[int, bytes]:
+    """Split a recorded Savant CSV into one CSV a game (header + that game's lines, as
+    recorded). Files whose rows span lines are not split."""
+    import csv
+    import io
+
+    text = data.decode("utf-8-sig")
+    lines = text.splitlines(keepends=True)
+    rows = list(csv.reader(io.StringIO(text)))
+    if len(rows) != len(lines) or not rows or "game_pk" not in rows[0]:
+        return {}
+    col = rows[0].index("game_pk")
+    games: dict[int, list[str]] = {}
+    for line, row in zip(lines[1:], rows[1:]):
+        games.setdefault(int(row[col]), []).append(line)
+    return {pk: (lines[0] + "".join(body)).encode() for pk, body in games.items()}
 
 
 # ------------------------------------------------------------------------------------
@@ -48,12 +77,20 @@ class RecordedBackend:
         self.folder = Path(folder)
         rules = yaml.safe_load((routes_file or Path(__file__).with_name("recorded_routes.yaml")).read_text())
         self.index: dict[tuple[str, frozenset], Path] = {}
-        files = sorted(p for p in self.folder.rglob("*") if p.is_file() and p.name.endswith((".json", ".json.gz")))
+        self.savant: dict[int, tuple[int, Path]] = {}  # game_pk -> (games in the file, file)
+        files = sorted(p for p in self.folder.rglob("*")
+                       if p.is_file() and p.name.endswith((".json", ".json.gz", ".csv")))
         for rule in rules:
             pattern = re.compile(rule["file"])
             for f in files:
                 m = pattern.fullmatch(f.relative_to(self.folder).as_posix())
                 if not m:
+                    continue
+                if rule.get("savant_whole_games"):
+                    games = _savant_games(f.read_bytes())
+                    for pk in games:  # the recording that holds the fewest games answers
+                        if pk not in self.savant or len(games) < self.savant[pk][0]:
+                            self.savant[pk] = (len(games), f)
                     continue
                 groups = m.groupdict()
                 path = rule["path"].format(**groups)
@@ -61,6 +98,13 @@ class RecordedBackend:
                 self.index.setdefault((path, query), f)
 
     def respond(self, path: str, query: dict[str, str]) -> tuple[int, bytes] | None:
+        pk = savant_game(path, query)
+        if pk is not None:
+            if pk not in self.savant:
+                return None
+            n, f = self.savant[pk]
+            data = f.read_bytes()
+            return 200, data if n == 1 else _savant_games(data)[pk]
         key = (path, frozenset(query.items()))
         f = self.index.get(key)
         if f is None:
@@ -92,6 +136,10 @@ class SimulatedBackend:
         self.league = league
 
     def respond(self, path: str, query: dict[str, str]) -> tuple[int, bytes] | None:
+        if path == SAVANT_PATH:
+            pk = savant_game(path, query)
+            body = None if pk is None else self.league.statcast_csv(pk)
+            return None if body is None else (200, body)
         for pattern, name in self.ROUTES:
             m = pattern.fullmatch(path)
             if m:
@@ -131,13 +179,13 @@ class SimulatedBackend:
         return self.league.teams_doc(season) if season in self.league.seasons else None
 
     def _roster(self, query, team_id):
-        if query.get("rosterType", "active") != "active" or set(query) - {"rosterType", "date"}:
+        if set(query) - {"rosterType", "date"}:
             return None
         try:
             day = dt.date.fromisoformat(query["date"])
         except (KeyError, ValueError):
             return None
-        return self.league.roster_doc(int(team_id), day)
+        return self.league.roster_doc(int(team_id), day, query.get("rosterType", "active"))
 
     def _standings(self, query):
         if query.get("leagueId") != "103,104" or query.get("standingsTypes", "regularSeason") != "regularSeason":
@@ -307,7 +355,9 @@ class ReplayServer:
                 if gz:
                     body = gzip.compress(body, compresslevel=1)
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json;charset=UTF-8")
+                csv_body = status == 200 and urlsplit(self.path).path == SAVANT_PATH
+                self.send_header("Content-Type", "text/csv;charset=UTF-8" if csv_body
+                                 else "application/json;charset=UTF-8")
                 if gz:
                     self.send_header("Content-Encoding", "gzip")
                 for k, v in (headers or {}).items():

@@ -16,9 +16,11 @@ recorded ones); they leave out parts the pipeline does not read (season stats, w
 """
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
 import functools
+import io
 import math
 import random
 import uuid
@@ -38,6 +40,11 @@ LINEUP_POSITIONS = ["8", "6", "3", "10", "5", "9", "4", "7", "2"]
 BENCH_POSITIONS = ["2", "4", "5", "7"]
 PITCH_TYPES = [("FF", "Four-Seam Fastball", 94.5), ("SI", "Sinker", 93.5), ("SL", "Slider", 85.5),
                ("CH", "Changeup", 86.0), ("CU", "Curveball", 79.5), ("FC", "Cutter", 89.0)]
+# The columns of Baseball Savant's Statcast CSV, as recorded (it names "pitcher" and
+# "fielder_2" twice, with the same value in both).
+SAVANT_COLUMNS = ['pitch_type', 'game_date', 'release_speed', 'release_pos_x', 'release_pos_z', 'player_name', 'batter', 'pitcher', 'events', 'description', 'spin_dir', 'spin_rate_deprecated', 'break_angle_deprecated', 'break_length_deprecated', 'zone', 'des', 'game_type', 'stand', 'p_throws', 'home_team', 'away_team', 'type', 'hit_location', 'bb_type', 'balls', 'strikes', 'game_year', 'pfx_x', 'pfx_z', 'plate_x', 'plate_z', 'on_3b', 'on_2b', 'on_1b', 'outs_when_up', 'inning', 'inning_topbot', 'hc_x', 'hc_y', 'tfs_deprecated', 'tfs_zulu_deprecated', 'fielder_2', 'umpire', 'sv_id', 'vx0', 'vy0', 'vz0', 'ax', 'ay', 'az', 'sz_top', 'sz_bot', 'hit_distance_sc', 'launch_speed', 'launch_angle', 'effective_speed', 'release_spin_rate', 'release_extension', 'game_pk', 'pitcher', 'fielder_2', 'fielder_3', 'fielder_4', 'fielder_5', 'fielder_6', 'fielder_7', 'fielder_8', 'fielder_9', 'release_pos_y', 'estimated_ba_using_speedangle', 'estimated_woba_using_speedangle', 'woba_value', 'woba_denom', 'babip_value', 'iso_value', 'launch_speed_angle', 'at_bat_number', 'pitch_number', 'pitch_name', 'home_score', 'away_score', 'bat_score', 'fld_score', 'post_away_score', 'post_home_score', 'post_bat_score', 'post_fld_score', 'if_fielding_alignment', 'of_fielding_alignment']
+SAVANT_DESCRIPTIONS = {"B": "ball", "C": "called_strike", "S": "swinging_strike", "F": "foul",
+                       "X": "hit_into_play", "D": "hit_into_play", "E": "hit_into_play", "H": "hit_by_pitch"}
 CALLS = {"B": "Ball", "C": "Called Strike", "S": "Swinging Strike", "F": "Foul",
          "X": "In play, out(s)", "D": "In play, no out", "E": "In play, run(s)", "H": "Hit By Pitch"}
 FIRST = ["Alex", "Ben", "Carlos", "Dan", "Eli", "Felix", "Gabe", "Hector", "Ian", "Jose", "Kyle", "Luis",
@@ -94,6 +101,7 @@ class Game:
     games_in_series: int = 3
     series_game_number: int = 1
     postponed_from: dt.date | None = None  # rained out that day, made up on official_date
+    resumed_on: dt.date | None = None  # suspended on official_date, finished on this later date
 
     def game_datetime(self, utc_offset: int) -> dt.datetime:
         """First pitch in UTC: 1:05 pm local for day games, 7:05 pm for night games.
@@ -216,7 +224,25 @@ class League:
             day += dt.timedelta(days=3)
             if rnd % 3 == 2:
                 day += dt.timedelta(days=1)
+        self._suspend_some(season, rng)
         self._make_postseason(season, max(day + dt.timedelta(days=3), dt.date(season, 10, 1)), add)
+
+    def _suspend_some(self, season: int, rng: random.Random, n: int = 4) -> None:
+        """A few regular-season games are suspended part-way and finished the next time the
+        same clubs meet at the same park, under the same gamePk."""
+        regular = sorted((g for g in self.games.values() if g.season == season and g.game_type == "R"
+                          and g.postponed_from is None), key=lambda g: g.game_pk)
+        later = {}
+        for g in regular:
+            later.setdefault((g.home, g.away), []).append(g)
+        for g in rng.sample(regular, len(regular)):
+            if n == 0:
+                break
+            nxt = [h for h in later[(g.home, g.away)] if h.official_date > g.official_date + dt.timedelta(days=1)]
+            if nxt and g.double_header == "N":
+                g.resumed_on = nxt[0].official_date
+                self.by_date.setdefault(g.resumed_on, []).append(g)
+                n -= 1
 
     def _make_postseason(self, season: int, start: dt.date, add) -> None:
         wins = {tid: 0 for tid in self.teams}
@@ -272,7 +298,11 @@ class League:
                 for g in sorted(self.games.values(), key=lambda g: g.game_pk) if g.season == season]
 
     def is_final(self, g: Game) -> bool:
-        return self.today is None or g.official_date < self.today
+        return self.today is None or (g.resumed_on or g.official_date) < self.today
+
+    def is_suspended(self, g: Game) -> bool:
+        """Suspended, and not yet resumed: its original date has passed, its resumption not."""
+        return g.resumed_on is not None and not self.is_final(g) and g.official_date < self.today
 
     # ---------------------------------------------------------------- responses ----
     def team_ref(self, tid: int, full: bool = False, season: int | None = None) -> dict:
@@ -377,9 +407,10 @@ class League:
             day += dt.timedelta(days=1)
         return {"copyright": COPYRIGHT, "transactions": out}
 
-    def roster_doc(self, team_id: int, date: dt.date) -> dict | None:
-        """The active roster of a club on ``date`` (26 players, as on every day)."""
-        if team_id not in self.rosters:
+    def roster_doc(self, team_id: int, date: dt.date, roster_type: str = "active") -> dict | None:
+        """A club's roster on ``date``: the 26 active players, or (``40Man``) those and the
+        14 others on the 40-man roster, who play in the minor leagues."""
+        if team_id not in self.rosters or roster_type not in ("active", "40Man"):
             return None
         roster = []
         for p in self.rosters[team_id]:
@@ -387,8 +418,18 @@ class League:
             roster.append({"person": _ref(p.id, p.name), "jerseyNumber": p.number,
                            "position": {"code": p.position, "name": name, "type": ptype, "abbreviation": abbr},
                            "status": {"code": "A", "description": "Active"}, "parentTeamId": team_id})
+        if roster_type == "40Man":
+            rng = random.Random(f"{self.seed}:40man:{team_id}")
+            base = self.rosters[team_id][0].id + len(self.rosters[team_id])
+            for k in range(40 - len(roster)):
+                pos = "1" if k < 8 else rng.choice(LINEUP_POSITIONS)
+                name, ptype, abbr = POSITIONS[pos]
+                roster.append({"person": _ref(base + k, f"{rng.choice(FIRST)} {rng.choice(LAST)}"),
+                               "jerseyNumber": str(rng.randint(1, 99)),
+                               "position": {"code": pos, "name": name, "type": ptype, "abbreviation": abbr},
+                               "status": {"code": "MIN", "description": "Minor League"}, "parentTeamId": team_id})
         return {"copyright": COPYRIGHT, "roster": roster, "link": f"/api/v1/teams/{team_id}/roster",
-                "teamId": team_id, "rosterType": "active"}
+                "teamId": team_id, "rosterType": roster_type}
 
     # ----------------------------------------------------------------- stats ----
     GROUPS = {"hitting": "batting", "pitching": "pitching", "fielding": "fielding"}
@@ -462,6 +503,9 @@ class League:
         return self._stats_block(group, splits, len(splits))
 
     def _status(self, g: Game) -> dict:
+        if self.is_suspended(g):
+            return {"abstractGameState": "Final", "codedGameState": "U", "detailedState": "Suspended: Rain",
+                    "statusCode": "UR", "startTimeTBD": False, "reason": "Rain", "abstractGameCode": "F"}
         if self.is_final(g):
             return {"abstractGameState": "Final", "codedGameState": "F", "detailedState": "Final",
                     "statusCode": "F", "startTimeTBD": False, "abstractGameCode": "F"}
@@ -482,9 +526,15 @@ class League:
             entry.update({"splitSquad": False, "seriesNumber": 1})
             teams[side] = entry
         offset = self.teams[g.home]["utc_offset"]
-        return {
+        resumption = g.resumed_on is not None and listed_on == g.resumed_on
+        start = g.game_datetime(offset)
+        # A suspended game resumes two hours before that day's own game between the clubs.
+        resumes_at = None if g.resumed_on is None else (
+            start + (g.resumed_on - g.official_date) - dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        entry = {
             "gamePk": g.game_pk, "link": f"/api/v1.1/game/{g.game_pk}/feed/live", "gameType": g.game_type,
-            "season": str(g.season), "gameDate": g.game_datetime(offset).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "season": str(g.season),
+            "gameDate": resumes_at if resumption else start.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "officialDate": g.official_date.isoformat(), "status": self._status(g), "teams": teams,
             "venue": {"id": 5000 + g.home, "name": f"{self.teams[g.home]['location']} Ballpark",
                       "link": f"/api/v1/venues/{5000 + g.home}"},
@@ -497,6 +547,12 @@ class League:
             "seriesGameNumber": g.series_game_number, "seriesDescription": g.series_description,
             "recordSource": "S", "ifNecessary": "N", "ifNecessaryDescription": "Normal Game",
         }
+        if resumption:
+            entry.update(resumedFrom=start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                         resumedFromDate=g.official_date.isoformat())
+        elif g.resumed_on is not None:
+            entry.update(resumeDate=resumes_at, resumeGameDate=g.resumed_on.isoformat())
+        return entry
 
     def _postponed_entry(self, g: Game) -> dict:
         """How the schedule lists a rained-out game on its original date: abstract state
@@ -544,6 +600,75 @@ class League:
         if game_pk in self.corrections:
             self._apply_correction(feed)
         return feed
+
+    # ------------------------------------------------------- Baseball Savant ----
+    def statcast_csv(self, game_pk: int) -> bytes | None:
+        """Savant's Statcast CSV of one game, derived from its simulated feed: one row a
+        pitch, newest first, in the columns of Savant's real CSV (those the simulation has
+        no value for are empty). Before the game is final Savant has only the header."""
+        g = self.games.get(game_pk)
+        if g is None:
+            return None
+        out = io.StringIO()
+        writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+        writer.writerow(SAVANT_COLUMNS)
+        if not self.is_final(g):
+            return out.getvalue().encode()
+        feed = self.feed_doc(game_pk)
+        teams = feed["gameData"]["teams"]
+        rows, score = [], (0, 0)
+        for play in feed["liveData"]["plays"]["allPlays"]:
+            about, matchup = play["about"], play["matchup"]
+            top = about["isTopInning"]
+            pitches = [e for e in play["playEvents"] if e.get("isPitch")]
+            balls = strikes = 0
+            outs = pitches[0]["count"]["outs"] if pitches else 0
+            for i, e in enumerate(pitches):
+                last = i == len(pitches) - 1
+                code = e["details"]["code"]
+                hit = e.get("hitData") or {}
+                pd_ = e["pitchData"]
+                row = dict.fromkeys(SAVANT_COLUMNS, "")
+                row.update({
+                    "pitch_type": e["details"]["type"]["code"], "pitch_name": e["details"]["type"]["description"],
+                    "game_date": g.official_date.isoformat(), "release_speed": pd_["startSpeed"],
+                    "effective_speed": pd_["startSpeed"], "player_name": matchup["batter"]["fullName"],
+                    "batter": matchup["batter"]["id"], "pitcher": matchup["pitcher"]["id"],
+                    "events": play["result"]["eventType"] if last else "",
+                    "des": play["result"]["description"] if last else "",
+                    "description": SAVANT_DESCRIPTIONS[code], "zone": pd_["zone"], "game_type": g.game_type,
+                    "stand": matchup["batSide"]["code"], "p_throws": matchup["pitchHand"]["code"],
+                    "home_team": teams["home"]["abbreviation"], "away_team": teams["away"]["abbreviation"],
+                    "type": "X" if code in "XDE" else "B" if code in "BH" else "S",
+                    "balls": balls, "strikes": strikes, "game_year": g.season,
+                    "plate_x": pd_["coordinates"]["pX"], "plate_z": pd_["coordinates"]["pZ"],
+                    "outs_when_up": outs, "inning": about["inning"], "inning_topbot": "Top" if top else "Bot",
+                    "sz_top": pd_["strikeZoneTop"], "sz_bot": pd_["strikeZoneBottom"],
+                    "launch_speed": hit.get("launchSpeed", ""), "launch_angle": hit.get("launchAngle", ""),
+                    "hit_distance_sc": hit.get("totalDistance", ""), "bb_type": hit.get("trajectory", ""),
+                    "release_spin_rate": pd_["breaks"]["spinRate"], "release_extension": pd_["extension"],
+                    "game_pk": game_pk, "at_bat_number": about["atBatIndex"] + 1, "pitch_number": i + 1,
+                })
+                rows.append(row)
+                if code in "BH":
+                    balls += 1
+                elif code in "CS" or (code == "F" and strikes < 2):
+                    strikes += 1
+            # Savant gives the score before the plate appearance and after it.
+            after = (play["result"]["awayScore"], play["result"]["homeScore"])
+            for row in rows[len(rows) - len(pitches):]:
+                row.update(away_score=score[0], home_score=score[1],
+                           post_away_score=after[0], post_home_score=after[1])
+            score = after
+        for row in rows:
+            bat_home = row["inning_topbot"] == "Bot"
+            row.update(bat_score=row["home_score"] if bat_home else row["away_score"],
+                       fld_score=row["away_score"] if bat_home else row["home_score"],
+                       post_bat_score=row["post_home_score"] if bat_home else row["post_away_score"],
+                       post_fld_score=row["post_away_score"] if bat_home else row["post_home_score"])
+        for row in reversed(rows):  # Savant lists the newest pitch first
+            writer.writerow([row[c] for c in SAVANT_COLUMNS])
+        return out.getvalue().encode()
 
     # ----------------------------------------------------------- corrections ----
     def correct(self, game_pk: int, at: dt.datetime | None = None) -> None:

@@ -1,0 +1,201 @@
+"""Statcast pitches from Baseball Savant, with the Stats API feed as the fallback.
+
+For every game the run collects, Savant's CSV for that game (pybaseball's
+``statcast_single_game`` request) is landed raw and parsed with pybaseball's own CSV
+reader into ``raw.statcast_pitches``. When Savant fails, its last good copy in the raw
+zone is used; when there is none, or Savant has nothing for the game yet (it publishes
+some hours after the game), the game's pitch data is the Stats API feed's pitchData,
+already in ``raw.pitches``. ``raw.statcast_games`` records which source served each game,
+and games served by the feed are asked of Savant again by later runs.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import csv
+import io
+import logging
+from collections import Counter
+
+from mlb_pipeline.landing import RawZone
+from mlb_pipeline.parse import FeedError
+from mlb_pipeline.source import NotFound, SavantClient, SourceError
+
+log = logging.getLogger(__name__)
+
+ENDPOINT = SavantClient.ENDPOINT
+SAVANT, FEED, ZONE_COPY = "baseball_savant", "statsapi_feed", "raw_zone_fallback"
+
+# Savant column -> (our column, type). Savant's CSV has ~90 columns; these are the ones
+# the features and the quality checks read. The whole CSV stays in the raw zone.
+COLUMNS = {
+    "game_pk": ("game_pk", int), "game_date": ("game_date", str), "game_type": ("game_type", str),
+    "at_bat_number": ("at_bat_number", int), "pitch_number": ("pitch_number", int),
+    "inning": ("inning", int), "inning_topbot": ("inning_topbot", str), "outs_when_up": ("outs_when_up", int),
+    "balls": ("balls", int), "strikes": ("strikes", int), "home_team": ("home_team", str),
+    "away_team": ("away_team", str), "batter": ("batter_id", int), "pitcher": ("pitcher_id", int),
+    "player_name": ("player_name", str), "stand": ("stand", str), "p_throws": ("p_throws", str),
+    "pitch_type": ("pitch_type", str), "pitch_name": ("pitch_name", str), "type": ("call_type", str),
+    "description": ("description", str), "events": ("events", str), "zone": ("zone", int),
+    "release_speed": ("release_speed", float), "effective_speed": ("effective_speed", float),
+    "release_spin_rate": ("release_spin_rate", float), "release_extension": ("release_extension", float),
+    "release_pos_x": ("release_pos_x", float), "release_pos_z": ("release_pos_z", float),
+    "pfx_x": ("pfx_x", float), "pfx_z": ("pfx_z", float), "plate_x": ("plate_x", float),
+    "plate_z": ("plate_z", float), "sz_top": ("sz_top", float), "sz_bot": ("sz_bot", float),
+    "bb_type": ("bb_type", str), "launch_speed": ("launch_speed", float), "launch_angle": ("launch_angle", float),
+    "hit_distance_sc": ("hit_distance", float),
+    "estimated_ba_using_speedangle": ("estimated_ba", float),
+    "estimated_woba_using_speedangle": ("estimated_woba", float), "woba_value": ("woba_value", float),
+    "home_score": ("home_score", int), "away_score": ("away_score", int),
+    "post_home_score": ("post_home_score", int), "post_away_score": ("post_away_score", int),
+}
+REQUIRED = ("game_pk", "game_date", "at_bat_number", "pitch_number", "pitcher", "batter")
+
+
+def _value(value, kind):
+    import pandas as pd
+
+    if value is None or pd.isna(value):
+        return None
+    try:
+        return kind(value) if kind is not str else str(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_statcast(body: bytes, game_pk: int) -> list[dict]:
+    """Rows of ``raw.statcast_pitches`` from Savant's CSV for one game; ``[]`` when Savant
+    has nothing yet (an empty body or a header alone). Raises :class:`FeedError` when the
+    body is not Savant's pitch CSV, reports an error, or holds another game's pitches."""
+    from pybaseball.datasources.statcast import get_statcast_data_from_csv
+
+    text = body.decode("utf-8-sig", errors="replace")
+    if not text.strip():
+        return []
+    first = text.lstrip()[:200].lower()
+    if first.startswith("<") or first.startswith("{"):
+        raise FeedError(f"Savant game {game_pk}: the body is not CSV (starts {text.lstrip()[:40]!r})")
+    widths = Counter(len(row) for row in csv.reader(io.StringIO(text)))
+    if len(widths) > 1:  # pandas would pad a cut-off row with NaN and carry on
+        raise FeedError(f"Savant game {game_pk}: rows of different widths {dict(widths)} (a cut-off body?)")
+    try:
+        frame = get_statcast_data_from_csv(text)
+    except Exception as exc:  # pandas' parser errors have no common base we can name
+        raise FeedError(f"Savant game {game_pk}: CSV could not be read ({exc})") from exc
+    if "error" in frame.columns:
+        raise FeedError(f"Savant game {game_pk}: Savant reported an error: {frame['error'].iloc[0]}")
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise FeedError(f"Savant game {game_pk}: columns {missing} are missing")
+    if frame.empty:
+        return []
+    others = sorted({int(v) for v in frame["game_pk"].dropna()} - {int(game_pk)})
+    if others:
+        raise FeedError(f"Savant game {game_pk}: the CSV holds pitches of other games {others}")
+    rows, seen = [], set()
+    present = [c for c in COLUMNS if c in frame.columns]
+    for record in frame[present].to_dict("records"):
+        row = {COLUMNS[c][0]: _value(record[c], COLUMNS[c][1]) for c in present}
+        for c in REQUIRED:
+            if row[COLUMNS[c][0]] is None:
+                raise FeedError(f"Savant game {game_pk}: a pitch has no {c}")
+        key = (row["at_bat_number"], row["pitch_number"])
+        if key in seen:
+            raise FeedError(f"Savant game {game_pk}: pitch {key} appears twice")
+        seen.add(key)
+        rows.append(row)
+    return rows
+
+
+def _zone_copy(zone: RawZone, game: dict) -> str | None:
+    """The stored Savant CSV of a game with the most pitches in it (Savant fills a game in
+    as it publishes; it never takes pitches away)."""
+    best, most = None, 0
+    for url in zone.copies(game["game_pk"], game["official_date"], game["phase"], ENDPOINT, ".csv"):
+        try:
+            n = len(parse_statcast(zone.read(url), game["game_pk"]))
+        except FeedError:
+            continue
+        if n > most:
+            best, most = url, n
+    return best
+
+
+def _collect_one(client: SavantClient, zone: RawZone, game: dict) -> dict:
+    pk, date = game["game_pk"], game["official_date"]
+    base = {"game_pk": pk, "official_date": date, "endpoint": ENDPOINT, "request_url": client.game_url(pk)}
+    failure = None
+    try:
+        resp = client.fetch_game(pk)
+    except NotFound:
+        return {**base, "source": FEED, "reason": "Savant has no pitches for this game (404)"}
+    except SourceError as exc:
+        failure = {**base, "kind": "unavailable", "error": exc.reason, "raw_object": None}
+    else:
+        landed = zone.land(zone.game_key(pk, date, game["phase"], True), ENDPOINT, resp.body, ".csv")
+        try:
+            rows = parse_statcast(resp.body, pk)
+        except FeedError as exc:
+            q = zone.quarantine(date, str(pk), ENDPOINT, resp.body, str(exc), resp.url, ".csv")
+            failure = {**base, "kind": "unparseable", "error": str(exc), "raw_object": q.url}
+        else:
+            if rows:
+                return {**base, "source": SAVANT, "pitches": len(rows), **landed.to_dict()}
+            return {**base, "source": FEED, "reason": "Savant has no pitches for this game yet"}
+    copy = _zone_copy(zone, game)
+    if copy is not None:
+        log.warning("game %s: Savant failed (%s); using its last good copy in the raw zone", pk, failure["error"])
+        return {**base, "source": ZONE_COPY, "url": copy, "failure": failure}
+    return {**base, "source": FEED, "reason": f"Savant failed: {failure['error']}", "failure": failure}
+
+
+def collect_statcast(client: SavantClient, zone: RawZone, plan: dict, concurrency: int) -> dict:
+    """Savant's pitches for every planned final game and every recent game still served by
+    the feed; which source serves each game."""
+    games = [g for g in plan["collect"] if g["is_final"]] + plan.get("statcast_retry", [])
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, concurrency),
+                                               thread_name_prefix="statcast") as pool:
+        results = list(pool.map(lambda g: _collect_one(client, zone, g), games))
+    by_source = {s: [r["game_pk"] for r in results if r["source"] == s] for s in (SAVANT, ZONE_COPY, FEED)}
+    log.info("%s: Statcast for %d games: %d from Savant, %d from its raw-zone copy, %d from the Stats API feed",
+             plan["game_date"], len(results), *(len(v) for v in by_source.values()))
+    if by_source[FEED]:
+        log.warning("FALLBACK: pitch data of games %s comes from the Stats API feed (raw.pitches)", by_source[FEED])
+    return {"game_date": plan["game_date"], "games": results,
+            "failed": [r["failure"] for r in results if "failure" in r]}
+
+
+def load_statcast(warehouse, zone: RawZone, collected: dict, con=None) -> tuple[dict, list[dict]]:
+    """Merge each game's Savant pitches and its source record in one transaction. A game
+    served by the feed keeps Savant pitches loaded earlier, if any. Returns rows per
+    date and table, and the failures."""
+    counts: dict[str, dict[str, int]] = {}
+    failed = list(collected["failed"])
+    held = {int(r["game_pk"]) for r in warehouse.query(
+        "SELECT game_pk FROM raw.statcast_games WHERE pitch_source = ?", [SAVANT], con=con)}
+    with_feed = {int(r["game_pk"]) for r in warehouse.query("SELECT game_pk FROM raw.games", con=con)}
+    for item in collected["games"]:
+        pk = item["game_pk"]
+        record = {"game_pk": pk, "official_date": item["official_date"], "pitch_source": SAVANT,
+                  "statcast_pitches": 0, "reason": None, "raw_object": item.get("url")}
+        tables = []
+        if item["source"] in (SAVANT, ZONE_COPY):
+            try:
+                rows = parse_statcast(zone.read(item["url"]), pk)
+            except FeedError as exc:
+                failed.append({**item, "kind": "unparseable", "error": str(exc), "raw_object": item["url"]})
+                continue
+            record["statcast_pitches"] = len(rows)
+            if item["source"] == ZONE_COPY:
+                record["reason"] = f"Savant failed; its copy from the raw zone: {item['failure']['error']}"
+            tables.append(("raw.statcast_pitches", rows, {"game_pk": pk}))
+        elif pk in held:
+            continue  # Savant's pitches are already here; a failure now does not take them away
+        elif pk not in with_feed:
+            continue  # no feed either (yet): the game has no pitch data to point to
+        else:
+            record.update(pitch_source=FEED, reason=item["reason"])
+        tables.append(("raw.statcast_games", [record], {"game_pk": pk}))
+        day = counts.setdefault(item["official_date"], {"statcast_pitches": 0, "statcast_games": 0})
+        for table, n in warehouse.merge_tables(tables, source=item["source"], con=con).items():
+            day[table.split(".")[1]] += n
+    return counts, failed

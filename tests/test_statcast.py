@@ -1,0 +1,172 @@
+"""Statcast pitches from Baseball Savant over real HTTP, recorded and simulated, and the
+fallback to the Stats API feed's pitch data when Savant fails or has nothing yet."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections import Counter
+
+from conftest import FIXTURES, needs_fixtures, run_day
+
+from mlb_pipeline.collect import collect_feeds, load_day, plan_day
+from mlb_pipeline.landing import RawZone
+from mlb_pipeline.replay.server import RecordedBackend, ReplayServer
+from mlb_pipeline.settings import lake_url
+from mlb_pipeline.source import ClientSettings, SavantClient, StatsApiClient
+from mlb_pipeline.statcast import collect_statcast, load_statcast, parse_statcast
+from mlb_pipeline.warehouse import DuckDBWarehouse
+
+DAY_2020 = "2020-09-03"
+FAST = dict(backoff_factor_s=0.01, backoff_max_s=0.02, max_retries=1)
+
+
+def _fixture_pitches(name: str) -> Counter:
+    with open(FIXTURES / "statcast" / name, encoding="utf-8-sig") as fh:
+        return Counter(int(r["game_pk"]) for r in csv.DictReader(fh))
+
+
+def _plan(games: list[int], date: str) -> dict:
+    return {"game_date": date, "collect": [{"game_pk": pk, "official_date": date, "phase": "regular-season",
+                                            "is_final": True} for pk in games]}
+
+
+@needs_fixtures
+def test_recorded_savant_day_lands_every_pitch_of_every_game(embedded):
+    expected = _fixture_pitches("pybaseball_small_request_raw.csv")
+    assert sum(expected.values()) == 2507 and len(expected) == 8
+    wh, zone = DuckDBWarehouse(), RawZone(lake_url())
+    wh.ensure_schema()
+    with ReplayServer(RecordedBackend(FIXTURES)).start() as server:
+        client = SavantClient(ClientSettings(server.url))
+        collected = collect_statcast(client, zone, _plan(sorted(expected), DAY_2020), concurrency=2)
+        assert {g["source"] for g in collected["games"]} == {"baseball_savant"}
+        counts, failed = load_statcast(wh, zone, collected)
+        assert failed == [] and counts[DAY_2020]["statcast_pitches"] == 2507
+        before = wh.table_checksums()
+        load_statcast(wh, zone, collect_statcast(client, zone, _plan(sorted(expected), DAY_2020), 2))
+        assert wh.table_checksums() == before  # re-running changes nothing
+    got = wh.query("SELECT game_pk, count(*) n, min(game_date) d, max(release_speed) v "
+                   "FROM raw.statcast_pitches GROUP BY game_pk ORDER BY game_pk")
+    assert {r["game_pk"]: r["n"] for r in got} == dict(expected)
+    assert {str(r["d"]) for r in got} == {DAY_2020} and max(r["v"] for r in got) == 100.6
+    sources = wh.query("SELECT pitch_source, count(*) n, sum(statcast_pitches) p FROM raw.statcast_games "
+                       "GROUP BY pitch_source")
+    assert sources == [{"pitch_source": "baseball_savant", "n": 8, "p": 2507}]
+    # The game also recorded alone matches its rows in the day's recording.
+    single = _fixture_pitches("pybaseball_single_game_request_raw.csv")
+    assert single == {631614: expected[631614]} == {631614: 336}
+
+
+@needs_fixtures
+def test_savant_csv_that_is_not_a_game_is_an_error():
+    body = (FIXTURES / "statcast" / "pybaseball_small_request_raw.csv").read_bytes()
+    import pytest
+
+    from mlb_pipeline.parse import FeedError
+
+    with pytest.raises(FeedError, match="other games"):
+        parse_statcast(body, 631614)
+    with pytest.raises(FeedError, match="not CSV"):
+        parse_statcast(b"<html><body>Service Unavailable</body></html>", 631614)
+    with pytest.raises(FeedError, match="columns"):
+        parse_statcast(b"pitch_type,release_speed\nFF,95.1\n", 631614)
+    header = body.split(b"\n", 1)[0] + b"\n"
+    assert parse_statcast(header, 631614) == []  # Savant has nothing for the game yet
+    assert parse_statcast(b"", 631614) == []
+
+
+def test_simulated_day_has_savant_pitches_for_every_final_game(daily_dag, embedded, simulated, league,
+                                                               monkeypatch):
+    day = "2024-06-04"
+    run, states = run_day(daily_dag, day, simulated, monkeypatch)
+    assert run.state == "success", states
+    wh = DuckDBWarehouse()
+    games = wh.query("SELECT game_pk FROM raw.games WHERE official_date = ? AND is_final", [day])
+    assert len(games) == len(league.played_on(dt.date.fromisoformat(day))) > 0
+    # Savant and the feed describe the same pitches: one Savant row for every feed pitch.
+    per_game = wh.query(
+        "SELECT p.game_pk, p.n AS feed, s.n AS savant, g.pitch_source FROM "
+        "(SELECT game_pk, count(*) n FROM raw.pitches WHERE official_date = ? GROUP BY game_pk) p "
+        "JOIN (SELECT game_pk, count(*) n FROM raw.statcast_pitches GROUP BY game_pk) s USING (game_pk) "
+        "JOIN raw.statcast_games g USING (game_pk)", [day])
+    assert len(per_game) == len(games)
+    assert all(r["feed"] == r["savant"] and r["pitch_source"] == "baseball_savant" for r in per_game)
+    run_row = wh.query("SELECT table_counts FROM ops.ingestion_runs WHERE game_date = ?", [day])[0]
+    assert '"statcast_pitches"' in run_row["table_counts"]
+
+
+def test_savant_outage_falls_back_to_the_feed_and_is_retried_later(embedded, simulated, league, caplog):
+    """Savant down: the breaker stops the hammering, every game's pitch data is the feed's
+    (recorded per game, with the reason), failures are dead letters; the next run asks
+    Savant again for those games and resolves the letters."""
+    day, next_day = "2024-06-06", "2024-06-07"
+    wh, zone = DuckDBWarehouse(), RawZone(lake_url())
+    api = StatsApiClient(ClientSettings(simulated.url))
+
+    def run(date: str, savant: SavantClient) -> dict:
+        plan = plan_day(api, zone, date, wh)
+        feeds = collect_feeds(api, zone, plan, 4)
+        statcast = collect_statcast(savant, zone, plan, 2)
+        load_day(wh, zone, plan, feeds, run_id=f"run-{date}", statcast=statcast)
+        return plan
+
+    simulated.add_fault(r"/statcast_search/", status=503, retry_after=0)
+    savant = SavantClient(ClientSettings(simulated.url, breaker_fail_max=3, **FAST))
+    run(day, savant)
+    n = len(league.played_on(dt.date.fromisoformat(day)))
+    assert len(simulated.requests("/statcast_search/")) == 3 * 2  # 3 games, 2 tries each, then the breaker
+    assert wh.query("SELECT pitch_source, count(*) n FROM raw.statcast_games GROUP BY pitch_source") == \
+        [{"pitch_source": "statsapi_feed", "n": n}]
+    reasons = {r["reason"] for r in wh.query("SELECT reason FROM raw.statcast_games")}
+    assert all(r.startswith("Savant failed") for r in reasons), reasons
+    assert wh.query("SELECT count(*) n FROM raw.statcast_pitches")[0]["n"] == 0
+    letters = wh.query("SELECT count(*) n FROM ops.dead_letters WHERE endpoint = 'statcast_single_game' "
+                       "AND resolved_at IS NULL")[0]["n"]
+    assert letters == n
+    assert any("FALLBACK" in r.getMessage() and "Stats API feed" in r.getMessage() for r in caplog.records)
+
+    simulated.clear_faults()
+    plan = run(next_day, SavantClient(ClientSettings(simulated.url, **FAST)))
+    assert sorted(g["game_pk"] for g in plan["statcast_retry"]) == \
+        sorted(g.game_pk for g in league.played_on(dt.date.fromisoformat(day)))
+    assert wh.query("SELECT DISTINCT pitch_source FROM raw.statcast_games") == [{"pitch_source": "baseball_savant"}]
+    assert wh.query("SELECT count(*) n FROM ops.dead_letters WHERE endpoint = 'statcast_single_game' "
+                    "AND resolved_at IS NULL")[0]["n"] == 0
+    # Feed games are never re-collected for Savant's sake: the feed was fetched once a game.
+    assert len(simulated.requests(r"/feed/live")) == n + len(league.played_on(dt.date.fromisoformat(next_day)))
+
+
+def test_savant_failure_keeps_pitches_already_loaded_and_uses_the_raw_zone_copy(embedded, simulated, league):
+    day = "2024-06-08"
+    pk = league.played_on(dt.date.fromisoformat(day))[0].game_pk
+    wh, zone = DuckDBWarehouse(), RawZone(lake_url())
+    wh.ensure_schema()
+    plan = _plan([pk], day)
+    good = SavantClient(ClientSettings(simulated.url))
+    load_statcast(wh, zone, collect_statcast(good, zone, plan, 1))
+    pitches = "SELECT content_hash FROM raw.statcast_pitches ORDER BY at_bat_number, pitch_number"
+    before = wh.query(pitches)
+
+    simulated.add_fault(r"/statcast_search/", status=500)
+    failing = SavantClient(ClientSettings(simulated.url, **FAST))
+    collected = collect_statcast(failing, zone, plan, 1)
+    assert [g["source"] for g in collected["games"]] == ["raw_zone_fallback"]
+    load_statcast(wh, zone, collected)
+    assert wh.query(pitches) == before and len(before) > 100  # the same pitches, marked as served
+    assert wh.query("SELECT DISTINCT source FROM raw.statcast_pitches") == [{"source": "raw_zone_fallback"}]
+    assert wh.query("SELECT pitch_source, reason LIKE 'Savant failed; its copy%' AS copy FROM raw.statcast_games") \
+        == [{"pitch_source": "baseball_savant", "copy": True}]
+
+
+def test_malformed_savant_body_is_quarantined_with_its_reason(embedded, simulated, league):
+    day = "2024-06-09"
+    pk = league.played_on(dt.date.fromisoformat(day))[0].game_pk
+    zone = RawZone(lake_url())
+    simulated.add_fault(r"/statcast_search/", truncate=True)  # half a CSV: a cut-off last row
+    collected = collect_statcast(SavantClient(ClientSettings(simulated.url)), zone, _plan([pk], day), 1)
+    [game] = collected["games"]
+    [failure] = collected["failed"]
+    assert failure["kind"] == "unparseable" and "different widths" in failure["error"]
+    reason = zone.read(failure["raw_object"][: -len(".csv")] + ".reason.json")
+    assert b"cut-off body" in reason
+    assert game["source"] == "statsapi_feed" and game["reason"].startswith("Savant failed")
