@@ -11,7 +11,7 @@ setup:  ## only set up (virtualenv with pinned dependencies, Airflow metadata DB
 	scripts/setup.sh
 
 bench:  ## run the benchmarks and print their figures
-	scripts/setup.sh && . scripts/env.sh && python benchmarks/bench_ingest.py
+	scripts/setup.sh && . scripts/env.sh && python benchmarks/bench_ingest.py && python benchmarks/bench_quality.py
 
 replay: ## serve a simulated league on 127.0.0.1:8765
 	. scripts/env.sh && python -m mlb_pipeline.replay --simulate --seed 7 --seasons 2024 --port 8765

@@ -23,7 +23,12 @@ and `airflow backfill create --dag-id mlb_daily_collection --from-date 2024-07-0
 3. **load_raw_tables**: each landed game merged into `raw.*` in one transaction, then its
    Statcast pitches, the reference data, then `raw.players` (players first seen in a box score or roster);
    failures go to `ops.dead_letters`, each date's outcome to `ops.ingestion_runs`.
-4. **check_day_complete**: fails, naming the games, when a final game is missing.
+4. **grade_raw_data**: Great Expectations grades every table of the day A, B, C or F
+   (`config/quality.yaml`: schema, completeness, player completeness, value ranges and the
+   box-score identities); a failing batch's games are re-collected and graded again; A
+   and B are promoted, C with a warning, F is not promoted and fails the task, naming the
+   games and checks. Grades go to `ops.quality_grades`, Data Docs to the lake.
+5. **check_day_complete**: fails, naming the games, when a final game is missing.
 """
 from __future__ import annotations
 
@@ -37,6 +42,7 @@ from mlb_pipeline.operators import (
     CollectGameFeedsOperator,
     CollectReferenceDataOperator,
     CollectStatcastOperator,
+    GradeRawDataOperator,
     LoadRawTablesOperator,
     PlanGameDayOperator,
 )
@@ -82,6 +88,7 @@ with DAG(
         reference_task_id=reference.task_id,
         statcast_task_id=statcast.task_id,
     )
+    grade = GradeRawDataOperator(task_id="grade_raw_data", plan_task_id=plan.task_id)
     check = CheckDayCompleteOperator(task_id="check_day_complete", load_task_id=load.task_id)
 
-    plan >> [collect, reference, statcast] >> load >> check
+    plan >> [collect, reference, statcast] >> load >> grade >> check

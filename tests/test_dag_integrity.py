@@ -64,7 +64,8 @@ def test_daily_dag_steps_and_game_date():
         "collect_reference_data": ["plan_game_day"],
         "collect_statcast": ["plan_game_day"],
         "load_raw_tables": ["collect_game_feeds", "collect_reference_data", "collect_statcast"],
-        "check_day_complete": ["load_raw_tables"],
+        "grade_raw_data": ["load_raw_tables"],
+        "check_day_complete": ["grade_raw_data"],
     }
     logical = dt.datetime(2024, 7, 1, tzinfo=dt.timezone.utc)
     assert game_date_for_run({"params": {}, "logical_date": logical}) == "2024-07-01"

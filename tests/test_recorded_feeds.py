@@ -16,6 +16,7 @@ def expected_counts(feed: dict) -> dict:
     innings = feed["liveData"]["linescore"]["innings"]
     return {
         "games": 1,
+        "team_lines": 2,
         "batting_lines": sum(1 for p in players if p["stats"].get("batting")),
         "pitching_lines": sum(1 for p in players if p["stats"].get("pitching")),
         "linescore_innings": sum(1 for i in innings for side in ("home", "away") if i.get(side)),

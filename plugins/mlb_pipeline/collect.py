@@ -313,3 +313,26 @@ def check_day(result: dict) -> str:
         lines.append(f"  game {pk}: not final yet")
     lines.append("Missing games are in ops.dead_letters and are retried by later runs.")
     raise IncompleteDay("\n".join(lines + notes))
+
+
+def recollect_games(client: StatsApiClient, zone: RawZone, warehouse, game_pks: list[int],
+                    concurrency: int) -> dict:
+    """Fetch these games' feeds again and merge them (the grading step's retry of games
+    that failed their checks). Games the API cannot serve now keep what they had."""
+    rows = warehouse.query("SELECT game_pk, official_date, phase, is_final FROM raw.games "
+                           "WHERE list_contains(?, game_pk)" if warehouse.backend == "duckdb" else
+                           "SELECT game_pk, official_date, phase, is_final FROM raw.games "
+                           "WHERE game_pk IN UNNEST(?)", [list(game_pks)])
+    games = [{"game_pk": int(r["game_pk"]), "official_date": str(r["official_date"])[:10], "phase": r["phase"],
+              "is_final": bool(r["is_final"])} for r in rows]
+    collected = collect_feeds(client, zone, {"game_date": "re-collection", "collect": games}, concurrency)
+    with warehouse.connect() as con:
+        for item in collected["landed"]:
+            try:
+                rows = parse_feed(decode_json(zone.read(item["url"]), f"feed {item['game_pk']}"))
+            except FeedError as exc:
+                log.warning("game %s: re-collected feed cannot be parsed (%s)", item["game_pk"], exc)
+                continue
+            rows["games"][0]["raw_object"] = item["url"]
+            warehouse.load_game(item["game_pk"], rows, source=item["source"], con=con, rewrite=True)
+    return collected

@@ -156,6 +156,38 @@ class LoadRawTablesOperator(BaseOperator):
                         reference=reference, statcast=statcast)
 
 
+class GradeRawDataOperator(BaseOperator):
+    """Grade the day's raw data with Great Expectations (A, B, C or F); re-collect the games
+    of a failing batch; promote it or fail naming the games and checks. Writes
+    ``ops.quality_grades`` and the Data Docs (location in the log)."""
+
+    ui_color = "#e8daef"
+
+    def __init__(self, *, plan_task_id: str, **kwargs):
+        super().__init__(**kwargs)
+        self.plan_task_id = plan_task_id
+
+    def execute(self, context):
+        from mlb_pipeline.collect import recollect_games
+        from mlb_pipeline.quality import BatchRejected, grade_and_promote
+        from mlb_pipeline.settings import lake_url
+        from mlb_pipeline.warehouse import open_warehouse
+
+        plan = context["ti"].xcom_pull(task_ids=self.plan_task_id)
+        warehouse, zone = open_warehouse(), raw_zone()
+        client = source_client()
+        try:
+            return grade_and_promote(
+                warehouse, plan["game_date"], plan["season_phase"], context["run_id"],
+                docs_url=lake_url().rstrip("/") + "/quality/data_docs",
+                recollect=lambda pks: recollect_games(client, zone, warehouse, pks, client.settings.concurrency))
+        except BatchRejected as exc:
+            log.error("%s", exc)
+            raise AirflowFailException(str(exc)) from exc
+        finally:
+            client.close()
+
+
 class CheckDayCompleteOperator(BaseOperator):
     """Fail, without retrying, when a final game of the day is missing; say which and why."""
 

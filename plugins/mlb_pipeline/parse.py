@@ -15,7 +15,7 @@ import orjson
 from mlb_pipeline.settings import load_config
 
 # Tables a game feed fills, in load order.
-GAME_TABLES = ("games", "linescore_innings", "batting_lines", "pitching_lines", "pitches")
+GAME_TABLES = ("games", "linescore_innings", "team_lines", "batting_lines", "pitching_lines", "pitches")
 
 
 class FeedError(ValueError):
@@ -163,6 +163,10 @@ PITCHING_STATS = {
     "holds": "holds", "blown_saves": "blownSaves", "games_started": "gamesStarted",
 }
 FIELDING_STATS = {"putouts": "putOuts", "assists": "assists", "errors": "errors"}
+TEAM_BATTING = {"runs": "runs", "hits": "hits", "at_bats": "atBats", "home_runs": "homeRuns", "rbi": "rbi",
+                "base_on_balls": "baseOnBalls", "strike_outs": "strikeOuts", "left_on_base": "leftOnBase"}
+TEAM_PITCHING = {"runs": "runs", "hits": "hits", "base_on_balls": "baseOnBalls", "strike_outs": "strikeOuts",
+                 "home_runs": "homeRuns", "outs": "outs"}
 
 
 def _int(value: Any) -> int | None:
@@ -228,10 +232,19 @@ def parse_feed(doc: dict) -> dict[str, list[dict]]:
                 "errors": _int(half.get("errors")), "left_on_base": _int(half.get("leftOnBase")),
             })
 
-    batting, pitching = [], []
+    batting, pitching, team_lines = [], [], []
     for side in ("home", "away"):
         team = _get(box_teams, side, what)
         players = _get(team, "players", f"{what} boxscore {side}")
+        tb = _opt(team, "teamStats", "batting") or {}
+        tp = _opt(team, "teamStats", "pitching") or {}
+        team_lines.append({
+            "game_pk": int(game_pk), "official_date": official_date, "team_side": side, "team_id": teams[side],
+            **{col: _int(tb.get(api)) for col, api in TEAM_BATTING.items()},
+            **{f"pitching_{col}": _int(tp.get(api)) for col, api in TEAM_PITCHING.items()},
+            "number_of_pitches": _int(tp.get("numberOfPitches", tp.get("pitchesThrown"))),
+            "putouts": sum(_int(_opt(p, "stats", "fielding", "putOuts")) or 0 for p in players.values()),
+        })
         pitcher_order = {pid: i + 1 for i, pid in enumerate(team.get("pitchers") or [])}
         for key, p in players.items():
             pid = int(_get(p, "person.id", f"{what} player {key}"))
@@ -293,7 +306,7 @@ def parse_feed(doc: dict) -> dict[str, list[dict]]:
                 "total_distance": _num(hd.get("totalDistance")), "trajectory": hd.get("trajectory"),
                 "start_time": ev.get("startTime"),
             })
-    return {"games": games, "linescore_innings": innings, "batting_lines": batting,
+    return {"games": games, "linescore_innings": innings, "team_lines": team_lines, "batting_lines": batting,
             "pitching_lines": pitching, "pitches": pitches}
 
 

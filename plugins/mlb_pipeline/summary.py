@@ -1,4 +1,4 @@
-"""Print what the warehouse holds: per-day run status, table sizes, open dead letters.
+"""Print what the warehouse holds: per-day run status and grade, table sizes, open dead letters.
 
     python -m mlb_pipeline.summary [--from 2024-06-03 --to 2024-06-09]
 """
@@ -19,9 +19,15 @@ def summary(date_from: str | None = None, date_to: str | None = None) -> str:
         "arg_max(games_final, finished_at) AS final FROM ops.ingestion_runs "
         "WHERE game_date BETWEEN coalesce(?::DATE, DATE '1900-01-01') AND coalesce(?::DATE, DATE '2999-12-31') "
         "GROUP BY game_date ORDER BY game_date", [date_from, date_to])
+    grades = {r["game_date"]: r for r in wh.query(
+        "SELECT game_date, arg_max(batch_grade, graded_at) AS grade, arg_max(promoted, graded_at) AS promoted, "
+        "arg_max(data_docs, graded_at) AS docs FROM ops.quality_grades GROUP BY game_date")}
     lines.append("Game days (latest run of each):")
     for r in runs:
-        lines.append(f"  {r['game_date']}  {r['status']:<10}  {r['loaded']}/{r['final']} final games loaded")
+        g = grades.get(r["game_date"])
+        graded = f"grade {g['grade']}, {'promoted' if g['promoted'] else 'NOT promoted'}" if g else "not graded"
+        lines.append(f"  {r['game_date']}  {r['status']:<10}  {r['loaded']}/{r['final']} final games loaded  "
+                     f"{graded}")
     lines.append("Raw tables (all days):")
     for table in [t for t in wh.tables if t.startswith("raw.")]:  # names from our own DDL
         n = wh.query(f"SELECT count(*) AS n FROM {table}")[0]["n"]
@@ -30,6 +36,9 @@ def summary(date_from: str | None = None, date_to: str | None = None) -> str:
     lines.append(f"Open dead letters: {open_letters}")
     lines.append(f"Warehouse (DuckDB): {wh.path}")
     lines.append(f"Raw zone:           {settings.lake_url()}")
+    docs = [g["docs"] for g in grades.values() if g["docs"]]
+    if docs:
+        lines.append(f"Data Docs (GX):     {docs[0]}")
     return "\n".join(lines)
 
 

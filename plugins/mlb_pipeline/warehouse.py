@@ -56,9 +56,10 @@ def table_definitions(backend: str = "duckdb") -> dict[str, dict]:
 
 
 def merge_statement(table: str, columns: list[str], key: list[str], scope_column: str | list[str],
-                    staged: str, placeholder: str) -> str:
+                    staged: str, placeholder: str, rewrite: bool = False) -> str:
     """MERGE that upserts ``staged`` into ``table`` and deletes rows of the same scope
-    (for example the same game) that the staged rows no longer have.
+    (for example the same game) that the staged rows no longer have. Matched rows are
+    rewritten only when their content hash or source differ, unless ``rewrite`` (a repair).
 
     Identifiers come from our DDL; the scope values are bound parameters.
     """
@@ -70,7 +71,9 @@ def merge_statement(table: str, columns: list[str], key: list[str], scope_column
     vals = ", ".join(f"s.{c}" for c in columns)
     return (
         f"MERGE INTO {table} AS t USING {staged} AS s ON ({on}) "
-        f"WHEN MATCHED AND (t.content_hash <> s.content_hash OR t.source <> s.source) THEN UPDATE SET {updates} "
+        + ("WHEN MATCHED " if rewrite else
+           "WHEN MATCHED AND (t.content_hash <> s.content_hash OR t.source <> s.source) ")
+        + f"THEN UPDATE SET {updates} "
         f"WHEN NOT MATCHED BY TARGET THEN INSERT ({cols}) VALUES ({vals}) "
         f"WHEN NOT MATCHED BY SOURCE AND {in_scope} THEN DELETE"
     )
@@ -174,13 +177,15 @@ class DuckDBWarehouse:
         return [dict(zip(names, row)) for row in cur.fetchall()]
 
     def load_game(self, game_pk: int, tables: dict[str, list[dict]], source: str,
-                  ingested_at: dt.datetime | None = None, con=None) -> dict[str, int]:
+                  ingested_at: dt.datetime | None = None, con=None, rewrite: bool = False) -> dict[str, int]:
         """Merge every table of one game in one transaction; returns rows per table.
 
-        Pass ``con`` (from :meth:`connect`) to load many games over one connection."""
+        Pass ``con`` (from :meth:`connect`) to load many games over one connection, and
+        ``rewrite`` to rewrite every row even when its content hash says it is unchanged
+        (repairing a game whose stored rows fail their checks)."""
         if con is None:
             with self.connect() as own:
-                return self.load_game(game_pk, tables, source, ingested_at, own)
+                return self.load_game(game_pk, tables, source, ingested_at, own, rewrite)
         ingested_at = ingested_at or dt.datetime.now(dt.timezone.utc)
         counts = {}
         con.execute("BEGIN TRANSACTION")
@@ -191,7 +196,7 @@ class DuckDBWarehouse:
                 frame = stage_frame(tables.get(name, []), spec["columns"], ingested_at, source)
                 con.register("staged_rows", frame)
                 con.execute(
-                    merge_statement(table, spec["columns"], spec["key"], "game_pk", "staged_rows", "?"),
+                    merge_statement(table, spec["columns"], spec["key"], "game_pk", "staged_rows", "?", rewrite),
                     [game_pk],
                 )
                 con.unregister("staged_rows")
@@ -242,18 +247,29 @@ class DuckDBWarehouse:
         con.execute(PLAYERS_MERGE.format(dates="?"), [dates, dates, dates, dates, now])
         return con.execute("SELECT count(*) FROM raw.players").fetchone()[0]
 
+    def frame(self, sql: str, params: list | None = None, con=None):
+        """A query's rows as a pandas DataFrame."""
+        if con is None:
+            with self.connect(read_only=True) as own:
+                return self.frame(sql, params, own)
+        return con.execute(sql, params or []).df()
+
     # -- ops ----------------------------------------------------------------------------
-    def record_run(self, run: dict) -> None:
-        cols = self.tables["ops.ingestion_runs"]["columns"]
-        row = {c: run.get(c) for c in cols}
-        for c in ("table_counts", "errors"):
-            row[c] = orjson.dumps(row[c]).decode() if row[c] is not None else None
+    def _replace(self, table: str, rows: list[dict], json_columns: tuple[str, ...]) -> None:
+        cols = self.tables[table]["columns"]
         with self.connect() as con:
-            con.execute(
-                f"INSERT OR REPLACE INTO ops.ingestion_runs ({', '.join(cols)}) "
-                f"VALUES ({', '.join('?' for _ in cols)})",
-                [row[c] for c in cols],
-            )
+            for run in rows:
+                row = {c: run.get(c) for c in cols}
+                for c in json_columns:
+                    row[c] = orjson.dumps(row[c]).decode() if row[c] is not None else None
+                con.execute(f"INSERT OR REPLACE INTO {table} ({', '.join(cols)}) "
+                            f"VALUES ({', '.join('?' for _ in cols)})", [row[c] for c in cols])
+
+    def record_run(self, run: dict) -> None:
+        self._replace("ops.ingestion_runs", [run], ("table_counts", "errors"))
+
+    def record_grades(self, grades: list[dict]) -> None:
+        self._replace("ops.quality_grades", grades, ("failed_expectations", "warnings"))
 
     def record_dead_letter(self, letter: dict, run_id: str) -> None:
         now = dt.datetime.now(dt.timezone.utc)
@@ -345,8 +361,11 @@ class BigQueryWarehouse:
     def query(self, sql: str, params: list | None = None, con=None) -> list[dict]:
         return [dict(row.items()) for row in self._run(sql, params)]
 
+    def frame(self, sql: str, params: list | None = None, con=None):
+        return self._run(sql, params).to_dataframe()
+
     def load_game(self, game_pk: int, tables: dict[str, list[dict]], source: str,
-                  ingested_at: dt.datetime | None = None, con=None) -> dict[str, int]:
+                  ingested_at: dt.datetime | None = None, con=None, rewrite: bool = False) -> dict[str, int]:
         ingested_at = ingested_at or dt.datetime.now(dt.timezone.utc)
         dataset = f"{self.client.project}._mlb_staging"
         self.client.create_dataset(dataset, exists_ok=True)
@@ -359,7 +378,8 @@ class BigQueryWarehouse:
             job_config = self._bq.LoadJobConfig(
                 schema=self.client.get_table(table).schema, write_disposition="WRITE_TRUNCATE")
             self.client.load_table_from_dataframe(frame.to_pandas(), staged, job_config=job_config).result()
-            statements.append(merge_statement(table, spec["columns"], spec["key"], "game_pk", staged, "?") + ";")
+            statements.append(merge_statement(table, spec["columns"], spec["key"], "game_pk", staged, "?",
+                                              rewrite) + ";")
             counts[name] = frame.num_rows
         statements.append("COMMIT TRANSACTION;")
         self._run("\n".join(statements), [game_pk] * len(GAME_TABLES))
@@ -410,20 +430,27 @@ class BigQueryWarehouse:
         self.client.query(sql, job_config=bq.QueryJobConfig(query_parameters=params)).result()
         return self.query("SELECT count(*) AS n FROM raw.players")[0]["n"]
 
+    def _replace(self, table: str, key: list[str], rows: list[dict], json_columns: tuple[str, ...]) -> None:
+        cols = self.tables[table]["columns"]
+        select = ", ".join(f"PARSE_JSON(@{c}) AS {c}" if c in json_columns else f"@{c} AS {c}" for c in cols)
+        for run in rows:
+            values = {c: run.get(c) for c in cols}
+            for c in json_columns:
+                values[c] = orjson.dumps(values[c]).decode() if values[c] is not None else None
+            values["game_date"] = dt.date.fromisoformat(str(values["game_date"]))
+            self._run(
+                f"MERGE {table} t USING (SELECT {select}) s "
+                f"ON {' AND '.join(f't.{k} = s.{k}' for k in key)} "
+                f"WHEN MATCHED THEN UPDATE SET {', '.join(f'{c} = s.{c}' for c in cols)} "
+                f"WHEN NOT MATCHED THEN INSERT ({', '.join(cols)}) VALUES ({', '.join(f's.{c}' for c in cols)})",
+                values)
+
     def record_run(self, run: dict) -> None:
-        cols = self.tables["ops.ingestion_runs"]["columns"]
-        values = {c: run.get(c) for c in cols}
-        for c in ("table_counts", "errors"):
-            values[c] = orjson.dumps(values[c]).decode() if values[c] is not None else None
-        values["game_date"] = dt.date.fromisoformat(str(values["game_date"]))
-        select = ", ".join(f"PARSE_JSON(@{c}) AS {c}" if c in ("table_counts", "errors") else f"@{c} AS {c}"
-                           for c in cols)
-        self._run(
-            f"MERGE ops.ingestion_runs t USING (SELECT {select}) s "
-            f"ON t.run_id = s.run_id AND t.game_date = s.game_date "
-            f"WHEN MATCHED THEN UPDATE SET {', '.join(f'{c} = s.{c}' for c in cols)} "
-            f"WHEN NOT MATCHED THEN INSERT ({', '.join(cols)}) VALUES ({', '.join(f's.{c}' for c in cols)})",
-            values)
+        self._replace("ops.ingestion_runs", ["run_id", "game_date"], [run], ("table_counts", "errors"))
+
+    def record_grades(self, grades: list[dict]) -> None:
+        self._replace("ops.quality_grades", ["run_id", "game_date", "table_name"], grades,
+                      ("failed_expectations", "warnings"))
 
     def record_dead_letter(self, letter: dict, run_id: str) -> None:
         now = dt.datetime.now(dt.timezone.utc)

@@ -38,3 +38,29 @@ CREATE TABLE IF NOT EXISTS ops.dead_letters (
 )
 PARTITION BY game_date
 CLUSTER BY endpoint;
+
+-- The grade of each table of a game day's batch (seed 003's quality scoring), run by run.
+-- A batch is promoted (usable by the features) when its grade is not one its phase retries.
+CREATE TABLE IF NOT EXISTS ops.quality_grades (
+    run_id                    STRING NOT NULL,
+    game_date                 DATE NOT NULL,
+    table_name                STRING NOT NULL,
+    phase                     STRING NOT NULL,
+    suite_version             INT64 NOT NULL,
+    attempt                   INT64 NOT NULL,
+    rows_checked              INT64 NOT NULL,
+    grade                     STRING NOT NULL,
+    score                     FLOAT64 NOT NULL,
+    schema_score              FLOAT64 NOT NULL,
+    completeness_score        FLOAT64 NOT NULL,
+    player_completeness_score FLOAT64 NOT NULL,
+    value_ranges_score        FLOAT64 NOT NULL,
+    batch_grade               STRING NOT NULL,
+    promoted                  BOOL NOT NULL,
+    failed_expectations       JSON,
+    warnings                  JSON,
+    data_docs                 STRING,
+    graded_at                 TIMESTAMP NOT NULL,
+    PRIMARY KEY (run_id, game_date, table_name) NOT ENFORCED
+)
+PARTITION BY game_date;

@@ -394,3 +394,34 @@ CREATE TABLE IF NOT EXISTS raw.statcast_games (
 )
 PARTITION BY official_date
 CLUSTER BY game_pk;
+
+-- A club's totals in one game, as the box score states them (teamStats; putouts summed over
+-- its fielders): what the consistency identities compare the player lines against.
+CREATE TABLE IF NOT EXISTS raw.team_lines (
+    game_pk                INT64 NOT NULL,
+    official_date          DATE NOT NULL,
+    team_side              STRING NOT NULL,
+    team_id                INT64 NOT NULL,
+    runs                   INT64,
+    hits                   INT64,
+    at_bats                INT64,
+    home_runs              INT64,
+    rbi                    INT64,
+    base_on_balls          INT64,
+    strike_outs            INT64,
+    left_on_base           INT64,
+    pitching_runs          INT64,
+    pitching_hits          INT64,
+    pitching_base_on_balls INT64,
+    pitching_strike_outs   INT64,
+    pitching_home_runs     INT64,
+    pitching_outs          INT64,
+    number_of_pitches      INT64,
+    putouts                INT64,
+    ingested_at            TIMESTAMP NOT NULL,
+    source                 STRING NOT NULL,
+    content_hash           STRING NOT NULL,
+    PRIMARY KEY (game_pk, team_side) NOT ENFORCED
+)
+PARTITION BY official_date
+CLUSTER BY game_pk, team_id;

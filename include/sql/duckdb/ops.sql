@@ -34,3 +34,28 @@ CREATE TABLE IF NOT EXISTS ops.dead_letters (
     resolved_at     TIMESTAMPTZ,
     PRIMARY KEY (game_date, endpoint, request_url)
 );
+
+-- The grade of each table of a game day's batch (seed 003's quality scoring), run by run.
+-- A batch is promoted (usable by the features) when its grade is not one its phase retries.
+CREATE TABLE IF NOT EXISTS ops.quality_grades (
+    run_id                    VARCHAR NOT NULL,
+    game_date                 DATE NOT NULL,
+    table_name                VARCHAR NOT NULL,
+    phase                     VARCHAR NOT NULL,
+    suite_version             INTEGER NOT NULL,
+    attempt                   INTEGER NOT NULL,   -- 0, then 1.. after re-collecting failing games
+    rows_checked              INTEGER NOT NULL,
+    grade                     VARCHAR NOT NULL,   -- A | B | C | F
+    score                     DOUBLE NOT NULL,
+    schema_score              DOUBLE NOT NULL,
+    completeness_score        DOUBLE NOT NULL,
+    player_completeness_score DOUBLE NOT NULL,
+    value_ranges_score        DOUBLE NOT NULL,
+    batch_grade               VARCHAR NOT NULL,   -- the worst table grade of the day
+    promoted                  BOOLEAN NOT NULL,
+    failed_expectations       JSON,
+    warnings                  JSON,
+    data_docs                 VARCHAR,
+    graded_at                 TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (run_id, game_date, table_name)
+);

@@ -368,3 +368,32 @@ CREATE TABLE IF NOT EXISTS raw.statcast_games (
     content_hash      VARCHAR NOT NULL,
     PRIMARY KEY (game_pk)
 );
+
+-- A club's totals in one game, as the box score states them (teamStats; putouts summed over
+-- its fielders): what the consistency identities compare the player lines against.
+CREATE TABLE IF NOT EXISTS raw.team_lines (
+    game_pk                BIGINT NOT NULL,
+    official_date          DATE NOT NULL,
+    team_side              VARCHAR NOT NULL,
+    team_id                BIGINT NOT NULL,
+    runs                   INTEGER,
+    hits                   INTEGER,
+    at_bats                INTEGER,
+    home_runs              INTEGER,
+    rbi                    INTEGER,
+    base_on_balls          INTEGER,
+    strike_outs            INTEGER,
+    left_on_base           INTEGER,
+    pitching_runs          INTEGER,
+    pitching_hits          INTEGER,
+    pitching_base_on_balls INTEGER,
+    pitching_strike_outs   INTEGER,
+    pitching_home_runs     INTEGER,
+    pitching_outs          INTEGER,
+    number_of_pitches      INTEGER,
+    putouts                INTEGER,
+    ingested_at            TIMESTAMPTZ NOT NULL,
+    source                 VARCHAR NOT NULL,
+    content_hash           VARCHAR NOT NULL,
+    PRIMARY KEY (game_pk, team_side)
+);

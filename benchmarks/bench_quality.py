@@ -1,0 +1,105 @@
+"""Benchmark: grading a game day with Great Expectations, against collecting it.
+
+    . scripts/env.sh && python benchmarks/bench_quality.py [--repeat 5]
+
+Collects and loads one simulated game day (feeds, Statcast, reference data) through the
+real code path (in-process replay server -> raw zone -> DuckDB), once, timed; then grades
+that day: reading the batch from the warehouse, validating every suite (one Grader,
+medians over repeats), building the Data Docs, and the whole daily step once. Importing
+Great Expectations is timed in fresh processes: it is paid once per task process.
+Prints a Markdown table for docs/BENCHMARKS.md.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "plugins"))
+
+DAY = "2024-06-10"
+
+
+def median_time(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    imports = []
+    for _ in range(3):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import great_expectations"], check=True, capture_output=True)
+        imports.append(time.perf_counter() - t)
+    python_alone = median_time(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), 3)
+
+    from mlb_pipeline.collect import collect_feeds, load_day, plan_day
+    from mlb_pipeline.landing import RawZone
+    from mlb_pipeline.reference import collect_reference
+    from mlb_pipeline.replay.server import ReplayServer, SimulatedBackend
+    from mlb_pipeline.replay.simulate import League
+    from mlb_pipeline.source import ClientSettings, SavantClient, StatsApiClient
+    from mlb_pipeline.statcast import collect_statcast
+    from mlb_pipeline.warehouse import DuckDBWarehouse
+
+    work = Path(tempfile.mkdtemp(prefix="bench-quality-"))
+    lake = (work / "lake").as_uri()
+    wh, zone = DuckDBWarehouse(work / "warehouse.duckdb"), RawZone(lake)
+    with ReplayServer(SimulatedBackend(League(7, [2024]))).start() as server:
+        api = StatsApiClient(ClientSettings(server.url))
+        savant = SavantClient(ClientSettings(server.url, concurrency=4))
+        t = time.perf_counter()
+        plan = plan_day(api, zone, DAY, wh)
+        load_day(wh, zone, plan, collect_feeds(api, zone, plan, 4), run_id="bench",
+                 reference=collect_reference(api, zone, plan, 4), statcast=collect_statcast(savant, zone, plan, 4))
+        collect_s = time.perf_counter() - t
+    games = len(plan["collect"])
+
+    from mlb_pipeline import quality
+
+    columns = {t.split(".", 1)[1]: [c for c in s["columns"] if c not in ("ingested_at", "source", "content_hash")]
+               for t, s in wh.tables.items() if t.startswith("raw.")}
+    read_s = median_time(lambda: quality.read_batch(wh, DAY), args.repeat)
+    frames = quality.read_batch(wh, DAY)
+    rows = sum(len(f) for f in frames.values())
+    grader = quality.Grader(lake + "/quality/data_docs")
+    grades = grader.grade_day(frames, columns, "regular_season", DAY)
+    validate_s = median_time(lambda: grader.grade_day(frames, columns, "regular_season", DAY), args.repeat)
+    docs_s = median_time(grader.build_docs, 1)
+    t = time.perf_counter()
+    summary = quality.grade_and_promote(wh, DAY, "regular_season", "bench", lake + "/quality/data_docs")
+    step_s = time.perf_counter() - t
+
+    print(f"\nOne simulated game day ({DAY}, {games} games, {rows:,} rows in {len(grades)} tables), "
+          f"median of {args.repeat} where repeated; grade {summary['grade']}\n")
+    print("| measurement | wall time | vs. collecting the day |")
+    print("|---|---|---|")
+    print(f"| collect and load the day (feeds, Statcast, reference data; HTTP, raw zone, DuckDB) | "
+          f"{collect_s:.2f} s | 1 |")
+    print(f"| import great_expectations (fresh process, less a bare `python -c pass` of {python_alone:.2f} s) | "
+          f"{statistics.median(imports) - python_alone:.2f} s | {(statistics.median(imports) - python_alone) / collect_s:.2f} |")
+    print(f"| read the day's batch from DuckDB | {read_s:.2f} s | {read_s / collect_s:.3f} |")
+    print(f"| validate every suite (GX, {len(grades)} tables with their derived checks) | {validate_s:.2f} s | "
+          f"{validate_s / collect_s:.3f} |")
+    print(f"| build the Data Docs | {docs_s:.2f} s | {docs_s / collect_s:.3f} |")
+    print(f"| the whole grading step (GX already imported; read, validate, record, docs) | {step_s:.2f} s | "
+          f"{step_s / collect_s:.3f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,501 @@
+"""Grading a game day's raw data with Great Expectations: A, B, C or F (seed 003).
+
+A batch is one game date: its final games (every game table), their Statcast pitches, and
+the day's player and team stats, transactions, rosters and standings. Each table is
+validated by a suite generated from ``config/quality.yaml`` and scored on four dimensions:
+
+- **schema**: the batch has exactly the table's columns (1 or 0);
+- **completeness**: share of required values that are present;
+- **player completeness**: share of the players in the day's box scores (everyone who
+  batted or pitched, from the pitch-by-pitch data) who have a batting or pitching line,
+  and a row in the day's player stats when those were collected;
+- **value ranges**: share of values inside their ranges and sets, of aggregate checks
+  (team count, roster sizes, pitches per game) that pass, and of the per-game
+  consistency identities (line score vs. runs, player lines vs. team totals, batting vs.
+  the other side's pitching, outs vs. putouts, pitches vs. pitch counts, decisions).
+
+The weighted score and the phase's thresholds give the grade; a failed identity makes it
+F whatever the score, because an inconsistent game must be collected again. Everything
+runs through GX (``ValidationDefinition.run``), so every result is in the Data Docs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import os
+
+import pandas as pd
+
+from mlb_pipeline.settings import load_config
+
+log = logging.getLogger(__name__)
+
+GAME_TABLES = ("games", "linescore_innings", "team_lines", "batting_lines", "pitching_lines", "pitches")
+DIMENSIONS = ("schema", "completeness", "player_completeness", "value_ranges")
+GRADE_ORDER = "ABCF"
+
+
+# ------------------------------------------------------------------------------------
+# The batch: one game date's rows, read from the warehouse
+# ------------------------------------------------------------------------------------
+BATCH_QUERIES = {
+    "games": "SELECT * FROM raw.games WHERE official_date = ? AND is_final",
+    **{t: f"SELECT t.* FROM raw.{t} AS t JOIN raw.games AS g USING (game_pk) "
+          f"WHERE g.official_date = ? AND g.is_final" for t in GAME_TABLES[1:]},
+    "statcast_pitches": "SELECT t.* FROM raw.statcast_pitches AS t JOIN raw.games AS g USING (game_pk) "
+                        "WHERE g.official_date = ? AND g.is_final",
+    "player_stats": "SELECT * FROM raw.player_stats WHERE stats_date = ?",
+    "team_stats": "SELECT * FROM raw.team_stats WHERE stats_date = ?",
+    "transactions": "SELECT * FROM raw.transactions WHERE transaction_date = ?",
+    "rosters": "SELECT * FROM raw.rosters WHERE roster_date = ?",
+    "standings": "SELECT * FROM raw.standings WHERE standings_date = ?",
+}
+
+
+def read_batch(warehouse, game_date: str) -> dict[str, pd.DataFrame]:
+    """Every table's rows of ``game_date`` (the statements are ours; the date is bound)."""
+    day = dt.date.fromisoformat(game_date)
+    meta = {"ingested_at", "source", "content_hash"}
+    frames = {}
+    for table, sql in BATCH_QUERIES.items():
+        frame = warehouse.frame(sql, [day])
+        frames[table] = frame[[c for c in frame.columns if c not in meta]]
+    return frames
+
+
+# ------------------------------------------------------------------------------------
+# Derived frames: consistency identities, player completeness, aggregates
+# ------------------------------------------------------------------------------------
+def _by_side(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    frame = frame.reindex(columns=["game_pk", "team_side", *cols])  # a missing column adds up to nothing
+    if frame.empty:
+        return pd.DataFrame(columns=["game_pk", "team_side", *cols]).set_index(["game_pk", "team_side"])
+    return frame.groupby(["game_pk", "team_side"])[cols].sum(min_count=1)
+
+
+def identities(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per game, side and identity: ``expected`` (the box score's total) against
+    ``actual`` (what the detail rows add up to), and the table whose rows are checked."""
+    games = frames["games"]
+    team = frames["team_lines"].reindex(columns=[
+        "game_pk", "team_side", "runs", "hits", "at_bats", "home_runs", "rbi", "base_on_balls", "strike_outs",
+        "putouts", *(f"pitching_{s}" for s in ("runs", "hits", "base_on_balls", "strike_outs"))])
+    if games.empty:
+        return pd.DataFrame(columns=["game_pk", "team_side", "check", "table", "expected", "actual"])
+    rows = []
+    sides = pd.DataFrame([(g, s) for g in games["game_pk"] for s in ("home", "away")],
+                         columns=["game_pk", "team_side"]).set_index(["game_pk", "team_side"])
+    team = team.set_index(["game_pk", "team_side"]).reindex(sides.index)
+    other = team.rename(index={"home": "away", "away": "home"}, level="team_side").reindex(sides.index)
+    innings = _by_side(frames["linescore_innings"], ["runs", "hits"]).reindex(sides.index)
+    batting = _by_side(frames["batting_lines"], ["runs", "hits", "at_bats", "home_runs", "rbi"]).reindex(sides.index)
+    pitching = _by_side(frames["pitching_lines"], ["outs", "number_of_pitches"]).reindex(sides.index)
+    pitches = frames["pitches"].reindex(columns=["game_pk", "half_inning"])
+    thrown = pd.Series(0, index=sides.index, dtype="int64")
+    if not pitches.empty:  # the home side pitches in the top halves
+        side = pitches["half_inning"].map({"top": "home", "bottom": "away"})
+        counted = pitches.assign(team_side=side).groupby(["game_pk", "team_side"]).size()
+        thrown = counted.reindex(sides.index).fillna(0)
+    score = games.reindex(columns=["game_pk", "home_score", "away_score", "winning_pitcher_id",
+                                   "losing_pitcher_id"]).set_index("game_pk")
+
+    def add(check: str, table: str, expected: pd.Series, actual: pd.Series) -> None:
+        for (pk, side), e in expected.items():
+            rows.append((pk, side, check, table, e, actual.get((pk, side))))
+
+    add("line score runs = team runs", "linescore_innings", team["runs"], innings["runs"])
+    add("line score hits = team hits", "linescore_innings", team["hits"], innings["hits"])
+    for stat in ("runs", "hits", "at_bats", "home_runs", "rbi"):
+        add(f"players' {stat} = team {stat}", "batting_lines", team[stat], batting[stat])
+    for stat in ("runs", "hits", "base_on_balls", "strike_outs"):
+        add(f"batting {stat} = other side's pitching {stat}", "team_lines", team[stat], other[f"pitching_{stat}"])
+    add("pitchers' outs = fielders' putouts", "pitching_lines", team["putouts"], pitching["outs"])
+    add("pitches in play events = pitchers' pitch counts", "pitches", pitching["number_of_pitches"], thrown)
+    for pk, g in score.iterrows():
+        runs = {"home": g["home_score"], "away": g["away_score"]}
+        for side in ("home", "away"):
+            rows.append((pk, side, "team runs = final score", "games", team["runs"].get((pk, side)), runs[side]))
+        decided = runs["home"] != runs["away"]
+        both = pd.notna(g["winning_pitcher_id"]) and pd.notna(g["losing_pitcher_id"])
+        rows.append((pk, "", "one winning and one losing pitcher", "games", int(decided), int(decided and both)))
+    out = pd.DataFrame(rows, columns=["game_pk", "team_side", "check", "table", "expected", "actual"])
+    for c in ("expected", "actual"):
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")
+    return out
+
+
+def players(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every player who batted or pitched in the day's games, and whether a box-score line
+    and (when the day's player stats were collected) a stats row account for them."""
+    pitches = frames["pitches"].reindex(columns=["game_pk", "batter_id", "pitcher_id"])
+    if pitches.empty:
+        return pd.DataFrame(columns=["player_id", "role", "has_line", "has_stats"])
+    seen = pd.concat([
+        pitches[["game_pk", "batter_id"]].rename(columns={"batter_id": "player_id"}).assign(role="batting"),
+        pitches[["game_pk", "pitcher_id"]].rename(columns={"pitcher_id": "player_id"}).assign(role="pitching"),
+    ]).dropna().drop_duplicates()
+    lines = pd.concat([frames["batting_lines"].reindex(columns=["game_pk", "player_id"]).assign(role="batting"),
+                       frames["pitching_lines"].reindex(columns=["game_pk", "player_id"]).assign(role="pitching")])
+    keys = set(map(tuple, lines[["game_pk", "player_id", "role"]].astype(str).to_numpy()))
+    seen["has_line"] = [k in keys for k in map(tuple, seen[["game_pk", "player_id", "role"]].astype(str).to_numpy())]
+    stats = frames["player_stats"]
+    if stats.empty:
+        seen["has_stats"] = True  # not collected for this day: only the lines are checked
+    else:
+        group = {"batting": "hitting", "pitching": "pitching"}
+        stats = stats.reindex(columns=["player_id", "stat_group"]).dropna()
+        have = set(zip(stats["player_id"].astype("int64"), stats["stat_group"]))
+        seen["has_stats"] = [(int(p), group[r]) in have for p, r in zip(seen["player_id"], seen["role"])]
+    return seen.reset_index(drop=True)
+
+
+def roster_sizes(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    rosters = frames["rosters"]
+    active = rosters[rosters["roster_type"] == "active"] if not rosters.empty else rosters
+    return active.groupby("team_id").size().rename("players").reset_index() if not active.empty else \
+        pd.DataFrame(columns=["team_id", "players"])
+
+
+def pitches_per_game(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.groupby("game_pk").size().rename("pitches").reset_index() if not frame.empty else \
+        pd.DataFrame(columns=["game_pk", "pitches"])
+
+
+# ------------------------------------------------------------------------------------
+# Suites
+# ------------------------------------------------------------------------------------
+def _phase_rules(phase: str) -> dict:
+    cfg = load_config("quality")
+    return cfg["phases"].get(phase) or cfg["phases"][cfg["default_phase"]]
+
+
+def _roster_bounds(phase: str, game_date: str) -> list[int]:
+    sizes = load_config("quality")["roster_size"]
+    if phase == "postseason":
+        return sizes["postseason"]
+    if phase == "spring_training":
+        return sizes["spring_training"]
+    return sizes["september"] if game_date[5:7] == "09" else sizes["regular_season"]
+
+
+def suite_specs(table: str, columns: list[str], phase: str, game_date: str) -> list[tuple[str, str, dict]]:
+    """``(dimension, expectation class, kwargs)`` for one table's suite."""
+    import great_expectations as gx
+
+    cfg = load_config("quality")
+    spec = cfg["tables"][table]
+    out = [("schema", "ExpectTableColumnsToMatchSet", {"column_set": columns, "exact_match": True})]
+    out += [("completeness", "ExpectColumnValuesToNotBeNull", {"column": c}) for c in spec.get("required", [])]
+    out += [("value_ranges", "ExpectColumnValuesToBeBetween", {"column": c, "min_value": lo, "max_value": hi})
+            for c, (lo, hi) in (spec.get("between") or {}).items()]
+    for c, allowed in (spec.get("in_set") or {}).items():
+        values = cfg[allowed] if isinstance(allowed, str) else allowed
+        out.append(("value_ranges", "ExpectColumnValuesToBeInSet", {"column": c, "value_set": values}))
+    assert all(hasattr(gx.expectations, cls) for _, cls, _ in out)
+    return out
+
+
+# Aggregate checks on derived frames, graded with the table they describe.
+def derived_checks(frames: dict[str, pd.DataFrame], phase: str, game_date: str) -> list[dict]:
+    cfg = load_config("quality")
+    n_games = len(frames["games"])
+    playing = set(frames["games"]["home_team_id"]).union(frames["games"]["away_team_id"]) if n_games else set()
+    checks = [
+        {"table": "rosters", "name": "roster_sizes", "frame": roster_sizes(frames),
+         "expectations": [("value_ranges", "ExpectColumnValuesToBeBetween",
+                           dict(column="players", min_value=_roster_bounds(phase, game_date)[0],
+                                max_value=_roster_bounds(phase, game_date)[1]))],
+         "applies": not frames["rosters"].empty},
+        {"table": "rosters", "name": "roster_teams", "frame": frames["rosters"],
+         "expectations": [("value_ranges", "ExpectColumnUniqueValueCountToBeBetween",
+                           dict(column="team_id", min_value=30, max_value=30))],
+         "applies": not frames["rosters"].empty},
+        {"table": "standings", "name": "standings_teams", "frame": frames["standings"],
+         "expectations": [("value_ranges", "ExpectColumnUniqueValueCountToBeBetween",
+                           dict(column="team_id", min_value=30, max_value=30))],
+         "applies": not frames["standings"].empty},
+        {"table": "team_stats", "name": "team_stats_teams", "frame": frames["team_stats"],
+         "expectations": [("value_ranges", "ExpectColumnUniqueValueCountToBeBetween",
+                           dict(column="team_id", min_value=len(playing), max_value=len(playing)))],
+         "applies": not frames["team_stats"].empty},
+        {"table": "transactions", "name": "transactions_dates",
+         "frame": pd.DataFrame({"transaction_date": frames["transactions"]["transaction_date"].astype(str).str[:10]}),
+         "expectations": [("value_ranges", "ExpectColumnValuesToBeInSet",
+                           dict(column="transaction_date", value_set=[game_date]))],
+         "applies": not frames["transactions"].empty},
+    ]
+    limits = cfg["pitches_per_game"]
+    for table in ("pitches", "statcast_pitches"):
+        frame = pitches_per_game(frames[table])
+        checks.append({"table": table, "name": f"{table}_per_game", "frame": frame,
+                       "expectations": [("value_ranges", "ExpectColumnValuesToBeBetween",
+                                         dict(column="pitches", min_value=limits["error_below"]))],
+                       "warn": [("ExpectColumnValuesToBeBetween", dict(column="pitches",
+                                                                      min_value=limits["warn_below"]))],
+                       "applies": not frame.empty})
+    if _phase_rules(phase).get("savant_required") and n_games:
+        have = set(frames["statcast_pitches"]["game_pk"]) if not frames["statcast_pitches"].empty else set()
+        cover = pd.DataFrame({"game_pk": frames["games"]["game_pk"],
+                              "has_savant": [pk in have for pk in frames["games"]["game_pk"]]})
+        checks.append({"table": "statcast_pitches", "name": "savant_coverage", "frame": cover,
+                       "expectations": [("completeness", "ExpectColumnValuesToBeInSet",
+                                         dict(column="has_savant", value_set=[True]))], "applies": True})
+    ids = identities(frames)
+    for table in GAME_TABLES + ("team_lines",):
+        part = ids[ids["table"] == table].reset_index(drop=True)
+        if not part.empty:
+            checks.append({"table": table, "name": f"{table}_identities", "frame": part, "identity": True,
+                           "expectations": [("value_ranges", "ExpectColumnPairValuesToBeEqual",
+                                             dict(column_A="expected", column_B="actual"))],
+                           "applies": True})
+    people = players(frames)
+    for table, col in (("batting_lines", "has_line"), ("pitching_lines", "has_line"),
+                       ("player_stats", "has_stats")):
+        role = {"batting_lines": "batting", "pitching_lines": "pitching"}.get(table)
+        part = people[people["role"] == role] if role else people
+        checks.append({"table": table, "name": f"{table}_players", "frame": part.reset_index(drop=True),
+                       "expectations": [("player_completeness", "ExpectColumnValuesToBeInSet",
+                                         dict(column=col, value_set=[True]))],
+                       "applies": not part.empty and (table != "player_stats" or not frames["player_stats"].empty)})
+    return checks
+
+
+# ------------------------------------------------------------------------------------
+# Grading
+# ------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class TableGrade:
+    table: str
+    rows: int
+    grade: str
+    score: float
+    scores: dict[str, float]
+    failed: list[dict]
+    warnings: list[str]
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _fraction(result) -> float:
+    """Share of the checked values that passed (1 or 0 for table-level expectations)."""
+    pct = (result.result or {}).get("unexpected_percent")
+    if pct is None or not (result.result or {}).get("element_count"):
+        return 1.0 if result.success else 0.0
+    return max(0.0, 1.0 - float(pct) / 100.0)
+
+
+def grade_of(scores: dict[str, float], phase: str, gate: bool) -> tuple[str, float]:
+    """The weighted score and the grade it earns in ``phase``; ``gate`` (a failed
+    identity) makes it F."""
+    cfg = load_config("quality")
+    rules = _phase_rules(phase)
+    score = sum(cfg["weights"][d] * scores[d] for d in DIMENSIONS)
+    players = scores["player_completeness"]
+    if gate or scores["schema"] < 1.0:
+        return "F", score
+    for grade in "ABC":
+        if score >= rules[grade]["score"] - 1e-9 and players >= rules[grade]["players"] - 1e-9:
+            return grade, score
+    return "F", score
+
+
+class Grader:
+    """Runs the suites through one Great Expectations context (in memory), whose Data Docs
+    site is written to ``docs_url`` (a folder or ``gs://bucket/prefix``)."""
+
+    def __init__(self, docs_url: str | None = None):
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+        logging.getLogger("great_expectations").setLevel(logging.WARNING)
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self.gx = gx
+        self.context = gx.get_context(mode="ephemeral")
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        self.docs_url = docs_url
+        self.context.variables.data_docs_sites = {"lake": _docs_site(docs_url)} if docs_url else {}
+        self.source = self.context.data_sources.add_pandas("warehouse")
+
+    def _validate(self, name: str, frame: pd.DataFrame, specs: list[tuple[str, str, dict]]) -> list:
+        gx = self.gx
+        suite = self.context.suites.add_or_update(gx.ExpectationSuite(name=name, expectations=[
+            getattr(gx.expectations, cls)(**kwargs, meta={"dimension": dimension}) for dimension, cls, kwargs in specs]))
+        try:
+            asset = self.source.get_asset(name)
+        except LookupError:
+            asset = self.source.add_dataframe_asset(name)
+        batch = asset.add_batch_definition_whole_dataframe(f"{name}-{len(self.context.validation_definitions.all())}")
+        vd = self.context.validation_definitions.add(gx.ValidationDefinition(
+            name=f"{name} {batch.name}", data=batch, suite=suite))
+        result = vd.run(batch_parameters={"dataframe": frame.reset_index(drop=True)},
+                        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": None,
+                                       "partial_unexpected_count": 10})
+        return result.results
+
+    def grade_day(self, frames: dict[str, pd.DataFrame], columns: dict[str, list[str]], phase: str,
+                  game_date: str) -> list[TableGrade]:
+        """Grade every table of the batch. ``columns`` are the tables' expected columns."""
+        version = load_config("quality")["suite_version"]
+        checks = derived_checks(frames, phase, game_date)
+        required = set(GAME_TABLES) if not frames["games"].empty else set()
+        if required and _phase_rules(phase).get("savant_required"):
+            required.add("statcast_pitches")
+        grades = []
+        for table, frame in frames.items():
+            if frame.empty and table not in required:
+                continue  # nothing collected for this table on this day: nothing to grade
+            parts = [(f"raw.{table}.v{version}", frame, suite_specs(table, columns[table], phase, game_date))]
+            parts += [(f"raw.{table}.{c['name']}.v{version}", c["frame"], c["expectations"])
+                      for c in checks if c["table"] == table and c["applies"]]
+            got = {d: [] for d in DIMENSIONS}
+            failed, warnings, gate = [], [], False
+            for name, part, specs in parts:
+                for spec, res in zip(specs, self._validate(name, part, specs)):
+                    dimension = spec[0]
+                    got[dimension].append(_fraction(res) if not frame.empty else 0.0)
+                    if not res.success:
+                        failed.append(_describe(table, name, spec, res, part))
+                        gate = gate or name.endswith(f"_identities.v{version}")
+            for c in checks:
+                if c["table"] == table and c["applies"] and c.get("warn"):
+                    for cls, kwargs in c["warn"]:
+                        [res] = self._validate(f"raw.{table}.{c['name']}_warning.v{version}", c["frame"],
+                                               [("value_ranges", cls, kwargs)])
+                        if not res.success:
+                            short = c["frame"][c["frame"]["pitches"] < kwargs["min_value"]]
+                            warnings.append(f"{table}: games with fewer than {kwargs['min_value']} pitches "
+                                            f"(short but possible): {sorted(short['game_pk'].tolist())}")
+            scores = {d: (sum(v) / len(v) if v else 1.0) for d, v in got.items()}
+            grade, score = grade_of(scores, phase, gate)
+            grades.append(TableGrade(table, len(frame), grade, round(score, 4),
+                                     {k: round(v, 4) for k, v in scores.items()}, failed, warnings))
+        return grades
+
+    def build_docs(self) -> str | None:
+        if not self.docs_url:
+            return None
+        self.context.build_data_docs()
+        return self.docs_url.rstrip("/") + "/index.html"
+
+
+def _describe(table: str, suite: str, spec: tuple, res, frame: pd.DataFrame) -> dict:
+    """A failed expectation in words: which check, on what, and the rows it failed on."""
+    dimension, cls, kwargs = spec
+    detail = {k: v for k, v in kwargs.items() if k not in ("column_set", "value_set")}
+    out = {"table": table, "suite": suite, "dimension": dimension, "expectation": cls, "kwargs": detail}
+    result = res.result or {}
+    idx = result.get("unexpected_index_list") or result.get("partial_unexpected_index_list") or []
+    if suite.endswith("_identities.v" + suite.rsplit(".v", 1)[1]) and idx:
+        rows = frame.loc[[i for i in idx if i in frame.index]]
+        out["games"] = sorted({int(pk) for pk in rows["game_pk"]})
+        out["checks"] = [f"game {int(r.game_pk)} {r.team_side}: {r.check}: expected {r.expected:g}, got "
+                         f"{'nothing' if pd.isna(r.actual) else format(r.actual, 'g')}" for r in rows.itertuples()]
+    elif "game_pk" in frame.columns and idx:
+        out["games"] = sorted({int(pk) for pk in frame.loc[[i for i in idx if i in frame.index], "game_pk"]
+                               if pd.notna(pk)})
+    if result.get("observed_value") is not None and cls.startswith("ExpectTable"):
+        out["observed"] = [str(v) for v in result["observed_value"]]
+    elif result.get("observed_value") is not None:
+        out["observed"] = str(result["observed_value"])
+    if result.get("unexpected_count"):
+        out["unexpected_count"] = int(result["unexpected_count"])
+    return out
+
+
+def _docs_site(url: str) -> dict:
+    if url.startswith("gs://"):
+        bucket, _, prefix = url[len("gs://"):].partition("/")
+        backend = {"class_name": "TupleGCSStoreBackend", "bucket": bucket, "prefix": prefix}
+    else:
+        path = url[len("file://"):] if url.startswith("file://") else url
+        backend = {"class_name": "TupleFilesystemStoreBackend", "base_directory": path}
+    return {"class_name": "SiteBuilder", "store_backend": backend,
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}}
+
+
+def day_grade(grades: list[TableGrade]) -> str:
+    """The batch's grade: its worst table's."""
+    return max((g.grade for g in grades), key=GRADE_ORDER.index, default="A")
+
+
+# ------------------------------------------------------------------------------------
+# The daily step: grade, re-collect what fails, promote or refuse
+# ------------------------------------------------------------------------------------
+class BatchRejected(RuntimeError):
+    """A game day's batch still earns a grade its phase does not promote."""
+
+
+def failing_games(grades: list[TableGrade]) -> list[int]:
+    return sorted({pk for g in grades if g.grade == "F" for f in g.failed for pk in f.get("games", [])})
+
+
+def _failure_lines(grades: list[TableGrade]) -> list[str]:
+    lines = []
+    for g in grades:
+        if g.grade not in ("A",):
+            for f in g.failed:
+                what = "; ".join(f.get("checks", [])[:5]) or f"{f['expectation']} {f['kwargs']}" + (
+                    f" games {f['games']}" if f.get("games") else "") + (
+                    f" observed {f['observed']}" if f.get("observed") else "")
+                lines.append(f"  raw.{g.table} ({g.grade}, {f['dimension']}): {what}")
+    return lines
+
+
+def grade_and_promote(warehouse, game_date: str, phase: str, run_id: str, docs_url: str | None,
+                      recollect=None) -> dict:
+    """Grade the day; while the grade is one the phase retries, re-collect the failing games
+    (``recollect(game_pks)``, at most ``recollect_attempts`` times) and grade again. Record
+    every table's grade in ``ops.quality_grades`` and build the Data Docs. Raises
+    :class:`BatchRejected` naming the games and checks when the batch is not promoted."""
+    cfg = load_config("quality")
+    rules = _phase_rules(phase)
+    columns = {t.split(".", 1)[1]: [c for c in spec["columns"] if c not in ("ingested_at", "source", "content_hash")]
+               for t, spec in warehouse.tables.items() if t.startswith("raw.")}
+    grader = Grader(docs_url)
+    attempt = 0
+    while True:
+        frames = read_batch(warehouse, game_date)
+        grades = grader.grade_day(frames, columns, phase, game_date)
+        batch = day_grade(grades)
+        games = failing_games(grades)
+        if batch not in rules["retry_on"] or attempt >= cfg["recollect_attempts"] or not games or recollect is None:
+            break
+        attempt += 1
+        log.warning("%s graded %s; re-collecting games %s (attempt %d of %d)", game_date, batch, games, attempt,
+                    cfg["recollect_attempts"])
+        recollect(games)
+    promoted = bool(grades) and batch not in rules["retry_on"]
+    docs = grader.build_docs()
+    now = dt.datetime.now(dt.timezone.utc)
+    warehouse.record_grades([{
+        "run_id": run_id, "game_date": game_date, "table_name": g.table, "phase": phase,
+        "suite_version": cfg["suite_version"], "attempt": attempt, "rows_checked": g.rows, "grade": g.grade,
+        "score": g.score, **{f"{d}_score": g.scores[d] for d in DIMENSIONS}, "batch_grade": batch,
+        "promoted": promoted, "failed_expectations": g.failed, "warnings": g.warnings, "data_docs": docs,
+        "graded_at": now} for g in grades])
+    summary = {"game_date": game_date, "phase": phase, "grade": batch if grades else None, "promoted": promoted,
+               "attempts": attempt, "data_docs": docs,
+               "tables": {g.table: {"grade": g.grade, "score": g.score, **g.scores} for g in grades}}
+    if not grades:
+        log.info("%s: nothing to grade (no final games, no reference data)", game_date)
+        return summary
+    log.info("%s (%s) graded %s%s; tables: %s", game_date, phase, batch,
+             f" after {attempt} re-collections" if attempt else "",
+             ", ".join(f"{g.table} {g.grade} ({g.score:.3f})" for g in grades))
+    for g in grades:
+        for w in g.warnings:
+            log.warning("%s", w)
+    if docs:
+        log.info("Great Expectations Data Docs: %s", docs)
+    if batch in rules["alert_on"] and promoted:
+        log.warning("QUALITY WARNING: %s graded %s, promoted with warnings:\n%s", game_date, batch,
+                    "\n".join(_failure_lines(grades)))
+    if not promoted:
+        games = failing_games(grades)
+        raise BatchRejected("\n".join([
+            f"{game_date} graded {batch} ({phase}): not promoted"
+            + (f"; games {games} still fail after {attempt} re-collections" if games else ""),
+            *_failure_lines(grades)]))
+    return summary

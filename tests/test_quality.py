@@ -1,0 +1,156 @@
+"""Grading with Great Expectations: real days grade A; mutations of a real day lower the
+grade to what config/quality.yaml says and name the failed check; phases move the
+thresholds; a failing batch is re-collected, and refused when it still fails."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from conftest import RECORDED_FEEDS, load_fixture, needs_fixtures, run_day
+
+from mlb_pipeline import quality
+from mlb_pipeline.parse import parse_feed
+from mlb_pipeline.warehouse import DuckDBWarehouse
+
+DAY = "2024-07-01"  # the recorded day with a full feed (game 744914)
+
+
+@pytest.fixture(scope="module")
+def grader():
+    return quality.Grader()  # no Data Docs site: these tests look at the results only
+
+
+def _columns(wh) -> dict[str, list[str]]:
+    return {t.split(".", 1)[1]: [c for c in s["columns"] if c not in ("ingested_at", "source", "content_hash")]
+            for t, s in wh.tables.items() if t.startswith("raw.")}
+
+
+def _load_recorded(wh, game_pk: int) -> str:
+    rows = parse_feed(load_fixture(f"feed_live/{game_pk}.json"))
+    wh.ensure_schema()
+    wh.load_game(game_pk, rows, source="statsapi")
+    return rows["games"][0]["official_date"]
+
+
+def _by_table(grades) -> dict:
+    return {g.table: g for g in grades}
+
+
+def _failed_checks(grade) -> list[str]:
+    return [c for f in grade.failed for c in f.get("checks", [])] + [f["expectation"] for f in grade.failed]
+
+
+@needs_fixtures
+def test_every_real_recorded_game_grades_a(embedded, grader):
+    wh = DuckDBWarehouse()
+    for pk in RECORDED_FEEDS:
+        date = _load_recorded(wh, pk)
+        grades = grader.grade_day(quality.read_batch(wh, date), _columns(wh), "regular_season", date)
+        assert {g.table for g in grades} >= set(quality.GAME_TABLES)
+        assert quality.day_grade(grades) == "A", [(g.table, g.grade, g.failed) for g in grades if g.grade != "A"]
+        identities = quality.identities(quality.read_batch(wh, date))
+        assert len(identities) > 20 and (identities["expected"] == identities["actual"]).all()
+
+
+@needs_fixtures
+@pytest.mark.parametrize("mutation, table, grade, check", [
+    ("player line removed", "batting_lines", "F", "players' hits = team hits"),
+    ("run added to an inning", "linescore_innings", "F", "line score runs = team runs"),
+    ("pitch deleted", "pitches", "F", "pitches in play events = pitchers' pitch counts"),
+    ("field renamed", "pitching_lines", "F", "ExpectTableColumnsToMatchSet"),
+    ("score out of range", "games", "F", "team runs = final score"),
+])
+def test_mutations_of_a_real_day_lower_its_grade_and_name_the_check(embedded, grader, mutation, table, grade, check):
+    wh = DuckDBWarehouse()
+    _load_recorded(wh, 744914)
+    frames = quality.read_batch(wh, DAY)
+    if mutation == "player line removed":
+        lines = frames["batting_lines"]
+        frames["batting_lines"] = lines.drop(lines.index[lines["hits"] > 0][0])
+    elif mutation == "run added to an inning":
+        frames["linescore_innings"].loc[0, "runs"] += 1
+    elif mutation == "pitch deleted":
+        frames["pitches"] = frames["pitches"].iloc[1:]
+    elif mutation == "field renamed":
+        frames["pitching_lines"] = frames["pitching_lines"].rename(columns={"outs": "outs_recorded"})
+    elif mutation == "score out of range":
+        frames["games"].loc[0, "home_score"] = 51
+    grades = _by_table(grader.grade_day(frames, _columns(wh), "regular_season", DAY))
+    assert grades[table].grade == grade
+    assert any(check in c for c in _failed_checks(grades[table])), grades[table].failed
+    assert all(f.get("games", [744914]) == [744914] for f in grades[table].failed)  # the game is named
+    if mutation == "player line removed":
+        assert grades["batting_lines"].scores["player_completeness"] < 1.0
+
+
+def test_a_missing_team_and_a_missing_stats_row_on_a_simulated_day(daily_dag, embedded, simulated, monkeypatch,
+                                                                   grader):
+    day = "2024-06-11"
+    run, states = run_day(daily_dag, day, simulated, monkeypatch)
+    assert run.state == "success", states
+    wh = DuckDBWarehouse()
+    graded = wh.query("SELECT table_name, grade, promoted, data_docs FROM ops.quality_grades WHERE game_date = ?",
+                      [day])
+    assert len(graded) == 12 and {g["grade"] for g in graded} == {"A"} and all(g["promoted"] for g in graded)
+    assert graded[0]["data_docs"].endswith("quality/data_docs/index.html")
+    assert (embedded / "lake" / "quality" / "data_docs" / "index.html").exists()
+
+    frames = quality.read_batch(wh, day)
+    team = frames["rosters"]["team_id"].iloc[0]
+    frames["rosters"] = frames["rosters"][frames["rosters"]["team_id"] != team]
+    grades = _by_table(grader.grade_day(frames, _columns(wh), "regular_season", day))
+    assert grades["rosters"].grade == "B"  # 29 clubs: a value check fails, nothing else
+    assert [f["expectation"] for f in grades["rosters"].failed] == ["ExpectColumnUniqueValueCountToBeBetween"]
+
+    # One player's stats row missing: every other check passes. Regular season: B
+    # (A needs every player); postseason: F (every player, always).
+    frames = quality.read_batch(wh, day)
+    frames["player_stats"] = frames["player_stats"].iloc[1:]
+    regular = _by_table(grader.grade_day(frames, _columns(wh), "regular_season", day))["player_stats"]
+    post = _by_table(grader.grade_day(frames, _columns(wh), "postseason", day))["player_stats"]
+    assert 0.99 < regular.scores["player_completeness"] < 1.0
+    assert (regular.grade, post.grade) == ("B", "F")
+
+
+def test_phase_thresholds_come_from_config():
+    scores = {"schema": 1.0, "completeness": 0.95, "player_completeness": 0.85, "value_ranges": 0.9}
+    # 0.3 + 0.19 + 0.34 + 0.09 = 0.92: players below 0.90 fail a regular-season day, not a spring one.
+    assert quality.grade_of(scores, "regular_season", gate=False) == ("F", pytest.approx(0.92))
+    assert quality.grade_of(scores, "spring_training", gate=False)[0] == "C"
+    perfect = dict.fromkeys(quality.DIMENSIONS, 1.0)
+    assert quality.grade_of(perfect, "postseason", gate=False)[0] == "A"
+    assert quality.grade_of(perfect, "regular_season", gate=True)[0] == "F"  # a failed identity
+    assert quality.grade_of(dict(perfect, schema=0.0), "spring_training", gate=False)[0] == "F"
+    assert quality.grade_of(perfect, "off_season", gate=False)[0] == "A"  # the default phase's rules
+
+
+def test_failing_batch_is_recollected_and_promoted_once_fixed(daily_dag, embedded, simulated, monkeypatch):
+    from mlb_pipeline.collect import recollect_games
+    from mlb_pipeline.landing import RawZone
+    from mlb_pipeline.settings import lake_url
+    from mlb_pipeline.source import ClientSettings, StatsApiClient
+
+    day = "2024-06-12"
+    run, _ = run_day(daily_dag, day, simulated, monkeypatch)
+    assert run.state == "success"
+    wh = DuckDBWarehouse()
+    pk = wh.query("SELECT min(game_pk) pk FROM raw.games WHERE official_date = ?", [day])[0]["pk"]
+    with wh.connect() as con:  # the stored copy of one game goes bad
+        con.execute("UPDATE raw.linescore_innings SET runs = runs + 1 WHERE game_pk = ? AND inning = 1", [pk])
+
+    # Nothing can fix it: refused after the configured attempts, naming the game and the check.
+    with pytest.raises(quality.BatchRejected) as exc:
+        quality.grade_and_promote(wh, day, "regular_season", "run-refused", None, recollect=lambda pks: None)
+    message = str(exc.value)
+    assert f"games [{pk}] still fail after 2 re-collections" in message and "line score runs = team runs" in message
+    refused = wh.query("SELECT DISTINCT batch_grade, promoted, attempt FROM ops.quality_grades "
+                       "WHERE run_id = 'run-refused'")
+    assert refused == [{"batch_grade": "F", "promoted": False, "attempt": 2}]
+
+    # Re-collected from the API: the game is whole again, and the batch is promoted.
+    api = StatsApiClient(ClientSettings(simulated.url))
+    asked = []
+    summary = quality.grade_and_promote(
+        wh, day, "regular_season", "run-fixed", None,
+        recollect=lambda pks: asked.append(pks) or recollect_games(api, RawZone(lake_url()), wh, pks, 2))
+    assert asked == [[pk]] and summary["grade"] == "A" and summary["promoted"] and summary["attempts"] == 1
