@@ -111,6 +111,16 @@ def test_a_missing_team_and_a_missing_stats_row_on_a_simulated_day(daily_dag, em
     assert 0.99 < regular.scores["player_completeness"] < 1.0
     assert (regular.grade, post.grade) == ("B", "F")
 
+    # A sixth of the stats rows missing: too few players for a regular-season day, enough
+    # for a spring-training one (roster churn), far too few for the postseason.
+    frames = quality.read_batch(wh, day)
+    frames["player_stats"] = frames["player_stats"].iloc[len(frames["player_stats"]) // 6:]
+    by_phase = {phase: _by_table(grader.grade_day(frames, _columns(wh), phase, day))["player_stats"]
+                for phase in ("spring_training", "regular_season", "postseason")}
+    assert 0.80 < by_phase["regular_season"].scores["player_completeness"] < 0.90
+    assert {p: g.grade for p, g in by_phase.items()} == \
+        {"spring_training": "C", "regular_season": "F", "postseason": "F"}
+
 
 def test_phase_thresholds_come_from_config():
     scores = {"schema": 1.0, "completeness": 0.95, "player_completeness": 0.85, "value_ranges": 0.9}

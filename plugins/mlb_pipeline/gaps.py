@@ -49,19 +49,22 @@ def final_games_loaded(warehouse, game_pks: list[int]) -> set[int]:
 
 
 def statcast_pending(warehouse, game_date: str, lookback_days: int) -> list[dict]:
-    """Recent final games whose pitch data still comes from the Stats API feed because
-    Savant had nothing (or failed): Savant is asked again, for ``lookback_days``."""
+    """Final games of ``game_date`` and the ``lookback_days`` before it whose pitch data
+    does not come from Savant: Savant had nothing (or failed) and the feed serves them, or
+    Savant was never asked (games loaded before Statcast was collected). Savant is asked again."""
     from mlb_pipeline.parse import phase_of
 
     day = dt.date.fromisoformat(game_date)
     rows = warehouse.query(
-        "SELECT s.game_pk, s.official_date, g.game_type FROM raw.statcast_games AS s "
-        "JOIN raw.games AS g ON g.game_pk = s.game_pk "
-        "WHERE s.pitch_source = 'statsapi_feed' AND s.official_date >= ? AND s.official_date < ? "
-        "ORDER BY s.official_date, s.game_pk", [day - dt.timedelta(days=lookback_days), day])
+        "SELECT g.game_pk, g.official_date, g.game_type, s.pitch_source FROM raw.games AS g "
+        "LEFT JOIN raw.statcast_games AS s ON s.game_pk = g.game_pk "
+        "WHERE g.is_final AND (s.game_pk IS NULL OR s.pitch_source = 'statsapi_feed') "
+        "AND g.official_date >= ? AND g.official_date <= ? ORDER BY g.official_date, g.game_pk",
+        [day - dt.timedelta(days=lookback_days), day])
     return [{"game_pk": int(r["game_pk"]), "official_date": _day(r["official_date"]), "is_final": True,
-             "phase": phase_of(r["game_type"]), "reason": "retry Savant: pitch data still from the feed"}
-            for r in rows]
+             "phase": phase_of(r["game_type"]),
+             "reason": "retry Savant: pitch data still from the feed" if r["pitch_source"]
+             else "Savant not asked yet"} for r in rows]
 
 
 def reference_gaps(warehouse, game_date: str, lookback_days: int) -> dict[str, list[str]]:
