@@ -19,7 +19,7 @@ def dbt(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [DBT, *args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
          "--target-path", str(tmp_path / "dbt-target"), "--log-path", str(tmp_path / "dbt-logs")],
-        env={**os.environ, **env}, capture_output=True, text=True, timeout=600)
+        env={**os.environ, "DBT_USE_COLORS": "false", **env}, capture_output=True, text=True, timeout=600)
 
 
 def test_dbt_builds_on_a_simulated_day(daily_dag, embedded, simulated, league, monkeypatch, tmp_path):
@@ -30,7 +30,8 @@ def test_dbt_builds_on_a_simulated_day(daily_dag, embedded, simulated, league, m
     assert run.state == "success", states
     result = dbt("build", tmp_path=tmp_path)
     assert result.returncode == 0, result.stdout[-4000:]
-    assert "1 unit test" in result.stdout and "ERROR=0" in result.stdout  # the rest-day unit test ran
+    assert "2 unit tests" in result.stdout and "ERROR=0" in result.stdout  # rest days, rolling windows
+    assert "PASS no_feature_uses_a_game_of_its_own_date_or_later" in result.stdout
 
     wh = DuckDBWarehouse()
     n = len(league.played_on(dt.date.fromisoformat(day)))
@@ -41,6 +42,11 @@ def test_dbt_builds_on_a_simulated_day(daily_dag, embedded, simulated, league, m
                           "sum(runs_scored) - sum(runs_allowed) diff FROM intermediate.int_team_games")[0]
     assert team_games == {"n": 2 * n, "w": n, "diff": 0}  # every game has one winner; runs balance
     assert wh.query("SELECT count(*) n FROM intermediate.int_starting_pitchers")[0]["n"] == 2 * n
+    features = wh.query("SELECT count(*) n, count(DISTINCT team_id) teams, max(games_7d) g, "
+                        "count(*) FILTER (WHERE last_game_date_used >= as_of_date) leaks "
+                        "FROM features.team_rolling_features")[0]
+    clubs = len({t for g in league.played_on(dt.date.fromisoformat(day)) for t in (g.home, g.away)})
+    assert features == {"n": clubs, "teams": clubs, "g": 0, "leaks": 0}  # one day: nothing before it
 
 
 @needs_fixtures

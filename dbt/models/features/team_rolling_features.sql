@@ -1,0 +1,88 @@
+{%- set windows = [7, 14, 30, 60] -%}
+-- Per club and date (every date it has a game, played or scheduled): its form over the
+-- previous 7, 14, 30 and 60 days and its season-to-date Pythagorean win expectation, as
+-- of the morning of that date. Only games completed before the date count (no leakage:
+-- tests/no_feature_uses_a_game_of_its_own_date_or_later.sql).
+with game_days as (
+    select home_team_id as team_id, game_date, season from {{ ref('stg_games') }}
+    union distinct
+    select away_team_id as team_id, game_date, season from {{ ref('stg_games') }}
+),
+
+history as (
+    select
+        d.team_id,
+        d.game_date as as_of_date,
+        d.season as as_of_season,
+        g.*
+    from game_days as d
+    inner join {{ ref('int_team_game_stats') }} as g
+        on g.team_id = d.team_id
+        and g.game_date < d.game_date
+        and g.game_date >= {{ dbt.dateadd('day', -windows[-1], 'd.game_date') }}
+),
+
+windows as (
+    select
+        team_id,
+        as_of_date,
+        max(game_date) as last_game_date_used
+        {%- for n in windows %}
+        {%- set inside = "game_date >= " ~ dbt.dateadd('day', -n, 'as_of_date') %}
+        , sum(case when {{ inside }} then 1 else 0 end) as games_{{ n }}d
+        , sum(case when {{ inside }} then runs_scored end) as runs_scored_{{ n }}d
+        , sum(case when {{ inside }} then runs_allowed end) as runs_allowed_{{ n }}d
+        , sum(case when {{ inside }} and won then 1 else 0 end) as wins_{{ n }}d
+        , sum(case when {{ inside }} then at_bats end) as at_bats_{{ n }}d
+        , sum(case when {{ inside }} then hits end) as hits_{{ n }}d
+        , sum(case when {{ inside }} then base_on_balls + hit_by_pitch end) as on_base_extra_{{ n }}d
+        , sum(case when {{ inside }} then sac_flies end) as sac_flies_{{ n }}d
+        , sum(case when {{ inside }} then total_bases end) as total_bases_{{ n }}d
+        , sum(case when {{ inside }} then bullpen_earned_runs end) as bullpen_er_{{ n }}d
+        , sum(case when {{ inside }} then bullpen_outs end) as bullpen_outs_{{ n }}d
+        {%- endfor %}
+    from history
+    group by team_id, as_of_date
+),
+
+season_to_date as (
+    select
+        d.team_id,
+        d.game_date as as_of_date,
+        count(g.game_pk) as season_games,
+        sum(g.runs_scored) as season_runs_scored,
+        sum(g.runs_allowed) as season_runs_allowed,
+        max(g.game_date) as season_last_game_date_used
+    from game_days as d
+    left join {{ ref('int_team_game_stats') }} as g
+        on g.team_id = d.team_id and g.season = d.season and g.game_date < d.game_date
+    group by d.team_id, d.game_date
+)
+
+select
+    d.team_id,
+    d.game_date as as_of_date,
+    d.season,
+    greatest(
+        coalesce(w.last_game_date_used, s.season_last_game_date_used),
+        coalesce(s.season_last_game_date_used, w.last_game_date_used)
+    ) as last_game_date_used
+    {%- for n in windows %}
+    , coalesce(w.games_{{ n }}d, 0) as games_{{ n }}d
+    , coalesce(w.runs_scored_{{ n }}d, 0) - coalesce(w.runs_allowed_{{ n }}d, 0) as run_diff_{{ n }}d
+    , w.runs_scored_{{ n }}d
+    , w.runs_allowed_{{ n }}d
+    , w.wins_{{ n }}d * 1.0 / nullif(w.games_{{ n }}d, 0) as win_rate_{{ n }}d
+    , w.hits_{{ n }}d * 1.0 / nullif(w.at_bats_{{ n }}d, 0) as batting_avg_{{ n }}d
+    , (w.hits_{{ n }}d + w.on_base_extra_{{ n }}d) * 1.0
+        / nullif(w.at_bats_{{ n }}d + w.on_base_extra_{{ n }}d + w.sac_flies_{{ n }}d, 0) as obp_{{ n }}d
+    , w.total_bases_{{ n }}d * 1.0 / nullif(w.at_bats_{{ n }}d, 0) as slg_{{ n }}d
+    , w.bullpen_er_{{ n }}d * 27.0 / nullif(w.bullpen_outs_{{ n }}d, 0) as bullpen_era_{{ n }}d
+    {%- endfor %}
+    , s.season_games
+    , power(s.season_runs_scored, 1.83)
+        / nullif(power(s.season_runs_scored, 1.83) + power(s.season_runs_allowed, 1.83), 0)
+        as pythagorean_win_pct
+from game_days as d
+left join windows as w on w.team_id = d.team_id and w.as_of_date = d.game_date
+left join season_to_date as s on s.team_id = d.team_id and s.as_of_date = d.game_date

@@ -1,0 +1,46 @@
+-- One row per club per game: the batting components of AVG, OBP and SLG (summed over its
+-- batters) and its bullpen's earned runs and outs (every pitcher after the starter).
+with batting as (
+    select
+        game_pk,
+        team_id,
+        sum(at_bats) as at_bats,
+        sum(hits) as hits,
+        sum(base_on_balls) as base_on_balls,
+        sum(hit_by_pitch) as hit_by_pitch,
+        sum(sac_flies) as sac_flies,
+        sum(total_bases) as total_bases
+    from {{ ref('stg_batting_lines') }}
+    group by game_pk, team_id
+),
+
+bullpen as (
+    select
+        game_pk,
+        team_id,
+        sum(earned_runs) as bullpen_earned_runs,
+        sum(outs) as bullpen_outs
+    from {{ ref('stg_pitching_lines') }}
+    where pitching_order > 1
+    group by game_pk, team_id
+)
+
+select
+    g.game_pk,
+    g.game_date,
+    g.season,
+    g.team_id,
+    g.runs_scored,
+    g.runs_allowed,
+    g.won,
+    coalesce(b.at_bats, 0) as at_bats,
+    coalesce(b.hits, 0) as hits,
+    coalesce(b.base_on_balls, 0) as base_on_balls,
+    coalesce(b.hit_by_pitch, 0) as hit_by_pitch,
+    coalesce(b.sac_flies, 0) as sac_flies,
+    coalesce(b.total_bases, 0) as total_bases,
+    coalesce(p.bullpen_earned_runs, 0) as bullpen_earned_runs,
+    coalesce(p.bullpen_outs, 0) as bullpen_outs
+from {{ ref('int_team_games') }} as g
+left join batting as b on b.game_pk = g.game_pk and b.team_id = g.team_id
+left join bullpen as p on p.game_pk = g.game_pk and p.team_id = g.team_id
