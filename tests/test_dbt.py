@@ -45,6 +45,9 @@ def test_dbt_builds_on_a_simulated_day(daily_dag, embedded, simulated, league, m
     features = wh.query("SELECT count(*) n, count(DISTINCT team_id) teams, max(games_7d) g, "
                         "count(*) FILTER (WHERE last_game_date_used >= as_of_date) leaks "
                         "FROM features.team_rolling_features")[0]
+    game_rows = wh.query("SELECT count(*) n, count(home_win) decided, min(day_of_week) dow, "
+                         "count(*) FILTER (WHERE last_game_date_used >= game_date) leaks FROM features.game_features")[0]
+    assert game_rows == {"n": n, "decided": n, "dow": dt.date.fromisoformat(day).isoweekday(), "leaks": 0}
     clubs = len({t for g in league.played_on(dt.date.fromisoformat(day)) for t in (g.home, g.away)})
     assert features == {"n": clubs, "teams": clubs, "g": 0, "leaks": 0}  # one day: nothing before it
 

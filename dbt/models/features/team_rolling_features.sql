@@ -80,6 +80,7 @@ select
     , w.bullpen_er_{{ n }}d * 27.0 / nullif(w.bullpen_outs_{{ n }}d, 0) as bullpen_era_{{ n }}d
     {%- endfor %}
     , s.season_games
+    , greatest({{ dbt.datediff('s.season_last_game_date_used', 'd.game_date', 'day') }} - 1, 0) as rest_days
     , power(s.season_runs_scored, 1.83)
         / nullif(power(s.season_runs_scored, 1.83) + power(s.season_runs_allowed, 1.83), 0)
         as pythagorean_win_pct

@@ -1,0 +1,59 @@
+{%- set team_features = ['games_7d', 'run_diff_7d', 'win_rate_7d', 'games_14d', 'run_diff_14d', 'win_rate_14d',
+                         'games_30d', 'run_diff_30d', 'win_rate_30d', 'batting_avg_30d', 'obp_30d', 'slg_30d',
+                         'bullpen_era_30d', 'games_60d', 'run_diff_60d', 'win_rate_60d', 'season_games',
+                         'pythagorean_win_pct', 'rest_days'] -%}
+{%- set pitcher_features = ['era_10g', 'whip_10g', 'strikeout_rate_10g', 'era_30g', 'whip_30g',
+                            'strikeout_rate_30g'] -%}
+-- One row per game, home against away: both clubs' rolling features as of the morning of
+-- the game, the starting pitchers' recent form, rest days, opponent-adjusted strength,
+-- home field, day of week, month and game type; the outcome when the game is final.
+-- Scheduled games get a row too (no outcome, no starters yet), so they can be predicted.
+with games as (
+    select * from {{ ref('stg_games') }}
+    where is_final or status_code not in ('D', 'T', 'U')  -- played, or still to be played
+),
+
+starters as (
+    select s.game_pk, s.team_id, s.pitcher_id, f.*
+    from {{ ref('int_starting_pitchers') }} as s
+    left join {{ ref('player_rolling_features') }} as f
+        on f.player_id = s.pitcher_id and f.as_of_date = s.game_date
+)
+
+select
+    g.game_pk,
+    g.game_date,
+    g.season,
+    g.game_type,
+    g.home_team_id,
+    g.away_team_id,
+    g.is_doubleheader,
+    g.game_number,
+    {{ iso_day_of_week('g.game_date') }} as day_of_week,
+    extract(month from g.game_date) as month,
+    1 as home_field,
+    {%- for f in team_features %}
+    h.{{ f }} as home_{{ f }},
+    a.{{ f }} as away_{{ f }},
+    {%- endfor %}
+    hs.pitcher_id as home_starter_id,
+    aws.pitcher_id as away_starter_id,
+    {%- for f in pitcher_features %}
+    hs.{{ f }} as home_starter_{{ f }},
+    aws.{{ f }} as away_starter_{{ f }},
+    {%- endfor %}
+    -- Opponent-adjusted strength: each club's run differential a game over the last 30
+    -- days, the home club's less the away club's; and the same for season Pythagorean.
+    h.run_diff_30d * 1.0 / nullif(h.games_30d, 0) - a.run_diff_30d * 1.0 / nullif(a.games_30d, 0)
+        as run_diff_per_game_30d_edge,
+    h.pythagorean_win_pct - a.pythagorean_win_pct as pythagorean_edge,
+    greatest(coalesce(h.last_game_date_used, a.last_game_date_used),
+             coalesce(a.last_game_date_used, h.last_game_date_used)) as last_game_date_used,
+    g.is_final,
+    case when g.is_final then g.home_score > g.away_score end as home_win,
+    case when g.is_final then g.home_score - g.away_score end as home_margin
+from games as g
+left join {{ ref('team_rolling_features') }} as h on h.team_id = g.home_team_id and h.as_of_date = g.game_date
+left join {{ ref('team_rolling_features') }} as a on a.team_id = g.away_team_id and a.as_of_date = g.game_date
+left join starters as hs on hs.game_pk = g.game_pk and hs.team_id = g.home_team_id
+left join starters as aws on aws.game_pk = g.game_pk and aws.team_id = g.away_team_id
