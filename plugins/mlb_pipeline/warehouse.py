@@ -183,29 +183,9 @@ class DuckDBWarehouse:
         Pass ``con`` (from :meth:`connect`) to load many games over one connection, and
         ``rewrite`` to rewrite every row even when its content hash says it is unchanged
         (repairing a game whose stored rows fail their checks)."""
-        if con is None:
-            with self.connect() as own:
-                return self.load_game(game_pk, tables, source, ingested_at, own, rewrite)
-        ingested_at = ingested_at or dt.datetime.now(dt.timezone.utc)
-        counts = {}
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for name in GAME_TABLES:
-                table = f"raw.{name}"
-                spec = self.tables[table]
-                frame = stage_frame(tables.get(name, []), spec["columns"], ingested_at, source)
-                con.register("staged_rows", frame)
-                con.execute(
-                    merge_statement(table, spec["columns"], spec["key"], "game_pk", "staged_rows", "?", rewrite),
-                    [game_pk],
-                )
-                con.unregister("staged_rows")
-                counts[name] = frame.num_rows
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        return counts
+        items = [(f"raw.{name}", tables.get(name, []), {"game_pk": game_pk}) for name in GAME_TABLES]
+        counts = self.merge_tables(items, source, ingested_at, con, rewrite)
+        return {table.split(".", 1)[1]: n for table, n in counts.items()}
 
     def merge_rows(self, table: str, rows: list[dict], scope: dict, source: str,
                    ingested_at: dt.datetime | None = None, con=None) -> int:
@@ -214,11 +194,11 @@ class DuckDBWarehouse:
         return self.merge_tables([(table, rows, scope)], source, ingested_at, con)[table]
 
     def merge_tables(self, items: list[tuple[str, list[dict], dict]], source: str,
-                     ingested_at: dt.datetime | None = None, con=None) -> dict[str, int]:
+                     ingested_at: dt.datetime | None = None, con=None, rewrite: bool = False) -> dict[str, int]:
         """:meth:`merge_rows` for several ``(table, rows, scope)`` in one transaction."""
         if con is None:
             with self.connect() as own:
-                return self.merge_tables(items, source, ingested_at, own)
+                return self.merge_tables(items, source, ingested_at, own, rewrite)
         ingested_at = ingested_at or dt.datetime.now(dt.timezone.utc)
         counts = {}
         con.execute("BEGIN TRANSACTION")
@@ -227,8 +207,8 @@ class DuckDBWarehouse:
                 spec = self.tables[table]
                 frame = stage_frame(rows, spec["columns"], ingested_at, source)
                 con.register("staged_rows", frame)
-                con.execute(merge_statement(table, spec["columns"], spec["key"], list(scope), "staged_rows", "?"),
-                            list(scope.values()))
+                con.execute(merge_statement(table, spec["columns"], spec["key"], list(scope), "staged_rows", "?",
+                                            rewrite), list(scope.values()))
                 con.unregister("staged_rows")
                 counts[table] = frame.num_rows
             con.execute("COMMIT")
@@ -366,33 +346,16 @@ class BigQueryWarehouse:
 
     def load_game(self, game_pk: int, tables: dict[str, list[dict]], source: str,
                   ingested_at: dt.datetime | None = None, con=None, rewrite: bool = False) -> dict[str, int]:
-        ingested_at = ingested_at or dt.datetime.now(dt.timezone.utc)
-        dataset = f"{self.client.project}._mlb_staging"
-        self.client.create_dataset(dataset, exists_ok=True)
-        counts, statements = {}, ["BEGIN TRANSACTION;"]
-        for name in GAME_TABLES:
-            table = f"raw.{name}"
-            spec = self.tables[table]
-            frame = stage_frame(tables.get(name, []), spec["columns"], ingested_at, source)
-            staged = f"{dataset}.{name}_{game_pk}"
-            job_config = self._bq.LoadJobConfig(
-                schema=self.client.get_table(table).schema, write_disposition="WRITE_TRUNCATE")
-            self.client.load_table_from_dataframe(frame.to_pandas(), staged, job_config=job_config).result()
-            statements.append(merge_statement(table, spec["columns"], spec["key"], "game_pk", staged, "?",
-                                              rewrite) + ";")
-            counts[name] = frame.num_rows
-        statements.append("COMMIT TRANSACTION;")
-        self._run("\n".join(statements), [game_pk] * len(GAME_TABLES))
-        for name in GAME_TABLES:
-            self.client.delete_table(f"{dataset}.{name}_{game_pk}", not_found_ok=True)
-        return counts
+        items = [(f"raw.{name}", tables.get(name, []), {"game_pk": game_pk}) for name in GAME_TABLES]
+        counts = self.merge_tables(items, source, ingested_at, con, rewrite)
+        return {table.split(".", 1)[1]: n for table, n in counts.items()}
 
     def merge_rows(self, table: str, rows: list[dict], scope: dict, source: str,
                    ingested_at: dt.datetime | None = None, con=None) -> int:
         return self.merge_tables([(table, rows, scope)], source, ingested_at, con)[table]
 
     def merge_tables(self, items: list[tuple[str, list[dict], dict]], source: str,
-                     ingested_at: dt.datetime | None = None, con=None) -> dict[str, int]:
+                     ingested_at: dt.datetime | None = None, con=None, rewrite: bool = False) -> dict[str, int]:
         ingested_at = ingested_at or dt.datetime.now(dt.timezone.utc)
         dataset = f"{self.client.project}._mlb_staging"
         self.client.create_dataset(dataset, exists_ok=True)
@@ -404,7 +367,8 @@ class BigQueryWarehouse:
             job_config = self._bq.LoadJobConfig(schema=self.client.get_table(table).schema,
                                                 write_disposition="WRITE_TRUNCATE")
             self.client.load_table_from_dataframe(frame.to_pandas(), staged, job_config=job_config).result()
-            statements.append(merge_statement(table, spec["columns"], spec["key"], list(scope), staged, "?") + ";")
+            statements.append(merge_statement(table, spec["columns"], spec["key"], list(scope), staged, "?",
+                                              rewrite) + ";")
             params += list(scope.values())
             staged_tables.append(staged)
             counts[table] = frame.num_rows
