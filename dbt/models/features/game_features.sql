@@ -4,13 +4,22 @@
                          'pythagorean_win_pct', 'rest_days'] -%}
 {%- set pitcher_features = ['era_10g', 'whip_10g', 'strikeout_rate_10g', 'era_30g', 'whip_30g',
                             'strikeout_rate_30g'] -%}
+{{ config(
+    materialized='incremental',
+    incremental_strategy=feature_table_strategy(),
+    unique_key='game_date',
+    partition_by=feature_partition('game_date'),
+    cluster_by=feature_clustering(['home_team_id', 'away_team_id']),
+    on_schema_change='fail',
+) }}
 -- One row per game, home against away: both clubs' rolling features as of the morning of
 -- the game, the starting pitchers' recent form, rest days, opponent-adjusted strength,
 -- home field, day of week, month and game type; the outcome when the game is final.
 -- Scheduled games get a row too (no outcome, no starters yet), so they can be predicted.
 with games as (
-    select * from {{ ref('stg_games') }}
-    where is_final or status_code not in ('D', 'T', 'U')  -- played, or still to be played
+    select * from {{ ref('stg_games') }} as g
+    where (is_final or status_code not in ('D', 'T', 'U'))  -- played, or still to be played
+        and {{ in_feature_window('g.game_date', 'game_date') }}
 ),
 
 starters as (

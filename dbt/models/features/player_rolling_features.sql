@@ -1,3 +1,11 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy=feature_table_strategy(),
+    unique_key='as_of_date',
+    partition_by=feature_partition('as_of_date'),
+    cluster_by=feature_clustering(['player_id']),
+    on_schema_change='fail',
+) }}
 {%- set windows = [10, 30] -%}
 -- Per player and game date: batting form (AVG, OBP, SLG) and pitching form (ERA, WHIP,
 -- strikeout rate) over his previous 10 and 30 game days, as of the morning of the date.
@@ -81,3 +89,6 @@ select
     , strike_outs_{{ n }} * 1.0 / nullif(batters_faced_{{ n }}, 0) as strikeout_rate_{{ n }}g
     {%- endfor %}
 from rolled
+-- The windows count game days, not dates, so they run over each player's whole history;
+-- only the dates of this run's window are kept (macros/feature_window.sql).
+where {{ in_feature_window('game_date', 'as_of_date') }}

@@ -1,12 +1,25 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy=feature_table_strategy(),
+    unique_key='as_of_date',
+    partition_by=feature_partition('as_of_date'),
+    cluster_by=feature_clustering(['team_id']),
+    on_schema_change='fail',
+) }}
 {%- set windows = [7, 14, 30, 60] -%}
 -- Per club and date (every date it has a game, played or scheduled): its form over the
 -- previous 7, 14, 30 and 60 days and its season-to-date Pythagorean win expectation, as
 -- of the morning of that date. Only games completed before the date count (no leakage:
 -- tests/no_feature_uses_a_game_of_its_own_date_or_later.sql).
-with game_days as (
+with all_game_days as (
     select home_team_id as team_id, game_date, season from {{ ref('stg_games') }}
     union distinct
     select away_team_id as team_id, game_date, season from {{ ref('stg_games') }}
+),
+
+game_days as (  -- the dates this run builds (macros/feature_window.sql)
+    select * from all_game_days as d
+    where {{ in_feature_window('d.game_date', 'as_of_date') }}
 ),
 
 history as (
