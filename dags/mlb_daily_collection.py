@@ -29,6 +29,15 @@ and `airflow backfill create --dag-id mlb_daily_collection --from-date 2024-07-0
    and B are promoted, C with a warning, F is not promoted and fails the task, naming the
    games and checks. Grades go to `ops.quality_grades`, Data Docs to the lake.
 5. **check_day_complete**: fails, naming the games, when a final game is missing.
+6. **check_feature_inputs** (strict mode, seed 002): fails, listing the missing dates and
+   games, when the raw data of the longest feature window (60 days) has a gap (a date not
+   collected, a game not final or not loaded, a day not graded A to C). Off with the
+   `strict` param; backfill runs skip the features (rebuild them once afterwards).
+7. **build_features**: the dbt project (`dbt/`) rendered by cosmos, one task a model,
+   each a `dbt build` of the model and its tests; the feature tables rebuild the run's
+   game date onward (`features_from`), never all history.
+8. **publish_dbt_docs**: `dbt docs generate`, published to `<lake>/dbt_docs` and shown
+   in the Airflow UI under Browse.
 """
 from __future__ import annotations
 
@@ -42,10 +51,13 @@ from mlb_pipeline.operators import (
     CollectGameFeedsOperator,
     CollectReferenceDataOperator,
     CollectStatcastOperator,
+    CheckFeatureInputsOperator,
     GradeRawDataOperator,
     LoadRawTablesOperator,
     PlanGameDayOperator,
+    PublishDbtDocsOperator,
 )
+from mlb_pipeline.features import feature_task_group
 from mlb_pipeline.settings import load_config
 from mlb_pipeline.timetable import GameDayTimetable
 
@@ -73,6 +85,20 @@ with DAG(
             title="Force re-collection",
             description="Fetch every game of the date again, even those already final in the warehouse.",
         ),
+        "build_features": Param(
+            True,
+            type="boolean",
+            title="Build the features",
+            description="After collecting and grading, rebuild the feature tables (dbt) from this date on. "
+            "Turn off to only collect.",
+        ),
+        "strict": Param(
+            True,
+            type="boolean",
+            title="Strict mode",
+            description="Build the features only when the raw data of the 60-day lookback window has no gaps "
+            "(every game final, loaded and graded A to C). Turn off to build them anyway.",
+        ),
     },
     tags=["mlb", "collection"],
     doc_md=__doc__,
@@ -90,5 +116,11 @@ with DAG(
     )
     grade = GradeRawDataOperator(task_id="grade_raw_data", plan_task_id=plan.task_id)
     check = CheckDayCompleteOperator(task_id="check_day_complete", load_task_id=load.task_id)
+    inputs = CheckFeatureInputsOperator(task_id="check_feature_inputs")
+    features = feature_task_group(
+        "build_features",
+        dbt_vars={"features_from": "{{ ti.xcom_pull(task_ids='check_feature_inputs')['features_from'] }}"},
+    )
+    docs = PublishDbtDocsOperator(task_id="publish_dbt_docs")
 
-    plan >> [collect, reference, statcast] >> load >> grade >> check
+    plan >> [collect, reference, statcast] >> load >> grade >> check >> inputs >> features >> docs

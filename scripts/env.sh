@@ -14,3 +14,7 @@ export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="${AIRFLOW__DATABASE__SQL_ALCHEMY_CON
 export AIRFLOW__LOGGING__LOGGING_LEVEL="${AIRFLOW__LOGGING__LOGGING_LEVEL:-INFO}"
 export PYTHONPATH="$REPO/plugins${PYTHONPATH:+:$PYTHONPATH}"
 export PATH="$REPO/.venv/bin:$PATH"
+# astronomer-cosmos: no usage telemetry (it would call the internet); the dbt docs site that
+# the daily DAG publishes to <lake>/dbt_docs is shown in the Airflow UI (Browse > dbt docs).
+export AIRFLOW__COSMOS__ENABLE_TELEMETRY=False
+export AIRFLOW__COSMOS__DBT_DOCS_PROJECTS="${AIRFLOW__COSMOS__DBT_DOCS_PROJECTS:-{\"mlb_pipeline\": {\"dir\": \"${MLB_LAKE_URL#file://}/dbt_docs\", \"name\": \"dbt docs\"}}}"

@@ -124,13 +124,37 @@ def daily_dag(airflow_db):
 
 
 def run_day(dag, day: str, server, monkeypatch, conn_extra: str = "", savant_extra: str = "min_interval_s=0",
-            **params):
+            features: bool = False, **params):
     """One real run of the daily DAG (``dag.test()``) for ``day`` against ``server``, which
-    answers for the MLB Stats API and for Baseball Savant."""
+    answers for the MLB Stats API and for Baseball Savant. The dbt tasks run only when a test
+    asks for ``features`` (they add about a minute a run); otherwise they are skipped by the
+    DAG's own ``build_features`` param."""
     import datetime as dt
 
+    params.setdefault("build_features", features)
     monkeypatch.setenv("AIRFLOW_CONN_MLB_STATSAPI", server.url + (f"?{conn_extra}" if conn_extra else ""))
     monkeypatch.setenv("AIRFLOW_CONN_BASEBALL_SAVANT", server.url + (f"?{savant_extra}" if savant_extra else ""))
     run = dag.test(logical_date=dt.datetime.fromisoformat(day).replace(tzinfo=dt.timezone.utc),
                    run_conf=params or None)
     return run, {ti.task_id: ti.state for ti in run.get_task_instances()}
+
+
+def collect_days(server, warehouse_path: Path, lake_url: str, dates: list[str]) -> None:
+    """Collect, load and grade game days with the pipeline's own functions, without Airflow:
+    what the daily DAG's tasks do, for tests that need many days of history quickly."""
+    from mlb_pipeline.collect import collect_feeds, load_day, plan_day
+    from mlb_pipeline.landing import RawZone
+    from mlb_pipeline.quality import grade_and_promote
+    from mlb_pipeline.reference import collect_reference
+    from mlb_pipeline.source import ClientSettings, SavantClient, StatsApiClient
+    from mlb_pipeline.statcast import collect_statcast
+    from mlb_pipeline.warehouse import DuckDBWarehouse
+
+    warehouse, zone = DuckDBWarehouse(warehouse_path), RawZone(lake_url)
+    api = StatsApiClient(ClientSettings(server.url, concurrency=4))
+    savant = SavantClient(ClientSettings(server.url, concurrency=4, min_interval_s=0))
+    for day in dates:
+        plan = plan_day(api, zone, day, warehouse)
+        load_day(warehouse, zone, plan, collect_feeds(api, zone, plan, 4), run_id=f"collect_days__{day}",
+                 reference=collect_reference(api, zone, plan, 4), statcast=collect_statcast(savant, zone, plan, 4))
+        grade_and_promote(warehouse, day, plan["season_phase"], f"collect_days__{day}", docs_url=None)

@@ -236,15 +236,18 @@ def load_day(warehouse, zone: RawZone, plan: dict, collected: dict, run_id: str,
             log.info("raw.players: %d players known after discovery in %s", players, touched)
     for letter in failed:
         warehouse.record_dead_letter({**letter, "game_date": letter["official_date"]}, run_id)
+    answered: dict[str, list[str]] = {}  # requests that succeeded now, by date: their letters close
     for date in plan["dates"]:
-        fetched = [i["request_url"] for i in collected["landed"]
-                   if i["official_date"] == date and i["source"] == "statsapi" and i["game_pk"] in loaded.get(date, [])]
-        warehouse.resolve_dead_letters(date, fetched)
+        answered.setdefault(date, []).extend(
+            i["request_url"] for i in collected["landed"]
+            if i["official_date"] == date and i["source"] == "statsapi" and i["game_pk"] in loaded.get(date, []))
     for item in (reference or {}).get("landed", []):  # reference retries may be of any recent date
-        warehouse.resolve_dead_letters(item["official_date"], item.get("request_urls", [item["request_url"]]))
+        answered.setdefault(item["official_date"], []).extend(item.get("request_urls", [item["request_url"]]))
     for item in (statcast or {}).get("games", []):  # Savant retries may be of any recent date
         if item["source"] == "baseball_savant":
-            warehouse.resolve_dead_letters(item["official_date"], [item["request_url"]])
+            answered.setdefault(item["official_date"], []).append(item["request_url"])
+    for date, urls in answered.items():
+        warehouse.resolve_dead_letters(date, urls)
 
     summaries = {}
     for date, day in plan["dates"].items():

@@ -79,3 +79,71 @@ def reference_gaps(warehouse, game_date: str, lookback_days: int) -> dict[str, l
     for r in rows:
         out.setdefault(_day(r["game_date"]), []).append(r["request_url"])
     return out
+
+
+def feature_window_gaps(warehouse, game_date: str, window_days: int) -> list[dict]:
+    """Strict mode (seed 002): what keeps the features of ``game_date`` from being built.
+
+    The window is the ``window_days`` before ``game_date`` and the date itself, from the
+    first date of that season the pipeline collected (history before it is a backfill's job,
+    not a gap). Every date in it must have been collected (every run records its date, a
+    day without games as ``no_games``), every game that should be final must be final in
+    ``raw.games`` with no open dead letter, and every date with final games must have its
+    latest grade promoted (A to C). Returns ``[{date, game_pk, reason}]``, oldest first."""
+    day = dt.date.fromisoformat(game_date)
+    first = warehouse.query(
+        "SELECT min(game_date) AS first FROM ops.ingestion_runs WHERE game_date >= ? AND game_date <= ?",
+        [dt.date(day.year, 1, 1), day])[0]["first"]
+    if first is None:
+        return [{"date": game_date, "game_pk": None, "reason": "not collected (no run of the daily DAG)"}]
+    start = max(day - dt.timedelta(days=window_days), dt.date.fromisoformat(_day(first)))
+    gaps: list[dict] = []
+
+    runs = {_day(r["game_date"]): r for r in warehouse.query(
+        "SELECT game_date, status, games_missing FROM ops.ingestion_runs WHERE game_date >= ? AND game_date <= ? "
+        "QUALIFY row_number() OVER (PARTITION BY game_date ORDER BY started_at DESC) = 1", [start, day])}
+    for n in range((day - start).days + 1):
+        date = (start + dt.timedelta(days=n)).isoformat()
+        run = runs.get(date)
+        if run is None:
+            gaps.append({"date": date, "game_pk": None, "reason": "not collected (no run of the daily DAG)"})
+        elif run["status"] == "failed":
+            gaps.append({"date": date, "game_pk": None, "reason": "its collection failed"})
+
+    seasons = load_config("seasons")
+    not_played = seasons["suspended_coded_states"] + seasons["postponed_coded_states"]
+    for r in warehouse.query(
+            "SELECT official_date, game_pk, status_code FROM raw.games WHERE NOT is_final "
+            "AND official_date >= ? AND official_date <= ? ORDER BY official_date, game_pk", [start, day]):
+        if r["status_code"] not in not_played:
+            gaps.append({"date": _day(r["official_date"]), "game_pk": int(r["game_pk"]),
+                         "reason": f"not final in the warehouse (status {r['status_code']})"})
+    for r in warehouse.query(
+            "SELECT game_date, game_pk, kind FROM ops.dead_letters WHERE resolved_at IS NULL AND endpoint = 'game' "
+            "AND game_date >= ? AND game_date <= ? ORDER BY game_date, game_pk", [start, day]):
+        gaps.append({"date": _day(r["game_date"]), "game_pk": int(r["game_pk"]) if r["game_pk"] is not None else None,
+                     "reason": f"not loaded ({r['kind']}, open dead letter)"})
+    for r in warehouse.query(
+            "SELECT g.official_date, q.batch_grade, q.promoted FROM "
+            "(SELECT DISTINCT official_date FROM raw.games WHERE is_final AND official_date >= ? "
+            "AND official_date <= ?) AS g LEFT JOIN (SELECT game_date, batch_grade, promoted FROM ops.quality_grades "
+            "QUALIFY row_number() OVER (PARTITION BY game_date ORDER BY graded_at DESC) = 1) AS q "
+            "ON q.game_date = g.official_date WHERE q.promoted IS NULL OR NOT q.promoted "
+            "ORDER BY g.official_date", [start, day]):
+        reason = f"graded {r['batch_grade']}, not promoted" if r["batch_grade"] else "not graded"
+        gaps.append({"date": _day(r["official_date"]), "game_pk": None, "reason": reason})
+    return sorted(gaps, key=lambda g: (g["date"], g["game_pk"] or 0))
+
+
+def describe_feature_gaps(gaps: list[dict], game_date: str, window_days: int) -> str:
+    """The message of a strict-mode block: the missing dates and games, and what to do."""
+    dates = sorted({g["date"] for g in gaps})
+    games = sorted({g["game_pk"] for g in gaps if g["game_pk"]})
+    lines = [f"STRICT MODE: features for {game_date} blocked: {len(gaps)} gap(s) in the {window_days}-day "
+             f"lookback window on {len(dates)} date(s).",
+             f"Missing dates: {dates}",
+             f"Missing games: {games}"]
+    lines += [f"  {g['date']}" + (f" game {g['game_pk']}" if g["game_pk"] else "") + f": {g['reason']}" for g in gaps]
+    lines.append(f"Resolution: collect those dates first (airflow backfill create --dag-id mlb_daily_collection "
+                 f"--from-date {dates[0]} --to-date {dates[-1]}), then clear this task; or trigger with strict=false.")
+    return "\n".join(lines)

@@ -209,3 +209,63 @@ class CheckDayCompleteOperator(BaseOperator):
             raise AirflowFailException(str(exc)) from exc
         log.info(message)
         return message
+
+
+def is_backfill(context) -> bool:
+    run_type = context["dag_run"].run_type
+    return getattr(run_type, "value", run_type) == "backfill"
+
+
+class CheckFeatureInputsOperator(BaseOperator):
+    """Strict mode (seed 002), before the features are built: fail, naming the missing dates
+    and games, when the raw data of the lookback window has gaps; otherwise push the dates
+    dbt builds (``features_from``: the run's game date onward). Backfill runs skip the
+    features (one set-based rebuild follows the backfill); ``strict=false`` turns it off."""
+
+    ui_color = "#e8daef"
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("retries", 0)
+        super().__init__(**kwargs)
+
+    def execute(self, context):
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from mlb_pipeline.features import lookback_days
+        from mlb_pipeline.gaps import describe_feature_gaps, feature_window_gaps
+        from mlb_pipeline.settings import load_config
+        from mlb_pipeline.warehouse import open_warehouse
+
+        game_date = game_date_for_run(context)
+        if is_backfill(context):
+            raise AirflowSkipException(
+                f"backfill run for {game_date}: raw data only; rebuild the features once the backfill is "
+                f"complete (README, 'Rebuilding features after a backfill')")
+        params = context.get("params") or {}
+        if params.get("build_features") is False:
+            raise AirflowSkipException(f"build_features=false: {game_date} collected only, features not rebuilt")
+        strict = params.get("strict")
+        strict = load_config("pipeline")["features"]["strict"] if strict is None else bool(strict)
+        days = lookback_days()
+        if strict:
+            gaps = feature_window_gaps(open_warehouse(), game_date, days)
+            if gaps:
+                message = describe_feature_gaps(gaps, game_date, days)
+                log.error("%s", message)
+                raise AirflowFailException(message)
+            log.info("strict mode: the %d-day lookback window before %s is complete and graded", days, game_date)
+        else:
+            log.warning("strict mode off for this run: features of %s are built without checking the "
+                        "%d-day lookback window", game_date, days)
+        return {"features_from": game_date}
+
+
+class PublishDbtDocsOperator(BaseOperator):
+    """``dbt docs generate`` over the built warehouse, published to ``<lake>/dbt_docs``."""
+
+    ui_color = "#d5f5e3"
+
+    def execute(self, context):
+        from mlb_pipeline.features import generate_docs
+
+        return generate_docs()

@@ -151,7 +151,14 @@ class DuckDBWarehouse:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if read_only and not self.path.exists():
             read_only = False
-        return duckdb.connect(str(self.path), read_only=read_only)
+        try:
+            return duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.ConnectionException as exc:
+            # This process already holds the file read-write (dbt-duckdb keeps its connection
+            # open after an in-process dbt run): a read-only connection cannot join it; share it.
+            if read_only and "different configuration" in str(exc):
+                return duckdb.connect(str(self.path), read_only=False)
+            raise
 
     @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator:

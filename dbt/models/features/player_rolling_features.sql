@@ -6,7 +6,7 @@
     cluster_by=feature_clustering(['player_id']),
     on_schema_change='fail',
 ) }}
-{%- set windows = [10, 30] -%}
+{%- set windows = var('player_windows_games') -%}
 -- Per player and game date: batting form (AVG, OBP, SLG) and pitching form (ERA, WHIP,
 -- strikeout rate) over his previous 10 and 30 game days, as of the morning of the date.
 -- A player's games of one date (a doubleheader) are one game day, so nothing of the date

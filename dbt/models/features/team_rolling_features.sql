@@ -6,7 +6,7 @@
     cluster_by=feature_clustering(['team_id']),
     on_schema_change='fail',
 ) }}
-{%- set windows = [7, 14, 30, 60] -%}
+{%- set windows = var('team_windows_days') -%}
 -- Per club and date (every date it has a game, played or scheduled): its form over the
 -- previous 7, 14, 30 and 60 days and its season-to-date Pythagorean win expectation, as
 -- of the morning of that date. Only games completed before the date count (no leakage:
@@ -32,7 +32,7 @@ history as (
     inner join {{ ref('int_team_game_stats') }} as g
         on g.team_id = d.team_id
         and g.game_date < d.game_date
-        and g.game_date >= {{ dbt.dateadd('day', -windows[-1], 'd.game_date') }}
+        and g.game_date >= {{ dbt.dateadd('day', -(windows | max), 'd.game_date') }}
 ),
 
 windows as (

@@ -1,0 +1,149 @@
+"""The features in Airflow: the daily DAG builds them with cosmos after grading, strict mode
+blocks them on a gap in the lookback window, and the incremental builds equal a full rebuild
+on a simulated month."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, collect_days, run_day
+
+from mlb_pipeline.warehouse import DuckDBWarehouse
+
+DBT = str(Path(sys.executable).with_name("dbt"))
+MONTH = [(dt.date(2024, 5, 1) + dt.timedelta(days=n)).isoformat() for n in range(30)]
+FEATURES = ("team_rolling_features", "player_rolling_features", "game_features")
+
+
+def dbt(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    project = REPO / "dbt"
+    return subprocess.run(
+        [DBT, *args, "--project-dir", str(project), "--profiles-dir", str(project),
+         "--target-path", str(tmp_path / "dbt-target"), "--log-path", str(tmp_path / "dbt-logs")],
+        env={**os.environ, "DBT_USE_COLORS": "false"}, capture_output=True, text=True, timeout=900)
+
+
+def checksums(tables=FEATURES) -> dict[str, tuple]:
+    wh = DuckDBWarehouse()
+    return {t: tuple(wh.query(f"SELECT count(*) n, md5(string_agg(x::varchar, '|' ORDER BY x::varchar)) h "
+                              f"FROM (SELECT * FROM features.{t}) AS x")[0].values()) for t in tables}
+
+
+@pytest.fixture(scope="session")
+def simulated_month(sim_server, tmp_path_factory):
+    """May 2024 of the simulated league, collected, loaded and graded (about 4 minutes, once)."""
+    root = tmp_path_factory.mktemp("month")
+    collect_days(sim_server, root / "warehouse.duckdb", (root / "lake").as_uri(), MONTH)
+    return root
+
+
+@pytest.fixture
+def month(simulated_month, embedded):
+    """A copy of the month's warehouse for one test to change."""
+    shutil.copy(simulated_month / "warehouse.duckdb", embedded / "warehouse.duckdb")
+    return embedded
+
+
+def test_the_daily_dag_builds_the_features_and_publishes_the_docs(daily_dag, embedded, simulated, league,
+                                                                  monkeypatch):
+    day = "2024-06-13"
+    run, states = run_day(daily_dag, day, simulated, monkeypatch, features=True)
+    assert run.state == "success", states
+    dbt_tasks = {k: v for k, v in states.items() if k.startswith("build_features.")}
+    # one task a model, and the tests of several models (relationships, leakage) after them
+    assert {"build_features.game_features_model_build", "build_features.team_rolling_features_model_build",
+            "build_features.stg_games_model_build"} <= set(dbt_tasks)
+    assert any("no_feature_uses_a_game" in k for k in dbt_tasks)
+    assert set(dbt_tasks.values()) == {"success"} and states["publish_dbt_docs"] == "success"
+
+    wh = DuckDBWarehouse()
+    n = len(league.played_on(dt.date.fromisoformat(day)))
+    for table in ("games", "team_lines", "batting_lines", "pitching_lines", "pitches", "rosters"):
+        raw = wh.query(f"SELECT count(*) n FROM raw.{table}")[0]["n"]
+        assert wh.query(f"SELECT count(*) n FROM staging.stg_{table}")[0]["n"] == raw > 0
+    team_games = wh.query("SELECT count(*) n, sum(CASE WHEN won THEN 1 ELSE 0 END) w, "
+                          "sum(runs_scored) - sum(runs_allowed) diff FROM intermediate.int_team_games")[0]
+    assert team_games == {"n": 2 * n, "w": n, "diff": 0}  # every game has one winner; runs balance
+    game_rows = wh.query("SELECT count(*) n, count(home_win) decided, min(day_of_week) dow, "
+                         "count(*) FILTER (WHERE last_game_date_used >= game_date) leaks FROM features.game_features")[0]
+    assert game_rows == {"n": n, "decided": n, "dow": dt.date.fromisoformat(day).isoweekday(), "leaks": 0}
+
+    site = embedded / "lake" / "dbt_docs"
+    assert {p.name for p in site.iterdir()} == {"index.html", "manifest.json", "catalog.json"}
+    assert "model.mlb_pipeline.game_features" in (site / "catalog.json").read_text()
+
+
+def test_dbt_builds_a_simulated_month(month, tmp_path):
+    result = dbt("build", "--full-refresh", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "ERROR=0" in result.stdout and "PASS no_feature_uses_a_game_of_its_own_date_or_later" in result.stdout
+
+    wh = DuckDBWarehouse()
+    games = wh.query("SELECT count(*) n FROM raw.games WHERE is_final")[0]["n"]
+    rows = wh.query("SELECT count(*) n, count(home_win) decided, max(home_games_30d) most, "
+                    "count(*) FILTER (WHERE last_game_date_used >= game_date) leaks, "
+                    "count(home_starter_era_10g) starters_with_form FROM features.game_features")[0]
+    assert rows["n"] == rows["decided"] == games > 400 and rows["leaks"] == 0
+    assert 24 <= rows["most"] <= 30  # by 30 May a club has played most days of the month
+    assert rows["starters_with_form"] > games  # both starters of most games have pitched before
+    # On the last day every club has a month of history, and its 7-day window is a subset of it.
+    last = wh.query("SELECT min(games_30d) lo, max(games_7d) hi7, count(*) FILTER (WHERE games_7d > games_30d) bad "
+                    "FROM features.team_rolling_features WHERE as_of_date = ?", [MONTH[-1]])[0]
+    assert last["lo"] >= 20 and last["hi7"] <= 8 and last["bad"] == 0
+
+
+def test_day_by_day_incremental_runs_equal_one_full_rebuild(month, tmp_path):
+    assert dbt("build", "--full-refresh", tmp_path=tmp_path).returncode == 0
+    full = checksums()
+    wh = DuckDBWarehouse()
+    with wh.connect() as con:  # lose the last five days of every feature table
+        for table, column in (("team_rolling_features", "as_of_date"), ("player_rolling_features", "as_of_date"),
+                              ("game_features", "game_date")):
+            con.execute(f"DELETE FROM features.{table} WHERE {column} >= ?", [MONTH[-5]])
+    assert checksums() != full
+    for day in MONTH[-5:]:  # what five daily runs do: each builds its own date onward
+        result = dbt("run", "--select", "path:models/features", "--vars", f"{{features_from: '{day}'}}",
+                     tmp_path=tmp_path)
+        assert result.returncode == 0, result.stdout[-4000:]
+    assert checksums() == full
+    # A window touches only its dates: a value changed before it stays changed.
+    with wh.connect() as con:
+        con.execute("UPDATE features.team_rolling_features SET games_7d = -1 WHERE as_of_date = ?", [MONTH[10]])
+    dbt("run", "--select", "path:models/features", "--vars", f"{{features_from: '{MONTH[11]}'}}", tmp_path=tmp_path)
+    assert wh.query("SELECT count(*) n FROM features.team_rolling_features WHERE games_7d = -1")[0]["n"] > 0
+
+
+def test_strict_mode_blocks_the_features_on_a_gap_in_the_lookback_window(daily_dag, month, simulated,
+                                                                          monkeypatch):
+    from mlb_pipeline.gaps import describe_feature_gaps, feature_window_gaps
+
+    wh = DuckDBWarehouse()
+    assert feature_window_gaps(wh, MONTH[-1], 60) == []  # the month is complete
+    unfinished = wh.query("SELECT game_pk FROM raw.games WHERE official_date = ? ORDER BY game_pk LIMIT 1",
+                          [MONTH[21]])[0]["game_pk"]
+    with wh.connect() as con:  # a date never collected, and a game landed before it was final
+        con.execute("DELETE FROM ops.ingestion_runs WHERE game_date = ?", [MONTH[19]])
+        con.execute("UPDATE raw.games SET is_final = false, status_code = 'I' WHERE game_pk = ?", [unfinished])
+
+    gaps = feature_window_gaps(wh, MONTH[-1], 60)
+    assert [(g["date"], g["game_pk"]) for g in gaps] == [(MONTH[19], None), (MONTH[21], unfinished)]
+    message = describe_feature_gaps(gaps, MONTH[-1], 60)
+    assert f"Missing dates: ['{MONTH[19]}', '{MONTH[21]}']" in message and f"Missing games: [{unfinished}]" in message
+    assert "not collected" in message and "not final in the warehouse (status I)" in message
+
+    # The daily run of the last day collects and grades it, then strict mode stops the features.
+    run, states = run_day(daily_dag, MONTH[-1], simulated, monkeypatch, features=True)
+    assert states["grade_raw_data"] == "success" and states["check_feature_inputs"] == "failed"
+    assert states["build_features.game_features_model_build"] == "upstream_failed"
+    assert run.state == "failed"
+    assert not wh.query("SELECT count(*) n FROM information_schema.tables WHERE table_schema = 'features'")[0]["n"]
+
+    # strict=false builds them anyway.
+    run, states = run_day(daily_dag, MONTH[-1], simulated, monkeypatch, features=True, strict=False)
+    assert run.state == "success", states
+    assert wh.query("SELECT count(*) n FROM features.game_features")[0]["n"] > 400
