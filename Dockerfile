@@ -3,3 +3,4 @@
 FROM apache/airflow:3.3.1-python3.11
 COPY requirements.txt /requirements.txt
 RUN pip install --no-cache-dir -r /requirements.txt
+# The dbt manifest is written at start-up by airflow-init (dbt parse), beside the mounted project.

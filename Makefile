@@ -1,5 +1,5 @@
 # The two commands of the README, and a few helpers.
-.PHONY: demo test setup bench replay ui
+.PHONY: demo test setup bench replay ui docs
 
 demo:   ## set up, then run the daily pipeline over a week of simulated game days
 	scripts/demo.sh $(FROM) $(TO)
@@ -18,3 +18,6 @@ replay: ## serve a simulated league on 127.0.0.1:8765
 
 ui:     ## the Airflow UI on http://localhost:8080 (embedded default)
 	scripts/setup.sh && . scripts/env.sh && airflow standalone
+
+docs:   ## serve the dbt docs site (the one the pipeline publishes) on http://localhost:8081
+	scripts/setup.sh && scripts/docs.sh

@@ -38,7 +38,11 @@ export AIRFLOW_CONN_BASEBALL_SAVANT="http://127.0.0.1:$PORT"
 failed=0
 day="$FROM"
 while [[ ! "$day" > "$TO" ]]; do
-  if airflow dags test mlb_daily_collection "$day" > "$LOGS/$day.log" 2>&1; then
+  # Every day is collected and graded; the features are built by the last day's run (on the
+  # first build that is every date at once), as after a backfill.
+  conf='{"build_features": false}'
+  [[ "$day" == "$TO" ]] && conf='{"build_features": true}'
+  if airflow dags test mlb_daily_collection "$day" -c "$conf" > "$LOGS/$day.log" 2>&1; then
     echo "==> $day: run succeeded      (log: $LOGS/$day.log)"
   else
     echo "==> $day: run FAILED         (log: $LOGS/$day.log)"

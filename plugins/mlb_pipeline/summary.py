@@ -1,4 +1,5 @@
-"""Print what the warehouse holds: per-day run status and grade, table sizes, open dead letters.
+"""Print what the warehouse holds: per-day run status and grade, table sizes, open dead
+letters, the feature tables and where the docs sites are.
 
     python -m mlb_pipeline.summary [--from 2024-06-03 --to 2024-06-09]
 """
@@ -32,6 +33,12 @@ def summary(date_from: str | None = None, date_to: str | None = None) -> str:
     for table in [t for t in wh.tables if t.startswith("raw.")]:  # names from our own DDL
         n = wh.query(f"SELECT count(*) AS n FROM {table}")[0]["n"]
         lines.append(f"  {table:<22} {n:>9,} rows")
+    features = [r["table_name"] for r in wh.query(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'features' ORDER BY table_name")]
+    lines.append("Feature tables (dbt):" if features else "Feature tables (dbt): not built yet")
+    for table in features:  # names read from the catalog, not from input
+        r = wh.query(f"SELECT count(*) AS n FROM features.{table}")[0]
+        lines.append(f"  features.{table:<26} {r['n']:>7,} rows")
     open_letters = wh.query("SELECT count(*) AS n FROM ops.dead_letters WHERE resolved_at IS NULL")[0]["n"]
     lines.append(f"Open dead letters: {open_letters}")
     lines.append(f"Warehouse (DuckDB): {wh.path}")
@@ -39,6 +46,10 @@ def summary(date_from: str | None = None, date_to: str | None = None) -> str:
     docs = [g["docs"] for g in grades.values() if g["docs"]]
     if docs:
         lines.append(f"Data Docs (GX):     {docs[0]}")
+    if features:
+        from mlb_pipeline.features import docs_url
+
+        lines.append(f"dbt docs site:      {docs_url()}/index.html  (make docs, or the Airflow UI: Browse > dbt docs)")
     return "\n".join(lines)
 
 
