@@ -1,6 +1,6 @@
 """Benchmark: rebuilding the feature tables after a backfill, day after day against set-based.
 
-    . scripts/env.sh && python benchmarks/bench_features.py [--season 2024] [--days N]
+    . scripts/env.sh && python benchmarks/bench_features.py [--season 2024] [--days N] [--parse-only]
 
 Collects, loads and grades a simulated season once (the pipeline's own functions against the
 in-process replay server; cached in .local/bench/season-<year>/, which takes about half an
@@ -80,12 +80,35 @@ def season(year: int, days: int | None) -> tuple[Path, list[str]]:
     return warehouse, every_day
 
 
+PARSE = """
+import time, airflow.sdk
+from airflow.dag_processing.dagbag import DagBag
+t = time.perf_counter(); bag = DagBag(dag_folder={path!r}); print(time.perf_counter() - t, len(bag.dags))
+"""
+
+
+def dag_parse_seconds(repeat: int = 5) -> float:
+    """Median time to parse the daily DAG file (cosmos renders the dbt tasks from the
+    manifest) in a fresh process with Airflow already imported, as the dag-processor does."""
+    times = []
+    for _ in range(repeat):
+        out = subprocess.run([sys.executable, "-c", PARSE.format(path=str(REPO / "dags" / "mlb_daily_collection.py"))],
+                             capture_output=True, text=True, check=True).stdout.split()[-2:]
+        assert out[1] == "1", out
+        times.append(float(out[0]))
+    return statistics.median(times)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--season", type=int, default=2024)
     ap.add_argument("--days", type=int, default=None, help="only the first N days of the season")
+    ap.add_argument("--parse-only", action="store_true", help="only time parsing the daily DAG file")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    print(f"parse dags/mlb_daily_collection.py (median of 5 fresh processes): {dag_parse_seconds():.2f} s")
+    if args.parse_only:
+        return
     source, dates = season(args.season, args.days)
 
     import duckdb

@@ -10,4 +10,6 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
     || echo "chromium could not be installed: the browser tests will be skipped"
 fi
 . scripts/env.sh
-exec python -m pytest "$@"
+# Two workers (this machine has two cores); the tests of one session fixture (the simulated
+# month) stay on one worker. PYTEST_WORKERS=0 runs everything in this process.
+exec python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadgroup "$@"

@@ -27,6 +27,9 @@ os.environ.update({
     "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
     "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
     "MLB_LOCAL_DIR": str(_home / "local"),
+    # cosmos' cache (partial parse, the rendered graph) per test process: pytest-xdist workers
+    # must not share /tmp/cosmos.
+    "AIRFLOW__COSMOS__CACHE_DIR": str(_home / "cosmos"),
 })
 sys.path.insert(0, str(REPO / "plugins"))
 sys.path.insert(0, str(REPO / "tests"))

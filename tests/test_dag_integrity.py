@@ -66,7 +66,17 @@ def test_daily_dag_steps_and_game_date():
         "load_raw_tables": ["collect_game_feeds", "collect_reference_data", "collect_statcast"],
         "grade_raw_data": ["load_raw_tables"],
         "check_day_complete": ["grade_raw_data"],
-    }
+        "check_feature_inputs": ["check_day_complete"],
+    } | {k: v for k, v in upstream.items() if k.startswith("build_features.") or k == "publish_dbt_docs"}
+    # cosmos renders one task a dbt model (its tests inside), in the models' dependency order,
+    # after strict mode; tests of several models run after all of them.
+    dbt = {k: v for k, v in upstream.items() if k.startswith("build_features.")}
+    assert dbt["build_features.stg_games_model_build"] == ["check_feature_inputs"]
+    assert "build_features.no_feature_uses_a_game_of_its_own_date_or_later_test" in upstream["publish_dbt_docs"]
+    assert all(t.startswith("build_features.") for t in upstream["publish_dbt_docs"])
+    assert "build_features.team_rolling_features_model_build" in dbt["build_features.game_features_model_build"]
+    assert sorted(dbt["build_features.no_feature_uses_a_game_of_its_own_date_or_later_test"]) == [
+        f"build_features.{m}_model_build" for m in ("game_features", "player_rolling_features", "team_rolling_features")]
     logical = dt.datetime(2024, 7, 1, tzinfo=dt.timezone.utc)
     assert game_date_for_run({"params": {}, "logical_date": logical}) == "2024-07-01"
     assert game_date_for_run({"params": {"game_date": "2024-06-30"}, "logical_date": logical}) == "2024-06-30"
@@ -95,5 +105,10 @@ print(json.dumps({{"parse_s": out, "new_modules": new}}))
                           check=True)
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     print("DAG file parse times (s):", report["parse_s"])
-    loaded_heavy = [m for m in report["new_modules"] if any(m == h or m.startswith(h + ".") for h in HEAVY)]
+    # cosmos reads the dbt manifest through Airflow's ObjectStoragePath, whose filesystem registry
+    # imports the Google provider's GCS filesystem, and urllib3 with it: the price of rendering the
+    # dbt tasks at parse time (about 1.9 s, docs/BENCHMARKS.md). Nothing else heavy may load.
+    registry = "airflow.providers.google.cloud.fs.gcs" in report["new_modules"]
+    heavy = [h for h in HEAVY if not (registry and h == "urllib3")]
+    loaded_heavy = [m for m in report["new_modules"] if any(m == h or m.startswith(h + ".") for h in heavy)]
     assert loaded_heavy == []

@@ -126,7 +126,7 @@ def feature_window_gaps(warehouse, game_date: str, window_days: int) -> list[dic
     for r in warehouse.query(
             "SELECT g.official_date, q.batch_grade, q.promoted FROM "
             "(SELECT DISTINCT official_date FROM raw.games WHERE is_final AND official_date >= ? "
-            "AND official_date <= ?) AS g LEFT JOIN (SELECT game_date, batch_grade, promoted FROM ops.quality_grades "
+            "AND official_date <= ?) AS g LEFT JOIN (SELECT game_date, batch_grade, promoted FROM ops.quality_grades WHERE true "
             "QUALIFY row_number() OVER (PARTITION BY game_date ORDER BY graded_at DESC) = 1) AS q "
             "ON q.game_date = g.official_date WHERE q.promoted IS NULL OR NOT q.promoted "
             "ORDER BY g.official_date", [start, day]):
