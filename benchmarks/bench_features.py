@@ -53,8 +53,8 @@ def checksums(warehouse: Path) -> dict:
     import duckdb
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return {t: con.sql(f"SELECT count(*), md5(string_agg(x::varchar, '|' ORDER BY x::varchar)) "
-                           f"FROM features.{t} AS x").fetchone() for t in FEATURES}
+        return {t: con.execute(f"SELECT count(*), md5(string_agg(x::varchar, '|' ORDER BY x::varchar)) "
+                               f"FROM features.{t} AS x").fetchone() for t in FEATURES}
 
 
 def season(year: int, days: int | None) -> tuple[Path, list[str]]:
@@ -114,7 +114,7 @@ def main() -> None:
     import duckdb
 
     with duckdb.connect(str(source), read_only=True) as con:
-        games = con.sql("SELECT count(*) FROM raw.games WHERE is_final").fetchone()[0]
+        games = con.execute("SELECT count(*) FROM raw.games WHERE is_final").fetchone()[0]
     work = source.parent / "runs"
     shutil.rmtree(work, ignore_errors=True)
 
