@@ -10,6 +10,7 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
     || echo "chromium could not be installed: the browser tests will be skipped"
 fi
 . scripts/env.sh
-# Two workers (this machine has two cores); the tests of one session fixture (the simulated
-# month) stay on one worker. PYTEST_WORKERS=0 runs everything in this process.
-exec python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadgroup "$@"
+# Two workers (this machine has two cores). The tests of one file run on one worker, so a
+# file's session fixtures (the simulated month of test_features.py) are built once.
+# PYTEST_WORKERS=0 runs everything in this process.
+exec python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile "$@"

@@ -78,7 +78,6 @@ def test_the_daily_dag_builds_the_features_and_publishes_the_docs(daily_dag, emb
     assert "model.mlb_pipeline.game_features" in (site / "catalog.json").read_text()
 
 
-@pytest.mark.xdist_group("simulated_month")  # one worker builds the month once
 def test_dbt_builds_a_simulated_month(month, tmp_path):
     result = dbt("build", "--full-refresh", tmp_path=tmp_path)
     assert result.returncode == 0, result.stdout[-4000:]
@@ -99,7 +98,6 @@ def test_dbt_builds_a_simulated_month(month, tmp_path):
     assert last["lo"] >= 20 and last["hi7"] <= 8 and last["bad"] == 0
 
 
-@pytest.mark.xdist_group("simulated_month")  # one worker builds the month once
 def test_day_by_day_incremental_runs_equal_one_full_rebuild(month, tmp_path):
     assert dbt("build", "--full-refresh", tmp_path=tmp_path).returncode == 0
     full = checksums()
@@ -121,7 +119,6 @@ def test_day_by_day_incremental_runs_equal_one_full_rebuild(month, tmp_path):
     assert wh.query("SELECT count(*) n FROM features.team_rolling_features WHERE games_7d = -1")[0]["n"] > 0
 
 
-@pytest.mark.xdist_group("simulated_month")  # one worker builds the month once
 def test_strict_mode_blocks_the_features_on_a_gap_in_the_lookback_window(daily_dag, month, simulated,
                                                                           monkeypatch):
     from mlb_pipeline.gaps import describe_feature_gaps, feature_window_gaps
