@@ -161,3 +161,13 @@ def collect_days(server, warehouse_path: Path, lake_url: str, dates: list[str]) 
         load_day(warehouse, zone, plan, collect_feeds(api, zone, plan, 4), run_id=f"collect_days__{day}",
                  reference=collect_reference(api, zone, plan, 4), statcast=collect_statcast(savant, zone, plan, 4))
         grade_and_promote(warehouse, day, plan["season_phase"], f"collect_days__{day}", docs_url=None)
+
+
+def dbt(*args: str, tmp_path: Path, **env: str):
+    """Run the dbt project (its own profiles) against the test's warehouse, with target and log
+    folders under ``tmp_path``; extra ``env`` entries override the environment."""
+    project = REPO / "dbt"
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), *args, "--project-dir", str(project), "--profiles-dir",
+         str(project), "--target-path", str(tmp_path / "dbt-target"), "--log-path", str(tmp_path / "dbt-logs")],
+        env={**os.environ, "DBT_USE_COLORS": "false", **env}, capture_output=True, text=True, timeout=900)

@@ -3,24 +3,9 @@ landed from the recorded real day, and parses with the BigQuery profile without 
 (The simulated day and month: tests/test_features.py.)"""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-from conftest import REPO, needs_fixtures, run_day
+from conftest import dbt, needs_fixtures, run_day
 
 from mlb_pipeline.warehouse import DuckDBWarehouse
-
-DBT = str(Path(sys.executable).with_name("dbt"))
-PROJECT = REPO / "dbt"
-
-
-def dbt(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [DBT, *args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
-         "--target-path", str(tmp_path / "dbt-target"), "--log-path", str(tmp_path / "dbt-logs")],
-        env={**os.environ, "DBT_USE_COLORS": "false", **env}, capture_output=True, text=True, timeout=600)
 
 
 @needs_fixtures

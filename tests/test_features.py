@@ -4,28 +4,15 @@ on a simulated month."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from conftest import REPO, collect_days, run_day
+from conftest import collect_days, dbt, run_day
 
 from mlb_pipeline.warehouse import DuckDBWarehouse
 
-DBT = str(Path(sys.executable).with_name("dbt"))
 MONTH = [(dt.date(2024, 5, 1) + dt.timedelta(days=n)).isoformat() for n in range(30)]
 FEATURES = ("team_rolling_features", "player_rolling_features", "game_features")
-
-
-def dbt(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
-    project = REPO / "dbt"
-    return subprocess.run(
-        [DBT, *args, "--project-dir", str(project), "--profiles-dir", str(project),
-         "--target-path", str(tmp_path / "dbt-target"), "--log-path", str(tmp_path / "dbt-logs")],
-        env={**os.environ, "DBT_USE_COLORS": "false"}, capture_output=True, text=True, timeout=900)
 
 
 def checksums(tables=FEATURES) -> dict[str, tuple]:

@@ -76,7 +76,7 @@ def feature_task_group(group_id: str, dbt_vars: dict, **kwargs):
     )
 
 
-def generate_docs(target_dir: Path | None = None) -> str:
+def generate_docs() -> str:
     """Run ``dbt docs generate`` (the catalog reads the warehouse) and publish the site
     (index.html, manifest.json, catalog.json) to ``<lake>/dbt_docs``; return its URL."""
     from airflow.sdk import ObjectStoragePath
@@ -84,7 +84,7 @@ def generate_docs(target_dir: Path | None = None) -> str:
 
     project = dbt_project_dir()
     with tempfile.TemporaryDirectory(prefix="dbt-docs-") as tmp:
-        target = Path(target_dir or tmp)
+        target = Path(tmp)
         # In this process, as the cosmos tasks run dbt: dbt-duckdb keeps the warehouse file
         # open for the life of the process, so a dbt subprocess could not open it beside them.
         result = dbtRunner().invoke(["docs", "generate", "--project-dir", str(project), "--profiles-dir",
