@@ -58,26 +58,10 @@ def checksums(warehouse: Path) -> dict:
 
 
 def season(year: int, days: int | None) -> tuple[Path, list[str]]:
-    """The simulated regular season, collected once and cached."""
-    from conftest import collect_days
+    """The simulated regular season, collected once and cached (benchmarks/simulated.py)."""
+    from simulated import collected_seasons
 
-    from mlb_pipeline.replay.server import ReplayServer, SimulatedBackend
-    from mlb_pipeline.replay.simulate import League
-
-    league = League(7, [year])
-    dates = sorted({g.official_date.isoformat() for g in league.games.values() if g.game_type == "R"})
-    first, last = dt.date.fromisoformat(dates[0]), dt.date.fromisoformat(dates[-1])
-    every_day = [(first + dt.timedelta(days=n)).isoformat() for n in range((last - first).days + 1)][:days]
-    root = REPO / ".local" / "bench" / f"season-{year}-{len(every_day)}d"
-    warehouse = root / "warehouse.duckdb"
-    if not (root / "complete").exists():
-        shutil.rmtree(root, ignore_errors=True)
-        root.mkdir(parents=True)
-        print(f"collecting {len(every_day)} simulated days into {root} (once)...", flush=True)
-        with ReplayServer(SimulatedBackend(league)).start() as server:
-            collect_days(server, warehouse, (root / "lake").as_uri(), every_day)
-        (root / "complete").touch()
-    return warehouse, every_day
+    return collected_seasons([year], days)
 
 
 PARSE = """

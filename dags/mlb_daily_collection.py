@@ -38,6 +38,13 @@ and `airflow backfill create --dag-id mlb_daily_collection --from-date 2024-07-0
    game date onward (`features_from`), never all history.
 8. **publish_dbt_docs**: `dbt docs generate`, published to `<lake>/dbt_docs` and shown
    in the Airflow UI under Browse.
+9. **train_model**: when the training data changed, an XGBoost challenger learns from
+   the last 3 seasons' games up to this date and replaces the champion only if it beats it
+   on the games both held out (`config/model.yaml`); frozen in the postseason. The
+   `champion_version` param rolls back to an earlier version instead.
+10. **predict_games**: scores the predictions of this date's games (`ml.prediction_scores`,
+   with the last 7 days) and predicts the next day's games with the champion
+   (`ml.predictions`, with each prediction's top feature contributions).
 """
 from __future__ import annotations
 
@@ -55,7 +62,9 @@ from mlb_pipeline.operators import (
     GradeRawDataOperator,
     LoadRawTablesOperator,
     PlanGameDayOperator,
+    PredictGamesOperator,
     PublishDbtDocsOperator,
+    TrainModelOperator,
 )
 from mlb_pipeline.features import feature_task_group
 from mlb_pipeline.settings import load_config
@@ -99,6 +108,14 @@ with DAG(
             description="Build the features only when the raw data of the 60-day lookback window has no gaps "
             "(every game final, loaded and graded A to C). Turn off to build them anyway.",
         ),
+        "champion_version": Param(
+            None,
+            type=["null", "string"],
+            pattern="^[0-9]{8}T[0-9]{12}Z$",
+            title="Roll back the model to",
+            description="A model version (python -m mlb_pipeline.model versions) to make the champion again, "
+            "instead of training; the next day's games are predicted with it.",
+        ),
     },
     tags=["mlb", "collection"],
     doc_md=__doc__,
@@ -122,5 +139,8 @@ with DAG(
         dbt_vars={"features_from": "{{ ti.xcom_pull(task_ids='check_feature_inputs')['features_from'] }}"},
     )
     docs = PublishDbtDocsOperator(task_id="publish_dbt_docs")
+    train = TrainModelOperator(task_id="train_model", plan_task_id=plan.task_id)
+    predict = PredictGamesOperator(task_id="predict_games")
 
-    plan >> [collect, reference, statcast] >> load >> grade >> check >> inputs >> features >> docs
+    plan >> [collect, reference, statcast] >> load >> grade >> check >> inputs >> features >> [docs, train]
+    train >> predict

@@ -67,13 +67,15 @@ def test_daily_dag_steps_and_game_date():
         "grade_raw_data": ["load_raw_tables"],
         "check_day_complete": ["grade_raw_data"],
         "check_feature_inputs": ["check_day_complete"],
-    } | {k: v for k, v in upstream.items() if k.startswith("build_features.") or k == "publish_dbt_docs"}
+        "predict_games": ["train_model"],
+    } | {k: v for k, v in upstream.items() if k.startswith("build_features.") or k in ("publish_dbt_docs", "train_model")}
     # cosmos renders one task a dbt model (its tests inside), in the models' dependency order,
     # after strict mode; tests of several models run after all of them.
     dbt = {k: v for k, v in upstream.items() if k.startswith("build_features.")}
     assert dbt["build_features.stg_games_model_build"] == ["check_feature_inputs"]
     assert "build_features.no_feature_uses_a_game_of_its_own_date_or_later_test" in upstream["publish_dbt_docs"]
     assert all(t.startswith("build_features.") for t in upstream["publish_dbt_docs"])
+    assert upstream["train_model"] == upstream["publish_dbt_docs"]  # the model learns from the built features
     assert "build_features.team_rolling_features_model_build" in dbt["build_features.game_features_model_build"]
     assert sorted(dbt["build_features.no_feature_uses_a_game_of_its_own_date_or_later_test"]) == [
         f"build_features.{m}_model_build" for m in ("game_features", "player_rolling_features", "team_rolling_features")]

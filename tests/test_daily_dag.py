@@ -27,7 +27,8 @@ def test_recorded_2024_07_01_lands_what_exists_and_reports_what_does_not(daily_d
     assert collection == {"plan_game_day": "success", "collect_game_feeds": "success",
                           "collect_reference_data": "success", "collect_statcast": "success",
                           "load_raw_tables": "success", "grade_raw_data": "success", "check_day_complete": "failed",
-                          "check_feature_inputs": "upstream_failed", "publish_dbt_docs": "upstream_failed"}
+                          "check_feature_inputs": "upstream_failed", "publish_dbt_docs": "upstream_failed",
+                          "train_model": "upstream_failed", "predict_games": "upstream_failed"}
     assert run.state == "failed"  # the day is incomplete, and the run says so
 
     wh = DuckDBWarehouse()
@@ -67,7 +68,7 @@ def test_recorded_2024_07_01_lands_what_exists_and_reports_what_does_not(daily_d
     run_day(daily_dag, "2024-07-01", recorded, monkeypatch)
     after = wh.table_checksums()
     raw = [t for t in after if t.startswith("raw.")]
-    assert len(raw) == 15 and {t: after[t] for t in raw} == {t: before[t] for t in raw}
+    assert len(raw) == 16 and {t: after[t] for t in raw} == {t: before[t] for t in raw}
     assert lake_files(lake) == objects
     assert [r["attempts"] for r in wh.query("SELECT attempts FROM ops.dead_letters WHERE game_pk IS NOT NULL")] \
         == [2, 2]

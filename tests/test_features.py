@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from pathlib import Path
 
 import pytest
 from conftest import collect_days, dbt, run_day
@@ -57,8 +58,15 @@ def test_the_daily_dag_builds_the_features_and_publishes_the_docs(daily_dag, emb
                           "sum(runs_scored) - sum(runs_allowed) diff FROM intermediate.int_team_games")[0]
     assert team_games == {"n": 2 * n, "w": n, "diff": 0}  # every game has one winner; runs balance
     game_rows = wh.query("SELECT count(*) n, count(home_win) decided, min(day_of_week) dow, "
-                         "count(*) FILTER (WHERE last_game_date_used >= game_date) leaks FROM features.game_features")[0]
+                         "count(*) FILTER (WHERE last_game_date_used >= game_date) leaks FROM features.game_features "
+                         "WHERE game_date = ?", [day])[0]
     assert game_rows == {"n": n, "decided": n, "dow": dt.date.fromisoformat(day).isoweekday(), "leaks": 0}
+    # The next day's games, known from its schedule (raw.schedule), have features and no outcome yet.
+    following = dt.date.fromisoformat(day) + dt.timedelta(days=1)
+    assert wh.query("SELECT count(*) n, count(home_win) decided FROM features.game_features WHERE game_date = ?",
+                    [following])[0] == {"n": len(league.played_on(following)), "decided": 0}
+    # One day of games is too little to learn from: training and predictions skip, saying so.
+    assert states["train_model"] == "skipped" and states["predict_games"] == "skipped"
 
     site = embedded / "lake" / "dbt_docs"
     assert {p.name for p in site.iterdir()} == {"index.html", "manifest.json", "catalog.json"}
@@ -74,8 +82,12 @@ def test_dbt_builds_a_simulated_month(month, tmp_path):
     games = wh.query("SELECT count(*) n FROM raw.games WHERE is_final")[0]["n"]
     rows = wh.query("SELECT count(*) n, count(home_win) decided, max(home_games_30d) most, "
                     "count(*) FILTER (WHERE last_game_date_used >= game_date) leaks, "
-                    "count(home_starter_era_10g) starters_with_form FROM features.game_features")[0]
+                    "count(home_starter_era_10g) starters_with_form FROM features.game_features "
+                    "WHERE game_date <= ?", [MONTH[-1]])[0]
     assert rows["n"] == rows["decided"] == games > 400 and rows["leaks"] == 0
+    # and the games of the day after the last run, from its schedule, still to be played
+    assert wh.query("SELECT count(*) n, count(home_win) decided FROM features.game_features WHERE game_date > ?",
+                    [MONTH[-1]])[0] == {"n": 15, "decided": 0}
     assert 24 <= rows["most"] <= 30  # by 30 May a club has played most days of the month
     # a home starter has recent form unless it is his first start of the month (5 a club at most)
     assert games - 75 <= rows["starters_with_form"] < games
@@ -83,6 +95,14 @@ def test_dbt_builds_a_simulated_month(month, tmp_path):
     last = wh.query("SELECT min(games_30d) lo, max(games_7d) hi7, count(*) FILTER (WHERE games_7d > games_30d) bad "
                     "FROM features.team_rolling_features WHERE as_of_date = ?", [MONTH[-1]])[0]
     assert last["lo"] >= 20 and last["hi7"] <= 8 and last["bad"] == 0
+    # The simulated season the model tests train on (tests/data) is the table dbt builds today.
+    built = [r["column_name"] for r in wh.query(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'features' "
+        "AND table_name = 'game_features' ORDER BY ordinal_position")]
+    snapshot = str(Path(__file__).parent / "data" / "simulated_game_features_2024.parquet")
+    kept = [r["column_name"] for r in wh.query("SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(?))",
+                                               [snapshot])]
+    assert kept == built, "regenerate it: python benchmarks/bench_model.py --seasons 1 --write-snapshot"
 
 
 def test_day_by_day_incremental_runs_equal_one_full_rebuild(month, tmp_path):
@@ -135,3 +155,13 @@ def test_strict_mode_blocks_the_features_on_a_gap_in_the_lookback_window(daily_d
     run, states = run_day(daily_dag, MONTH[-1], simulated, monkeypatch, features=True, strict=False)
     assert run.state == "success", states
     assert wh.query("SELECT count(*) n FROM features.game_features")[0]["n"] > 400
+
+    # Then the first model learns from the month and predicts the next day's games.
+    assert states["train_model"] == "success" and states["predict_games"] == "success"
+    [version] = wh.query("SELECT version, status, training_games + holdout_games AS games FROM ml.model_versions")
+    assert version["status"] == "champion" and version["games"] > 400
+    assert (month / "lake" / "models" / "game_outcome" / version["version"] / "model.json").exists()
+    following = dt.date.fromisoformat(MONTH[-1]) + dt.timedelta(days=1)
+    predicted = wh.query("SELECT count(*) n, min(home_win_probability) lo, max(home_win_probability) hi, "
+                         "count(DISTINCT model_version) versions FROM ml.predictions WHERE game_date = ?", [following])
+    assert predicted[0]["n"] == 15 and 0 < predicted[0]["lo"] < predicted[0]["hi"] < 1

@@ -1,13 +1,28 @@
-"""The model's yardsticks with hand-checkable numbers: forward splits, metrics, log5."""
+"""The game-outcome model: its yardsticks with hand-checkable numbers (forward splits,
+metrics, log5), then training, promotion, the registry and predictions on a simulated season.
+
+The season is ``features.game_features`` of the simulated league (seed 7) built by the
+pipeline, kept in tests/data (collecting a season takes half an hour; regenerate it with
+``python benchmarks/bench_model.py --seasons 1 --write-snapshot`` after changing the
+features; tests/test_features.py checks it has the columns the dbt model builds today).
+"""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
+from pathlib import Path
 
+import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
+from mlb_pipeline import model
 from mlb_pipeline.model import ModelInputError, baselines, forward_split, log5, metrics
+from mlb_pipeline.warehouse import DuckDBWarehouse
+
+SNAPSHOT = Path(__file__).parent / "data" / "simulated_game_features_2024.parquet"
 
 
 def games(per_day: list[int]) -> pd.DataFrame:
@@ -57,3 +72,187 @@ def test_baselines_score_the_same_test_games():
     assert math.isclose(out["always_home"]["brier"], ((0.75 - 1) ** 2 + 0.75 ** 2) / 2)
     p = [float(log5(0.6, 0.4, 0.54)), 0.54]  # an unknown win rate counts as 0.5
     assert math.isclose(out["log5"]["brier"], ((p[0] - 1) ** 2 + p[1] ** 2) / 2)
+
+
+# ------------------------------------------------------------------------------------
+# On a simulated season
+# ------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def season() -> pd.DataFrame:
+    frame = pd.read_parquet(SNAPSHOT)
+    return frame.assign(game_date=pd.to_datetime(frame["game_date"]).dt.date)
+
+
+@pytest.fixture(scope="module")
+def truth() -> dict[int, float]:
+    from mlb_pipeline.replay.simulate import League
+
+    return {t["gamePk"]: t["homeWinProbability"] for t in League(7, [2024]).truth(2024)}
+
+
+@pytest.fixture
+def warehouse(embedded):
+    """An embedded warehouse whose features.game_features is the simulated season."""
+    wh = DuckDBWarehouse(embedded / "warehouse.duckdb")
+    wh.ensure_schema()
+    with wh.connect() as con:
+        con.execute("CREATE SCHEMA features")
+        con.execute("CREATE TABLE features.game_features AS SELECT * FROM read_parquet(?)", [str(SNAPSHOT)])
+    return wh
+
+
+@pytest.fixture
+def registry(embedded):
+    return model.Registry((embedded / "lake").as_uri())
+
+
+def test_a_season_model_beats_both_baselines_on_later_games(season, truth):
+    version = model.train(season[season["is_final"]], truth)
+    m = version.metadata
+    e, b = m["evaluation"], m["baselines"]
+    # forward in time: every held-out game is later than every game it learnt from
+    assert m["training_window"]["to"] < e["cutoff"] and e["games"] == m["training_window"]["held_out_games"] > 400
+    for baseline in ("always_home", "log5"):
+        assert e["brier"] < b[baseline]["brier"] and e["log_loss"] < b[baseline]["log_loss"], (baseline, e, b)
+        assert e["accuracy"] > b[baseline]["accuracy"], (baseline, e, b)
+        assert b[baseline]["games"] == e["games"]  # the same games
+    # the true probabilities are the limit, and the model is not far from it
+    assert e["true_probability_brier"] < e["brier"] < e["true_probability_brier"] + 0.005
+    assert sum(c["games"] for c in e["calibration"]) == e["games"]
+
+
+def test_bad_inputs_get_clear_errors(season):
+    final = season[season["is_final"]]
+    with pytest.raises(ModelInputError, match="no final games"):
+        model.train(final.iloc[0:0])
+    with pytest.raises(model.NotEnoughGames, match="at least 60"):
+        model.train(final.iloc[:30])
+    with pytest.raises(ModelInputError, match=r"lacks feature columns \['home_pythagorean_win_pct'\]"):
+        model.train(final.drop(columns=["home_pythagorean_win_pct"]))
+    with pytest.raises(ModelInputError, match="same outcome"):
+        model.train(final.assign(home_win=True))
+
+
+def test_registry_round_trip(season, registry):
+    version = model.train(season[season["is_final"]])
+    uri = registry.save(version)
+    assert registry.versions() == [version.name] and uri.endswith(version.name)
+    saved = json.loads((registry.root / version.name / "model.json").read_text())  # XGBoost's own JSON
+    assert "learner" in saved
+    loaded = registry.load(version.name)
+    assert loaded.metadata == json.loads(json.dumps(version.metadata))
+    games = season.tail(50)
+    assert np.array_equal(loaded.predict(games), version.predict(games))
+    meta = loaded.metadata
+    assert {"training_window", "features", "data_checksum", "evaluation", "baselines", "libraries"} <= set(meta)
+    assert meta["libraries"]["xgboost"] and len(meta["data_checksum"]) == 64
+    with pytest.raises(ModelInputError, match="no version"):
+        registry.load("20000101T000000000000Z")
+
+
+def test_the_promotion_rule_in_both_directions(season):
+    final = season[season["is_final"]]
+    good = model.train(final)
+    # a version that learnt from shuffled outcomes knows nothing about the games
+    shuffled = final.assign(home_win=final["home_win"].sample(frac=1, random_state=1).to_numpy())
+    bad = model.train(shuffled)
+    bad.metadata["version"] = "20240101T000000000000Z"
+    up = model.compare(bad, good, final, margin=0.001)
+    assert up["promote"] and up["challenger_brier"] <= up["champion_brier"] - 0.001 and up["games"] > 400
+    down = model.compare(good, bad, final, margin=0.001)
+    assert not down["promote"] and "not better" in down["reason"]
+    # better, but not by the margin: kept as a challenger
+    assert not model.compare(bad, good, final, margin=1.0)["promote"]
+
+
+def test_training_registers_a_challenger_and_promotes_only_a_better_one(warehouse, registry, truth, capsys):
+    first = model.train_and_register(warehouse, registry, dt.date(2024, 8, 1), "run-1", truth=truth)
+    assert first["outcome"] == "promoted" and first["champion"] == first["version"]
+    # nothing changed since: nothing is trained
+    again = model.train_and_register(warehouse, registry, dt.date(2024, 8, 1), "run-2")
+    assert again["outcome"] == "unchanged" and registry.versions() == [first["version"]]
+    # a later run learns from more games; the rule decides on the games both held out
+    later = model.train_and_register(warehouse, registry, dt.date(2024, 9, 30), "run-3", truth=truth)
+    d = later["decision"]
+    assert d["games"] > 400 and d["from"] == registry.metadata(later["version"])["evaluation"]["cutoff"]
+    assert later["outcome"] == ("promoted" if d["challenger_brier"] <= d["champion_brier"] - d["margin"]
+                                else "not_promoted")
+    rows = {r["version"]: r for r in warehouse.query("SELECT * FROM ml.model_versions")}
+    assert set(rows) == {first["version"], later["version"]}
+    assert [v for v, r in rows.items() if r["is_champion"]] == [later["champion"]]
+    assert rows[later["version"]]["decision"] == d["reason"] and rows[later["version"]]["true_brier"] > 0
+    # rolling back is one call (or the DAG's champion_version param), to any version kept
+    other = first["version"] if later["champion"] == later["version"] else later["version"]
+    model.main(["rollback", other])  # python -m mlb_pipeline.model rollback VERSION
+    assert registry.champion()["version"] == other
+    model.main(["versions"])
+    marked = [line for line in capsys.readouterr().out.splitlines() if line.startswith("* ")]
+    assert len(marked) == 1 and marked[0].startswith(f"* {other}  Brier ")
+    assert warehouse.query("SELECT version FROM ml.model_versions WHERE is_champion")[0]["version"] == other
+    with pytest.raises(ModelInputError, match="not in the registry"):
+        model.rollback(warehouse, registry, "20000101T000000000000Z")
+
+
+def test_a_failed_training_keeps_the_champion(warehouse, registry):
+    first = model.train_and_register(warehouse, registry, dt.date(2024, 8, 1), "run-1")
+    with warehouse.connect() as con:  # a feature column disappears
+        con.execute("ALTER TABLE features.game_features DROP COLUMN away_slg_30d")
+    with pytest.raises(ModelInputError, match="away_slg_30d"):
+        model.train_and_register(warehouse, registry, dt.date(2024, 9, 1), "run-2", full=True)
+    assert registry.versions() == [first["version"]] and registry.champion()["version"] == first["version"]
+
+
+def test_the_champion_is_frozen_in_the_postseason(warehouse, registry):
+    first = model.train_and_register(warehouse, registry, dt.date(2024, 8, 1), "run-1")
+    frozen = model.train_and_register(warehouse, registry, dt.date(2024, 10, 5), "run-2", phase="postseason")
+    assert frozen == {"outcome": "frozen", "champion": first["version"]} and len(registry.versions()) == 1
+
+
+def test_the_registry_keeps_the_last_versions_and_the_champion(warehouse, registry, monkeypatch):
+    names = [model.train_and_register(warehouse, registry, day, f"run-{n}", full=True)["version"]
+             for n, day in enumerate([dt.date(2024, 7, 1), dt.date(2024, 7, 15), dt.date(2024, 8, 1)])]
+    champion = registry.champion()["version"]
+    pruned = registry.prune(keep=1)
+    assert registry.versions() == sorted({names[-1], champion}) and set(pruned) == set(names) - {names[-1], champion}
+    model.mirror_versions(warehouse, registry)
+    status = {r["version"]: r["status"] for r in warehouse.query("SELECT version, status FROM ml.model_versions")}
+    assert {v for v, s in status.items() if s == "pruned"} == set(pruned)
+
+
+def test_predictions_are_idempotent_and_scored_the_next_day(warehouse, registry, season):
+    model.train_and_register(warehouse, registry, dt.date(2024, 9, 1), "run-1")
+    day = min(d for d in season["game_date"] if d > dt.date(2024, 9, 1))
+    played = season[season["game_date"] == day]
+    with warehouse.connect() as con:  # the morning of that day: its games not played yet
+        con.execute("UPDATE features.game_features SET is_final = false, home_win = NULL WHERE game_date = ?", [day])
+    first = model.predict_games(warehouse, registry, day, "run-a")
+    again = model.predict_games(warehouse, registry, day, "run-b")
+    assert len(first) == len(again) == len(played) > 0
+    stored = warehouse.query("SELECT game_pk, home_win_probability, top_contributions, run_id FROM ml.predictions")
+    assert len(stored) == len(played) and {r["run_id"] for r in stored} == {"run-b"}  # replaced, not added
+    assert [r["home_win_probability"] for r in first] == [r["home_win_probability"] for r in again]
+    top = json.loads(stored[0]["top_contributions"])
+    assert len(top) == 5 and abs(top[0]["contribution"]) >= abs(top[-1]["contribution"])
+    assert top[0]["feature"] in registry.metadata(registry.champion()["version"])["features"]
+    # what the demo prints: the champion against the baselines, and the most confident predictions
+    from mlb_pipeline.summary import model_summary
+
+    printed = "\n".join(model_summary(warehouse))
+    assert f"champion {registry.champion()['version']}" in printed and "always home" in printed
+    assert f"Predictions for {day}" in printed and printed.count("home win ") == 5
+
+    # The next day the games are final in raw.games: the predictions are scored.
+    with warehouse.connect() as con:
+        for g in played.itertuples():
+            con.execute("INSERT INTO raw.games (game_pk, official_date, season, game_type, phase, home_team_id, "
+                        "away_team_id, home_score, away_score, status_code, is_final, ingested_at, source, "
+                        "content_hash) VALUES (?, ?, '2024', 'R', 'regular-season', ?, ?, ?, ?, 'F', true, now(), "
+                        "'test', '')", [g.game_pk, day, g.home_team_id, g.away_team_id, 1 + int(g.home_win), 1])
+    scored = model.score_predictions(warehouse, day)
+    p = np.array([r["home_win_probability"] for r in first])
+    y = played.set_index("game_pk").loc[[r["game_pk"] for r in first], "home_win"].astype(int).to_numpy()
+    assert scored["games"] == scored["games_7d"] == len(played)
+    assert math.isclose(scored["brier"], float(((p - y) ** 2).mean()))
+    assert scored["accuracy"] == float(((p >= 0.5) == (y == 1)).mean())
+    assert model.score_predictions(warehouse, day) is not None
+    assert warehouse.query("SELECT count(*) n FROM ml.prediction_scores")[0]["n"] == 1

@@ -96,7 +96,8 @@ def plan_day(client: StatsApiClient, zone: RawZone, game_date: str, warehouse=No
     calendar = season_calendar(client, zone, int(game_date[:4]))
     phase = phase_on(calendar, game_date)
     plan = {"game_date": game_date, "season_phase": phase, "calendar_source": calendar["source"],
-            "dates": dates, "collect": to_collect, "skipped": skipped, "statcast_retry": statcast_retry,
+            "dates": dates, "next_day": _next_day(client, zone, game_date),
+            "collect": to_collect, "skipped": skipped, "statcast_retry": statcast_retry,
             "reference_retry": reference_gaps(warehouse, game_date, lookback_days) if warehouse else {}}
     day = dates[game_date]["games"]
     log.info("%s (%s, calendar from %s): %d games scheduled, %d final, %d postponed%s", game_date, phase,
@@ -109,6 +110,29 @@ def plan_day(client: StatsApiClient, zone: RawZone, game_date: str, warehouse=No
     for g in statcast_retry:
         log.info("ask Savant again for game %s of %s: %s", g["game_pk"], g["official_date"], g["reason"])
     return plan
+
+
+def _next_day(client: StatsApiClient, zone: RawZone, game_date: str) -> dict | None:
+    """The schedule of the day after ``game_date``: the games the model predicts next. Only
+    recorded in ``raw.schedule`` (nothing is collected for it); without it the run goes on."""
+    day = (dt.date.fromisoformat(game_date) + dt.timedelta(days=1)).isoformat()
+    try:
+        return dict(_schedule(client, zone, day), game_date=day)
+    except (SourceError, FeedError) as exc:
+        log.warning("the schedule of %s (the next day, for predictions) is not available: %s", day, exc)
+        return None
+
+
+def schedule_rows(games: list[dict], schedule_object: str | None) -> list[dict]:
+    """``raw.schedule`` rows for one date's schedule (the plan's form of it), one a game."""
+    return list({g["game_pk"]: {"game_pk": g["game_pk"], "official_date": dt.date.fromisoformat(g["official_date"]),
+             "season": g["season"], "game_type": g["game_type"], "phase": g["phase"],
+             "game_number": g["game_number"], "double_header": g["double_header"],
+             "game_datetime": g["game_datetime"], "home_team_id": g["home_team_id"],
+             "away_team_id": g["away_team_id"], "coded_state": g["coded_state"],
+             "abstract_state": g["abstract_state"], "detailed_state": g["detailed_state"],
+             "is_postponed": g["is_postponed"], "resume_date": g["resume_date"], "resumed_from": g["resumed_from"],
+             "schedule_object": schedule_object} for g in games}.values())
 
 
 def _changed_since_last_collection(client: StatsApiClient, warehouse) -> dict[int, str]:
@@ -230,6 +254,11 @@ def load_day(warehouse, zone: RawZone, plan: dict, collected: dict, run_id: str,
             failed += sc_failed
             for date, tables in sc_counts.items():
                 counts.setdefault(date, {}).update(tables)
+        schedules = [*plan["dates"].items()] + ([(plan["next_day"]["game_date"], plan["next_day"])]
+                                                 if plan.get("next_day") else [])
+        warehouse.merge_tables([("raw.schedule", schedule_rows(
+            [g for g in day["games"] if g["official_date"] == date], day.get("schedule_object")),
+            {"official_date": dt.date.fromisoformat(date)}) for date, day in schedules], source="statsapi", con=con)
         touched = sorted(set(loaded) | ({plan["game_date"]} if reference else set()))
         if touched:
             players = warehouse.refresh_players(touched, con=con)

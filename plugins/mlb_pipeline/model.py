@@ -1,23 +1,54 @@
-"""The game-outcome model's yardsticks: forward-in-time splits, the metrics every model and
-baseline is reported with, and the two baselines (issue #6).
+"""The game-outcome model: train it, keep the champion honest, predict, and score (issue #6).
 
-Evaluation is always forward in time: a model is trained on games before a cut-off date and
-scored on later games, never on a random split, because a game's features describe the
-season up to that morning and a random split would let later games teach earlier ones.
-Training, the registry and predictions build on these (issue #6, in progress).
+An XGBoost classifier of the home club's win probability, learnt from
+``features.game_features`` (the final games of the last ``training_seasons`` seasons).
+
+- **Forward in time, always**: a version learns from the games before its cut-off and is
+  scored on the later ones (the latest ``holdout_fraction``), never on a random split: a
+  game's features describe the season up to that morning, and a random split would let
+  later games teach earlier ones. Every score sits beside two baselines on the same games.
+- **Champion and challenger**: each new version is a challenger; it replaces the champion
+  only when its Brier score on the games *both* held out (after both cut-offs) is lower by
+  ``promotion_margin_brier``. The champion is frozen in the postseason (seed 003).
+- **Registry** in object storage, ``models/game_outcome/<version>/model.json`` (XGBoost's
+  own JSON) and ``metadata.json``, with ``champion.json`` naming the champion; the table
+  ``ml.model_versions`` mirrors it. Rolling back is pointing ``champion.json`` elsewhere.
+- **Predictions** of the next game day's games in ``ml.predictions`` (one row per game and
+  version, with the top ``pred_contribs``), scored a day later in ``ml.prediction_scores``.
+
+Configuration: ``config/model.yaml``. Command line: ``python -m mlb_pipeline.model --help``.
 """
 from __future__ import annotations
 
+import argparse
+import dataclasses
+import datetime as dt
+import hashlib
+import logging
 import math
+import platform
 
 import numpy as np
+import orjson
 import pandas as pd
 
 from mlb_pipeline.settings import load_config
 
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "game_outcome"
+
+
+def model_config() -> dict:
+    return load_config("model")[MODEL_NAME]
+
 
 class ModelInputError(ValueError):
     """The training or evaluation data cannot make a meaningful model (said why)."""
+
+
+class NotEnoughGames(ModelInputError):
+    """Too little history to learn from yet (the first days of a new warehouse)."""
 
 
 def forward_split(games: pd.DataFrame, holdout_fraction: float, date_column: str = "game_date"):
@@ -75,7 +106,7 @@ def baselines(train: pd.DataFrame, test: pd.DataFrame) -> dict:
     *always the home team* (its probability the home-win rate of the training games), and
     *log5* of the clubs' season-to-date win rates with the configured home edge (0.5 for a
     club without a game yet this season)."""
-    cfg = load_config("model")["game_outcome"]
+    cfg = model_config()
     y = test["home_win"].astype(float).to_numpy()
     home_rate = float(train["home_win"].astype(float).mean())
     if math.isnan(home_rate):
@@ -84,3 +115,418 @@ def baselines(train: pd.DataFrame, test: pd.DataFrame) -> dict:
     pct = {side: test[f"{side}_season_win_pct"].astype(float).fillna(0.5).to_numpy() for side in ("home", "away")}
     return {"always_home": metrics(home, y, cfg["calibration_bins"]),
             "log5": metrics(log5(pct["home"], pct["away"], cfg["home_edge"]), y, cfg["calibration_bins"])}
+
+
+# ------------------------------------------------------------------------------------
+# Training data
+# ------------------------------------------------------------------------------------
+def training_frame(warehouse, as_of: dt.date, seasons: int) -> pd.DataFrame:
+    """The final games before ``as_of`` of the last ``seasons`` seasons that have any (in
+    January, the last one is the season just ended)."""
+    return _dated(warehouse.frame(
+        "SELECT * FROM features.game_features WHERE is_final AND home_win IS NOT NULL AND game_date < ? "
+        "AND season > (SELECT max(season) FROM features.game_features WHERE is_final AND game_date < ?) - ? "
+        "ORDER BY game_date, game_pk", [as_of, as_of, seasons]))
+
+
+def _dated(frame: pd.DataFrame) -> pd.DataFrame:
+    """``game_date`` as dates (the drivers give timestamps)."""
+    return frame.assign(game_date=pd.to_datetime(frame["game_date"]).dt.date)
+
+
+def check_columns(frame: pd.DataFrame, features: list[str], what: str) -> None:
+    missing = [f for f in features if f not in frame.columns]
+    if missing:
+        raise ModelInputError(f"the {what} lacks feature columns {missing} (is features.game_features current? "
+                              "a new column needs one `dbt build --full-refresh`)")
+
+
+def check_inputs(frame: pd.DataFrame, features: list[str], what: str = "training window") -> None:
+    """Clear errors for data no model can honestly be learnt from."""
+    if frame.empty:
+        raise ModelInputError(f"the {what} has no final games")
+    check_columns(frame, features, what)
+    outcomes = set(frame["home_win"].astype(bool))
+    if len(outcomes) < 2:
+        raise ModelInputError(f"every game of the {what} ({len(frame)}) has the same outcome "
+                              f"(home_win={outcomes.pop()}): there is nothing to learn")
+
+
+def data_checksum(frame: pd.DataFrame, features: list[str]) -> str:
+    """A digest of exactly what a model learns from: the games, their features, outcomes."""
+    part = frame[["game_pk", *features, "home_win"]].sort_values("game_pk").reset_index(drop=True)
+    return hashlib.sha256(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes()).hexdigest()
+
+
+def _matrix(frame: pd.DataFrame, features: list[str]):
+    import xgboost as xgb
+
+    return xgb.DMatrix(frame[features].astype(float).to_numpy(), feature_names=list(features))
+
+
+def predict(booster, frame: pd.DataFrame, features: list[str]) -> np.ndarray:
+    return booster.predict(_matrix(frame, features))
+
+
+# ------------------------------------------------------------------------------------
+# Training: one version, scored forward in time beside the baselines
+# ------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class Version:
+    """A trained model and what is known about it (``metadata`` is ``metadata.json``)."""
+    booster: object
+    metadata: dict
+
+    @property
+    def name(self) -> str:
+        return self.metadata["version"]
+
+    @property
+    def features(self) -> list[str]:
+        return self.metadata["features"]
+
+    @property
+    def cutoff(self) -> dt.date:
+        return dt.date.fromisoformat(self.metadata["evaluation"]["cutoff"])
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        return predict(self.booster, frame, self.features)
+
+
+def train(frame: pd.DataFrame, truth: dict[int, float] | None = None, cfg: dict | None = None,
+          trained_at: dt.datetime | None = None) -> Version:
+    """Train on the games before the forward split's cut-off; score the held-out games with
+    the model, both baselines and (simulated data) the true probabilities."""
+    import xgboost as xgb
+
+    cfg = cfg or model_config()
+    features = list(cfg["features"])
+    if 0 < len(frame) < cfg["min_training_games"]:
+        raise NotEnoughGames(f"the training window has {len(frame)} final games; at least "
+                             f"{cfg['min_training_games']} are needed (config/model.yaml min_training_games)")
+    check_inputs(frame, features)
+    learn, held_out, cutoff = forward_split(frame, cfg["holdout_fraction"])
+    check_inputs(learn, features, "training part (before the cut-off)")
+    booster = xgb.train(dict(cfg["params"]), xgb.DMatrix(learn[features].astype(float).to_numpy(),
+                        label=learn["home_win"].astype(int).to_numpy(), feature_names=features),
+                        num_boost_round=cfg["num_boost_round"])
+    y = held_out["home_win"].astype(int).to_numpy()
+    evaluation = {"cutoff": cutoff.isoformat(), **metrics(predict(booster, held_out, features), y,
+                                                          cfg["calibration_bins"])}
+    base = baselines(learn, held_out)
+    if truth:
+        known = held_out["game_pk"].map(truth)
+        if known.notna().all():
+            evaluation["true_probability_brier"] = float(((known.to_numpy() - y) ** 2).mean())
+    trained_at = trained_at or dt.datetime.now(dt.timezone.utc)
+    dates = pd.to_datetime(frame["game_date"]).dt.date
+    metadata = {
+        "model": MODEL_NAME, "version": trained_at.strftime("%Y%m%dT%H%M%S%fZ"), "trained_at": trained_at.isoformat(),
+        "training_window": {"from": min(dates).isoformat(), "to": max(learn["game_date"]).isoformat(),
+                            "seasons": sorted(int(s) for s in frame["season"].unique()),
+                            "games": len(learn), "held_out_games": len(held_out)},
+        "features": features, "data_checksum": data_checksum(frame, features),
+        "params": dict(cfg["params"]), "num_boost_round": cfg["num_boost_round"],
+        "evaluation": evaluation, "baselines": base,
+        "libraries": {"xgboost": xgb.__version__, "pandas": pd.__version__, "numpy": np.__version__,
+                      "python": platform.python_version()},
+    }
+    log.info("trained %s on %d games (%s to %s); held out %d games from %s: %s", metadata["version"], len(learn),
+             metadata["training_window"]["from"], metadata["training_window"]["to"], len(held_out), cutoff,
+             report_line(metadata))
+    return Version(booster, metadata)
+
+
+def report_line(metadata: dict) -> str:
+    """Brier and accuracy of a version beside the baselines (and the limit, when known)."""
+    e, b = metadata["evaluation"], metadata["baselines"]
+    limit = f", true probabilities {e['true_probability_brier']:.4f}" if "true_probability_brier" in e else ""
+    return (f"Brier {e['brier']:.4f} (always home {b['always_home']['brier']:.4f}, log5 {b['log5']['brier']:.4f}"
+            f"{limit}); accuracy {e['accuracy']:.3f} (always home {b['always_home']['accuracy']:.3f}, "
+            f"log5 {b['log5']['accuracy']:.3f}) on {e['games']} held-out games")
+
+
+def compare(champion: Version, challenger: Version, frame: pd.DataFrame, margin: float) -> dict:
+    """Both versions' Brier scores on the games of ``frame`` that both held out (on or after
+    both cut-offs), and whether the challenger wins by ``margin``."""
+    common_from = max(champion.cutoff, challenger.cutoff)
+    games = frame[pd.to_datetime(frame["game_date"]).dt.date >= common_from]
+    out = {"champion": champion.name, "challenger": challenger.name, "games": len(games),
+           "from": common_from.isoformat(), "margin": margin}
+    if games.empty:
+        return {**out, "promote": False, "reason": "no games held out by both versions yet"}
+    y = games["home_win"].astype(int).to_numpy()
+    missing = [f for f in champion.features if f not in games.columns]
+    if missing:
+        return {**out, "promote": True, "reason": f"the champion's features {missing} no longer exist"}
+    champ, chall = (float(((v.predict(games) - y) ** 2).mean()) for v in (champion, challenger))
+    better = champ - chall >= margin
+    return {**out, "champion_brier": champ, "challenger_brier": chall, "promote": better,
+            "reason": (f"Brier {chall:.4f} against the champion's {champ:.4f} on {len(games)} games from "
+                       f"{common_from}: " + ("better by at least" if better else "not better by") + f" {margin}")}
+
+
+# ------------------------------------------------------------------------------------
+# The registry: object storage, mirrored in ml.model_versions
+# ------------------------------------------------------------------------------------
+class Registry:
+    """``<lake>/models/game_outcome/<version>/{model.json,metadata.json}`` and
+    ``champion.json``, through Airflow's ObjectStoragePath (local folder or gs://)."""
+
+    def __init__(self, lake_url: str):
+        from airflow.sdk import ObjectStoragePath
+
+        self.root = ObjectStoragePath(lake_url) / "models" / MODEL_NAME
+
+    def save(self, version: Version) -> str:
+        folder = self.root / version.name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "model.json").write_bytes(bytes(version.booster.save_raw("json")))
+        (folder / "metadata.json").write_bytes(orjson.dumps(version.metadata, option=orjson.OPT_INDENT_2))
+        return str(folder)
+
+    def versions(self) -> list[str]:
+        """Versions in the registry, oldest first."""
+        if not self.root.exists():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if (p / "metadata.json").exists())
+
+    def metadata(self, name: str) -> dict:
+        return orjson.loads((self.root / name / "metadata.json").read_bytes())
+
+    def load(self, name: str) -> Version:
+        import xgboost as xgb
+
+        if not (self.root / name / "model.json").exists():
+            raise ModelInputError(f"no version {name!r} in the registry {self.root} (versions: {self.versions()})")
+        booster = xgb.Booster()
+        booster.load_model(bytearray((self.root / name / "model.json").read_bytes()))
+        return Version(booster, self.metadata(name))
+
+    def champion(self) -> dict | None:
+        """``{"version", "since", "reason"}`` of the champion, or None before the first."""
+        path = self.root / "champion.json"
+        return orjson.loads(path.read_bytes()) if path.exists() else None
+
+    def set_champion(self, name: str, reason: str) -> dict:
+        if name not in self.versions():
+            raise ModelInputError(f"no version {name!r} in the registry (versions: {self.versions()})")
+        previous = self.champion()
+        record = {"version": name, "since": dt.datetime.now(dt.timezone.utc).isoformat(), "reason": reason,
+                  "previous": previous["version"] if previous else None}
+        self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / "champion.json").write_bytes(orjson.dumps(record, option=orjson.OPT_INDENT_2))
+        return record
+
+    def prune(self, keep: int) -> list[str]:
+        """Remove all but the newest ``keep`` versions, never the champion."""
+        champion = (self.champion() or {}).get("version")
+        old = [v for v in self.versions()[:-keep] if v != champion] if keep > 0 else []
+        for name in old:
+            (self.root / name).rmdir(recursive=True)
+        return old
+
+
+def mirror_versions(warehouse, registry: Registry) -> int:
+    """Make ``ml.model_versions`` say what the registry holds: every version in it, with its
+    status, and the versions no longer in it as ``pruned``."""
+    champion = (registry.champion() or {}).get("version")
+    held = registry.versions()
+    rows = []
+    for name in held:
+        m = registry.metadata(name)
+        e, w = m["evaluation"], m["training_window"]
+        status = "champion" if name == champion else ("retired" if m.get("was_champion") else "challenger")
+        rows.append({
+            "model_name": MODEL_NAME, "version": name, "trained_at": dt.datetime.fromisoformat(m["trained_at"]),
+            "run_id": m.get("run_id"), "status": status, "is_champion": name == champion,
+            "training_from": dt.date.fromisoformat(w["from"]), "training_to": dt.date.fromisoformat(w["to"]),
+            "cutoff": dt.date.fromisoformat(e["cutoff"]), "training_games": w["games"],
+            "holdout_games": w["held_out_games"], "data_checksum": m["data_checksum"], "brier": e["brier"],
+            "accuracy": e["accuracy"], "log_loss": e["log_loss"],
+            "baseline_brier": {k: v["brier"] for k, v in m["baselines"].items()},
+            "true_brier": e.get("true_probability_brier"), "decision": (m.get("decision") or {}).get("reason"),
+            "uri": str(registry.root / name), "metadata": m})
+    warehouse.upsert("ml.model_versions", rows, ("baseline_brier", "metadata"))
+    gone = [r["version"] for r in warehouse.query(
+        "SELECT version FROM ml.model_versions WHERE model_name = ? AND status <> 'pruned'", [MODEL_NAME])
+        if r["version"] not in held]
+    for name in gone:
+        warehouse.execute("UPDATE ml.model_versions SET status = 'pruned', is_champion = false "
+                          "WHERE model_name = ? AND version = ?", [MODEL_NAME, name])
+    return len(rows)
+
+
+# ------------------------------------------------------------------------------------
+# The training step: train a challenger, promote it or not, keep the registry tidy
+# ------------------------------------------------------------------------------------
+def train_and_register(warehouse, registry: Registry, as_of: dt.date, run_id: str, *, phase: str = "regular_season",
+                       full: bool = False, truth: dict[int, float] | None = None) -> dict:
+    """What the training task does. Returns what happened (``outcome``: ``frozen``,
+    ``unchanged``, ``promoted`` or ``not_promoted``) with the version's report.
+
+    The champion is only ever replaced after the challenger is safely in the registry, so
+    a failure anywhere leaves the current champion in place."""
+    cfg = model_config()
+    if phase == "postseason":
+        log.info("postseason: the champion is frozen (seed 003); no training")
+        return {"outcome": "frozen", "champion": (registry.champion() or {}).get("version")}
+    frame = training_frame(warehouse, as_of, cfg["training_seasons"])
+    if frame.empty:
+        raise ModelInputError(f"no final games in features.game_features before {as_of} in the last "
+                              f"{cfg['training_seasons']} seasons: nothing to train on")
+    check_columns(frame, cfg["features"], "training window")
+    versions = registry.versions()
+    checksum = data_checksum(frame, cfg["features"])
+    if not full and versions and registry.metadata(versions[-1])["data_checksum"] == checksum:
+        log.info("the training data has not changed since %s was trained (%s): nothing to train",
+                 versions[-1], checksum[:12])
+        return {"outcome": "unchanged", "champion": (registry.champion() or {}).get("version"),
+                "latest": versions[-1]}
+    challenger = train(frame, truth, cfg)
+    challenger.metadata["run_id"] = run_id
+    champion_name = (registry.champion() or {}).get("version")
+    if champion_name is None:
+        decision = {"promote": True, "reason": "the first version: no champion to beat"}
+    else:
+        decision = compare(registry.load(champion_name), challenger, frame, cfg["promotion_margin_brier"])
+    challenger.metadata["decision"] = decision
+    registry.save(challenger)
+    if decision["promote"]:
+        if champion_name:
+            old = registry.metadata(champion_name)
+            old["was_champion"] = True
+            (registry.root / champion_name / "metadata.json").write_bytes(orjson.dumps(old, option=orjson.OPT_INDENT_2))
+        registry.set_champion(challenger.name, decision["reason"])
+        log.info("%s is the champion: %s", challenger.name, decision["reason"])
+    else:
+        log.warning("%s trained and kept as a challenger, NOT promoted: %s", challenger.name, decision["reason"])
+    pruned = registry.prune(cfg["keep_versions"])
+    mirror_versions(warehouse, registry)
+    return {"outcome": "promoted" if decision["promote"] else "not_promoted", "version": challenger.name,
+            "champion": registry.champion()["version"], "decision": decision, "pruned": pruned,
+            "report": report_line(challenger.metadata)}
+
+
+def rollback(warehouse, registry: Registry, version: str, who: str = "command line") -> dict:
+    """Make an earlier version the champion again (it must still be in the registry)."""
+    metadata = registry.metadata(version) if version in registry.versions() else None
+    if metadata is None:
+        raise ModelInputError(f"cannot roll back to {version!r}: not in the registry (versions: {registry.versions()})")
+    record = registry.set_champion(version, f"rolled back by {who}")
+    mirror_versions(warehouse, registry)
+    log.warning("rolled back: %s is the champion again (was %s)", version, record["previous"])
+    return record
+
+
+# ------------------------------------------------------------------------------------
+# Predictions and their scores
+# ------------------------------------------------------------------------------------
+def top_contributions(booster, frame: pd.DataFrame, features: list[str], k: int) -> list[list[dict]]:
+    """Each row's ``k`` largest feature contributions (XGBoost ``pred_contribs``, in log-odds)."""
+    contribs = booster.predict(_matrix(frame, features), pred_contribs=True)[:, :-1]  # last column: the bias
+    values = frame[features].astype(float).to_numpy()
+    out = []
+    for row, vals in zip(contribs, values):
+        order = np.argsort(-np.abs(row))[:k]
+        out.append([{"feature": features[i], "value": None if math.isnan(vals[i]) else float(vals[i]),
+                     "contribution": round(float(row[i]), 6)} for i in order])
+    return out
+
+
+def predict_games(warehouse, registry: Registry, game_date: dt.date, run_id: str) -> list[dict]:
+    """The champion's home-win probability for every game of ``game_date`` not yet final,
+    into ``ml.predictions`` (one row per game and version: a rerun replaces its own rows)."""
+    champion = registry.champion()
+    if champion is None:
+        raise ModelInputError("no champion yet: nothing can predict (the first training makes one)")
+    version = registry.load(champion["version"])
+    games = _dated(warehouse.frame("SELECT * FROM features.game_features WHERE game_date = ? AND NOT is_final "
+                                   "ORDER BY game_pk", [game_date]))
+    if games.empty:
+        log.info("no games to predict on %s", game_date)
+        return []
+    check_columns(games, version.features, f"games of {game_date}")
+    p = version.predict(games)
+    contribs = top_contributions(version.booster, games, version.features, model_config()["top_contributions"])
+    now = dt.datetime.now(dt.timezone.utc)
+    rows = [{"game_pk": int(g.game_pk), "model_version": version.name, "game_date": game_date,
+             "home_team_id": int(g.home_team_id), "away_team_id": int(g.away_team_id),
+             "home_win_probability": float(prob), "top_contributions": c, "predicted_at": now, "run_id": run_id}
+            for g, prob, c in zip(games.itertuples(), p, contribs)]
+    warehouse.upsert("ml.predictions", rows, ("top_contributions",))
+    log.info("%d games of %s predicted by %s", len(rows), game_date, version.name)
+    return rows
+
+
+def score_predictions(warehouse, game_date: dt.date) -> dict | None:
+    """Score the predictions of ``game_date``'s games against their outcomes, with the
+    rolling 7 days to that date, into ``ml.prediction_scores``. The prediction a game is
+    scored by is its latest (the one published before it was played)."""
+    frame = warehouse.frame(
+        "SELECT p.game_pk, p.game_date, p.model_version, p.home_win_probability, p.predicted_at, "
+        "g.home_score, g.away_score FROM ml.predictions AS p JOIN raw.games AS g ON g.game_pk = p.game_pk "
+        "WHERE g.is_final AND p.game_date BETWEEN ? AND ?", [game_date - dt.timedelta(days=6), game_date])
+    if frame.empty:
+        return None
+    frame = frame.sort_values("predicted_at").groupby("game_pk").tail(1)
+    frame["home_win"] = (frame["home_score"] > frame["away_score"]).astype(int)
+    day = frame[pd.to_datetime(frame["game_date"]).dt.date == game_date]
+    if day.empty:
+        return None
+    score = lambda f: metrics(f["home_win_probability"], f["home_win"])  # noqa: E731
+    d, w = score(day), score(frame)
+    row = {"game_date": game_date, "games": d["games"], "accuracy": d["accuracy"], "brier": d["brier"],
+           "games_7d": w["games"], "accuracy_7d": w["accuracy"], "brier_7d": w["brier"],
+           "model_versions": sorted(day["model_version"].unique().tolist()),
+           "scored_at": dt.datetime.now(dt.timezone.utc)}
+    warehouse.upsert("ml.prediction_scores", [row], ("model_versions",))
+    log.info("predictions of %s: %d games, accuracy %.3f, Brier %.4f; last 7 days: %d games, accuracy %.3f, "
+             "Brier %.4f", game_date, d["games"], d["accuracy"], d["brier"], w["games"], w["accuracy"], w["brier"])
+    return row
+
+
+def true_probabilities(client, seasons: list[int]) -> dict[int, float] | None:
+    """Simulated data only: every game's true home-win probability, from the replay
+    server's ``/__replay__/truth/<season>``. None for the real API (it has no such thing)."""
+    from mlb_pipeline.source import SourceError
+
+    if client.settings.base_url.rstrip("/") == load_config("pipeline")["source"]["default_base_url"]:
+        return None
+    truth = {}
+    try:
+        for season in seasons:
+            body = client.get("replay_truth", f"{client.settings.base_url}/__replay__/truth/{season}").body
+            truth.update({int(g["gamePk"]): float(g["homeWinProbability"]) for g in orjson.loads(body)["games"]})
+    except (SourceError, orjson.JSONDecodeError, KeyError):
+        return None
+    return truth
+
+
+# ------------------------------------------------------------------------------------
+# Command line: list versions, roll back
+# ------------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> None:
+    from mlb_pipeline.settings import lake_url
+    from mlb_pipeline.warehouse import open_warehouse
+
+    ap = argparse.ArgumentParser(prog="python -m mlb_pipeline.model", description="The game-outcome model's registry.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    sub.add_parser("versions", help="list the versions in the registry, the champion marked")
+    back = sub.add_parser("rollback", help="make an earlier version the champion again")
+    back.add_argument("version")
+    args = ap.parse_args(argv)
+    registry = Registry(lake_url())
+    if args.command == "rollback":
+        warehouse = open_warehouse()
+        warehouse.ensure_schema()
+        record = rollback(warehouse, registry, args.version)
+        print(f"{record['version']} is the champion (was {record['previous']})")
+        return
+    champion = (registry.champion() or {}).get("version")
+    for name in registry.versions():
+        print(f"{'*' if name == champion else ' '} {name}  {report_line(registry.metadata(name))}")
+
+
+if __name__ == "__main__":
+    main()

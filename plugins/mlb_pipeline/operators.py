@@ -269,3 +269,79 @@ class PublishDbtDocsOperator(BaseOperator):
         from mlb_pipeline.features import generate_docs
 
         return generate_docs()
+
+
+class TrainModelOperator(BaseOperator):
+    """Train a challenger on the game features up to the run's game date, and promote it
+    only when it beats the champion (``mlb_pipeline.model``). The daily run trains only when
+    the training data changed (``full=False``); the weekly sync retrains in full. The
+    ``champion_version`` param rolls back to that version instead of training. Bad inputs
+    fail without retries; too little history skips (nothing to learn yet)."""
+
+    ui_color = "#fdebd0"
+
+    def __init__(self, *, plan_task_id: str | None = None, full: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.plan_task_id = plan_task_id
+        self.full = full
+
+    def execute(self, context):
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from mlb_pipeline import model
+        from mlb_pipeline.settings import lake_url
+        from mlb_pipeline.warehouse import open_warehouse
+
+        game_date = dt.date.fromisoformat(game_date_for_run(context))
+        warehouse, registry = open_warehouse(), model.Registry(lake_url())
+        warehouse.ensure_schema()
+        rollback_to = (context.get("params") or {}).get("champion_version")
+        if rollback_to:
+            try:
+                return model.rollback(warehouse, registry, rollback_to, who=f"run {context['run_id']}")
+            except model.ModelInputError as exc:
+                raise AirflowFailException(str(exc)) from exc
+        plan = context["ti"].xcom_pull(task_ids=self.plan_task_id) if self.plan_task_id else None
+        phase = (plan or {}).get("season_phase", "regular_season")
+        seasons = model.model_config()["training_seasons"]
+        truth = model.true_probabilities(source_client(), list(range(game_date.year - seasons + 1, game_date.year + 1)))
+        try:
+            result = model.train_and_register(warehouse, registry, game_date + dt.timedelta(days=1),
+                                              context["run_id"], phase=phase, full=self.full, truth=truth)
+        except model.NotEnoughGames as exc:
+            raise AirflowSkipException(f"{exc}: no model trained yet") from exc
+        except model.ModelInputError as exc:
+            log.error("training failed; the champion stays as it is: %s", exc)
+            raise AirflowFailException(f"training failed, the champion stays: {exc}") from exc
+        if result.get("report"):
+            log.info("%s: %s", result["version"], result["report"])
+        return result
+
+
+class PredictGamesOperator(BaseOperator):
+    """Score the predictions of the run's game date against the outcomes
+    (``ml.prediction_scores``), then predict the next day's games with the champion
+    (``ml.predictions``)."""
+
+    ui_color = "#fdebd0"
+
+    def execute(self, context):
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from mlb_pipeline import model
+        from mlb_pipeline.settings import lake_url
+        from mlb_pipeline.warehouse import open_warehouse
+
+        game_date = dt.date.fromisoformat(game_date_for_run(context))
+        warehouse, registry = open_warehouse(), model.Registry(lake_url())
+        scored = model.score_predictions(warehouse, game_date)
+        if registry.champion() is None:
+            raise AirflowSkipException("no champion model yet: nothing to predict with")
+        try:
+            rows = model.predict_games(warehouse, registry, game_date + dt.timedelta(days=1), context["run_id"])
+        except model.ModelInputError as exc:
+            raise AirflowFailException(str(exc)) from exc
+        return {"scored": {k: (v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v)
+                           for k, v in (scored or {}).items()} or None,
+                "predicted": [{k: r[k] for k in ("game_pk", "home_team_id", "away_team_id", "home_win_probability",
+                                                 "model_version")} for r in rows]}

@@ -1,11 +1,13 @@
 """Print what the warehouse holds: per-day run status and grade, table sizes, open dead
-letters, the feature tables and where the docs sites are.
+letters, the feature tables, the model and its latest predictions, and where the docs sites are.
 
     python -m mlb_pipeline.summary [--from 2024-06-03 --to 2024-06-09]
 """
 from __future__ import annotations
 
 import argparse
+
+import orjson
 
 from mlb_pipeline import settings
 from mlb_pipeline.warehouse import DuckDBWarehouse
@@ -39,6 +41,7 @@ def summary(date_from: str | None = None, date_to: str | None = None) -> str:
     for table in features:  # names read from the catalog, not from input
         r = wh.query(f"SELECT count(*) AS n FROM features.{table}")[0]
         lines.append(f"  features.{table:<26} {r['n']:>7,} rows")
+    lines += model_summary(wh)
     open_letters = wh.query("SELECT count(*) AS n FROM ops.dead_letters WHERE resolved_at IS NULL")[0]["n"]
     lines.append(f"Open dead letters: {open_letters}")
     lines.append(f"Warehouse (DuckDB): {wh.path}")
@@ -51,6 +54,39 @@ def summary(date_from: str | None = None, date_to: str | None = None) -> str:
 
         lines.append(f"dbt docs site:      {docs_url()}/index.html  (make docs, or the Airflow UI: Browse > dbt docs)")
     return "\n".join(lines)
+
+
+def model_summary(wh, predictions: int = 5) -> list[str]:
+    """The champion against the baselines, and a few of the latest predictions."""
+    from mlb_pipeline.model import Registry, report_line
+
+    registry = Registry(settings.lake_url())
+    champion = registry.champion()
+    if champion is None:
+        return ["Game-outcome model: no champion yet"]
+    meta = registry.metadata(champion["version"])
+    window = meta["training_window"]
+    lines = [f"Game-outcome model: champion {champion['version']} ({len(registry.versions())} versions in "
+             f"{registry.root})",
+             f"  trained on {window['games']} games {window['from']} to {window['to']}; held out from "
+             f"{meta['evaluation']['cutoff']}:",
+             f"  {report_line(meta)}"]
+    rows = wh.query(
+        "SELECT p.game_date, p.home_win_probability, h.name AS home, a.name AS away, p.top_contributions "
+        "FROM ml.predictions AS p "
+        "LEFT JOIN (SELECT team_id, arg_max(name, season) AS name FROM raw.teams GROUP BY team_id) AS h "
+        "ON h.team_id = p.home_team_id "
+        "LEFT JOIN (SELECT team_id, arg_max(name, season) AS name FROM raw.teams GROUP BY team_id) AS a "
+        "ON a.team_id = p.away_team_id "
+        "WHERE p.model_version = ? AND p.game_date = (SELECT max(game_date) FROM ml.predictions) "
+        "ORDER BY abs(p.home_win_probability - 0.5) DESC LIMIT ?", [champion["version"], predictions])
+    if rows:
+        lines.append(f"Predictions for {rows[0]['game_date']} (the most confident {len(rows)}):")
+    for r in rows:
+        top = orjson.loads(r["top_contributions"])[0]
+        lines.append(f"  {r['away'] or '?'} at {r['home'] or '?'}: home win {r['home_win_probability']:.1%}"
+                     f"  (top feature {top['feature']} {top['contribution']:+.3f})")
+    return lines
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ from mlb_pipeline.parse import GAME_TABLES, row_hash
 log = logging.getLogger(__name__)
 
 META_COLUMNS = ("ingested_at", "source", "content_hash")
-DDL_FILES = ("raw.sql", "ops.sql")
+DDL_FILES = ("raw.sql", "ops.sql", "ml.sql")
 
 
 # ------------------------------------------------------------------------------------
@@ -173,6 +173,11 @@ class DuckDBWarehouse:
             for name in DDL_FILES:
                 con.execute((settings.sql_dir() / "duckdb" / name).read_text())
 
+    def execute(self, sql: str, params: list | None = None) -> None:
+        """One statement that changes something (ours; values bound)."""
+        with self.connect() as con:
+            con.execute(sql, params or [])
+
     def query(self, sql: str, params: list | None = None, con=None) -> list[dict]:
         """Rows as dicts; pass ``con`` to read inside an open connection (DuckDB allows one
         read-write connection to a file per process)."""
@@ -251,6 +256,10 @@ class DuckDBWarehouse:
                     row[c] = orjson.dumps(row[c]).decode() if row[c] is not None else None
                 con.execute(f"INSERT OR REPLACE INTO {table} ({', '.join(cols)}) "
                             f"VALUES ({', '.join('?' for _ in cols)})", [row[c] for c in cols])
+
+    def upsert(self, table: str, rows: list[dict], json_columns: tuple[str, ...] = ()) -> None:
+        """Insert ``rows`` into ``table``, replacing those with the same primary key."""
+        self._replace(table, rows, json_columns)
 
     def record_run(self, run: dict) -> None:
         self._replace("ops.ingestion_runs", [run], ("table_counts", "errors"))
@@ -345,6 +354,9 @@ class BigQueryWarehouse:
             query_params = [self._param(None, v) for v in params or []]
         return self.client.query(sql, job_config=self._bq.QueryJobConfig(query_parameters=query_params)).result()
 
+    def execute(self, sql: str, params: list | None = None) -> None:
+        self._run(sql, params)
+
     def query(self, sql: str, params: list | None = None, con=None) -> list[dict]:
         return [dict(row.items()) for row in self._run(sql, params)]
 
@@ -408,13 +420,17 @@ class BigQueryWarehouse:
             values = {c: run.get(c) for c in cols}
             for c in json_columns:
                 values[c] = orjson.dumps(values[c]).decode() if values[c] is not None else None
-            values["game_date"] = dt.date.fromisoformat(str(values["game_date"]))
+            if "game_date" in values:
+                values["game_date"] = dt.date.fromisoformat(str(values["game_date"]))
             self._run(
                 f"MERGE {table} t USING (SELECT {select}) s "
                 f"ON {' AND '.join(f't.{k} = s.{k}' for k in key)} "
                 f"WHEN MATCHED THEN UPDATE SET {', '.join(f'{c} = s.{c}' for c in cols)} "
                 f"WHEN NOT MATCHED THEN INSERT ({', '.join(cols)}) VALUES ({', '.join(f's.{c}' for c in cols)})",
                 values)
+
+    def upsert(self, table: str, rows: list[dict], json_columns: tuple[str, ...] = ()) -> None:
+        self._replace(table, self.tables[table]["key"], rows, json_columns)
 
     def record_run(self, run: dict) -> None:
         self._replace("ops.ingestion_runs", ["run_id", "game_date"], [run], ("table_counts", "errors"))

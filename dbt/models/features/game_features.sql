@@ -1,6 +1,7 @@
 {%- set team_features = ['games_7d', 'run_diff_7d', 'win_rate_7d', 'games_14d', 'run_diff_14d', 'win_rate_14d',
                          'games_30d', 'run_diff_30d', 'win_rate_30d', 'batting_avg_30d', 'obp_30d', 'slg_30d',
                          'bullpen_era_30d', 'games_60d', 'run_diff_60d', 'win_rate_60d', 'season_games',
+                         'season_wins', 'season_win_pct',
                          'pythagorean_win_pct', 'rest_days'] -%}
 {%- set pitcher_features = ['era_10g', 'whip_10g', 'strikeout_rate_10g', 'era_30g', 'whip_30g',
                             'strikeout_rate_30g'] -%}
@@ -17,7 +18,7 @@
 -- home field, day of week, month and game type; the outcome when the game is final.
 -- Scheduled games get a row too (no outcome, no starters yet), so they can be predicted.
 with games as (
-    select * from {{ ref('stg_games') }} as g
+    select * from {{ ref('int_games') }} as g
     where (is_final or status_code not in ('D', 'T', 'U'))  -- played, or still to be played
         and {{ in_feature_window('g.game_date', 'game_date') }}
 ),

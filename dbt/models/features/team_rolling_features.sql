@@ -8,13 +8,13 @@
 ) }}
 {%- set windows = var('team_windows_days') -%}
 -- Per club and date (every date it has a game, played or scheduled): its form over the
--- previous 7, 14, 30 and 60 days and its season-to-date Pythagorean win expectation, as
+-- previous 7, 14, 30 and 60 days, its season-to-date record and Pythagorean win expectation, as
 -- of the morning of that date. Only games completed before the date count (no leakage:
 -- tests/no_feature_uses_a_game_of_its_own_date_or_later.sql).
 with all_game_days as (
-    select home_team_id as team_id, game_date, season from {{ ref('stg_games') }}
+    select home_team_id as team_id, game_date, season from {{ ref('int_games') }}
     union distinct
-    select away_team_id as team_id, game_date, season from {{ ref('stg_games') }}
+    select away_team_id as team_id, game_date, season from {{ ref('int_games') }}
 ),
 
 game_days as (  -- the dates this run builds (macros/feature_window.sql)
@@ -63,6 +63,7 @@ season_to_date as (
         d.team_id,
         d.game_date as as_of_date,
         count(g.game_pk) as season_games,
+        sum(case when g.won then 1 else 0 end) as season_wins,
         sum(g.runs_scored) as season_runs_scored,
         sum(g.runs_allowed) as season_runs_allowed,
         max(g.game_date) as season_last_game_date_used
@@ -93,6 +94,8 @@ select
     , w.bullpen_er_{{ n }}d * 27.0 / nullif(w.bullpen_outs_{{ n }}d, 0) as bullpen_era_{{ n }}d
     {%- endfor %}
     , s.season_games
+    , s.season_wins
+    , s.season_wins * 1.0 / nullif(s.season_games, 0) as season_win_pct
     , greatest({{ dbt.datediff('s.season_last_game_date_used', 'd.game_date', 'day') }} - 1, 0) as rest_days
     , power(s.season_runs_scored, 1.83)
         / nullif(power(s.season_runs_scored, 1.83) + power(s.season_runs_allowed, 1.83), 0)

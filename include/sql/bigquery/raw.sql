@@ -425,3 +425,30 @@ CREATE TABLE IF NOT EXISTS raw.team_lines (
 )
 PARTITION BY official_date
 CLUSTER BY game_pk, team_id;
+
+-- Every game as the schedule lists it on a date (see ../duckdb/raw.sql).
+CREATE TABLE IF NOT EXISTS raw.schedule (
+    game_pk            INT64 NOT NULL,
+    official_date      DATE NOT NULL,
+    season             STRING NOT NULL,
+    game_type          STRING NOT NULL,
+    phase              STRING NOT NULL,
+    game_number        INT64,
+    double_header      STRING,
+    game_datetime      TIMESTAMP,
+    home_team_id       INT64,
+    away_team_id       INT64,
+    coded_state        STRING NOT NULL,
+    abstract_state     STRING,
+    detailed_state     STRING,
+    is_postponed       BOOL NOT NULL,
+    resume_date        DATE,
+    resumed_from       DATE,
+    schedule_object    STRING,
+    ingested_at        TIMESTAMP NOT NULL,
+    source             STRING NOT NULL,
+    content_hash       STRING NOT NULL,
+    PRIMARY KEY (game_pk, official_date) NOT ENFORCED
+)
+PARTITION BY official_date
+CLUSTER BY game_pk;

@@ -397,3 +397,30 @@ CREATE TABLE IF NOT EXISTS raw.team_lines (
     content_hash           VARCHAR NOT NULL,
     PRIMARY KEY (game_pk, team_side)
 );
+
+-- Every game as the schedule lists it on a date (the run's date, the next game day, the
+-- dates it re-checks): games still to be played are known before they have a feed, so the
+-- features and the model can see them. Postponed games keep their row on the old date.
+CREATE TABLE IF NOT EXISTS raw.schedule (
+    game_pk            BIGINT NOT NULL,
+    official_date      DATE NOT NULL,
+    season             VARCHAR NOT NULL,
+    game_type          VARCHAR NOT NULL,
+    phase              VARCHAR NOT NULL,
+    game_number        INTEGER,
+    double_header      VARCHAR,
+    game_datetime      TIMESTAMPTZ,
+    home_team_id       BIGINT,
+    away_team_id       BIGINT,
+    coded_state        VARCHAR NOT NULL,
+    abstract_state     VARCHAR,
+    detailed_state     VARCHAR,
+    is_postponed       BOOLEAN NOT NULL,
+    resume_date        DATE,
+    resumed_from       DATE,
+    schedule_object    VARCHAR,            -- the landed schedule response
+    ingested_at        TIMESTAMPTZ NOT NULL,
+    source             VARCHAR NOT NULL,
+    content_hash       VARCHAR NOT NULL,
+    PRIMARY KEY (game_pk, official_date)
+);
