@@ -35,7 +35,8 @@ and `airflow backfill create --dag-id mlb_daily_collection --from-date 2024-07-0
    `strict` param; backfill runs skip the features (rebuild them once afterwards).
 7. **build_features**: the dbt project (`dbt/`) rendered by cosmos, one task a model,
    each a `dbt build` of the model and its tests; the feature tables rebuild the run's
-   game date onward (`features_from`), never all history.
+   game date onward (`features_from`), never all history, unless the `full_refresh` param
+   asks for a set-based rebuild of everything (after a backfill, or new columns).
 8. **publish_dbt_docs**: `dbt docs generate`, published to `<lake>/dbt_docs` and shown
    in the Airflow UI under Browse.
 9. **train_model**: when the training data changed, an XGBoost challenger learns from
@@ -108,6 +109,13 @@ with DAG(
             description="Build the features only when the raw data of the 60-day lookback window has no gaps "
             "(every game final, loaded and graded A to C). Turn off to build them anyway.",
         ),
+        "full_refresh": Param(
+            False,
+            type="boolean",
+            title="Rebuild all features",
+            description="Rebuild the feature tables from scratch, set-based (dbt --full-refresh) instead of from "
+            "the game date on: once after a backfill, or after the feature models gained columns.",
+        ),
         "champion_version": Param(
             None,
             type=["null", "string"],
@@ -137,6 +145,7 @@ with DAG(
     features = feature_task_group(
         "build_features",
         dbt_vars={"features_from": "{{ ti.xcom_pull(task_ids='check_feature_inputs')['features_from'] }}"},
+        full_refresh="{{ params.full_refresh }}",
     )
     docs = PublishDbtDocsOperator(task_id="publish_dbt_docs")
     train = TrainModelOperator(task_id="train_model", plan_task_id=plan.task_id)

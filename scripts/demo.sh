@@ -38,10 +38,10 @@ export AIRFLOW_CONN_BASEBALL_SAVANT="http://127.0.0.1:$PORT"
 failed=0
 day="$FROM"
 while [[ ! "$day" > "$TO" ]]; do
-  # Every day is collected and graded; the features are built by the last day's run (on the
-  # first build that is every date at once), as after a backfill.
+  # Every day is collected and graded; the last day's run rebuilds the features of every
+  # date at once (set-based, as after a backfill), trains the model and predicts the next day.
   conf='{"build_features": false}'
-  [[ "$day" == "$TO" ]] && conf='{"build_features": true}'
+  [[ "$day" == "$TO" ]] && conf='{"build_features": true, "full_refresh": true}'
   if airflow dags test mlb_daily_collection "$day" -c "$conf" > "$LOGS/$day.log" 2>&1; then
     echo "==> $day: run succeeded      (log: $LOGS/$day.log)"
   else

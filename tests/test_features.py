@@ -151,8 +151,9 @@ def test_strict_mode_blocks_the_features_on_a_gap_in_the_lookback_window(daily_d
     assert run.state == "failed"
     assert not wh.query("SELECT count(*) n FROM information_schema.tables WHERE table_schema = 'features'")[0]["n"]
 
-    # strict=false builds them anyway.
-    run, states = run_day(daily_dag, MONTH[-1], simulated, monkeypatch, features=True, strict=False)
+    # strict=false builds them anyway (here set-based, full_refresh, as after a backfill).
+    run, states = run_day(daily_dag, MONTH[-1], simulated, monkeypatch, features=True, strict=False,
+                          full_refresh=True)
     assert run.state == "success", states
     assert wh.query("SELECT count(*) n FROM features.game_features")[0]["n"] > 400
 

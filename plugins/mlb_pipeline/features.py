@@ -51,8 +51,9 @@ def docs_url() -> str:
     return lake_url().rstrip("/") + "/" + load_config("pipeline")["features"]["docs_folder"]
 
 
-def feature_task_group(group_id: str, dbt_vars: dict, **kwargs):
-    """The cosmos task group that builds the models selected in config, in dependency order."""
+def feature_task_group(group_id: str, dbt_vars: dict, full_refresh: bool | str = False, **kwargs):
+    """The cosmos task group that builds the models selected in config, in dependency order
+    (``full_refresh``, templated: rebuild the incremental models from scratch)."""
     from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
     from cosmos.constants import InvocationMode, LoadMode, TestBehavior
 
@@ -71,7 +72,7 @@ def feature_task_group(group_id: str, dbt_vars: dict, **kwargs):
         render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, select=cfg["select"],
                                    test_behavior=TestBehavior.BUILD, should_detach_multiple_parents_tests=True,
                                    enable_mock_profile=False),
-        operator_args={"vars": dbt_vars, "pool": cfg["pool"], "install_deps": False},
+        operator_args={"vars": dbt_vars, "pool": cfg["pool"], "install_deps": False, "full_refresh": full_refresh},
         **kwargs,
     )
 

@@ -423,12 +423,13 @@ def rollback(warehouse, registry: Registry, version: str, who: str = "command li
 # Predictions and their scores
 # ------------------------------------------------------------------------------------
 def top_contributions(booster, frame: pd.DataFrame, features: list[str], k: int) -> list[list[dict]]:
-    """Each row's ``k`` largest feature contributions (XGBoost ``pred_contribs``, in log-odds)."""
+    """Each row's ``k`` largest feature contributions (XGBoost ``pred_contribs``, in log-odds;
+    features that do not move the prediction are left out)."""
     contribs = booster.predict(_matrix(frame, features), pred_contribs=True)[:, :-1]  # last column: the bias
     values = frame[features].astype(float).to_numpy()
     out = []
     for row, vals in zip(contribs, values):
-        order = np.argsort(-np.abs(row))[:k]
+        order = [i for i in np.argsort(-np.abs(row))[:k] if row[i] != 0]
         out.append([{"feature": features[i], "value": None if math.isnan(vals[i]) else float(vals[i]),
                      "contribution": round(float(row[i]), 6)} for i in order])
     return out

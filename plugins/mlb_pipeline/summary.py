@@ -83,9 +83,9 @@ def model_summary(wh, predictions: int = 5) -> list[str]:
     if rows:
         lines.append(f"Predictions for {rows[0]['game_date']} (the most confident {len(rows)}):")
     for r in rows:
-        top = orjson.loads(r["top_contributions"])[0]
-        lines.append(f"  {r['away'] or '?'} at {r['home'] or '?'}: home win {r['home_win_probability']:.1%}"
-                     f"  (top feature {top['feature']} {top['contribution']:+.3f})")
+        top = orjson.loads(r["top_contributions"])
+        why = f"top feature {top[0]['feature']} {top[0]['contribution']:+.3f}" if top else "no feature moves it"
+        lines.append(f"  {r['away'] or '?'} at {r['home'] or '?'}: home win {r['home_win_probability']:.1%}  ({why})")
     return lines
 
 
