@@ -166,3 +166,18 @@ def test_strict_mode_blocks_the_features_on_a_gap_in_the_lookback_window(daily_d
     predicted = wh.query("SELECT count(*) n, min(home_win_probability) lo, max(home_win_probability) hi, "
                          "count(DISTINCT model_version) versions FROM ml.predictions WHERE game_date = ?", [following])
     assert predicted[0]["n"] == 15 and 0 < predicted[0]["lo"] < predicted[0]["hi"] < 1
+
+    # A second version (a full retrain, as the weekly sync does), then a run that rolls the
+    # model back with the champion_version param: the next day is predicted by that version.
+    from mlb_pipeline import model
+    from mlb_pipeline.settings import lake_url
+
+    registry = model.Registry(lake_url())
+    model.train_and_register(wh, registry, following, "full-retrain", full=True)
+    [other] = [v for v in registry.versions() if v != registry.champion()["version"]]
+    run, states = run_day(daily_dag, MONTH[-1], simulated, monkeypatch, features=True, strict=False,
+                          champion_version=other)
+    assert run.state == "success", states
+    assert registry.champion()["version"] == other and "rolled back" in registry.champion()["reason"]
+    assert wh.query("SELECT count(*) n FROM ml.predictions WHERE model_version = ? AND game_date = ?",
+                    [other, following])[0]["n"] == 15

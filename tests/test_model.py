@@ -171,6 +171,7 @@ def test_training_registers_a_challenger_and_promotes_only_a_better_one(warehous
     # nothing changed since: nothing is trained
     again = model.train_and_register(warehouse, registry, dt.date(2024, 8, 1), "run-2")
     assert again["outcome"] == "unchanged" and registry.versions() == [first["version"]]
+
     # a later run learns from more games; the rule decides on the games both held out
     later = model.train_and_register(warehouse, registry, dt.date(2024, 9, 30), "run-3", truth=truth)
     d = later["decision"]
@@ -191,6 +192,16 @@ def test_training_registers_a_challenger_and_promotes_only_a_better_one(warehous
     assert warehouse.query("SELECT version FROM ml.model_versions WHERE is_champion")[0]["version"] == other
     with pytest.raises(ModelInputError, match="not in the registry"):
         model.rollback(warehouse, registry, "20000101T000000000000Z")
+
+
+def test_new_hyperparameters_are_something_new_to_learn(warehouse, registry, monkeypatch):
+    first = model.train_and_register(warehouse, registry, dt.date(2024, 8, 1), "run-1")
+    assert model.train_and_register(warehouse, registry, dt.date(2024, 8, 1), "run-2")["outcome"] == "unchanged"
+    cfg = model.model_config()
+    monkeypatch.setitem(cfg, "params", {**cfg["params"], "max_depth": 3})
+    retrained = model.train_and_register(warehouse, registry, dt.date(2024, 8, 1), "run-3")
+    assert retrained["outcome"] in ("promoted", "not_promoted") and retrained["version"] != first["version"]
+    assert registry.metadata(retrained["version"])["params"]["max_depth"] == 3
 
 
 def test_a_failed_training_keeps_the_champion(warehouse, registry):

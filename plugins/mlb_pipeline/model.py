@@ -227,6 +227,7 @@ def train(frame: pd.DataFrame, truth: dict[int, float] | None = None, cfg: dict 
                             "games": len(learn), "held_out_games": len(held_out)},
         "features": features, "data_checksum": data_checksum(frame, features),
         "params": dict(cfg["params"]), "num_boost_round": cfg["num_boost_round"],
+        "holdout_fraction": cfg["holdout_fraction"],
         "evaluation": evaluation, "baselines": base,
         "libraries": {"xgboost": xgb.__version__, "pandas": pd.__version__, "numpy": np.__version__,
                       "python": platform.python_version()},
@@ -378,9 +379,9 @@ def train_and_register(warehouse, registry: Registry, as_of: dt.date, run_id: st
     check_columns(frame, cfg["features"], "training window")
     versions = registry.versions()
     checksum = data_checksum(frame, cfg["features"])
-    if not full and versions and registry.metadata(versions[-1])["data_checksum"] == checksum:
-        log.info("the training data has not changed since %s was trained (%s): nothing to train",
-                 versions[-1], checksum[:12])
+    if not full and versions and _same_training(registry.metadata(versions[-1]), checksum, cfg):
+        log.info("neither the training data nor config/model.yaml changed since %s was trained (%s): "
+                 "nothing to train", versions[-1], checksum[:12])
         return {"outcome": "unchanged", "champion": (registry.champion() or {}).get("version"),
                 "latest": versions[-1]}
     challenger = train(frame, truth, cfg)
@@ -406,6 +407,13 @@ def train_and_register(warehouse, registry: Registry, as_of: dt.date, run_id: st
     return {"outcome": "promoted" if decision["promote"] else "not_promoted", "version": challenger.name,
             "champion": registry.champion()["version"], "decision": decision, "pruned": pruned,
             "report": report_line(challenger.metadata)}
+
+
+def _same_training(metadata: dict, checksum: str, cfg: dict) -> bool:
+    """Would training now learn exactly what ``metadata``'s version learnt, the same way?"""
+    return (metadata["data_checksum"] == checksum and metadata["features"] == list(cfg["features"])
+            and metadata["params"] == dict(cfg["params"]) and metadata["num_boost_round"] == cfg["num_boost_round"]
+            and metadata.get("holdout_fraction") == cfg["holdout_fraction"])
 
 
 def rollback(warehouse, registry: Registry, version: str, who: str = "command line") -> dict:
