@@ -158,10 +158,11 @@ def data_checksum(frame: pd.DataFrame, features: list[str]) -> str:
     return hashlib.sha256(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes()).hexdigest()
 
 
-def _matrix(frame: pd.DataFrame, features: list[str]):
+def _matrix(frame: pd.DataFrame, features: list[str], label: str | None = None):
     import xgboost as xgb
 
-    return xgb.DMatrix(frame[features].astype(float).to_numpy(), feature_names=list(features))
+    return xgb.DMatrix(frame[features].astype(float).to_numpy(), feature_names=list(features),
+                       label=frame[label].astype(int).to_numpy() if label else None)
 
 
 def predict(booster, frame: pd.DataFrame, features: list[str]) -> np.ndarray:
@@ -207,8 +208,7 @@ def train(frame: pd.DataFrame, truth: dict[int, float] | None = None, cfg: dict 
     check_inputs(frame, features)
     learn, held_out, cutoff = forward_split(frame, cfg["holdout_fraction"])
     check_inputs(learn, features, "training part (before the cut-off)")
-    booster = xgb.train(dict(cfg["params"]), xgb.DMatrix(learn[features].astype(float).to_numpy(),
-                        label=learn["home_win"].astype(int).to_numpy(), feature_names=features),
+    booster = xgb.train(dict(cfg["params"]), _matrix(learn, features, label="home_win"),
                         num_boost_round=cfg["num_boost_round"])
     y = held_out["home_win"].astype(int).to_numpy()
     evaluation = {"cutoff": cutoff.isoformat(), **metrics(predict(booster, held_out, features), y,
