@@ -105,6 +105,37 @@ def test_dbt_builds_a_simulated_month(month, tmp_path):
     assert kept == built, "regenerate it: python benchmarks/bench_model.py --seasons 1 --write-snapshot"
 
 
+def test_backfill_detection_lists_every_gap_per_processor(month, tmp_path, capsys):
+    from mlb_pipeline.gaps import backfill_candidates, main
+
+    wh = DuckDBWarehouse()
+    assert backfill_candidates(wh, MONTH[-1], 29)["features"][0]["reason"].endswith("does not exist yet")
+    assert dbt("run", "--full-refresh", "--select", "+game_features", tmp_path=tmp_path).returncode == 0
+    assert all(not v for v in backfill_candidates(wh, MONTH[-1], 29).values())  # the month is complete
+    pk = lambda date: wh.query("SELECT min(game_pk) pk FROM raw.games WHERE official_date = ?", [date])[0]["pk"]  # noqa: E731
+    lost, unfinished = pk(MONTH[7]), pk(MONTH[21])
+    late = wh.query("SELECT min(official_date) d FROM raw.games WHERE official_date > ?", [MONTH[23]])[0]["d"].isoformat()
+    unfeatured = pk(late)
+    with wh.connect() as con:
+        con.execute("DELETE FROM ops.ingestion_runs WHERE game_date = ?", [MONTH[19]])  # never collected
+        con.execute("DELETE FROM raw.games WHERE game_pk = ?", [lost])  # final in the schedule, not in raw
+        con.execute("UPDATE raw.games SET is_final = false, status_code = 'I' WHERE game_pk = ?", [unfinished])
+        con.execute("DELETE FROM ops.quality_grades WHERE game_date = ?", [MONTH[3]])  # never graded
+        con.execute("DELETE FROM features.game_features WHERE game_pk = ?", [unfeatured])
+    found = backfill_candidates(wh, MONTH[-1], 29)
+    brief = {p: [(i["date"], i["game_pk"]) for i in items] for p, items in found.items()}
+    assert brief == {"collection": [(MONTH[7], lost), (MONTH[19], None)], "incomplete": [(MONTH[21], unfinished)],
+                     "grading": [(MONTH[3], None)], "features": [(late, unfeatured)]}
+
+    assert main(["--lookback-days", "29", "--end-date", MONTH[-1], "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "collection  2 found: 1 games on 2 dates" in out and "features    1 found" in out
+    for a, b in ((MONTH[3], MONTH[3]), (MONTH[7], MONTH[7]), (MONTH[19], MONTH[19]), (MONTH[21], MONTH[21])):
+        assert f"airflow backfill create --dag-id mlb_daily_collection --from-date {a} --to-date {b}" in out
+    logged = wh.query("SELECT processor, game_date, item, action FROM ops.backfill_log ORDER BY game_date, item")
+    assert len(logged) == 5 and {r["action"] for r in logged} == {"reported"}
+
+
 def test_day_by_day_incremental_runs_equal_one_full_rebuild(month, tmp_path):
     assert dbt("build", "--full-refresh", tmp_path=tmp_path).returncode == 0
     full = checksums()

@@ -1,8 +1,11 @@
-"""What the warehouse is missing: the games a run should (re)collect.
+"""What the warehouse is missing: the games a run should (re)collect, and backfill detection.
 
 The daily run reads this before it fetches anything, so nothing is fetched twice
 without reason: recent dates whose games failed (open dead letters) or were collected
-before they were final are re-collected; complete, final games are skipped.
+before they were final are re-collected; complete, final games are skipped. Strict mode
+checks the features' lookback window with the same queries, and backfill detection (seed
+004, ``python -m mlb_pipeline.gaps --lookback-days 30 --dry-run``) lists every gap per
+processor and starts the backfills that close them.
 """
 from __future__ import annotations
 
@@ -81,6 +84,16 @@ def reference_gaps(warehouse, game_date: str, lookback_days: int) -> dict[str, l
     return out
 
 
+NOT_COLLECTED = "not collected (no run of the daily DAG)"
+# The steps a game day goes through, each with the gaps it leaves (seed 004's processors).
+PROCESSORS = {
+    "collection": "raw data: dates never collected or whose collection failed, final games not loaded",
+    "incomplete": "games collected before they were final",
+    "grading": "dates with final games not graded, or graded F (not promoted)",
+    "features": "final games of promoted dates without a row in features.game_features",
+}
+
+
 def feature_window_gaps(warehouse, game_date: str, window_days: int) -> list[dict]:
     """Strict mode (seed 002): what keeps the features of ``game_date`` from being built.
 
@@ -89,15 +102,24 @@ def feature_window_gaps(warehouse, game_date: str, window_days: int) -> list[dic
     not a gap). Every date in it must have been collected (every run records its date, a
     day without games as ``no_games``), every game that should be final must be final in
     ``raw.games`` with no open dead letter, and every date with final games must have its
-    latest grade promoted (A to C). Returns ``[{date, game_pk, reason}]``, oldest first."""
+    latest grade promoted (A to C). Returns ``[{date, game_pk, reason, processor}]``, oldest first."""
     day = dt.date.fromisoformat(game_date)
     first = warehouse.query(
         "SELECT min(game_date) AS first FROM ops.ingestion_runs WHERE game_date >= ? AND game_date <= ?",
         [dt.date(day.year, 1, 1), day])[0]["first"]
     if first is None:
-        return [{"date": game_date, "game_pk": None, "reason": "not collected (no run of the daily DAG)"}]
+        return [{"date": game_date, "game_pk": None, "reason": NOT_COLLECTED, "processor": "collection"}]
     start = max(day - dt.timedelta(days=window_days), dt.date.fromisoformat(_day(first)))
+    return _raw_gaps(warehouse, start, day)
+
+
+def _raw_gaps(warehouse, start: dt.date, day: dt.date) -> list[dict]:
+    """Collection, completeness and grading gaps from ``start`` to ``day`` (both included)."""
     gaps: list[dict] = []
+
+    def add(date, game_pk, reason, processor):
+        gaps.append({"date": _day(date), "game_pk": int(game_pk) if game_pk is not None else None,
+                     "reason": reason, "processor": processor})
 
     runs = {_day(r["game_date"]): r for r in warehouse.query(
         "SELECT game_date, status, games_missing FROM ops.ingestion_runs WHERE game_date >= ? AND game_date <= ? "
@@ -106,9 +128,9 @@ def feature_window_gaps(warehouse, game_date: str, window_days: int) -> list[dic
         date = (start + dt.timedelta(days=n)).isoformat()
         run = runs.get(date)
         if run is None:
-            gaps.append({"date": date, "game_pk": None, "reason": "not collected (no run of the daily DAG)"})
+            add(date, None, NOT_COLLECTED, "collection")
         elif run["status"] == "failed":
-            gaps.append({"date": date, "game_pk": None, "reason": "its collection failed"})
+            add(date, None, "its collection failed", "collection")
 
     seasons = load_config("seasons")
     not_played = seasons["suspended_coded_states"] + seasons["postponed_coded_states"]
@@ -116,13 +138,12 @@ def feature_window_gaps(warehouse, game_date: str, window_days: int) -> list[dic
             "SELECT official_date, game_pk, status_code FROM raw.games WHERE NOT is_final "
             "AND official_date >= ? AND official_date <= ? ORDER BY official_date, game_pk", [start, day]):
         if r["status_code"] not in not_played:
-            gaps.append({"date": _day(r["official_date"]), "game_pk": int(r["game_pk"]),
-                         "reason": f"not final in the warehouse (status {r['status_code']})"})
+            add(r["official_date"], r["game_pk"], f"not final in the warehouse (status {r['status_code']})",
+                "incomplete")
     for r in warehouse.query(
             "SELECT game_date, game_pk, kind FROM ops.dead_letters WHERE resolved_at IS NULL AND endpoint = 'game' "
             "AND game_date >= ? AND game_date <= ? ORDER BY game_date, game_pk", [start, day]):
-        gaps.append({"date": _day(r["game_date"]), "game_pk": int(r["game_pk"]) if r["game_pk"] is not None else None,
-                     "reason": f"not loaded ({r['kind']}, open dead letter)"})
+        add(r["game_date"], r["game_pk"], f"not loaded ({r['kind']}, open dead letter)", "collection")
     for r in warehouse.query(
             "SELECT g.official_date, q.batch_grade, q.promoted FROM "
             "(SELECT DISTINCT official_date FROM raw.games WHERE is_final AND official_date >= ? "
@@ -130,9 +151,80 @@ def feature_window_gaps(warehouse, game_date: str, window_days: int) -> list[dic
             "QUALIFY row_number() OVER (PARTITION BY game_date ORDER BY graded_at DESC) = 1) AS q "
             "ON q.game_date = g.official_date WHERE q.promoted IS NULL OR NOT q.promoted "
             "ORDER BY g.official_date", [start, day]):
-        reason = f"graded {r['batch_grade']}, not promoted" if r["batch_grade"] else "not graded"
-        gaps.append({"date": _day(r["official_date"]), "game_pk": None, "reason": reason})
+        add(r["official_date"], None, f"graded {r['batch_grade']}, not promoted" if r["batch_grade"] else "not graded",
+            "grading")
     return sorted(gaps, key=lambda g: (g["date"], g["game_pk"] or 0))
+
+
+def backfill_candidates(warehouse, end_date: str, lookback_days: int) -> dict[str, list[dict]]:
+    """Backfill detection (seed 004), per processor: everything missing in the
+    ``lookback_days`` before ``end_date`` and on it. Besides strict mode's gaps: final games
+    a schedule listed (``raw.schedule``) that ``raw.games`` does not hold as final, and final
+    games of promoted dates with no row (or no outcome) in ``features.game_features``."""
+    day = dt.date.fromisoformat(end_date)
+    start = day - dt.timedelta(days=lookback_days)
+    out: dict[str, list[dict]] = {p: [] for p in PROCESSORS}
+    for gap in _raw_gaps(warehouse, start, day):
+        out[gap["processor"]].append(gap)
+    final = load_config("seasons")["final_coded_states"]
+    known = {(g["date"], g["game_pk"]) for g in out["collection"] + out["incomplete"]}
+    for r in warehouse.query(
+            "SELECT s.official_date, s.game_pk, s.coded_state FROM raw.schedule AS s "
+            "LEFT JOIN raw.games AS g ON g.game_pk = s.game_pk AND g.is_final "
+            "WHERE g.game_pk IS NULL AND s.official_date >= ? AND s.official_date <= ? AND s.resumed_from IS NULL "
+            "ORDER BY s.official_date, s.game_pk", [start, day]):
+        if r["coded_state"] in final and (_day(r["official_date"]), int(r["game_pk"])) not in known:
+            out["collection"].append({"date": _day(r["official_date"]), "game_pk": int(r["game_pk"]),
+                                      "reason": "final in the schedule, no final raw data", "processor": "collection"})
+    out["collection"].sort(key=lambda g: (g["date"], g["game_pk"] or 0))
+    if warehouse.has_table("features", "game_features"):
+        for r in warehouse.query(
+                "SELECT g.official_date, g.game_pk, f.game_pk AS featured FROM raw.games AS g "
+                "JOIN (SELECT game_date, promoted FROM ops.quality_grades WHERE true QUALIFY row_number() OVER "
+                "(PARTITION BY game_date ORDER BY graded_at DESC) = 1) AS q ON q.game_date = g.official_date "
+                "LEFT JOIN features.game_features AS f ON f.game_pk = g.game_pk AND f.home_win IS NOT NULL "
+                "WHERE g.is_final AND q.promoted AND f.game_pk IS NULL AND g.official_date >= ? "
+                "AND g.official_date <= ? ORDER BY g.official_date, g.game_pk", [start, day]):
+            out["features"].append({"date": _day(r["official_date"]), "game_pk": int(r["game_pk"]),
+                                    "reason": "no features", "processor": "features"})
+    else:
+        out["features"] = [{"date": None, "game_pk": None, "reason": "features.game_features does not exist yet",
+                            "processor": "features"}]
+    return out
+
+
+def describe_candidates(candidates: dict[str, list[dict]], end_date: str, lookback_days: int) -> str:
+    """The per-processor report of :func:`backfill_candidates` (seed 004's output)."""
+    start = (dt.date.fromisoformat(end_date) - dt.timedelta(days=lookback_days)).isoformat()
+    lines = [f"Backfill candidates from {start} to {end_date}:"]
+    for processor, items in candidates.items():
+        if not items:
+            lines.append(f"  {processor:<11} all processed")
+            continue
+        dates = sorted({i["date"] for i in items if i["date"]})
+        games = sum(1 for i in items if i["game_pk"])
+        lines.append(f"  {processor:<11} {len(items)} found: {games} games on {len(dates)} dates "
+                     f"({PROCESSORS[processor]})")
+        lines += [f"    {i['date'] or ''}" + (f" game {i['game_pk']}" if i["game_pk"] else "") + f": {i['reason']}"
+                  for i in items]
+    return "\n".join(lines)
+
+
+def dates_to_recollect(candidates: dict[str, list[dict]]) -> list[str]:
+    """The game dates a backfill of the daily DAG must run again (features are rebuilt
+    set-based once afterwards, not date by date)."""
+    return sorted({i["date"] for p in ("collection", "incomplete", "grading") for i in candidates[p] if i["date"]})
+
+
+def date_ranges(dates: list[str]) -> list[tuple[str, str]]:
+    """Consecutive dates as ``(first, last)`` ranges: one backfill each."""
+    ranges: list[tuple[str, str]] = []
+    for d in sorted(dates):
+        if ranges and dt.date.fromisoformat(d) - dt.date.fromisoformat(ranges[-1][1]) == dt.timedelta(days=1):
+            ranges[-1] = (ranges[-1][0], d)
+        else:
+            ranges.append((d, d))
+    return ranges
 
 
 def describe_feature_gaps(gaps: list[dict], game_date: str, window_days: int) -> str:
@@ -147,3 +239,77 @@ def describe_feature_gaps(gaps: list[dict], game_date: str, window_days: int) ->
     lines.append(f"Resolution: collect those dates first (airflow backfill create --dag-id mlb_daily_collection "
                  f"--from-date {dates[0]} --to-date {dates[-1]}), then clear this task; or trigger with strict=false.")
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------
+# Command line: python -m mlb_pipeline.gaps --lookback-days 30 [--dry-run]
+# ------------------------------------------------------------------------------------
+DAILY_DAG = "mlb_daily_collection"
+
+
+def backfill_commands(candidates: dict[str, list[dict]], end_date: str) -> list[list[str]]:
+    """The Airflow commands that close the gaps: one backfill of the daily DAG per run of
+    consecutive dates to collect or grade again (existing runs re-run: ``--reprocess-behavior
+    completed``); with only features missing, one run that rebuilds them set-based."""
+    ranges = date_ranges(dates_to_recollect(candidates))
+    commands = [["airflow", "backfill", "create", "--dag-id", DAILY_DAG, "--from-date", a, "--to-date", b,
+                 "--reprocess-behavior", "completed"] for a, b in ranges]
+    if not commands and candidates["features"]:
+        commands.append(["airflow", "dags", "trigger", DAILY_DAG, "--conf",
+                         f'{{"game_date": "{end_date}", "full_refresh": true}}'])
+    return commands
+
+
+def record_detection(warehouse, candidates: dict[str, list[dict]], action: str, commands: list[list[str]]) -> str:
+    """Leave the audit trail in ``ops.backfill_log``; return the detection's id."""
+    import shlex
+
+    now = dt.datetime.now(dt.timezone.utc)
+    detection = f"detect__{now:%Y%m%dT%H%M%S%fZ}"
+    command = "\n".join(shlex.join(c) for c in commands) or None
+    rows = [{"detection_id": detection, "detected_at": now, "processor": i["processor"],
+             "game_date": dt.date.fromisoformat(i["date"]), "item": str(i["game_pk"]) if i["game_pk"] else "date",
+             "reason": i["reason"], "action": action, "command": command}
+            for items in candidates.values() for i in items if i["date"]]
+    warehouse.upsert("ops.backfill_log", list({(r["processor"], r["game_date"], r["item"]): r for r in rows}.values()))
+    return detection
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import shlex
+    import subprocess
+
+    from mlb_pipeline.warehouse import open_warehouse
+
+    yesterday = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)).isoformat()
+    ap = argparse.ArgumentParser(prog="python -m mlb_pipeline.gaps",
+                                 description="Find what the warehouse is missing, per processor, and backfill it.")
+    ap.add_argument("--lookback-days", type=int, default=30, help="how far back to look (default 30)")
+    ap.add_argument("--end-date", default=yesterday, help="the last game date to look at (default yesterday, UTC)")
+    ap.add_argument("--dry-run", action="store_true", help="report only: start no backfill")
+    args = ap.parse_args(argv)
+    end = dt.date.fromisoformat(args.end_date).isoformat()
+    warehouse = open_warehouse()
+    warehouse.ensure_schema()
+    candidates = backfill_candidates(warehouse, end, args.lookback_days)
+    print(describe_candidates(candidates, end, args.lookback_days))
+    commands = backfill_commands(candidates, end)
+    if not commands:
+        print("Nothing to backfill.")
+    elif args.dry_run:
+        print("Dry run; would run:\n" + "\n".join("  " + shlex.join(c) for c in commands))
+    else:
+        for command in commands:
+            print("Running: " + shlex.join(command), flush=True)
+            subprocess.run(command, check=True)
+    if dates_to_recollect(candidates):
+        print(f"Once the backfill is complete, rebuild the features set-based and retrain: "
+              f"airflow dags trigger {DAILY_DAG} --conf '{{\"game_date\": \"{end}\", \"full_refresh\": true}}'")
+    detection = record_detection(warehouse, candidates, "reported" if args.dry_run else "backfill_created", commands)
+    print(f"Recorded in ops.backfill_log as {detection}.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

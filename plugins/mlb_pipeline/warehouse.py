@@ -173,6 +173,10 @@ class DuckDBWarehouse:
             for name in DDL_FILES:
                 con.execute((settings.sql_dir() / "duckdb" / name).read_text())
 
+    def has_table(self, schema: str, table: str) -> bool:
+        return bool(self.query("SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = ? "
+                               "AND table_name = ?", [schema, table])[0]["n"])
+
     def execute(self, sql: str, params: list | None = None) -> None:
         """One statement that changes something (ours; values bound)."""
         with self.connect() as con:
@@ -353,6 +357,11 @@ class BigQueryWarehouse:
         else:
             query_params = [self._param(None, v) for v in params or []]
         return self.client.query(sql, job_config=self._bq.QueryJobConfig(query_parameters=query_params)).result()
+
+    def has_table(self, schema: str, table: str) -> bool:
+        # the dataset name is ours (a dbt schema), not input
+        return bool(self.query(f"SELECT count(*) AS n FROM `{self.client.project}.{schema}`.INFORMATION_SCHEMA.TABLES "
+                               "WHERE table_name = ?", [table])[0]["n"])
 
     def execute(self, sql: str, params: list | None = None) -> None:
         self._run(sql, params)

@@ -64,3 +64,17 @@ CREATE TABLE IF NOT EXISTS ops.quality_grades (
     PRIMARY KEY (run_id, game_date, table_name) NOT ENFORCED
 )
 PARTITION BY game_date;
+
+-- Backfill detection (seed 004); see ../duckdb/ops.sql.
+CREATE TABLE IF NOT EXISTS ops.backfill_log (
+    detection_id    STRING NOT NULL,
+    detected_at     TIMESTAMP NOT NULL,
+    processor       STRING NOT NULL,
+    game_date       DATE NOT NULL,
+    item            STRING NOT NULL,
+    reason          STRING NOT NULL,
+    action          STRING NOT NULL,
+    command         STRING,
+    PRIMARY KEY (detection_id, processor, game_date, item) NOT ENFORCED
+)
+PARTITION BY game_date;

@@ -59,3 +59,16 @@ CREATE TABLE IF NOT EXISTS ops.quality_grades (
     graded_at                 TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (run_id, game_date, table_name)
 );
+
+-- Backfill detection (seed 004): every gap found, by whom, and what was done about it.
+CREATE TABLE IF NOT EXISTS ops.backfill_log (
+    detection_id    VARCHAR NOT NULL,   -- one detection (a command or a task run)
+    detected_at     TIMESTAMPTZ NOT NULL,
+    processor       VARCHAR NOT NULL,   -- collection | incomplete | grading | features
+    game_date       DATE NOT NULL,
+    item            VARCHAR NOT NULL,   -- the game (game_pk), or 'date'
+    reason          VARCHAR NOT NULL,
+    action          VARCHAR NOT NULL,   -- reported (dry run) | backfill_created
+    command         VARCHAR,
+    PRIMARY KEY (detection_id, processor, game_date, item)
+);
