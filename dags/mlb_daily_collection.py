@@ -46,6 +46,11 @@ and `airflow backfill create --dag-id mlb_daily_collection --from-date 2024-07-0
 10. **predict_games**: scores the predictions of this date's games (`ml.prediction_scores`,
    with the last 7 days) and predicts the next day's games with the champion
    (`ml.predictions`, with each prediction's top feature contributions).
+
+**Alerts** (`config/pipeline.yaml`, `alerts`): a failed task (a grade-F batch included)
+emails the on-call address with the reason and the link; so does a run not finished by
+05:00 ET the morning after its game day, or still running 90 minutes after it was queued
+(Deadline Alerts).
 """
 from __future__ import annotations
 
@@ -67,6 +72,7 @@ from mlb_pipeline.operators import (
     PublishDbtDocsOperator,
     TrainModelOperator,
 )
+from mlb_pipeline.alerts import deadlines, task_failed
 from mlb_pipeline.features import feature_task_group
 from mlb_pipeline.settings import load_config
 from mlb_pipeline.timetable import GameDayTimetable
@@ -80,7 +86,9 @@ with DAG(
     start_date=pendulum.datetime(2015, 1, 1, tz=TZ),
     catchup=False,
     max_active_runs=CONFIG["daily"]["max_active_runs"],
-    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=5), "owner": "mlb-data"},
+    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=5), "owner": "mlb-data",
+                  "on_failure_callback": task_failed},
+    deadline=deadlines("mlb_daily_collection"),
     params={
         "game_date": Param(
             None,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import DAG, CronTriggerTimetable, task
 
+from mlb_pipeline.alerts import deadlines, task_failed
 from mlb_pipeline.settings import load_config
 
 CONFIG = load_config("pipeline")
@@ -23,6 +24,8 @@ with DAG(
     start_date=pendulum.datetime(2015, 1, 1, tz=TZ),
     catchup=False,
     is_paused_upon_creation=True,
+    default_args={"owner": "mlb-data", "on_failure_callback": task_failed},
+    deadline=deadlines("mlb_end_of_season_archival"),
     tags=["mlb", "not-built-yet"],
     doc_md=__doc__,
 ) as dag:

@@ -171,3 +171,65 @@ def dbt(*args: str, tmp_path: Path, **env: str):
         [str(Path(sys.executable).with_name("dbt")), *args, "--project-dir", str(project), "--profiles-dir",
          str(project), "--target-path", str(tmp_path / "dbt-target"), "--log-path", str(tmp_path / "dbt-logs")],
         env={**os.environ, "DBT_USE_COLORS": "false", **env}, capture_output=True, text=True, timeout=900)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Inbox:
+    """A local SMTP server (aiosmtpd) that keeps every message it receives."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.messages: list = []
+        self.port = free_port()
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        import email.policy
+
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 Message accepted"
+
+    @property
+    def connection_uri(self) -> str:
+        """An Airflow SMTP connection to this server (plain SMTP, no TLS)."""
+        return f"smtp://127.0.0.1:{self.port}?disable_tls=true&disable_ssl=true&timeout=10&retry_limit=1"
+
+    def wait_for(self, predicate, timeout: float = 120.0):
+        """The first message ``predicate(subject, body)`` accepts, waiting up to ``timeout``."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            for msg in list(self.messages):
+                body = msg.get_body(preferencelist=("html", "plain"))
+                text = body.get_content() if body is not None else ""
+                if predicate(str(msg["Subject"]), text):
+                    return msg, text
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no such email within {timeout:g}s; received: "
+                                     f"{[str(m['Subject']) for m in self.messages]}")
+            time.sleep(0.5)
+
+    def __enter__(self):
+        self._controller.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._controller.stop()
+
+
+@pytest.fixture
+def inbox(monkeypatch):
+    """A local SMTP server, and the pipeline's SMTP connection pointing at it."""
+    with Inbox() as box:
+        monkeypatch.setenv("AIRFLOW_CONN_MLB_SMTP", box.connection_uri)
+        yield box

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from conftest import FIXTURES, needs_fixtures, run_day
@@ -21,7 +22,7 @@ def lake_files(root: Path) -> dict[str, bytes]:
 
 @needs_fixtures
 def test_recorded_2024_07_01_lands_what_exists_and_reports_what_does_not(daily_dag, embedded, recorded,
-                                                                          monkeypatch, caplog):
+                                                                          monkeypatch, caplog, inbox):
     run, states = run_day(daily_dag, "2024-07-01", recorded, monkeypatch)
     collection = {k: v for k, v in states.items() if not k.startswith("build_features.")}
     assert collection == {"plan_game_day": "success", "collect_game_feeds": "success",
@@ -30,6 +31,11 @@ def test_recorded_2024_07_01_lands_what_exists_and_reports_what_does_not(daily_d
                           "check_feature_inputs": "upstream_failed", "publish_dbt_docs": "upstream_failed",
                           "train_model": "upstream_failed", "predict_games": "upstream_failed"}
     assert run.state == "failed"  # the day is incomplete, and the run says so
+    # ... and emails the on-call address (the task's on_failure_callback, a real SMTP server).
+    msg, body = inbox.wait_for(lambda subject, body: "check_day_complete" in subject, timeout=30)
+    assert msg["Subject"] == f"[mlb-pipeline] task failed: mlb_daily_collection.check_day_complete ({run.run_id})"
+    assert f"/dags/mlb_daily_collection/runs/{quote(run.run_id)}/tasks/check_day_complete" in body
+    assert "Reason: 2024-07-01 is incomplete" in body, body
 
     wh = DuckDBWarehouse()
     games = wh.query("SELECT game_pk, home_score, away_score, status_code, raw_object FROM raw.games")

@@ -1,0 +1,145 @@
+"""Emails to the on-call address: missed deadlines, failed tasks, grade-F batches.
+
+Airflow 3 replaced task SLAs with Deadline Alerts: each DAG declares its deadlines with
+``deadlines(dag_id)``, and when a run misses one the scheduler queues
+``deadline_missed`` on the executor. Failed tasks call ``task_failed`` (every DAG's
+``on_failure_callback``). Both send through the Airflow SMTP connection named in
+``config/pipeline.yaml`` (``alerts``); where it is not defined (a laptop) the alert is
+logged instead, so nothing breaks for want of a mail server.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+log = logging.getLogger(__name__)
+
+
+def alerts_config() -> dict:
+    from mlb_pipeline.settings import load_config
+
+    return load_config("pipeline")["alerts"]
+
+
+def run_link(dag_id: str, run_id: str, task_id: str | None = None) -> str:
+    """The run (or the task's) page in the Airflow UI."""
+    from airflow.configuration import conf
+
+    base = conf.get("api", "base_url", fallback="http://localhost:8080/").rstrip("/")
+    link = f"{base}/dags/{quote(dag_id)}/runs/{quote(run_id)}"
+    return f"{link}/tasks/{quote(task_id)}" if task_id else link
+
+
+def send(subject: str, lines: list[str], link: str | None = None) -> bool:
+    """Email ``subject`` with ``lines`` (plain text, one paragraph each) and the link to the
+    on-call address; False, having logged the alert, when no SMTP connection is defined."""
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    cfg = alerts_config()
+    subject = f"{cfg['subject_prefix']} {subject}"
+    body = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
+    if link:
+        body += f'<p><a href="{html.escape(link, quote=True)}">{html.escape(link)}</a></p>'
+    try:
+        BaseHook.get_connection(cfg["smtp_conn_id"])
+    except AirflowNotFoundException:
+        log.warning("no SMTP connection %r: alert not emailed: %s | %s", cfg["smtp_conn_id"], subject,
+                    " | ".join(lines))
+        return False
+    with SmtpHook(smtp_conn_id=cfg["smtp_conn_id"]) as smtp:
+        smtp.send_email_smtp(to=cfg["to"], from_email=cfg["from"], subject=subject, html_content=body)
+    log.info("alert emailed to %s: %s", ", ".join(cfg["to"]), subject)
+    return True
+
+
+# --- Deadlines -----------------------------------------------------------------------------
+
+
+def daily_done_by_interval(done_by: str, timezone: str, today: dt.date) -> dt.timedelta:
+    """How long after a game day's logical date (D 00:00 UTC) its run must be finished:
+    ``done_by`` (e.g. 05:00) in ``timezone`` on D+1. The UTC offset of ``today`` is used,
+    so the interval follows daylight saving time (the DAG is re-parsed when it changes)."""
+    hour, minute = (int(part) for part in done_by.split(":"))
+    local = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(hour, minute), ZoneInfo(timezone))
+    midnight_utc = dt.datetime.combine(today, dt.time(), dt.timezone.utc)
+    return local.astimezone(dt.timezone.utc) - midnight_utc
+
+
+def deadlines(dag_id: str) -> list:
+    """The Deadline Alerts of ``dag_id``: finished within its expected duration of being
+    queued (``alerts.expected_minutes``) and, for the daily DAG, finished by
+    ``alerts.daily_done_by`` the morning after its game day."""
+    from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference, SyncCallback
+
+    from mlb_pipeline.settings import load_config
+
+    cfg = alerts_config()
+    minutes = cfg["expected_minutes"][dag_id]
+    alerts = [DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_QUEUED_AT,
+        interval=dt.timedelta(minutes=minutes),
+        callback=SyncCallback(deadline_missed, kwargs={
+            "kind": "slow", "reason": f"still running {minutes:g} minutes after it was queued "
+                                      f"(expected duration, config/pipeline.yaml alerts.expected_minutes)"}),
+        name=f"{dag_id} slower than expected",
+    )]
+    if dag_id == "mlb_daily_collection":
+        timezone = load_config("pipeline")["schedules"]["timezone"]
+        done_by = cfg["daily_done_by"]
+        alerts.append(DeadlineAlert(
+            reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
+            interval=daily_done_by_interval(done_by, timezone, dt.date.today()),
+            callback=SyncCallback(deadline_missed, kwargs={
+                "kind": "done_by", "reason": f"not finished by {done_by} {timezone} the morning after its game day"}),
+            name=f"{dag_id} done by {done_by}",
+        ))
+    return alerts
+
+
+def deadline_missed(context: dict, kind: str, reason: str) -> bool:
+    """Deadline callback (runs on the executor): email that the run missed its deadline.
+    A backfill run of a past date has missed the morning deadline before it starts; that
+    one is logged, not emailed (the expected-duration deadline still applies)."""
+    run = context.get("dag_run") or {}
+    dag_id, run_id = run.get("dag_id", "?"), run.get("dag_run_id") or run.get("run_id", "?")
+    if kind == "done_by" and run.get("run_type") == "backfill":
+        log.info("backfill run %s of %s: the morning deadline does not apply (%s)", run_id, dag_id, reason)
+        return False
+    deadline = (context.get("deadline") or {}).get("deadline_time")
+    lines = [
+        f"The run {run_id} of {dag_id} is {reason}.",
+        f"Deadline: {deadline}. State now: {run.get('state')}. Run type: {run.get('run_type')}.",
+        f"Logical date: {run.get('logical_date')}. Queued at: {run.get('queued_at')}. "
+        f"Started: {run.get('start_date')}.",
+        f"Params: {run.get('conf') or {}}.",
+    ]
+    what = "late" if kind == "done_by" else "slower than expected"
+    return send(f"{dag_id} run {what}: {run_id}", lines, run_link(dag_id, run_id))
+
+
+# --- Failures ------------------------------------------------------------------------------
+
+
+def task_failed(context) -> bool:
+    """``on_failure_callback`` of every task: email the failure, its reason and the link.
+    A rejected batch (grade F) says so, with its date, in the subject."""
+    ti, exc = context["ti"], context.get("exception")
+    reason = str(exc) if exc is not None else "no exception recorded (see the log)"
+    if len(reason) > 4000:
+        reason = reason[:4000] + " ..."
+    rejected = type(getattr(exc, "__cause__", None)).__name__ == "BatchRejected"
+    game_date = (context.get("params") or {}).get("game_date") or context.get("ds")
+    if rejected:  # "2024-06-13 graded F (regular_season): not promoted; games [...] ..."
+        subject = f"{ti.dag_id}: {reason.splitlines()[0][:160]}"
+    else:
+        subject = f"task failed: {ti.dag_id}.{ti.task_id} ({context['run_id']})"
+    lines = [
+        f"{ti.dag_id}.{ti.task_id} failed in run {context['run_id']} (try {ti.try_number}, date {game_date}).",
+        f"Reason: {reason}",
+    ]
+    return send(subject, lines, getattr(ti, "log_url", None) or run_link(ti.dag_id, context["run_id"], ti.task_id))

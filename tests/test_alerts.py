@@ -1,0 +1,92 @@
+"""Alert emails: failed tasks and rejected batches (through a real task run and a real SMTP
+server), the deadline callback, and the deadlines every DAG declares. The deadline missed
+under a real scheduler is in test_airflow_live.py."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from mlb_pipeline import alerts
+
+
+def test_the_morning_deadline_follows_daylight_saving_time():
+    # Game day D's run has logical date D 00:00 UTC; 05:00 in New York on D+1 is 09:00 UTC
+    # in summer (EDT) and 10:00 UTC in winter (EST).
+    assert alerts.daily_done_by_interval("05:00", "America/New_York", dt.date(2024, 6, 13)) == dt.timedelta(hours=33)
+    assert alerts.daily_done_by_interval("05:00", "America/New_York", dt.date(2024, 1, 10)) == dt.timedelta(hours=34)
+
+
+def test_every_dag_declares_its_deadlines(airflow_db):
+    from airflow.dag_processing.dagbag import DagBag
+
+    from mlb_pipeline.settings import load_config
+
+    bag = DagBag(dag_folder="dags")
+    expected = load_config("pipeline")["alerts"]["expected_minutes"]
+    assert set(expected) == set(bag.dags)
+    for dag_id, dag in bag.dags.items():
+        deadlines = {d.name: d for d in dag.deadline}
+        slow = deadlines[f"{dag_id} slower than expected"]
+        assert slow.interval == dt.timedelta(minutes=expected[dag_id])
+        assert slow.callback.path == "mlb_pipeline.alerts.deadline_missed"
+        for task in dag.tasks:
+            assert task.on_failure_callback, f"{dag_id}.{task.task_id} emails nobody when it fails"
+    assert "mlb_daily_collection done by 05:00" in {d.name for d in bag.dags["mlb_daily_collection"].deadline}
+
+
+def test_a_rejected_batch_emails_its_date_checks_and_link(inbox):
+    # The failure of a real task reaches the inbox in test_daily_dag.py; here, what the email
+    # of a rejected batch says (the context holds what a task's failure callback receives).
+    from types import SimpleNamespace
+
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from mlb_pipeline.quality import BatchRejected
+
+    reason = ("2024-06-13 graded F (regular_season): not promoted; games [745001] still fail after 2 "
+              "re-collections\nraw.linescore_innings F: line score runs = team runs [745001]")
+    try:
+        raise AirflowFailException(reason) from BatchRejected(reason)
+    except AirflowFailException as exc:
+        rejected = exc
+    ti = SimpleNamespace(dag_id="mlb_daily_collection", task_id="grade_raw_data", try_number=1,
+                         log_url="http://airflow.example/dags/mlb_daily_collection/runs/r1/tasks/grade_raw_data")
+    assert alerts.task_failed({"ti": ti, "exception": rejected, "run_id": "r1", "params": {}, "ds": "2024-06-13"})
+    msg, body = inbox.wait_for(lambda subject, body: "graded F" in subject, timeout=10)
+    assert msg["Subject"] == ("[mlb-pipeline] mlb_daily_collection: 2024-06-13 graded F (regular_season): not "
+                              "promoted; games [745001] still fail after 2 re-collections")
+    assert msg["To"] == "mlb-oncall@example.com"
+    assert "raw.linescore_innings F: line score runs = team runs [745001]" in body
+    assert ti.log_url in body
+
+
+def _deadline_context(run_type: str) -> dict:
+    # What the scheduler passes a deadline callback (airflow.models.deadline.Deadline.handle_miss).
+    return {"dag_run": {"dag_id": "mlb_daily_collection", "dag_run_id": f"{run_type}__2024-06-13T00:00:00+00:00",
+                        "run_type": run_type, "state": "running", "logical_date": "2024-06-13T00:00:00Z",
+                        "queued_at": "2024-06-14T06:00:01Z", "start_date": "2024-06-14T06:00:02Z", "conf": {}},
+            "deadline": {"id": "d1", "deadline_time": "2024-06-14T09:00:00Z"}}
+
+
+def test_a_late_scheduled_run_is_emailed_a_late_backfill_run_is_not(inbox):
+    sent = alerts.deadline_missed(_deadline_context("scheduled"), kind="done_by", reason="not finished by 05:00")
+    assert sent
+    msg, body = inbox.wait_for(lambda subject, body: "late" in subject, timeout=10)
+    assert msg["Subject"] == "[mlb-pipeline] mlb_daily_collection run late: scheduled__2024-06-13T00:00:00+00:00"
+    assert "is not finished by 05:00" in body and "Deadline: 2024-06-14T09:00:00Z" in body
+    assert not alerts.deadline_missed(_deadline_context("backfill"), kind="done_by", reason="not finished by 05:00")
+    assert alerts.deadline_missed(_deadline_context("backfill"), kind="slow", reason="still running")
+    assert len(inbox.messages) == 2
+
+
+def test_without_an_smtp_connection_the_alert_is_logged(monkeypatch, caplog):
+    monkeypatch.delenv("AIRFLOW_CONN_MLB_SMTP", raising=False)
+    with caplog.at_level("WARNING", logger="mlb_pipeline.alerts"):
+        assert alerts.send("probe", ["nothing to see"]) is False
+    assert "no SMTP connection 'mlb_smtp': alert not emailed: [mlb-pipeline] probe" in caplog.text
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_smtp(monkeypatch):
+    monkeypatch.delenv("AIRFLOW_CONN_MLB_SMTP", raising=False)
