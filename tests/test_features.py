@@ -177,3 +177,50 @@ def test_strict_mode_blocks_the_features_on_a_gap_in_the_lookback_window(daily_d
     assert registry.champion()["version"] == other and "rolled back" in registry.champion()["reason"]
     assert wh.query("SELECT count(*) n FROM ml.predictions WHERE model_version = ? AND game_date = ?",
                     [other, following])[0]["n"] == 15
+
+
+def test_the_monthly_audit_finds_what_is_missing_or_wrong_and_passes_a_whole_month(month, simulated, monkeypatch,
+                                                                                  tmp_path, airflow_db):
+    from airflow.dag_processing.dagbag import DagBag
+
+    from mlb_pipeline import audit
+    from mlb_pipeline.source import ClientSettings, StatsApiClient
+
+    monkeypatch.setenv("AIRFLOW_CONN_MLB_STATSAPI", simulated.url)
+    dag = DagBag(dag_folder="dags/mlb_monthly_audit.py").dags["mlb_monthly_audit"]
+    assert dbt("run", "--full-refresh", "--select", "+game_features", tmp_path=tmp_path).returncode == 0
+    wh = DuckDBWarehouse()
+
+    # The run of 1 June audits May, whose last day was never collected: it fails, saying so.
+    run = dag.test(logical_date=dt.datetime(2024, 6, 1, 8, tzinfo=dt.timezone.utc), run_conf={"api_sample_size": 5})
+    assert run.state == "failed"
+    [row] = wh.query("SELECT month, status, problems, summary, report_url FROM ops.audit_reports")
+    assert (row["month"], row["status"]) == ("2024-05", "failed")
+    assert row["summary"].startswith("backfill candidates (collection): ") and "(2024-05-31 .. 2024-05-31)" in \
+        row["summary"], row["summary"]
+    assert row["problems"] == 1
+
+    # Collected (and its features built), the month is whole: the audit passes.
+    collect_days(simulated, month / "warehouse.duckdb", (month / "lake").as_uri(), ["2024-05-31"])
+    assert dbt("run", "--select", "+game_features", "--vars", "{features_from: '2024-05-31'}",
+               tmp_path=tmp_path).returncode == 0
+    run = dag.test(logical_date=dt.datetime(2024, 6, 1, 8, tzinfo=dt.timezone.utc), run_conf={"api_sample_size": 5})
+    assert run.state == "success"
+    [row] = wh.query("SELECT month, status, problems, summary, report_url FROM ops.audit_reports")
+    assert (row["status"], row["problems"], row["summary"]) == ("passed", 0, "no problems")
+    page = Path(row["report_url"].removeprefix("file://")).read_text()
+    assert "MLB warehouse audit 2024-05: PASSED" in page and "<svg" in page
+    report = (Path(row["report_url"].removeprefix("file://")).with_name("report.json")).read_text()
+    assert '"matches": true' in report and '"matches": false' not in report
+
+    # A stored score goes wrong: the identities over every game and the API sample both say so.
+    pk = wh.query("SELECT min(game_pk) pk FROM raw.games WHERE official_date = '2024-05-14'")[0]["pk"]
+    with wh.connect() as con:
+        con.execute("UPDATE raw.games SET home_score = home_score + 1 WHERE game_pk = ?", [pk])
+    client = StatsApiClient(ClientSettings(simulated.url))
+    failures = audit.identity_failures(wh)["2024"]
+    assert {(f["game_pk"], f["check"]) for f in failures} == {(pk, "team runs = final score")}
+    [compared] = audit.api_sample(client, wh, [pk])
+    assert not compared["matches"] and compared["differences"][0].startswith("games.home_score: stored ")
+    report = audit.run_audit(wh, client, "2024-05", in_season=True, cfg=dict(audit.audit_config(), api_sample_size=0))
+    assert report["problems"] == [f"2024: 1 box-score identities fail in 1 games (first: [{pk}])"]

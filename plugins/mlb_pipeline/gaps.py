@@ -10,6 +10,7 @@ processor and starts the backfills that close them.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 
 from mlb_pipeline.settings import load_config
 
@@ -275,10 +276,36 @@ def record_detection(warehouse, candidates: dict[str, list[dict]], action: str, 
     return detection
 
 
+class MetadataDatabaseLocked(RuntimeError):
+    """SQLite (the embedded default's metadata database) refused a second writer."""
+
+
+def run_airflow(command: list[str]) -> None:
+    """Run an Airflow command, printing its output. On SQLite a command that writes while the
+    scheduler does can fail with "database is locked"; Airflow then removes what it had half
+    created (a backfill included) and the command is simply run again, up to 5 times."""
+    import subprocess
+
+    import tenacity
+
+    @tenacity.retry(retry=tenacity.retry_if_exception_type(MetadataDatabaseLocked), wait=tenacity.wait_fixed(3),
+                    stop=tenacity.stop_after_attempt(5), reraise=True)
+    def attempt() -> None:
+        done = subprocess.run(command, capture_output=True, text=True)
+        print(done.stdout, end="", flush=True)
+        if done.returncode and "database is locked" in done.stderr:
+            print("the metadata database was locked (SQLite); trying again", flush=True)
+            raise MetadataDatabaseLocked(done.stderr[-2000:])
+        if done.returncode:
+            print(done.stderr, end="", file=sys.stderr, flush=True)
+            raise subprocess.CalledProcessError(done.returncode, command, done.stdout, done.stderr)
+
+    attempt()
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
     import shlex
-    import subprocess
 
     from mlb_pipeline.warehouse import open_warehouse
 
@@ -302,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for command in commands:
             print("Running: " + shlex.join(command), flush=True)
-            subprocess.run(command, check=True)
+            run_airflow(command)
     if dates_to_recollect(candidates):
         print(f"Once the backfill is complete, rebuild the features set-based and retrain: "
               f"airflow dags trigger {DAILY_DAG} --conf '{{\"game_date\": \"{end}\", \"full_refresh\": true}}'")

@@ -345,3 +345,54 @@ class PredictGamesOperator(BaseOperator):
                            for k, v in (scored or {}).items()} or None,
                 "predicted": [{k: r[k] for k in ("game_pk", "home_team_id", "away_team_id", "home_win_probability",
                                                  "model_version")} for r in rows]}
+
+
+def previous_month(context) -> str:
+    """The month a monthly run audits: the ``month`` param, or the calendar month before
+    the run's logical date (the run on 1 July audits June)."""
+    param = (context.get("params") or {}).get("month")
+    if param:
+        return str(param)
+    logical = context.get("logical_date") or context["dag_run"].run_after
+    first = logical.date().replace(day=1)
+    return (first - dt.timedelta(days=1)).strftime("%Y-%m")
+
+
+class MonthlyAuditOperator(BaseOperator):
+    """Audit the warehouse (``mlb_pipeline.audit``): write the report to the lake and
+    ``ops.audit_reports``, then fail, with the summary, if anything is wrong."""
+
+    ui_color = "#fdebd0"
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("retries", 0)
+        super().__init__(**kwargs)
+
+    def execute(self, context):
+        from mlb_pipeline import audit
+        from mlb_pipeline.seasons import phase_on, season_calendar
+        from mlb_pipeline.settings import lake_url
+        from mlb_pipeline.warehouse import open_warehouse
+
+        month = previous_month(context)
+        params = context.get("params") or {}
+        cfg = dict(audit.audit_config())
+        if params.get("api_sample_size") is not None:
+            cfg["api_sample_size"] = int(params["api_sample_size"])
+        warehouse = open_warehouse()
+        warehouse.ensure_schema()
+        client = source_client()
+        try:
+            end = audit.month_bounds(month)[1]
+            phase = phase_on(season_calendar(client, raw_zone(), end.year), end.isoformat())
+            report = audit.run_audit(warehouse, client, month, in_season=phase in ("regular_season", "postseason"),
+                                     cfg=cfg)
+        finally:
+            client.close()
+        location = audit.publish(warehouse, lake_url(), report)
+        log.info("audit of %s: %s, report at %s", month, report["status"], location)
+        if report["problems"]:
+            summary = "\n".join(f"- {p}" for p in report["problems"])
+            raise AirflowFailException(f"audit of {month}: {len(report['problems'])} problem(s); report at "
+                                       f"{location}\n{summary}")
+        return {"month": month, "status": report["status"], "report": location}

@@ -78,3 +78,13 @@ CREATE TABLE IF NOT EXISTS ops.backfill_log (
     PRIMARY KEY (detection_id, processor, game_date, item) NOT ENFORCED
 )
 PARTITION BY game_date;
+
+CREATE TABLE IF NOT EXISTS ops.audit_reports (
+    month           STRING NOT NULL,
+    audited_at      TIMESTAMP NOT NULL,
+    status          STRING NOT NULL,
+    problems        INT64 NOT NULL,
+    summary         STRING NOT NULL,
+    report_url      STRING NOT NULL,
+    PRIMARY KEY (month) NOT ENFORCED
+);

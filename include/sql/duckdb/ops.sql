@@ -72,3 +72,14 @@ CREATE TABLE IF NOT EXISTS ops.backfill_log (
     command         VARCHAR,
     PRIMARY KEY (detection_id, processor, game_date, item)
 );
+
+-- The monthly audit (mlb_monthly_audit): one row per audited month, the latest audit.
+CREATE TABLE IF NOT EXISTS ops.audit_reports (
+    month           VARCHAR NOT NULL,   -- YYYY-MM
+    audited_at      TIMESTAMPTZ NOT NULL,
+    status          VARCHAR NOT NULL,   -- passed | failed
+    problems        INTEGER NOT NULL,
+    summary         VARCHAR NOT NULL,   -- the problems, one a line
+    report_url      VARCHAR NOT NULL,   -- <lake>/audit/<month>/report.html
+    PRIMARY KEY (month)
+);
