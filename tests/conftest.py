@@ -114,13 +114,20 @@ def simulated(sim_server):
     sim_server.clear_faults()
 
 
+def without_deadlines(dag):
+    """The DAG for ``dag.test()``, which in Airflow 3.3.1 cannot finish a successful run of a
+    DAG with Deadline Alerts (as ``airflow dags test`` parses ours: mlb_pipeline.alerts)."""
+    dag.deadline = None
+    return dag
+
+
 @pytest.fixture(scope="session")
 def daily_dag(airflow_db):
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(REPO / "dags" / "mlb_daily_collection.py"))
     assert bag.import_errors == {}
-    dag = bag.dags["mlb_daily_collection"]
+    dag = without_deadlines(bag.dags["mlb_daily_collection"])
     for task in dag.tasks:  # a failing task fails the test now, not after a 5-minute retry delay
         task.retries = 0
     return dag

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import collect_days, dbt, run_day
+from conftest import collect_days, dbt, run_day, without_deadlines
 
 from mlb_pipeline.warehouse import DuckDBWarehouse
 
@@ -187,7 +187,7 @@ def test_the_monthly_audit_finds_what_is_missing_or_wrong_and_passes_a_whole_mon
     from mlb_pipeline.source import ClientSettings, StatsApiClient
 
     monkeypatch.setenv("AIRFLOW_CONN_MLB_STATSAPI", simulated.url)
-    dag = DagBag(dag_folder="dags/mlb_monthly_audit.py").dags["mlb_monthly_audit"]
+    dag = without_deadlines(DagBag(dag_folder="dags/mlb_monthly_audit.py").dags["mlb_monthly_audit"])
     assert dbt("run", "--full-refresh", "--select", "+game_features", tmp_path=tmp_path).returncode == 0
     wh = DuckDBWarehouse()
 
