@@ -224,3 +224,58 @@ def test_the_monthly_audit_finds_what_is_missing_or_wrong_and_passes_a_whole_mon
     assert not compared["matches"] and compared["differences"][0].startswith("games.home_score: stored ")
     report = audit.run_audit(wh, client, "2024-05", in_season=True, cfg=dict(audit.audit_config(), api_sample_size=0))
     assert report["problems"] == [f"2024: 1 box-score identities fail in 1 games (first: [{pk}])"]
+
+
+def test_the_weekly_sync_finds_corrections_by_content_hash_fills_gaps_regrades_and_retrains(
+        month, simulated, monkeypatch, airflow_db):
+    from airflow.dag_processing.dagbag import DagBag
+
+    from mlb_pipeline.landing import RawZone
+    from mlb_pipeline.parse import GAME_TABLES
+    from mlb_pipeline.settings import lake_url
+    from mlb_pipeline.source import ClientSettings, StatsApiClient
+    from mlb_pipeline.sync import resync_dates
+
+    wh = DuckDBWarehouse()
+    corrected_day, gap_day = MONTH[-2], MONTH[-1]
+    line = wh.query("SELECT game_pk, player_id, hits FROM raw.batting_lines WHERE official_date = ? AND hits > 0 "
+                    "ORDER BY game_pk, player_id LIMIT 1", [corrected_day])[0]
+    lost = wh.query("SELECT min(game_pk) pk FROM raw.games WHERE official_date = ?", [gap_day])[0]["pk"]
+    lost_rows = {t: wh.query(f"SELECT count(*) n FROM raw.{t} WHERE game_pk = ?", [lost])[0]["n"] for t in GAME_TABLES}
+    with wh.connect() as con:  # an old version of one line (the API has corrected it since), and a lost game
+        con.execute("UPDATE raw.batting_lines SET hits = hits - 1, content_hash = 'before-correction' "
+                    "WHERE game_pk = ? AND player_id = ?", [line["game_pk"], line["player_id"]])
+        for table in GAME_TABLES:
+            con.execute(f"DELETE FROM raw.{table} WHERE game_pk = ?", [lost])
+
+    # A dry run finds them by content hash and writes nothing.
+    client = StatsApiClient(ClientSettings(simulated.url))
+    found = resync_dates(client, RawZone(lake_url()), wh, [corrected_day, gap_day], "dry", 4, dry_run=True)
+    assert found["rows_changed"] == {**{t: n for t, n in lost_rows.items() if n},
+                                     "batting_lines": lost_rows["batting_lines"] + 1}
+    assert found["changed_games"] == {corrected_day: [line["game_pk"]], gap_day: [lost]}
+    assert wh.query("SELECT count(*) n FROM raw.games WHERE game_pk = ?", [lost])[0]["n"] == 0
+
+    # The weekly sync over those days writes them back, re-grades the two changed dates (not
+    # the unchanged one), rebuilds the features set-based and retrains.
+    monkeypatch.setenv("AIRFLOW_CONN_MLB_STATSAPI", simulated.url)
+    dag = without_deadlines(DagBag(dag_folder="dags/mlb_weekly_sync.py").dags["mlb_weekly_sync"])
+    for task in dag.tasks:
+        task.retries = 0
+    run = dag.test(logical_date=dt.datetime(2024, 6, 2, 6, tzinfo=dt.timezone.utc),
+                   run_conf={"from_date": MONTH[-3], "to_date": MONTH[-1]})
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert run.state == "success", states
+    assert wh.query("SELECT hits FROM raw.batting_lines WHERE game_pk = ? AND player_id = ?",
+                    [line["game_pk"], line["player_id"]])[0]["hits"] == line["hits"]
+    assert {t: wh.query(f"SELECT count(*) n FROM raw.{t} WHERE game_pk = ?", [lost])[0]["n"]
+            for t in GAME_TABLES} == lost_rows
+    regraded = wh.query("SELECT DISTINCT CAST(game_date AS VARCHAR) d, batch_grade FROM ops.quality_grades "
+                        "WHERE run_id = ? ORDER BY 1", [run.run_id])
+    assert regraded == [{"d": corrected_day, "batch_grade": "A"}, {"d": gap_day, "batch_grade": "A"}]
+    assert wh.query("SELECT count(*) n FROM features.game_features WHERE game_date <= ?", [MONTH[-1]])[0]["n"] > 400
+    assert wh.query("SELECT count(*) n FROM ml.model_versions WHERE run_id = ?", [run.run_id])[0]["n"] == 1
+
+    # Run again, nothing differs.
+    again = resync_dates(client, RawZone(lake_url()), wh, [corrected_day, gap_day], "again", 4, dry_run=True)
+    assert again["rows_changed_total"] == 0 and again["changed_games"] == {}

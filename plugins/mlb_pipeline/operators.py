@@ -396,3 +396,97 @@ class MonthlyAuditOperator(BaseOperator):
             raise AirflowFailException(f"audit of {month}: {len(report['problems'])} problem(s); report at "
                                        f"{location}\n{summary}")
         return {"month": month, "status": report["status"], "report": location}
+
+
+class PlanWeeklySyncOperator(BaseOperator):
+    """The dates the weekly sync fetches again: the ``from_date``..``to_date`` params, or
+    every date of the seasons to sync (``seasons``, ``full_history``, or the current and
+    previous season) up to yesterday, from each season's calendar."""
+
+    ui_color = "#d6eaf8"
+
+    def execute(self, context):
+        from mlb_pipeline import sync
+        from mlb_pipeline.seasons import season_calendar
+
+        params = context.get("params") or {}
+        today = (context.get("logical_date") or context["dag_run"].run_after).date()
+        if params.get("from_date") or params.get("to_date"):
+            first = dt.date.fromisoformat(params.get("from_date") or params["to_date"])
+            last = dt.date.fromisoformat(params.get("to_date") or params["from_date"])
+            if last < first:
+                raise AirflowFailException(f"to_date {last} is before from_date {first}")
+            dates = [(first + dt.timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+            seasons = sorted({int(d[:4]) for d in dates})
+        else:
+            seasons = sync.seasons_to_sync(today, params.get("seasons"), bool(params.get("full_history")))
+            client = source_client()
+            try:
+                dates = [d for s in seasons for d in sync.season_dates(season_calendar(client, raw_zone(), s), today)]
+            finally:
+                client.close()
+        log.info("weekly sync of seasons %s: %d dates (%s .. %s)", seasons, len(dates),
+                 dates[0] if dates else "-", dates[-1] if dates else "-")
+        return {"seasons": seasons, "dates": dates, "dry_run": bool(params.get("dry_run"))}
+
+
+class ResyncRawDataOperator(BaseOperator):
+    """Fetch every game of the planned dates again; report the rows that changed (content
+    hash), per table; merge them, filling gaps and rewriting only what changed."""
+
+    ui_color = "#d6eaf8"
+
+    def __init__(self, *, plan_task_id: str, **kwargs):
+        super().__init__(**kwargs)
+        self.plan_task_id = plan_task_id
+
+    def execute(self, context):
+        from mlb_pipeline.sync import resync_dates
+        from mlb_pipeline.warehouse import open_warehouse
+
+        plan = context["ti"].xcom_pull(task_ids=self.plan_task_id)
+        client = source_client()
+        try:
+            return resync_dates(client, raw_zone(), open_warehouse(), plan["dates"], context["run_id"],
+                                client.settings.concurrency, dry_run=plan["dry_run"])
+        finally:
+            client.close()
+
+
+class RegradeOperator(BaseOperator):
+    """Grade again, with Great Expectations, the synced dates whose data changed or that
+    have no promoted grade; fail naming every date still rejected."""
+
+    ui_color = "#e8daef"
+
+    def __init__(self, *, plan_task_id: str, resync_task_id: str, **kwargs):
+        super().__init__(**kwargs)
+        self.plan_task_id, self.resync_task_id = plan_task_id, resync_task_id
+
+    def execute(self, context):
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from mlb_pipeline.quality import BatchRejected, grade_and_promote
+        from mlb_pipeline.settings import lake_url
+        from mlb_pipeline.sync import dates_to_regrade
+        from mlb_pipeline.warehouse import open_warehouse
+
+        ti = context["ti"]
+        plan, synced = ti.xcom_pull(task_ids=self.plan_task_id), ti.xcom_pull(task_ids=self.resync_task_id)
+        if synced["dry_run"]:
+            raise AirflowSkipException(f"dry run: {synced['rows_changed_total']} rows would change; nothing written")
+        warehouse = open_warehouse()
+        dates = dates_to_regrade(warehouse, plan["dates"], synced["changed_dates"])
+        rejected, graded = [], {}
+        for date in dates:
+            try:
+                graded[date] = grade_and_promote(warehouse, date, synced["phases"].get(date, "regular_season"),
+                                                 context["run_id"], docs_url=lake_url().rstrip("/") +
+                                                 "/quality/data_docs")["grade"]
+            except BatchRejected as exc:
+                rejected.append(str(exc).splitlines()[0])
+        log.info("re-graded %d dates: %s", len(dates), graded)
+        if rejected:
+            raise AirflowFailException(f"{len(rejected)} of {len(dates)} re-graded dates not promoted:\n"
+                                       + "\n".join(rejected))
+        return {"regraded": graded}
