@@ -1,18 +1,29 @@
 """
 ### MLB end of season archival
 
-Runs 2 January 01:00 America/New_York. Verifies the finished season is complete and copies it, checksummed, from the current zone to the immutable historical zone.
+Runs 2 January 01:00 America/New_York and archives the season that ended in the autumn
+(seed 001's storage zones):
 
-**Not built yet** (issue #7): this DAG is declared so that its id, schedule and place
-in the UI are fixed; it is paused on creation and its only task fails with that message,
-so it can never pass for working.
+1. **check_season_complete**: every scheduled game that was played is landed final, its
+   date graded A to C and promoted, and it has features; otherwise the task fails listing
+   every gap and nothing moves (backfill them: `python -m mlb_pipeline.gaps`).
+2. **archive_season**: every object of the regular season and the postseason copied from
+   the current zone to `historical/regular-season/<year>/` and
+   `historical/post-season/<year>/` (spring training stays in current), each copy's
+   checksum verified; only then the manifests and `ops.archives` mark it archived.
+
+The historical zone is immutable: a second run copies nothing and proves every object
+identical; an object with different content is never overwritten (the task fails). A
+half-done archive (copied, not marked) is rolled back with
+`python -m mlb_pipeline.archive rollback <year>`; an archived season cannot be.
 """
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import DAG, CronTriggerTimetable, task
+from airflow.sdk import DAG, CronTriggerTimetable, Param
 
 from mlb_pipeline.alerts import deadlines, task_failed
+from mlb_pipeline.operators import ArchiveSeasonOperator, CheckSeasonCompleteOperator
 from mlb_pipeline.settings import load_config
 
 CONFIG = load_config("pipeline")
@@ -23,15 +34,29 @@ with DAG(
     schedule=CronTriggerTimetable(CONFIG["schedules"]["mlb_end_of_season_archival"], timezone=TZ),
     start_date=pendulum.datetime(2015, 1, 1, tz=TZ),
     catchup=False,
-    is_paused_upon_creation=True,
-    default_args={"owner": "mlb-data", "on_failure_callback": task_failed},
+    max_active_runs=1,
+    default_args={"owner": "mlb-data", "retries": 0, "on_failure_callback": task_failed},
     deadline=deadlines("mlb_end_of_season_archival"),
-    tags=["mlb", "not-built-yet"],
+    params={
+        "season": Param(
+            None,
+            type=["null", "integer"],
+            minimum=2015,
+            maximum=2100,
+            title="Season",
+            description="Archive this season instead of the one before the run's year.",
+        ),
+        "dry_run": Param(
+            False,
+            type="boolean",
+            title="Dry run",
+            description="Check completeness and list what would be archived; copy nothing.",
+        ),
+    },
+    tags=["mlb", "archival"],
     doc_md=__doc__,
 ) as dag:
+    check = CheckSeasonCompleteOperator(task_id="check_season_complete")
+    archive = ArchiveSeasonOperator(task_id="archive_season")
 
-    @task(retries=0)
-    def not_built_yet():
-        raise NotImplementedError("mlb_end_of_season_archival is not built yet: see issue #7.")
-
-    not_built_yet()
+    check >> archive

@@ -114,3 +114,33 @@ print(json.dumps({{"parse_s": out, "new_modules": new}}))
     heavy = [h for h in HEAVY if not (registry and h == "urllib3")]
     loaded_heavy = [m for m in report["new_modules"] if any(m == h or m.startswith(h + ".") for h in heavy)]
     assert loaded_heavy == []
+
+
+def test_the_other_dags_steps_and_their_typed_params(dagbag):
+    from airflow.sdk.definitions.param import ParamValidationError
+
+    bag, _ = dagbag
+    steps = {dag_id: {t.task_id: sorted(t.upstream_task_ids) for t in bag.dags[dag_id].tasks
+                      if not t.task_id.startswith("build_features.")}
+             for dag_id in ("mlb_weekly_sync", "mlb_end_of_season_archival", "mlb_monthly_audit")}
+    weekly = steps["mlb_weekly_sync"]
+    assert {k: v for k, v in weekly.items() if k != "retrain_model"} == {
+        "plan_sync": [], "resync_raw_data": ["plan_sync"], "regrade_changed": ["resync_raw_data"]}
+    assert all(t.startswith("build_features.") for t in weekly["retrain_model"])
+    assert steps["mlb_end_of_season_archival"] == {"check_season_complete": [],
+                                                   "archive_season": ["check_season_complete"]}
+    assert steps["mlb_monthly_audit"] == {"audit_warehouse": []}
+
+    # Every DAG's trigger form: defaults valid, bad input refused with the reason.
+    for dag in bag.dags.values():
+        dag.params.validate()
+        for name in dag.params:
+            param = dag.params.get_param(name)
+            assert param.schema.get("title") and param.description, f"{dag.dag_id}.{name} has no help text"
+    bad = {("mlb_monthly_audit", "month"): "2024-13", ("mlb_weekly_sync", "seasons"): [2014],
+           ("mlb_weekly_sync", "from_date"): "yesterday", ("mlb_end_of_season_archival", "season"): "last",
+           ("mlb_daily_collection", "game_date"): "2024-02-30", ("mlb_daily_collection", "strict"): "maybe"}
+    for (dag_id, name), value in bad.items():
+        with pytest.raises(ParamValidationError):
+            bag.dags[dag_id].params.get_param(name).resolve(value)
+    assert bag.dags["mlb_weekly_sync"].params.get_param("seasons").resolve([2023, 2024]) == [2023, 2024]

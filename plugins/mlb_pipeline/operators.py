@@ -490,3 +490,74 @@ class RegradeOperator(BaseOperator):
             raise AirflowFailException(f"{len(rejected)} of {len(dates)} re-graded dates not promoted:\n"
                                        + "\n".join(rejected))
         return {"regraded": graded}
+
+
+def season_to_archive(context) -> int:
+    """The ``season`` param, or the season before the run's year (2 January archives the
+    season that ended in the autumn)."""
+    param = (context.get("params") or {}).get("season")
+    if param:
+        return int(param)
+    return (context.get("logical_date") or context["dag_run"].run_after).year - 1
+
+
+class CheckSeasonCompleteOperator(BaseOperator):
+    """Fail, listing every gap, unless the season is 100% complete: every played game
+    landed final, graded A to C and promoted, with its features."""
+
+    ui_color = "#fdebd0"
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("retries", 0)
+        super().__init__(**kwargs)
+
+    def execute(self, context):
+        from mlb_pipeline.archive import completeness_problems, is_archived
+        from mlb_pipeline.warehouse import open_warehouse
+
+        season = season_to_archive(context)
+        warehouse = open_warehouse()
+        warehouse.ensure_schema()
+        problems = completeness_problems(warehouse, season)
+        if problems:
+            raise AirflowFailException(f"season {season} is not complete, nothing archived: {len(problems)} gap(s)\n"
+                                       + "\n".join(problems[:200]))
+        log.info("season %s is complete%s", season, " (already archived: this run verifies it)"
+                 if is_archived(warehouse, season) else "")
+        return {"season": season}
+
+
+class ArchiveSeasonOperator(BaseOperator):
+    """Copy the season from the current to the historical zone, verify every object by
+    checksum, then mark it archived (manifests, ``ops.archives``)."""
+
+    ui_color = "#d5f5e3"
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("retries", 0)
+        super().__init__(**kwargs)
+
+    def execute(self, context):
+        from mlb_pipeline import archive
+        from mlb_pipeline.seasons import season_calendar
+        from mlb_pipeline.settings import lake_url
+        from mlb_pipeline.warehouse import open_warehouse
+
+        season = season_to_archive(context)
+        client = source_client()
+        try:
+            calendar = season_calendar(client, raw_zone(), season)
+        finally:
+            client.close()
+        mapping = archive.season_objects(lake_url(), season, calendar)
+        if (context.get("params") or {}).get("dry_run"):
+            log.info("dry run: %d objects of %s would be archived:\n%s", len(mapping), season,
+                     "\n".join(f"{s} -> {t}" for s, t in list(mapping.items())[:100]))
+            return {"season": season, "objects": len(mapping), "dry_run": True}
+        try:
+            copied = archive.copy_season(mapping)
+        except archive.ArchiveConflict as exc:
+            raise AirflowFailException(str(exc)) from exc
+        marked = archive.mark_archived(open_warehouse(), lake_url(), season, copied["checksums"])
+        return {**marked, "copied": copied["copied"], "already_archived": copied["already_archived"],
+                "bytes": copied["bytes"]}

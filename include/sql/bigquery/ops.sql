@@ -88,3 +88,13 @@ CREATE TABLE IF NOT EXISTS ops.audit_reports (
     report_url      STRING NOT NULL,
     PRIMARY KEY (month) NOT ENFORCED
 );
+
+CREATE TABLE IF NOT EXISTS ops.archives (
+    season          INT64 NOT NULL,
+    phase           STRING NOT NULL,
+    archived_at     TIMESTAMP NOT NULL,
+    objects         INT64 NOT NULL,
+    manifest        STRING NOT NULL,
+    manifest_sha256 STRING NOT NULL,
+    PRIMARY KEY (season, phase) NOT ENFORCED
+);

@@ -83,3 +83,15 @@ CREATE TABLE IF NOT EXISTS ops.audit_reports (
     report_url      VARCHAR NOT NULL,   -- <lake>/audit/<month>/report.html
     PRIMARY KEY (month)
 );
+
+-- The end-of-season archive (mlb_end_of_season_archival): a row per season and phase once
+-- every object is copied to the historical zone and verified. Immutable from then on.
+CREATE TABLE IF NOT EXISTS ops.archives (
+    season          INTEGER NOT NULL,
+    phase           VARCHAR NOT NULL,   -- regular-season | post-season
+    archived_at     TIMESTAMPTZ NOT NULL,
+    objects         INTEGER NOT NULL,
+    manifest        VARCHAR NOT NULL,   -- historical/<phase>/<season>/MANIFEST.json
+    manifest_sha256 VARCHAR NOT NULL,
+    PRIMARY KEY (season, phase)
+);
