@@ -10,7 +10,8 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
     || echo "chromium could not be installed: the browser tests will be skipped"
 fi
 . scripts/env.sh
-# Two workers (this machine has two cores). The tests of one file run on one worker, so a
+# Three workers on this two-core machine (much of the suite waits on Airflow, dbt and HTTP
+# subprocesses, so a third worker fills the idle time). The tests of one file run on one worker, so a
 # file's session fixtures (the simulated month of test_features.py) are built once.
 # PYTEST_WORKERS=0 runs everything in this process.
-exec python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile "$@"
+exec python -m pytest -n "${PYTEST_WORKERS:-3}" --dist loadfile "$@"

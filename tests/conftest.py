@@ -114,6 +114,9 @@ def simulated(sim_server):
     sim_server.clear_faults()
 
 
+DEFAULT_PARAMS: dict[str, dict] = {}
+
+
 def without_deadlines(dag):
     """The DAG for ``dag.test()``, which in Airflow 3.3.1 cannot finish a successful run of a
     DAG with Deadline Alerts (as ``airflow dags test`` parses ours: mlb_pipeline.alerts)."""
@@ -128,6 +131,9 @@ def daily_dag(airflow_db):
     bag = DagBag(dag_folder=str(REPO / "dags" / "mlb_daily_collection.py"))
     assert bag.import_errors == {}
     dag = without_deadlines(bag.dags["mlb_daily_collection"])
+    # dag.test() runs the tasks in this process, and a run's conf stays in the tasks' params:
+    # run_day passes every param, from these defaults, so no run inherits another's.
+    DEFAULT_PARAMS[dag.dag_id] = dag.params.dump()
     for task in dag.tasks:  # a failing task fails the test now, not after a 5-minute retry delay
         task.retries = 0
     return dag
@@ -145,7 +151,7 @@ def run_day(dag, day: str, server, monkeypatch, conn_extra: str = "", savant_ext
     monkeypatch.setenv("AIRFLOW_CONN_MLB_STATSAPI", server.url + (f"?{conn_extra}" if conn_extra else ""))
     monkeypatch.setenv("AIRFLOW_CONN_BASEBALL_SAVANT", server.url + (f"?{savant_extra}" if savant_extra else ""))
     run = dag.test(logical_date=dt.datetime.fromisoformat(day).replace(tzinfo=dt.timezone.utc),
-                   run_conf=params or None)
+                   run_conf={**DEFAULT_PARAMS[dag.dag_id], **params})
     return run, {ti.task_id: ti.state for ti in run.get_task_instances()}
 
 
@@ -180,19 +186,12 @@ def dbt(*args: str, tmp_path: Path, **env: str):
         env={**os.environ, "DBT_USE_COLORS": "false", **env}, capture_output=True, text=True, timeout=900)
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Inbox:
     """A local SMTP server (aiosmtpd) that keeps every message it receives."""
 
     def __init__(self):
         from aiosmtpd.controller import Controller
+        from live_airflow import free_port
 
         self.messages: list = []
         self.port = free_port()

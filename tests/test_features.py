@@ -256,14 +256,14 @@ def test_the_weekly_sync_finds_corrections_by_content_hash_fills_gaps_regrades_a
     assert found["changed_games"] == {corrected_day: [line["game_pk"]], gap_day: [lost]}
     assert wh.query("SELECT count(*) n FROM raw.games WHERE game_pk = ?", [lost])[0]["n"] == 0
 
-    # The weekly sync over those days writes them back, re-grades the two changed dates (not
-    # the unchanged one), rebuilds the features set-based and retrains.
+    # The weekly sync over those days writes them back, re-grades the two changed dates,
+    # rebuilds the features set-based and retrains.
     monkeypatch.setenv("AIRFLOW_CONN_MLB_STATSAPI", simulated.url)
     dag = without_deadlines(DagBag(dag_folder="dags/mlb_weekly_sync.py").dags["mlb_weekly_sync"])
     for task in dag.tasks:
         task.retries = 0
     run = dag.test(logical_date=dt.datetime(2024, 6, 2, 6, tzinfo=dt.timezone.utc),
-                   run_conf={"from_date": MONTH[-3], "to_date": MONTH[-1]})
+                   run_conf={"from_date": corrected_day, "to_date": gap_day})
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert run.state == "success", states
     assert wh.query("SELECT hits FROM raw.batting_lines WHERE game_pk = ? AND player_id = ?",

@@ -1,0 +1,194 @@
+"""Benchmark: backfilling simulated game days two ways, end to end (raw data, grades,
+features, model).
+
+    . scripts/env.sh && python benchmarks/bench_backfill.py [--start 2024-04-01] [--days 10]
+
+* per day, as users backfill: a real ``airflow standalone`` (LocalExecutor, SQLite
+  metadata) runs ``airflow backfill create --dag-id mlb_daily_collection`` over the dates
+  (one DAG run a date: landed, loaded, graded; features and model skipped, seed 002), then
+  one triggered run with ``full_refresh`` rebuilds the features set-based and trains;
+* set-based: the same pipeline functions in one process (``collect_days``: plan, collect,
+  load, grade a date at a time, as the tasks do, without a scheduler), then one
+  ``dbt build --full-refresh`` and one training.
+
+Both start from an empty warehouse against the in-process replay server (simulated league,
+seed 7) and end with the same tables (checked). Wall time from start to the trained model;
+peak memory: the largest sum of resident sets over Airflow's process tree (scheduler,
+api-server, dag-processor, triggerer, task processes) sampled every 0.5 s, against the
+set-based process's peak (itself and dbt). Prints a Markdown table for docs/BENCHMARKS.md.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "plugins"))
+sys.path.insert(0, str(REPO / "tests"))
+
+
+def outcome(warehouse: Path) -> dict:
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        q = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
+        return {"final games": q("SELECT count(*) FROM raw.games WHERE is_final"),
+                "graded dates": q("SELECT count(DISTINCT game_date) FROM ops.quality_grades WHERE promoted"),
+                "game_features rows": q("SELECT count(*) FROM features.game_features"),
+                "model versions": q("SELECT count(*) FROM ml.model_versions")}
+
+
+class TreeMemory:
+    """Peak total resident set of a process and its descendants, sampled in a thread."""
+
+    def __init__(self, pid: int):
+        import psutil
+
+        self.root, self.peak, self._stop = psutil.Process(pid), 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        import psutil
+
+        while not self._stop.is_set():
+            total = 0
+            try:
+                for p in [self.root, *self.root.children(recursive=True)]:
+                    try:
+                        total += p.memory_info().rss
+                    except psutil.Error:
+                        pass
+            except psutil.Error:
+                pass
+            self.peak = max(self.peak, total)
+            time.sleep(0.5)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def per_day(server_url: str, dates: list[str], root: Path) -> dict:
+    from live_airflow import DAG_ID, LiveAirflow, standalone_env
+
+    from mlb_pipeline.gaps import run_airflow
+
+    env = standalone_env(root, server_url)
+    airflow = LiveAirflow(root, env)
+    try:
+        airflow.wait_until_ready()
+        airflow.api("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False})
+        memory = TreeMemory(airflow.process.pid)
+        t = time.perf_counter()
+        saved = dict(os.environ)
+        os.environ.update(env)
+        try:
+            run_airflow(["airflow", "backfill", "create", "--dag-id", DAG_ID, "--from-date", dates[0],
+                         "--to-date", dates[-1]])
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        while True:
+            runs = airflow.api("GET", f"/dags/{DAG_ID}/dagRuns",
+                               params={"run_type": "backfill", "limit": 500})["dag_runs"]
+            if len(runs) == len(dates) and all(r["state"] in ("success", "failed") for r in runs):
+                break
+            time.sleep(2)
+        backfilled = time.perf_counter() - t
+        failed = [r["dag_run_id"] for r in runs if r["state"] != "success"]
+        if failed:
+            raise RuntimeError(f"backfill runs failed: {failed}\n{airflow.tail()}")
+        run = airflow.api("POST", f"/dags/{DAG_ID}/dagRuns", json={
+            "logical_date": None, "conf": {"game_date": dates[-1], "full_refresh": True}})
+        finished = airflow.wait_for_run(run["dag_run_id"], timeout=3600)
+        total = time.perf_counter() - t
+        if finished["state"] != "success":
+            raise RuntimeError(f"the rebuild run failed\n{airflow.tail()}")
+        peak = memory.stop()
+    finally:
+        airflow.stop()
+    return {"wall_s": total, "backfill_runs_s": backfilled, "peak_mb": peak / 2**20,
+            "outcome": outcome(Path(env["MLB_DUCKDB_PATH"]))}
+
+
+def set_based_child(server_url: str, dates: list[str], root: Path) -> None:
+    """The set-based path, in this (child) process: its peak memory is measured by the parent."""
+    os.environ.update({"MLB_DUCKDB_PATH": str(root / "warehouse.duckdb"), "MLB_LAKE_URL": (root / "lake").as_uri(),
+                       "MLB_WAREHOUSE": "duckdb"})
+    from conftest import collect_days  # noqa: E402  (the pipeline's functions, as in the tests)
+
+    from mlb_pipeline import model
+    from mlb_pipeline.warehouse import DuckDBWarehouse
+
+    class Server:
+        url = server_url
+
+    t = time.perf_counter()
+    collect_days(Server, root / "warehouse.duckdb", (root / "lake").as_uri(), dates)
+    collected = time.perf_counter() - t
+    project = REPO / "dbt"
+    subprocess.run([str(Path(sys.executable).with_name("dbt")), "build", "--full-refresh", "--project-dir",
+                    str(project), "--profiles-dir", str(project), "--target-path", str(root / "dbt-target"),
+                    "--log-path", str(root / "dbt-logs")], check=True, capture_output=True,
+                   env={**os.environ, "DBT_USE_COLORS": "false"})
+    registry = model.Registry((root / "lake").as_uri())
+    last = dt.date.fromisoformat(dates[-1])
+    model.train_and_register(DuckDBWarehouse(), registry, last + dt.timedelta(days=1), "set-based", full=True)
+    print(json.dumps({"wall_s": time.perf_counter() - t, "collect_s": collected}))
+
+
+def set_based(server_url: str, dates: list[str], root: Path) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--child", server_url, str(root), *dates],
+                          capture_output=True, text=True)
+    if proc.returncode:
+        raise RuntimeError(proc.stderr[-3000:])
+    timing = json.loads(proc.stdout.strip().splitlines()[-1])
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {**timing, "peak_mb": peak, "outcome": outcome(root / "warehouse.duckdb")}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--start", default="2024-04-01")
+    ap.add_argument("--days", type=int, default=10)
+    ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        server_url, root, *dates = args.child
+        set_based_child(server_url, dates, Path(root))
+        return
+
+    from mlb_pipeline.replay.server import ReplayServer, SimulatedBackend
+    from mlb_pipeline.replay.simulate import League
+
+    first = dt.date.fromisoformat(args.start)
+    dates = [(first + dt.timedelta(days=n)).isoformat() for n in range(args.days)]
+    with ReplayServer(SimulatedBackend(League(seed=7, seasons=[first.year]))) as server, \
+            tempfile.TemporaryDirectory(prefix="bench-backfill-") as tmp:
+        sets = set_based(server.url, dates, Path(tmp) / "set-based")
+        days = per_day(server.url, dates, Path(tmp) / "per-day")
+    print(f"{len(dates)} simulated game days ({dates[0]} .. {dates[-1]}), 2 cores:\n")
+    print("| path | wall time | of which collection | peak memory | outcome |")
+    print("|---|---|---|---|---|")
+    print(f"| per day: `airflow backfill create` ({len(dates)} runs) + one `full_refresh` run | "
+          f"{days['wall_s']:.0f} s | {days['backfill_runs_s']:.0f} s (backfill runs) | "
+          f"{days['peak_mb']:.0f} MB (Airflow's process tree) | {days['outcome']} |")
+    print(f"| set-based: pipeline functions + one `dbt build --full-refresh` + one training | "
+          f"{sets['wall_s']:.0f} s | {sets['collect_s']:.0f} s | {sets['peak_mb']:.0f} MB | {sets['outcome']} |")
+    print(f"\nratio per day / set-based: {days['wall_s'] / sets['wall_s']:.1f}x wall time; "
+          f"same outcome: {days['outcome'] == sets['outcome']}")
+
+
+if __name__ == "__main__":
+    main()
