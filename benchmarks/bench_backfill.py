@@ -2,6 +2,7 @@
 features, model).
 
     . scripts/env.sh && python benchmarks/bench_backfill.py [--start 2024-04-01] [--days 10]
+    . scripts/env.sh && python benchmarks/bench_backfill.py --season 2024   # the whole regular season
 
 * per day, as users backfill: a real ``airflow standalone`` (LocalExecutor, SQLite
   metadata) runs ``airflow backfill create --dag-id mlb_daily_collection`` over the dates
@@ -162,6 +163,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--start", default="2024-04-01")
     ap.add_argument("--days", type=int, default=10)
+    ap.add_argument("--season", type=int, help="every date of this simulated regular season (overrides --start/--days)")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -172,11 +174,16 @@ def main() -> None:
     from mlb_pipeline.replay.server import ReplayServer, SimulatedBackend
     from mlb_pipeline.replay.simulate import League
 
+    from simulated import regular_season_days
+
     first = dt.date.fromisoformat(args.start)
-    dates = [(first + dt.timedelta(days=n)).isoformat() for n in range(args.days)]
-    with ReplayServer(SimulatedBackend(League(seed=7, seasons=[first.year]))) as server, \
+    league = League(seed=7, seasons=[args.season or first.year])
+    dates = (regular_season_days(league, args.season) if args.season
+             else [(first + dt.timedelta(days=n)).isoformat() for n in range(args.days)])
+    with ReplayServer(SimulatedBackend(league)) as server, \
             tempfile.TemporaryDirectory(prefix="bench-backfill-") as tmp:
         sets = set_based(server.url, dates, Path(tmp) / "set-based")
+        print(f"set-based: {sets}", file=sys.stderr, flush=True)
         days = per_day(server.url, dates, Path(tmp) / "per-day")
     print(f"{len(dates)} simulated game days ({dates[0]} .. {dates[-1]}), 2 cores:\n")
     print("| path | wall time | of which collection | peak memory | outcome |")
