@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import logging
 import os
 
@@ -319,18 +320,22 @@ class Grader:
         self.docs_url = docs_url
         self.context.variables.data_docs_sites = {"lake": _docs_site(docs_url)} if docs_url else {}
         self.source = self.context.data_sources.add_pandas("warehouse")
+        self._runs = itertools.count(1)
 
     def _validate(self, name: str, frame: pd.DataFrame, specs: list[tuple[str, str, dict]]) -> list:
         gx = self.gx
         suite = self.context.suites.add_or_update(gx.ExpectationSuite(name=name, expectations=[
             getattr(gx.expectations, cls)(**kwargs, meta={"dimension": dimension}) for dimension, cls, kwargs in specs]))
+        # One asset and batch definition per suite, a validation definition per run (listing
+        # them all to name a new one made a long-lived Grader quadratic).
         try:
             asset = self.source.get_asset(name)
+            batch = asset.get_batch_definition(name)
         except LookupError:
             asset = self.source.add_dataframe_asset(name)
-        batch = asset.add_batch_definition_whole_dataframe(f"{name}-{len(self.context.validation_definitions.all())}")
+            batch = asset.add_batch_definition_whole_dataframe(name)
         vd = self.context.validation_definitions.add(gx.ValidationDefinition(
-            name=f"{name} {batch.name}", data=batch, suite=suite))
+            name=f"{name} #{next(self._runs)}", data=batch, suite=suite))
         result = vd.run(batch_parameters={"dataframe": frame.reset_index(drop=True)},
                         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": None,
                                        "partial_unexpected_count": 10})
