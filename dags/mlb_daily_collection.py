@@ -46,6 +46,13 @@ and `airflow backfill create --dag-id mlb_daily_collection --from-date 2024-07-0
 10. **predict_games**: scores the predictions of this date's games (`ml.prediction_scores`,
    with the last 7 days) and predicts the next day's games with the champion
    (`ml.predictions`, with each prediction's top feature contributions).
+11. **find_gaps** (beside grading, once the load is done, whatever its outcome): backfill
+   detection (seed 004, the function of `python -m mlb_pipeline.gaps`) over the 30 days
+   before the game date, reported per processor in the log and `ops.backfill_log`;
+   **fill_gaps** then starts a run of this DAG for every date to collect or grade again
+   (features off), or, when only features are missing, one run that rebuilds them from
+   the oldest such date. They queue behind this run. Off with the `fill_gaps` param (then
+   it only reports); backfill runs skip both.
 
 **Alerts** (`config/pipeline.yaml`, `alerts`): a failed task (a grade-F batch included)
 emails the on-call address with the reason and the link; so does a run not finished by
@@ -57,6 +64,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pendulum
+from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import DAG, Param
 
 from mlb_pipeline.operators import (
@@ -69,6 +77,7 @@ from mlb_pipeline.operators import (
     LoadRawTablesOperator,
     PlanGameDayOperator,
     PredictGamesOperator,
+    FindGapsOperator,
     PublishDbtDocsOperator,
     TrainModelOperator,
 )
@@ -132,6 +141,14 @@ with DAG(
             description="A model version (python -m mlb_pipeline.model versions) to make the champion again, "
             "instead of training; the next day's games are predicted with it.",
         ),
+        "fill_gaps": Param(
+            True,
+            type="boolean",
+            title="Fill the gaps found",
+            description=f"At the end, start the runs that close the gaps found in the "
+            f"{CONFIG['daily']['gap_lookback_days']} days before the game date (dates to collect or grade again, "
+            "features missing). Off: only report them.",
+        ),
     },
     tags=["mlb", "collection"],
     doc_md=__doc__,
@@ -158,6 +175,11 @@ with DAG(
     docs = PublishDbtDocsOperator(task_id="publish_dbt_docs")
     train = TrainModelOperator(task_id="train_model", plan_task_id=plan.task_id)
     predict = PredictGamesOperator(task_id="predict_games")
+    find_gaps = FindGapsOperator(task_id="find_gaps", trigger_rule="all_done")
+    fill_gaps = TriggerDagRunOperator.partial(
+        task_id="fill_gaps", trigger_dag_id=dag.dag_id, skip_when_already_exists=True
+    ).expand_kwargs(find_gaps.output)
 
     plan >> [collect, reference, statcast] >> load >> grade >> check >> inputs >> features >> [docs, train]
     train >> predict
+    load >> find_gaps >> fill_gaps

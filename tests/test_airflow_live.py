@@ -17,6 +17,8 @@ import pytest
 from conftest import Inbox
 from live_airflow import DAG_ID, LiveAirflow, standalone_env
 
+pytestmark = pytest.mark.xdist_group("live_airflow")  # one Airflow for the module's tests
+
 TRIGGERED = "2024-05-10"
 BACKFILLED = ["2024-05-07", "2024-05-08", "2024-05-09"]
 
@@ -70,13 +72,19 @@ def test_trigger_through_the_rest_api_then_backfill_what_the_gaps_command_finds(
     assert "is still running 0.25 minutes after it was queued" in body
     assert f"{live.url}/dags/{DAG_ID}/runs/{quote(run['dag_run_id'])}" in body
 
-    # Three dates never collected: the gaps command finds them and creates their backfill.
+    # Three dates never collected: the gaps command finds them and backfills them, here two
+    # dates at most a backfill: the second backfill waits for the first (one at a time per DAG).
     command = subprocess.run([sys.executable, "-m", "mlb_pipeline.gaps", "--lookback-days", "2",
-                              "--end-date", BACKFILLED[-1]], env=live.env, capture_output=True, text=True,
-                             timeout=300)
+                              "--end-date", BACKFILLED[-1], "--max-dates", "2"], env=live.env, capture_output=True,
+                             text=True, timeout=900)
     assert command.returncode == 0, command.stdout + command.stderr
-    assert (f"Running: airflow backfill create --dag-id {DAG_ID} --from-date {BACKFILLED[0]} "
-            f"--to-date {BACKFILLED[-1]}") in command.stdout
+    first = (f"Running: airflow backfill create --dag-id {DAG_ID} --from-date {BACKFILLED[0]} "
+             f"--to-date {BACKFILLED[1]}")
+    second = (f"Running: airflow backfill create --dag-id {DAG_ID} --from-date {BACKFILLED[2]} "
+              f"--to-date {BACKFILLED[2]}")
+    out = command.stdout
+    assert first in out and second in out and \
+        out.index(first) < out.index("Waiting for the previous backfill to finish") < out.index(second), out
     deadline = time.monotonic() + 900
     while True:
         runs = live.api("GET", f"/dags/{DAG_ID}/dagRuns", params={"run_type": "backfill", "limit": 10})["dag_runs"]

@@ -12,6 +12,8 @@ import pytest
 from conftest import REPO
 
 DAG_IDS = {"mlb_daily_collection", "mlb_weekly_sync", "mlb_end_of_season_archival", "mlb_monthly_audit"}
+pytestmark = pytest.mark.xdist_group("dagbag")  # one parse of the DAGs folder for the module
+
 HEAVY = ["pandas", "duckdb", "great_expectations", "xgboost", "statsapi", "pybaseball", "dbt", "urllib3",
          "google.cloud.bigquery"]
 
@@ -68,6 +70,8 @@ def test_daily_dag_steps_and_game_date():
         "check_day_complete": ["grade_raw_data"],
         "check_feature_inputs": ["check_day_complete"],
         "predict_games": ["train_model"],
+        "find_gaps": ["load_raw_tables"],
+        "fill_gaps": ["find_gaps"],
     } | {k: v for k, v in upstream.items() if k.startswith("build_features.") or k in ("publish_dbt_docs", "train_model")}
     # cosmos renders one task a dbt model (its tests inside), in the models' dependency order,
     # after strict mode; tests of several models run after all of them.
@@ -76,6 +80,10 @@ def test_daily_dag_steps_and_game_date():
     assert "build_features.no_feature_uses_a_game_of_its_own_date_or_later_test" in upstream["publish_dbt_docs"]
     assert all(t.startswith("build_features.") for t in upstream["publish_dbt_docs"])
     assert upstream["train_model"] == upstream["publish_dbt_docs"]  # the model learns from the built features
+    # Gap detection runs whatever the load's outcome, and is not a leaf that could hide a
+    # failed step: the run still fails when the day does.
+    assert dag.get_task("find_gaps").trigger_rule == "all_done"
+    assert {t.task_id for t in dag.leaves} == {"publish_dbt_docs", "predict_games", "fill_gaps"}
     assert "build_features.team_rolling_features_model_build" in dbt["build_features.game_features_model_build"]
     assert sorted(dbt["build_features.no_feature_uses_a_game_of_its_own_date_or_later_test"]) == [
         f"build_features.{m}_model_build" for m in ("game_features", "player_rolling_features", "team_rolling_features")]

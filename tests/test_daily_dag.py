@@ -29,7 +29,8 @@ def test_recorded_2024_07_01_lands_what_exists_and_reports_what_does_not(daily_d
                           "collect_reference_data": "success", "collect_statcast": "success",
                           "load_raw_tables": "success", "grade_raw_data": "success", "check_day_complete": "failed",
                           "check_feature_inputs": "upstream_failed", "publish_dbt_docs": "upstream_failed",
-                          "train_model": "upstream_failed", "predict_games": "upstream_failed"}
+                          "train_model": "upstream_failed", "predict_games": "upstream_failed",
+                          "find_gaps": "success", "fill_gaps": "skipped"}
     assert run.state == "failed"  # the day is incomplete, and the run says so
     # ... and emails the on-call address (the task's on_failure_callback, a real SMTP server).
     msg, body = inbox.wait_for(lambda subject, body: "check_day_complete" in subject, timeout=30)
@@ -80,14 +81,38 @@ def test_recorded_2024_07_01_lands_what_exists_and_reports_what_does_not(daily_d
         == [2, 2]
 
 
-def test_a_simulated_week_lands_every_game(daily_dag, embedded, simulated, league, monkeypatch):
-    days = [dt.date(2024, 6, 3) + dt.timedelta(days=i) for i in range(7)]
+def test_simulated_days_land_every_game_and_a_missed_day_is_found_and_filled(daily_dag, embedded, simulated,
+                                                                            league, monkeypatch):
+    """Four days, the second missed by the schedule: the next run (a day without games) finds
+    it and starts the run that collects it (seed 004), which the test runs as the scheduler would."""
+    days = [dt.date(2024, 6, 3) + dt.timedelta(days=i) for i in range(4)]
+    missed, finder = days[1], days[2]
+    assert not league.played_on(finder)
     for day in days:
+        if day == missed:
+            continue
         run, states = run_day(daily_dag, day.isoformat(), simulated, monkeypatch)
         assert run.state == "success", (day, states)
+        started = fill_gaps_runs(daily_dag.dag_id, days)
+        if day == finder:
+            assert states["find_gaps"] == "success" and states["fill_gaps"] == "success"
+            assert started == [(f"fill_gaps__{missed}__found_{day}", "queued",
+                                {"game_date": missed.isoformat(), "fill_gaps": False, "build_features": False})]
+            run, states = run_day(daily_dag, missed.isoformat(), simulated, monkeypatch, **started[0][2])
+            assert run.state == "success" and states["fill_gaps"] == "skipped", states
+        elif day > finder:
+            assert len(started) == 1 and states["fill_gaps"] == "skipped"  # nothing more to fill
     wh = DuckDBWarehouse()
+    logged = wh.query("SELECT processor, game_date, item, action, command FROM ops.backfill_log ORDER BY item")
+    assert {(r["processor"], r["game_date"], r["action"]) for r in logged} == \
+        {("collection", missed, "runs started by the daily run")}
+    # the date (never collected) and each of its games (final in the schedule, not in raw.games)
+    assert [r["item"] for r in logged] == sorted(str(g.game_pk) for g in league.played_on(missed)) + ["date"]
+    assert logged[-1]["command"] == (
+        f"airflow dags trigger mlb_daily_collection --run-id fill_gaps__{missed}__found_{finder} "
+        f"--conf '{{\"game_date\": \"{missed}\", \"fill_gaps\": false, \"build_features\": false}}'")
     expected = sorted(g.game_pk for d in days for g in league.played_on(d))
-    assert len(expected) > 60
+    assert len(expected) > 40
     assert [r["game_pk"] for r in wh.query("SELECT game_pk FROM raw.games ORDER BY game_pk")] == expected
     # Every game is complete: scores agree with the simulation, every game has its pitches.
     for r in wh.query("SELECT g.game_pk, g.home_score, g.away_score, count(p.game_pk) AS pitches "
@@ -102,6 +127,20 @@ def test_a_simulated_week_lands_every_game(daily_dag, embedded, simulated, leagu
     game_days = [d for d in days if league.played_on(d)]
     assert wh.query("SELECT count(DISTINCT standings_date) n FROM raw.standings")[0]["n"] == len(game_days)
     assert wh.query("SELECT count(*) n FROM raw.rosters")[0]["n"] == 30 * 26 * len(game_days)
+
+
+def fill_gaps_runs(dag_id: str, found_on: list) -> list[tuple]:
+    """The runs the daily DAG's fill_gaps task started in the runs of ``found_on`` (from the
+    metadata database, which other tests share): id, state, conf."""
+    from airflow.models import DagRun
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        runs = session.scalars(select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id.like("fill_gaps__%"))
+                               .order_by(DagRun.run_id)).all()
+        runs = [r for r in runs if r.run_id.rsplit("__found_", 1)[-1] in {str(d) for d in found_on}]
+        return [(r.run_id, str(getattr(r.state, "value", r.state)), r.conf) for r in runs]
 
 
 def test_off_season_day_skips_cleanly(daily_dag, embedded, simulated, league, monkeypatch, caplog):

@@ -13,6 +13,9 @@ from conftest import collect_days, dbt, run_day, without_deadlines
 
 from mlb_pipeline.warehouse import DuckDBWarehouse
 
+# One worker runs every test of the month (--dist loadgroup): its fixture is built once.
+pytestmark = pytest.mark.xdist_group("simulated_month")
+
 MONTH = [(dt.date(2024, 5, 1) + dt.timedelta(days=n)).isoformat() for n in range(30)]
 FEATURES = ("team_rolling_features", "player_rolling_features", "game_features")
 
@@ -71,7 +74,7 @@ def test_dbt_builds_a_simulated_month(month, tmp_path):
 
 
 def test_backfill_detection_lists_every_gap_per_processor(month, tmp_path, capsys):
-    from mlb_pipeline.gaps import backfill_candidates, main
+    from mlb_pipeline.gaps import backfill_candidates, daily_window, date_ranges, gap_runs, main
 
     wh = DuckDBWarehouse()
     assert backfill_candidates(wh, MONTH[-1], 29)["features"][0]["reason"].endswith("does not exist yet")
@@ -91,6 +94,23 @@ def test_backfill_detection_lists_every_gap_per_processor(month, tmp_path, capsy
     brief = {p: [(i["date"], i["game_pk"]) for i in items] for p, items in found.items()}
     assert brief == {"collection": [(MONTH[7], lost), (MONTH[19], None)], "incomplete": [(MONTH[21], unfinished)],
                      "grading": [(MONTH[3], None)], "features": [(late, unfeatured)]}
+
+    # The daily run's find_gaps: the same detection over the days before its date, from the
+    # season's first collected date; a run per date to collect or grade again, features off.
+    assert daily_window(wh, MONTH[0], 30) is None and daily_window(wh, MONTH[-1], 30) == (MONTH[-2], 28)
+    assert gap_runs(found, MONTH[-1], rebuild_features=True) == [
+        {"trigger_run_id": f"fill_gaps__{d}__found_{MONTH[-1]}",
+         "conf": {"game_date": d, "fill_gaps": False, "build_features": False}}
+        for d in (MONTH[3], MONTH[7], MONTH[19], MONTH[21])]
+    only_features = {**{p: [] for p in found}, "features": found["features"]}
+    assert gap_runs(only_features, MONTH[-1], rebuild_features=True) == [
+        {"trigger_run_id": f"fill_gaps__{late}__found_{MONTH[-1]}",
+         "conf": {"game_date": late, "fill_gaps": False, "build_features": True}}]
+    assert gap_runs(only_features, MONTH[-1], rebuild_features=False) == []
+
+    # Long runs of dates are cut into backfills of at most backfill.max_dates, one after the other.
+    assert date_ranges(MONTH[:12] + [MONTH[20]], 5) == [(MONTH[0], MONTH[4]), (MONTH[5], MONTH[9]),
+                                                          (MONTH[10], MONTH[11]), (MONTH[20], MONTH[20])]
 
     assert main(["--lookback-days", "29", "--end-date", MONTH[-1], "--dry-run"]) == 0
     out = capsys.readouterr().out

@@ -5,7 +5,9 @@ without reason: recent dates whose games failed (open dead letters) or were coll
 before they were final are re-collected; complete, final games are skipped. Strict mode
 checks the features' lookback window with the same queries, and backfill detection (seed
 004, ``python -m mlb_pipeline.gaps --lookback-days 30 --dry-run``) lists every gap per
-processor and starts the backfills that close them.
+processor and starts the backfills that close them. The daily run ends with the same
+detection over the days before its date and starts the runs that close what it finds;
+the monthly audit reports it.
 """
 from __future__ import annotations
 
@@ -105,13 +107,20 @@ def feature_window_gaps(warehouse, game_date: str, window_days: int) -> list[dic
     ``raw.games`` with no open dead letter, and every date with final games must have its
     latest grade promoted (A to C). Returns ``[{date, game_pk, reason, processor}]``, oldest first."""
     day = dt.date.fromisoformat(game_date)
+    first = first_collected(warehouse, day)
+    if first is None:
+        return [{"date": game_date, "game_pk": None, "reason": NOT_COLLECTED, "processor": "collection"}]
+    start = max(day - dt.timedelta(days=window_days), first)
+    return _raw_gaps(warehouse, start, day)
+
+
+def first_collected(warehouse, day: dt.date) -> dt.date | None:
+    """The first date of ``day``'s year that the pipeline collected, if any: history before
+    it is a backfill's job, not a gap the daily run reports."""
     first = warehouse.query(
         "SELECT min(game_date) AS first FROM ops.ingestion_runs WHERE game_date >= ? AND game_date <= ?",
         [dt.date(day.year, 1, 1), day])[0]["first"]
-    if first is None:
-        return [{"date": game_date, "game_pk": None, "reason": NOT_COLLECTED, "processor": "collection"}]
-    start = max(day - dt.timedelta(days=window_days), dt.date.fromisoformat(_day(first)))
-    return _raw_gaps(warehouse, start, day)
+    return None if first is None else dt.date.fromisoformat(_day(first))
 
 
 def _raw_gaps(warehouse, start: dt.date, day: dt.date) -> list[dict]:
@@ -194,6 +203,38 @@ def backfill_candidates(warehouse, end_date: str, lookback_days: int) -> dict[st
     return out
 
 
+def daily_window(warehouse, game_date: str, lookback_days: int) -> tuple[str, int] | None:
+    """Where the daily run looks for gaps, as ``(end_date, lookback_days)`` for
+    :func:`backfill_candidates`: the ``lookback_days`` before ``game_date`` (the run handled
+    the date itself), from the first date of the season the pipeline collected; None
+    before any (the season's first run)."""
+    day = dt.date.fromisoformat(game_date)
+    first = first_collected(warehouse, day)
+    end = day - dt.timedelta(days=1)
+    if first is None or end < first:
+        return None
+    return end.isoformat(), (end - max(day - dt.timedelta(days=lookback_days), first)).days
+
+
+def gap_runs(candidates: dict[str, list[dict]], game_date: str, rebuild_features: bool) -> list[dict]:
+    """The runs of the daily DAG that close the gaps a daily run found (seed 004: found and
+    processed automatically): one per date to collect or grade again, features off (seed
+    002: raw data has no cross-date dependencies); with none, and ``rebuild_features``, one
+    run that rebuilds the features from the oldest promoted date without them. Neither
+    looks for gaps itself. Run ids are fixed per gap and finding run, so a retried task
+    starts nothing twice; a gap still open the next day is tried again by that day's run.
+    ``[{"trigger_run_id", "conf"}]`` for ``TriggerDagRunOperator.expand_kwargs``."""
+    def run(date: str, **conf) -> dict:
+        return {"trigger_run_id": f"fill_gaps__{date}__found_{game_date}",
+                "conf": {"game_date": date, "fill_gaps": False, **conf}}
+
+    dates = dates_to_recollect(candidates)
+    if dates:
+        return [run(d, build_features=False) for d in dates]
+    featureless = sorted(i["date"] for i in candidates["features"] if i["date"])
+    return [run(featureless[0], build_features=True)] if featureless and rebuild_features else []
+
+
 def describe_candidates(candidates: dict[str, list[dict]], end_date: str, lookback_days: int) -> str:
     """The per-processor report of :func:`backfill_candidates` (seed 004's output)."""
     start = (dt.date.fromisoformat(end_date) - dt.timedelta(days=lookback_days)).isoformat()
@@ -217,11 +258,13 @@ def dates_to_recollect(candidates: dict[str, list[dict]]) -> list[str]:
     return sorted({i["date"] for p in ("collection", "incomplete", "grading") for i in candidates[p] if i["date"]})
 
 
-def date_ranges(dates: list[str]) -> list[tuple[str, str]]:
-    """Consecutive dates as ``(first, last)`` ranges: one backfill each."""
+def date_ranges(dates: list[str], max_dates: int | None = None) -> list[tuple[str, str]]:
+    """Consecutive dates as ``(first, last)`` ranges of at most ``max_dates``: one backfill each."""
     ranges: list[tuple[str, str]] = []
     for d in sorted(dates):
-        if ranges and dt.date.fromisoformat(d) - dt.date.fromisoformat(ranges[-1][1]) == dt.timedelta(days=1):
+        first, last = (dt.date.fromisoformat(x) for x in ranges[-1]) if ranges else (None, None)
+        if last and dt.date.fromisoformat(d) - last == dt.timedelta(days=1) and \
+                (max_dates is None or (last - first).days + 1 < max_dates):
             ranges[-1] = (ranges[-1][0], d)
         else:
             ranges.append((d, d))
@@ -248,11 +291,15 @@ def describe_feature_gaps(gaps: list[dict], game_date: str, window_days: int) ->
 DAILY_DAG = "mlb_daily_collection"
 
 
-def backfill_commands(candidates: dict[str, list[dict]], end_date: str) -> list[list[str]]:
+def backfill_commands(candidates: dict[str, list[dict]], end_date: str,
+                      max_dates: int | None = None) -> list[list[str]]:
     """The Airflow commands that close the gaps: one backfill of the daily DAG per run of
-    consecutive dates to collect or grade again (existing runs re-run: ``--reprocess-behavior
-    completed``); with only features missing, one run that rebuilds them set-based."""
-    ranges = date_ranges(dates_to_recollect(candidates))
+    consecutive dates to collect or grade again, at most ``max_dates`` long (config
+    ``backfill.max_dates``; existing runs re-run: ``--reprocess-behavior completed``); with
+    only features missing, one run that rebuilds them set-based."""
+    if max_dates is None:
+        max_dates = load_config("pipeline")["backfill"]["max_dates"]
+    ranges = date_ranges(dates_to_recollect(candidates), max_dates)
     commands = [["airflow", "backfill", "create", "--dag-id", DAILY_DAG, "--from-date", a, "--to-date", b,
                  "--reprocess-behavior", "completed"] for a, b in ranges]
     if not commands and candidates["features"]:
@@ -303,6 +350,36 @@ def run_airflow(command: list[str]) -> None:
     attempt()
 
 
+def wait_for_backfills(dag_id: str, poll_s: float = 5.0) -> None:
+    """Wait until ``dag_id`` has no running backfill (Airflow runs one per DAG at a time).
+    Reads the metadata database, as the ``airflow`` command beside which this runs does."""
+    import time
+
+    from airflow.models.backfill import Backfill
+    from airflow.utils.session import create_session
+    from sqlalchemy import func, select
+
+    while True:
+        with create_session() as session:
+            running = session.scalar(select(func.count()).where(Backfill.dag_id == dag_id,
+                                                                Backfill.completed_at.is_(None)))
+        if not running:
+            return
+        time.sleep(poll_s)
+
+
+def run_backfills(commands: list[list[str]]) -> None:
+    """Run the commands in order; each backfill waits for the one before it to finish."""
+    import shlex
+
+    for n, command in enumerate(commands):
+        if n and command[:3] == ["airflow", "backfill", "create"]:
+            print("Waiting for the previous backfill to finish...", flush=True)
+            wait_for_backfills(command[command.index("--dag-id") + 1])
+        print("Running: " + shlex.join(command), flush=True)
+        run_airflow(command)
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
     import shlex
@@ -315,21 +392,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lookback-days", type=int, default=30, help="how far back to look (default 30)")
     ap.add_argument("--end-date", default=yesterday, help="the last game date to look at (default yesterday, UTC)")
     ap.add_argument("--dry-run", action="store_true", help="report only: start no backfill")
+    ap.add_argument("--max-dates", type=int, default=None,
+                    help="dates per backfill, one backfill after the other (default: config backfill.max_dates)")
     args = ap.parse_args(argv)
     end = dt.date.fromisoformat(args.end_date).isoformat()
     warehouse = open_warehouse()
     warehouse.ensure_schema()
     candidates = backfill_candidates(warehouse, end, args.lookback_days)
     print(describe_candidates(candidates, end, args.lookback_days))
-    commands = backfill_commands(candidates, end)
+    commands = backfill_commands(candidates, end, args.max_dates)
     if not commands:
         print("Nothing to backfill.")
     elif args.dry_run:
-        print("Dry run; would run:\n" + "\n".join("  " + shlex.join(c) for c in commands))
+        print("Dry run; would run, one backfill after the other:\n" + "\n".join("  " + shlex.join(c) for c in commands))
     else:
-        for command in commands:
-            print("Running: " + shlex.join(command), flush=True)
-            run_airflow(command)
+        run_backfills(commands)
     if dates_to_recollect(candidates):
         print(f"Once the backfill is complete, rebuild the features set-based and retrain: "
               f"airflow dags trigger {DAILY_DAG} --conf '{{\"game_date\": \"{end}\", \"full_refresh\": true}}'")

@@ -7,6 +7,7 @@ the storage are, and how a failure is reported.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 
 from airflow.sdk import BaseHook, BaseOperator
@@ -258,6 +259,54 @@ class CheckFeatureInputsOperator(BaseOperator):
             log.warning("strict mode off for this run: features of %s are built without checking the "
                         "%d-day lookback window", game_date, days)
         return {"features_from": game_date}
+
+
+class FindGapsOperator(BaseOperator):
+    """Backfill detection in every daily run, once its load is done (seed 004, the function the
+    gaps command and the monthly audit use) over the days before the run's date: the report per
+    processor in the log and ``ops.backfill_log``, and the runs that close the gaps
+    (``gaps.gap_runs``) as the XCom the ``fill_gaps`` trigger expands over. Runs whose
+    ``fill_gaps`` param is off only report; backfill runs skip it (the rest of their backfill
+    is still running: the gaps command looks once it is done)."""
+
+    ui_color = "#fadbd8"
+
+    def execute(self, context):
+        import shlex
+
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from mlb_pipeline.gaps import (DAILY_DAG, backfill_candidates, daily_window, describe_candidates, gap_runs,
+                                       record_detection)
+        from mlb_pipeline.settings import load_config
+        from mlb_pipeline.warehouse import open_warehouse
+
+        game_date = game_date_for_run(context)
+        if is_backfill(context):  # its own neighbours are still running: the gaps command looks afterwards
+            raise AirflowSkipException(f"backfill run for {game_date}: gaps are found by the gaps command")
+        params = context.get("params") or {}
+        days = load_config("pipeline")["daily"]["gap_lookback_days"]
+        warehouse = open_warehouse()
+        window = daily_window(warehouse, game_date, days)
+        if window is None:
+            log.info("no date before %s collected this season: no gaps to look for", game_date)
+            return []
+        candidates = backfill_candidates(warehouse, *window)
+        log.info("%s", describe_candidates(candidates, *window))
+        fill = params.get("fill_gaps", True) is not False
+        # A run that rebuilds every feature itself (full_refresh) needs no run to rebuild some.
+        rebuild = params.get("build_features") is not False and not params.get("full_refresh")
+        runs = gap_runs(candidates, game_date, rebuild_features=rebuild) if fill else []
+        commands = [["airflow", "dags", "trigger", DAILY_DAG, "--run-id", r["trigger_run_id"], "--conf",
+                     json.dumps(r["conf"])] for r in runs]
+        if any(i["date"] for items in candidates.values() for i in items):
+            record_detection(warehouse, candidates, "runs started by the daily run" if runs
+                             else "reported by the daily run", commands)
+        if runs:
+            log.info("starting %d run(s) to close them:\n%s", len(runs), "\n".join(shlex.join(c) for c in commands))
+        elif not fill:
+            log.info("nothing started: fill_gaps is off")
+        return runs
 
 
 class PublishDbtDocsOperator(BaseOperator):
