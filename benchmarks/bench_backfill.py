@@ -5,9 +5,10 @@ features, model).
     . scripts/env.sh && python benchmarks/bench_backfill.py --season 2024   # the whole regular season
 
 * per day, as users backfill: a real ``airflow standalone`` (LocalExecutor, SQLite
-  metadata) runs ``airflow backfill create --dag-id mlb_daily_collection`` over the dates
-  (one DAG run a date: landed, loaded, graded; features and model skipped, seed 002), then
-  one triggered run with ``full_refresh`` rebuilds the features set-based and trains;
+  metadata) and ``python -m mlb_pipeline.gaps``, which finds every date missing and runs
+  ``airflow backfill create --dag-id mlb_daily_collection`` over them, ``backfill.max_dates``
+  at a time (one DAG run a date: landed, loaded, graded; features and model skipped, seed
+  002), then one triggered run with ``full_refresh`` rebuilds the features set-based and trains;
 * set-based: the same pipeline functions in one process (``collect_days``: plan, collect,
   load, grade a date at a time, as the tasks do, without a scheduler), then one
   ``dbt build --full-refresh`` and one training.
@@ -83,8 +84,6 @@ class TreeMemory:
 def per_day(server_url: str, dates: list[str], root: Path) -> dict:
     from live_airflow import DAG_ID, LiveAirflow, standalone_env
 
-    from mlb_pipeline.gaps import run_airflow
-
     env = standalone_env(root, server_url)
     airflow = LiveAirflow(root, env)
     try:
@@ -92,14 +91,11 @@ def per_day(server_url: str, dates: list[str], root: Path) -> dict:
         airflow.api("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False})
         memory = TreeMemory(airflow.process.pid)
         t = time.perf_counter()
-        saved = dict(os.environ)
-        os.environ.update(env)
-        try:
-            run_airflow(["airflow", "backfill", "create", "--dag-id", DAG_ID, "--from-date", dates[0],
-                         "--to-date", dates[-1]])
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+        # What a user runs: the gaps command finds every date missing and backfills them,
+        # backfill.max_dates at a time, one backfill after the other.
+        lookback = (dt.date.fromisoformat(dates[-1]) - dt.date.fromisoformat(dates[0])).days
+        subprocess.run([sys.executable, "-m", "mlb_pipeline.gaps", "--lookback-days", str(lookback),
+                        "--end-date", dates[-1]], env=env, check=True, stdout=subprocess.DEVNULL)
         while True:
             runs = airflow.api("GET", f"/dags/{DAG_ID}/dagRuns",
                                params={"run_type": "backfill", "limit": 500})["dag_runs"]
