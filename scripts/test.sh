@@ -11,7 +11,9 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
 fi
 . scripts/env.sh
 # Two workers (this machine has two cores; a third was measured slower: 23:43 against 21:52).
-# The tests of one file run on one worker, so a
-# file's session fixtures (the simulated month of test_features.py) are built once.
+# --dist loadgroup: the tests that share an expensive fixture (the simulated month of
+# test_features.py, the live Airflow of test_airflow_live.py, the DAG bag) carry an
+# xdist_group and run on one worker, which builds the fixture once; every other test goes
+# to whichever worker is free (tests/conftest.py puts the longest group first).
 # PYTEST_WORKERS=0 runs everything in this process.
-exec python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile "$@"
+exec python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadgroup "$@"

@@ -52,6 +52,20 @@ def load_fixture(relative: str) -> dict:
     return orjson.loads(path.read_bytes())
 
 
+# The longest group first (scripts/test.sh runs --dist loadgroup): while one worker works
+# through the simulated month, the other takes every other test as it frees up.
+FIRST_GROUPS = ("simulated_month", "live_airflow")
+
+
+def pytest_collection_modifyitems(items):
+    def group(item) -> int:
+        mark = item.get_closest_marker("xdist_group")
+        name = (mark.args[0] if mark.args else mark.kwargs.get("name")) if mark else None
+        return FIRST_GROUPS.index(name) if name in FIRST_GROUPS else len(FIRST_GROUPS)
+
+    items.sort(key=group)  # stable: the same order on every worker
+
+
 @pytest.fixture(scope="session")
 def airflow_db():
     """An initialised Airflow metadata database (SQLite), once per session."""
