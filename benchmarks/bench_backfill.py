@@ -94,15 +94,25 @@ def per_day(server_url: str, dates: list[str], root: Path) -> dict:
         # What a user runs: the gaps command finds every date missing and backfills them,
         # backfill.max_dates at a time, one backfill after the other.
         lookback = (dt.date.fromisoformat(dates[-1]) - dt.date.fromisoformat(dates[0])).days
-        subprocess.run([sys.executable, "-m", "mlb_pipeline.gaps", "--lookback-days", str(lookback),
-                        "--end-date", dates[-1]], env=env, check=True, stdout=subprocess.DEVNULL)
+        gaps = subprocess.Popen([sys.executable, "-m", "mlb_pipeline.gaps", "--lookback-days", str(lookback),
+                                 "--end-date", dates[-1]], env=env, stdout=subprocess.DEVNULL)
+        reported = 0.0
         while True:
             runs = airflow.api("GET", f"/dags/{DAG_ID}/dagRuns",
                                params={"run_type": "backfill", "limit": 500})["dag_runs"]
-            if len(runs) == len(dates) and all(r["state"] in ("success", "failed") for r in runs):
+            done = sum(r["state"] in ("success", "failed") for r in runs)
+            if gaps.poll():
+                raise RuntimeError(f"the gaps command failed ({gaps.returncode})\n{airflow.tail()}")
+            if len(runs) == len(dates) and done == len(dates):
                 break
+            if time.perf_counter() - reported > 60:  # progress, for a run that may not be waited out
+                reported = time.perf_counter()
+                print(f"per day: {done} of {len(dates)} backfill runs finished after {reported - t:.0f} s, "
+                      f"peak so far {memory.peak / 2**20:.0f} MB", file=sys.stderr, flush=True)
             time.sleep(2)
         backfilled = time.perf_counter() - t
+        if gaps.wait():
+            raise RuntimeError(f"the gaps command failed ({gaps.returncode})")
         failed = [r["dag_run_id"] for r in runs if r["state"] != "success"]
         if failed:
             raise RuntimeError(f"backfill runs failed: {failed}\n{airflow.tail()}")
@@ -160,6 +170,7 @@ def main() -> None:
     ap.add_argument("--start", default="2024-04-01")
     ap.add_argument("--days", type=int, default=10)
     ap.add_argument("--season", type=int, help="every date of this simulated regular season (overrides --start/--days)")
+    ap.add_argument("--per-day-only", action="store_true", help="skip the set-based path (measured before)")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -178,9 +189,12 @@ def main() -> None:
              else [(first + dt.timedelta(days=n)).isoformat() for n in range(args.days)])
     with ReplayServer(SimulatedBackend(league)) as server, \
             tempfile.TemporaryDirectory(prefix="bench-backfill-") as tmp:
-        sets = set_based(server.url, dates, Path(tmp) / "set-based")
+        sets = None if args.per_day_only else set_based(server.url, dates, Path(tmp) / "set-based")
         print(f"set-based: {sets}", file=sys.stderr, flush=True)
         days = per_day(server.url, dates, Path(tmp) / "per-day")
+        if sets is None:
+            print(f"per day: {days}")
+            return
     print(f"{len(dates)} simulated game days ({dates[0]} .. {dates[-1]}), 2 cores:\n")
     print("| path | wall time | of which collection | peak memory | outcome |")
     print("|---|---|---|---|---|")

@@ -73,11 +73,11 @@ from mlb_pipeline.operators import (
     CollectReferenceDataOperator,
     CollectStatcastOperator,
     CheckFeatureInputsOperator,
+    FindGapsOperator,
     GradeRawDataOperator,
     LoadRawTablesOperator,
     PlanGameDayOperator,
     PredictGamesOperator,
-    FindGapsOperator,
     PublishDbtDocsOperator,
     TrainModelOperator,
 )
@@ -145,7 +145,7 @@ with DAG(
             True,
             type="boolean",
             title="Fill the gaps found",
-            description=f"At the end, start the runs that close the gaps found in the "
+            description=f"Start the runs that close the gaps found in the "
             f"{CONFIG['daily']['gap_lookback_days']} days before the game date (dates to collect or grade again, "
             "features missing). Off: only report them.",
         ),

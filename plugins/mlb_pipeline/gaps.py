@@ -5,7 +5,7 @@ without reason: recent dates whose games failed (open dead letters) or were coll
 before they were final are re-collected; complete, final games are skipped. Strict mode
 checks the features' lookback window with the same queries, and backfill detection (seed
 004, ``python -m mlb_pipeline.gaps --lookback-days 30 --dry-run``) lists every gap per
-processor and starts the backfills that close them. The daily run ends with the same
+processor and starts the backfills that close them. Every daily run does the same
 detection over the days before its date and starts the runs that close what it finds;
 the monthly audit reports it.
 """
