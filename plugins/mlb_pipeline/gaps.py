@@ -221,7 +221,7 @@ def gap_runs(candidates: dict[str, list[dict]], game_date: str, rebuild_features
     processed automatically): one per date to collect or grade again, features off (seed
     002: raw data has no cross-date dependencies); with none, and ``rebuild_features``, one
     run that rebuilds the features from the oldest promoted date without them. Neither
-    looks for gaps itself. Run ids are fixed per gap and finding run, so a retried task
+    starts runs itself (``fill_gaps`` off). Run ids are fixed per gap and finding run, so a retried task
     starts nothing twice; a gap still open the next day is tried again by that day's run.
     ``[{"trigger_run_id", "conf"}]`` for ``TriggerDagRunOperator.expand_kwargs``."""
     def run(date: str, **conf) -> dict:
