@@ -18,21 +18,19 @@ REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(os.environ.get("MLB_FIXTURES_DIR", REPO.parent / "shared" / "fixtures" / "mlb"))
 RECORDED_FEEDS = (744914, 745218, 745927, 747175, 717055)
 
+sys.path.insert(0, str(REPO / "plugins"))
+sys.path.insert(0, str(REPO / "tests"))
+from live_airflow import airflow_settings, free_port  # noqa: E402  (imports no Airflow)
+
 _home = Path(tempfile.mkdtemp(prefix="mlb-airflow-home-"))
 os.environ.update({
-    "AIRFLOW_HOME": str(_home),
-    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_home}/airflow.db",
-    "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-    "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    **airflow_settings(_home),
     "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
     "MLB_LOCAL_DIR": str(_home / "local"),
     # cosmos' cache (partial parse, the rendered graph) per test process: pytest-xdist workers
     # must not share /tmp/cosmos.
     "AIRFLOW__COSMOS__CACHE_DIR": str(_home / "cosmos"),
 })
-sys.path.insert(0, str(REPO / "plugins"))
-sys.path.insert(0, str(REPO / "tests"))
 
 needs_fixtures = pytest.mark.skipif(
     not FIXTURES.exists(),
@@ -215,7 +213,6 @@ class Inbox:
 
     def __init__(self):
         from aiosmtpd.controller import Controller
-        from live_airflow import free_port
 
         self.messages: list = []
         self.port = free_port()

@@ -27,6 +27,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def airflow_settings(home: Path) -> dict[str, str]:
+    """What every Airflow of the tests shares: its own home and SQLite metadata database
+    (waiting for a writer rather than failing with "database is locked"), our DAGs and
+    plugins, no example DAGs."""
+    return {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db?timeout=60",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    }
+
+
 def standalone_env(root: Path, replay_url: str, smtp_uri: str | None = None,
                    expected_minutes: dict[str, float] | None = None) -> dict[str, str]:
     """The environment of an Airflow under ``root``: its own home, warehouse, lake and a copy
@@ -44,12 +57,7 @@ def standalone_env(root: Path, replay_url: str, smtp_uri: str | None = None,
         **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "MLB_", "PYTEST"))},
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
         "PYTHONPATH": str(REPO / "plugins"),
-        "AIRFLOW_HOME": str(home),
-        # SQLite: wait for a writer (the scheduler) rather than fail with "database is locked".
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db?timeout=60",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        **airflow_settings(home),
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "tester:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(root / "passwords.json"),
