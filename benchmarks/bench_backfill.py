@@ -94,8 +94,9 @@ def per_day(server_url: str, dates: list[str], root: Path) -> dict:
         # What a user runs: the gaps command finds every date missing and backfills them,
         # backfill.max_dates at a time, one backfill after the other.
         lookback = (dt.date.fromisoformat(dates[-1]) - dt.date.fromisoformat(dates[0])).days
+        gaps_log = open(root / "gaps.log", "wb")
         gaps = subprocess.Popen([sys.executable, "-m", "mlb_pipeline.gaps", "--lookback-days", str(lookback),
-                                 "--end-date", dates[-1]], env=env, stdout=subprocess.DEVNULL)
+                                 "--end-date", dates[-1]], env=env, stdout=gaps_log, stderr=subprocess.STDOUT)
         reported = 0.0
         while True:
             runs = airflow.api("GET", f"/dags/{DAG_ID}/dagRuns",
@@ -171,6 +172,7 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=10)
     ap.add_argument("--season", type=int, help="every date of this simulated regular season (overrides --start/--days)")
     ap.add_argument("--per-day-only", action="store_true", help="skip the set-based path (measured before)")
+    ap.add_argument("--workdir", help="a new folder to work in and keep (default: a temporary one)")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -189,6 +191,9 @@ def main() -> None:
              else [(first + dt.timedelta(days=n)).isoformat() for n in range(args.days)])
     with ReplayServer(SimulatedBackend(league)) as server, \
             tempfile.TemporaryDirectory(prefix="bench-backfill-") as tmp:
+        if args.workdir:  # kept afterwards: Airflow's and the gaps command's logs, the warehouses
+            tmp = args.workdir
+            Path(tmp).mkdir(parents=True)
         sets = None if args.per_day_only else set_based(server.url, dates, Path(tmp) / "set-based")
         print(f"set-based: {sets}", file=sys.stderr, flush=True)
         days = per_day(server.url, dates, Path(tmp) / "per-day")

@@ -327,6 +327,10 @@ class MetadataDatabaseLocked(RuntimeError):
     """SQLite (the embedded default's metadata database) refused a second writer."""
 
 
+class SchedulerNotRunning(RuntimeError):
+    """A backfill waits for a scheduler and none is alive."""
+
+
 def run_airflow(command: list[str]) -> None:
     """Run an Airflow command, printing its output. On SQLite a command that writes while the
     scheduler does can fail with "database is locked"; Airflow then removes what it had half
@@ -350,21 +354,36 @@ def run_airflow(command: list[str]) -> None:
     attempt()
 
 
-def wait_for_backfills(dag_id: str, poll_s: float = 5.0) -> None:
+def wait_for_backfills(dag_id: str, poll_s: float = 5.0, scheduler_grace_s: float = 120.0) -> None:
     """Wait until ``dag_id`` has no running backfill (Airflow runs one per DAG at a time).
-    Reads the metadata database, as the ``airflow`` command beside which this runs does."""
+    Reads the metadata database, as the ``airflow`` command beside which this runs does.
+
+    Only a scheduler moves a backfill on: when none has been alive for ``scheduler_grace_s``
+    this stops with an error rather than wait forever (the backfill stays; a scheduler started
+    later finishes it, and the command run again backfills only what is still missing)."""
     import time
 
+    from airflow.jobs.job import most_recent_job
     from airflow.models.backfill import Backfill
     from airflow.utils.session import create_session
     from sqlalchemy import func, select
 
+    last_alive = time.monotonic()
     while True:
         with create_session() as session:
             running = session.scalar(select(func.count()).where(Backfill.dag_id == dag_id,
                                                                 Backfill.completed_at.is_(None)))
+            scheduler = most_recent_job("SchedulerJob", session=session)
+            alive = scheduler is not None and scheduler.is_alive()
         if not running:
             return
+        now = time.monotonic()
+        if alive:
+            last_alive = now
+        elif now - last_alive > scheduler_grace_s:
+            raise SchedulerNotRunning(f"a backfill of {dag_id} is waiting, but no Airflow scheduler has been "
+                                      f"alive for {scheduler_grace_s:.0f} s: start one (`airflow scheduler`), "
+                                      "then run this command again")
         time.sleep(poll_s)
 
 
@@ -400,18 +419,24 @@ def main(argv: list[str] | None = None) -> int:
     warehouse.ensure_schema()
     candidates = backfill_candidates(warehouse, end, args.lookback_days)
     print(describe_candidates(candidates, end, args.lookback_days))
-    commands = backfill_commands(candidates, end, args.max_dates)
+    commands, stopped = backfill_commands(candidates, end, args.max_dates), None
     if not commands:
         print("Nothing to backfill.")
     elif args.dry_run:
         print("Dry run; would run, one backfill after the other:\n" + "\n".join("  " + shlex.join(c) for c in commands))
     else:
-        run_backfills(commands)
+        try:
+            run_backfills(commands)
+        except SchedulerNotRunning as error:
+            stopped = error
     if dates_to_recollect(candidates):
         print(f"Once the backfill is complete, rebuild the features set-based and retrain: "
               f"airflow dags trigger {DAILY_DAG} --conf '{{\"game_date\": \"{end}\", \"full_refresh\": true}}'")
     detection = record_detection(warehouse, candidates, "reported" if args.dry_run else "backfill_created", commands)
     print(f"Recorded in ops.backfill_log as {detection}.")
+    if stopped:
+        print(f"Stopped: {stopped}", file=sys.stderr)
+        return 1
     return 0
 
 
