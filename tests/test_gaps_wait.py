@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from mlb_pipeline.gaps import SchedulerNotRunning, wait_for_backfills
+from mlb_pipeline.gaps import SchedulerNotRunning, held_by_the_scheduler, wait_for_backfills
 
 DAG = "test_gaps_wait"
 
@@ -25,7 +25,7 @@ def waiting_backfill(airflow_db):
     with create_session() as session:
         session.merge(DagBundleModel(name="dags-folder"))
         session.flush()
-        session.merge(DagModel(dag_id=DAG, bundle_name="dags-folder"))
+        session.merge(DagModel(dag_id=DAG, bundle_name="dags-folder", is_paused=False))
         backfill = Backfill(dag_id=DAG, from_date=day, to_date=day, max_active_runs=1, dag_run_conf={})
         session.add(backfill)
         session.flush()
@@ -54,3 +54,19 @@ def test_the_wait_ends_when_the_backfill_completes(waiting_backfill):
     with create_session() as session:
         assert session.get(Backfill, waiting_backfill).completed_at is not None
 
+
+
+def is_paused() -> bool:
+    from airflow.models.dag import DagModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        return session.get(DagModel, DAG).is_paused
+
+
+def test_a_backfill_of_a_paused_dag_stops_the_wait_with_the_reason(waiting_backfill):
+    with held_by_the_scheduler(DAG):  # as while a backfill is created: paused
+        assert is_paused()
+        with pytest.raises(SchedulerNotRunning, match="the DAG is paused: unpause it"):
+            wait_for_backfills(DAG, poll_s=0.2, scheduler_grace_s=30)
+    assert not is_paused()  # set back as it was
