@@ -97,14 +97,17 @@ def per_day(server_url: str, dates: list[str], root: Path) -> dict:
         gaps_log = open(root / "gaps.log", "wb")
         gaps = subprocess.Popen([sys.executable, "-m", "mlb_pipeline.gaps", "--lookback-days", str(lookback),
                                  "--end-date", dates[-1]], env=env, stdout=gaps_log, stderr=subprocess.STDOUT)
+        def backfill_runs(**params) -> dict:  # the API pages at 100 runs: count with total_entries
+            return airflow.api("GET", f"/dags/{DAG_ID}/dagRuns", params={"run_type": "backfill", "limit": 100,
+                                                                         **params})
+
         reported = 0.0
         while True:
-            runs = airflow.api("GET", f"/dags/{DAG_ID}/dagRuns",
-                               params={"run_type": "backfill", "limit": 500})["dag_runs"]
-            done = sum(r["state"] in ("success", "failed") for r in runs)
+            created = backfill_runs(limit=1)["total_entries"]
+            done = backfill_runs(state=["success", "failed"], limit=1)["total_entries"]
             if gaps.poll():
                 raise RuntimeError(f"the gaps command failed ({gaps.returncode})\n{airflow.tail()}")
-            if len(runs) == len(dates) and done == len(dates):
+            if created == len(dates) and done == len(dates):
                 break
             if time.perf_counter() - reported > 60:  # progress, for a run that may not be waited out
                 reported = time.perf_counter()
@@ -114,7 +117,7 @@ def per_day(server_url: str, dates: list[str], root: Path) -> dict:
         backfilled = time.perf_counter() - t
         if gaps.wait():
             raise RuntimeError(f"the gaps command failed ({gaps.returncode})")
-        failed = [r["dag_run_id"] for r in runs if r["state"] != "success"]
+        failed = [r["dag_run_id"] for r in backfill_runs(state=["failed"])["dag_runs"]]
         if failed:
             raise RuntimeError(f"backfill runs failed: {failed}\n{airflow.tail()}")
         run = airflow.api("POST", f"/dags/{DAG_ID}/dagRuns", json={
