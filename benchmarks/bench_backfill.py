@@ -3,6 +3,7 @@ features, model).
 
     . scripts/env.sh && python benchmarks/bench_backfill.py [--start 2024-04-01] [--days 10]
     . scripts/env.sh && python benchmarks/bench_backfill.py --season 2024   # the whole regular season
+    ... --season 2024 --per-day-only --workdir DIR [--resume]   # keep DIR; carry on an interrupted run
 
 * per day, as users backfill: a real ``airflow standalone`` (LocalExecutor, SQLite
   metadata) and ``python -m mlb_pipeline.gaps``, which finds every date missing and runs
@@ -176,8 +177,13 @@ def main() -> None:
     ap.add_argument("--season", type=int, help="every date of this simulated regular season (overrides --start/--days)")
     ap.add_argument("--per-day-only", action="store_true", help="skip the set-based path (measured before)")
     ap.add_argument("--workdir", help="a new folder to work in and keep (default: a temporary one)")
+    ap.add_argument("--resume", action="store_true",
+                    help="carry on an interrupted per-day run in --workdir, as a user would: the gaps command "
+                         "backfills only what is still missing (times are of this part only)")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.resume and not (args.workdir and args.per_day_only):
+        ap.error("--resume carries on a per-day run: give --per-day-only and its --workdir")
     if args.child:
         server_url, root, *dates = args.child
         set_based_child(server_url, dates, Path(root))
@@ -196,7 +202,7 @@ def main() -> None:
             tempfile.TemporaryDirectory(prefix="bench-backfill-") as tmp:
         if args.workdir:  # kept afterwards: Airflow's and the gaps command's logs, the warehouses
             tmp = args.workdir
-            Path(tmp).mkdir(parents=True)
+            Path(tmp).mkdir(parents=True, exist_ok=args.resume)
         sets = None if args.per_day_only else set_based(server.url, dates, Path(tmp) / "set-based")
         print(f"set-based: {sets}", file=sys.stderr, flush=True)
         days = per_day(server.url, dates, Path(tmp) / "per-day")

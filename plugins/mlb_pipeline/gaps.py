@@ -158,7 +158,8 @@ def _raw_gaps(warehouse, start: dt.date, day: dt.date) -> list[dict]:
     for r in warehouse.query(
             "SELECT g.official_date, q.batch_grade, q.promoted FROM "
             "(SELECT DISTINCT official_date FROM raw.games WHERE is_final AND official_date >= ? "
-            "AND official_date <= ?) AS g LEFT JOIN (SELECT game_date, batch_grade, promoted FROM ops.quality_grades WHERE true "
+            "AND official_date <= ?) AS g "
+            "LEFT JOIN (SELECT game_date, batch_grade, promoted FROM ops.quality_grades WHERE true "
             "QUALIFY row_number() OVER (PARTITION BY game_date ORDER BY graded_at DESC) = 1) AS q "
             "ON q.game_date = g.official_date WHERE q.promoted IS NULL OR NOT q.promoted "
             "ORDER BY g.official_date", [start, day]):
@@ -402,9 +403,9 @@ def held_by_the_scheduler(dag_id: str):
     that is creating their task instances: the scheduler then exits (FOREIGN KEY failure,
     then ObjectDeletedError; seen in the season benchmark, docs/BENCHMARKS.md). The scheduler
     leaves the queued runs of a paused DAG alone, so the DAG is paused for the few seconds
-    the command takes, then set back as it was. Not covered: the scheduler marking those runs'
-    deadlines missed meanwhile (a past date misses the morning deadline at once), which a
-    season-long backfill still hit once in 15. Other databases (Composer's Postgres): nothing done."""
+    the command takes, then set back as it was. Backfill runs have no morning deadline either
+    (``alerts.DagRunLogicalDateUnlessBackfill``), so the scheduler is not marking theirs missed
+    while they are deleted. Other databases (Composer's Postgres): nothing done."""
     from airflow.models.dag import DagModel
     from airflow.settings import engine
     from airflow.utils.session import create_session
@@ -432,16 +433,13 @@ def run_backfills(commands: list[list[str]]) -> None:
     import shlex
 
     for n, command in enumerate(commands):
-        if command[:3] != ["airflow", "backfill", "create"]:
-            print("Running: " + shlex.join(command), flush=True)
-            run_airflow(command)
-            continue
-        dag_id = command[command.index("--dag-id") + 1]
-        if n:
+        backfill = command[:3] == ["airflow", "backfill", "create"]
+        backfill_of = command[command.index("--dag-id") + 1] if backfill else None
+        if backfill_of and n:
             print("Waiting for the previous backfill to finish...", flush=True)
-            wait_for_backfills(dag_id)
+            wait_for_backfills(backfill_of)
         print("Running: " + shlex.join(command), flush=True)
-        with held_by_the_scheduler(dag_id):
+        with held_by_the_scheduler(backfill_of) if backfill_of else contextlib.nullcontext():
             run_airflow(command)
 
 
