@@ -83,13 +83,19 @@ class TreeMemory:
 
 
 def per_day(server_url: str, dates: list[str], root: Path) -> dict:
+    import httpx
+    import tenacity
     from live_airflow import DAG_ID, LiveAirflow, standalone_env
 
     env = standalone_env(root, server_url)
     airflow = LiveAirflow(root, env)
+    # The api-server can stall past the client's timeout while SQLite is busy (a resumed run's
+    # scheduler clearing the interrupted task instances): these idempotent requests are made again.
+    api = tenacity.retry(retry=tenacity.retry_if_exception_type(httpx.TimeoutException), reraise=True,
+                         wait=tenacity.wait_fixed(5), stop=tenacity.stop_after_attempt(10))(airflow.api)
     try:
         airflow.wait_until_ready()
-        airflow.api("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False})
+        api("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False})
         memory = TreeMemory(airflow.process.pid)
         t = time.perf_counter()
         # What a user runs: the gaps command finds every date missing and backfills them,
@@ -99,8 +105,7 @@ def per_day(server_url: str, dates: list[str], root: Path) -> dict:
         gaps = subprocess.Popen([sys.executable, "-m", "mlb_pipeline.gaps", "--lookback-days", str(lookback),
                                  "--end-date", dates[-1]], env=env, stdout=gaps_log, stderr=subprocess.STDOUT)
         def backfill_runs(**params) -> dict:  # the API pages at 100 runs: count with total_entries
-            return airflow.api("GET", f"/dags/{DAG_ID}/dagRuns", params={"run_type": "backfill", "limit": 100,
-                                                                         **params})
+            return api("GET", f"/dags/{DAG_ID}/dagRuns", params={"run_type": "backfill", "limit": 100, **params})
 
         reported = 0.0
         while True:

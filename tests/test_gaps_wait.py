@@ -1,20 +1,23 @@
-"""The gaps command waits for each backfill it creates, and says so when no scheduler is
-alive to run it instead of waiting forever (a dead scheduler under ``airflow standalone``
-is not restarted). On the real metadata database, without a scheduler."""
+"""The gaps command waits for a backfill already running and for each one it creates, and
+says so when no scheduler is alive to run it instead of waiting forever (a dead scheduler
+under ``airflow standalone`` is not restarted). On the real metadata database, without a scheduler."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 
 import pytest
 
-from mlb_pipeline.gaps import SchedulerNotRunning, held_by_the_scheduler, wait_for_backfills
+from mlb_pipeline.gaps import DAILY_DAG, SchedulerNotRunning, held_by_the_scheduler, main, wait_for_backfills
 
 DAG = "test_gaps_wait"
 
 
-@pytest.fixture
-def waiting_backfill(airflow_db):
+@contextlib.contextmanager
+def a_waiting_backfill(dag_id: str, paused: bool = False):
+    """A backfill of ``dag_id`` not completed, as Airflow records one; removed afterwards, and
+    the DAG's row too unless it was there before (the daily DAG's, from other tests)."""
     from airflow.models.backfill import Backfill
     from airflow.models.dag import DagModel
     from airflow.models.dagbundle import DagBundleModel
@@ -25,15 +28,28 @@ def waiting_backfill(airflow_db):
     with create_session() as session:
         session.merge(DagBundleModel(name="dags-folder"))
         session.flush()
-        session.merge(DagModel(dag_id=DAG, bundle_name="dags-folder", is_paused=False))
-        backfill = Backfill(dag_id=DAG, from_date=day, to_date=day, max_active_runs=1, dag_run_conf={})
+        existing = session.get(DagModel, dag_id)
+        was_paused = existing.is_paused if existing else None
+        session.merge(DagModel(dag_id=dag_id, bundle_name="dags-folder", is_paused=paused))
+        backfill = Backfill(dag_id=dag_id, from_date=day, to_date=day, max_active_runs=1, dag_run_conf={})
         session.add(backfill)
         session.flush()
         backfill_id = backfill.id
-    yield backfill_id
-    with create_session() as session:
-        session.execute(delete(Backfill).where(Backfill.dag_id == DAG))
-        session.execute(delete(DagModel).where(DagModel.dag_id == DAG))
+    try:
+        yield backfill_id
+    finally:
+        with create_session() as session:
+            session.execute(delete(Backfill).where(Backfill.dag_id == dag_id))
+            if was_paused is None:
+                session.execute(delete(DagModel).where(DagModel.dag_id == dag_id))
+            else:
+                session.get(DagModel, dag_id).is_paused = was_paused
+
+
+@pytest.fixture
+def waiting_backfill(airflow_db):
+    with a_waiting_backfill(DAG) as backfill_id:
+        yield backfill_id
 
 
 def test_a_backfill_without_a_scheduler_stops_the_wait_with_the_reason(waiting_backfill):
@@ -41,7 +57,7 @@ def test_a_backfill_without_a_scheduler_stops_the_wait_with_the_reason(waiting_b
         wait_for_backfills(DAG, poll_s=0.2, scheduler_grace_s=1)
 
 
-def test_the_wait_ends_when_the_backfill_completes(waiting_backfill):
+def test_the_wait_ends_when_the_backfill_completes(waiting_backfill, capsys):
     from airflow.models.backfill import Backfill
     from airflow.utils.session import create_session
 
@@ -50,9 +66,12 @@ def test_the_wait_ends_when_the_backfill_completes(waiting_backfill):
             session.get(Backfill, waiting_backfill).completed_at = dt.datetime.now(dt.timezone.utc)
 
     threading.Timer(1.0, complete).start()
-    wait_for_backfills(DAG, poll_s=0.2, scheduler_grace_s=30)  # returns: no timeout, no error
+    wait_for_backfills(DAG, poll_s=0.2, scheduler_grace_s=30, saying="waiting")  # returns: no timeout, no error
     with create_session() as session:
         assert session.get(Backfill, waiting_backfill).completed_at is not None
+    assert capsys.readouterr().out == "waiting\n"  # said once, not at every poll
+    wait_for_backfills(DAG, saying="waiting")  # none running: nothing to wait for, nothing said
+    assert capsys.readouterr().out == ""
 
 
 
@@ -70,3 +89,15 @@ def test_a_backfill_of_a_paused_dag_stops_the_wait_with_the_reason(waiting_backf
         with pytest.raises(SchedulerNotRunning, match="the DAG is paused: unpause it"):
             wait_for_backfills(DAG, poll_s=0.2, scheduler_grace_s=30)
     assert not is_paused()  # set back as it was
+
+
+def test_the_gaps_command_waits_for_a_running_backfill_before_looking_for_gaps(airflow_db, embedded, capsys):
+    """A backfill still running (say, one interrupted and resumed) is waited for first: its
+    dates are not gaps, and Airflow would refuse a second backfill of the DAG meanwhile. Here
+    the DAG is paused, so the wait stops at once with the reason, before the warehouse is read."""
+    with a_waiting_backfill(DAILY_DAG, paused=True):
+        assert main(["--lookback-days", "3", "--end-date", "2024-05-01"]) == 1
+    out, err = capsys.readouterr()
+    assert f"A backfill of {DAILY_DAG} is running: waiting for it to finish before looking for gaps" in out
+    assert "the DAG is paused: unpause it" in err and "Backfill candidates" not in out
+    assert not (embedded / "warehouse.duckdb").exists()

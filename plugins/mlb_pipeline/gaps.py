@@ -356,9 +356,11 @@ def run_airflow(command: list[str]) -> None:
     attempt()
 
 
-def wait_for_backfills(dag_id: str, poll_s: float = 5.0, scheduler_grace_s: float = 120.0) -> None:
-    """Wait until ``dag_id`` has no running backfill (Airflow runs one per DAG at a time).
-    Reads the metadata database, as the ``airflow`` command beside which this runs does.
+def wait_for_backfills(dag_id: str, poll_s: float = 5.0, scheduler_grace_s: float = 120.0,
+                       saying: str = "") -> None:
+    """Wait until ``dag_id`` has no running backfill (Airflow runs one per DAG at a time),
+    printing ``saying`` once if there is one. Reads the metadata database, as the ``airflow``
+    command beside which this runs does.
 
     Only a scheduler moves a backfill on: when none has been alive for ``scheduler_grace_s``
     this stops with an error rather than wait forever (the backfill stays; a scheduler started
@@ -381,6 +383,9 @@ def wait_for_backfills(dag_id: str, poll_s: float = 5.0, scheduler_grace_s: floa
             paused = session.scalar(select(DagModel.is_paused).where(DagModel.dag_id == dag_id))
         if not running:
             return
+        if saying:
+            print(saying, flush=True)
+            saying = ""
         if paused:
             raise SchedulerNotRunning(f"a backfill of {dag_id} is waiting, but the DAG is paused: unpause it "
                                       f"(`airflow dags unpause {dag_id}`), then run this command again")
@@ -432,12 +437,11 @@ def run_backfills(commands: list[list[str]]) -> None:
     """Run the commands in order; each backfill waits for the one before it to finish."""
     import shlex
 
-    for n, command in enumerate(commands):
+    for command in commands:
         backfill = command[:3] == ["airflow", "backfill", "create"]
         backfill_of = command[command.index("--dag-id") + 1] if backfill else None
-        if backfill_of and n:
-            print("Waiting for the previous backfill to finish...", flush=True)
-            wait_for_backfills(backfill_of)
+        if backfill_of:
+            wait_for_backfills(backfill_of, saying="Waiting for the previous backfill to finish...")
         print("Running: " + shlex.join(command), flush=True)
         with held_by_the_scheduler(backfill_of) if backfill_of else contextlib.nullcontext():
             run_airflow(command)
@@ -459,6 +463,13 @@ def main(argv: list[str] | None = None) -> int:
                     help="dates per backfill, one backfill after the other (default: config backfill.max_dates)")
     args = ap.parse_args(argv)
     end = dt.date.fromisoformat(args.end_date).isoformat()
+    if not args.dry_run:  # what a running backfill (say, one interrupted) still lands is no gap
+        try:
+            wait_for_backfills(DAILY_DAG, saying=f"A backfill of {DAILY_DAG} is running: waiting for it to "
+                                                 "finish before looking for gaps...")
+        except SchedulerNotRunning as error:
+            print(f"Stopped: {error}", file=sys.stderr)
+            return 1
     warehouse = open_warehouse()
     warehouse.ensure_schema()
     candidates = backfill_candidates(warehouse, end, args.lookback_days)
