@@ -88,7 +88,7 @@ def reference_gaps(warehouse, game_date: str, lookback_days: int) -> dict[str, l
     return out
 
 
-NOT_COLLECTED = "not collected (no run of the daily DAG)"
+NOT_COLLECTED = "not collected (no run of the daily DAG loaded it)"
 # The steps a game day goes through, each with the gaps it leaves (seed 004's processors).
 PROCESSORS = {
     "collection": "raw data: dates never collected or whose collection failed, final games not loaded",
