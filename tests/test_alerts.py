@@ -79,6 +79,24 @@ def test_a_late_run_is_emailed(inbox):
     assert len(inbox.messages) == 2
 
 
+def test_a_deadline_callback_refused_the_connection_fails_with_the_way_out_and_the_alert(monkeypatch):
+    # What Airflow 3.3.1's Execution API answers a deadline callback asking for a connection
+    # kept in the metadata database (seen in the season benchmark): an explicit denial.
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowSecretsBackendAccessDenied
+
+    def denied(conn_id):
+        raise AirflowSecretsBackendAccessDenied(f"Access denied for connection {conn_id!r} by Execution API")
+
+    monkeypatch.setattr(BaseHook, "get_connection", staticmethod(denied))
+    with pytest.raises(alerts.ConnectionUnreadable) as error:
+        alerts.deadline_missed(_deadline_context("scheduled"), kind="done_by", reason="not finished by 05:00")
+    message = str(error.value)
+    assert "define it as AIRFLOW_CONN_MLB_SMTP or in a secrets backend" in message
+    assert "Alert not emailed: [mlb-pipeline] mlb_daily_collection run late: scheduled__2024-06-13" in message
+    assert "is not finished by 05:00" in message
+
+
 def test_backfill_runs_get_no_morning_deadline(airflow_db):
     # Through Airflow's own round trip: the DAG file encodes the reference, the scheduler
     # decodes it (finding the class through our plugin) and evaluates it for each new run.

@@ -36,12 +36,21 @@ def run_link(dag_id: str, run_id: str, task_id: str | None = None) -> str:
     return f"{link}/tasks/{quote(task_id)}" if task_id else link
 
 
+class ConnectionUnreadable(RuntimeError):
+    """The SMTP connection cannot be read where the alert is sent (a deadline callback)."""
+
+
 def send(subject: str, lines: list[str], link: str | None = None) -> bool:
     """Email ``subject`` with ``lines`` (plain text, one paragraph each) and the link to the
-    on-call address; False, having logged the alert, when no SMTP connection is defined."""
+    on-call address; False, having logged the alert, when no SMTP connection is defined.
+
+    Airflow 3.3's deadline callbacks hold a token the Execution API refuses connections to
+    (apache/airflow#71192 adds one that may), so there the connection must come from the
+    environment or a secrets backend; otherwise the callback fails with that reason and
+    the alert, rather than lose it in silence."""
     from airflow.providers.smtp.hooks.smtp import SmtpHook
     from airflow.sdk import BaseHook
-    from airflow.sdk.exceptions import AirflowNotFoundException
+    from airflow.sdk.exceptions import AirflowNotFoundException, AirflowSecretsBackendAccessDenied
 
     cfg = alerts_config()
     subject = f"{cfg['subject_prefix']} {subject}"
@@ -54,6 +63,13 @@ def send(subject: str, lines: list[str], link: str | None = None) -> bool:
         log.warning("no SMTP connection %r: alert not emailed: %s | %s", cfg["smtp_conn_id"], subject,
                     " | ".join(lines))
         return False
+    except AirflowSecretsBackendAccessDenied as error:
+        conn_id = cfg["smtp_conn_id"]
+        raise ConnectionUnreadable(
+            f"the SMTP connection {conn_id!r} cannot be read here ({error}): Airflow 3.3's deadline callbacks "
+            f"cannot read connections kept in the metadata database; define it as AIRFLOW_CONN_{conn_id.upper()} "
+            f"or in a secrets backend (Composer: Secret Manager). Alert not emailed: {subject} | "
+            + " | ".join(lines)) from error
     with SmtpHook(smtp_conn_id=cfg["smtp_conn_id"]) as smtp:
         smtp.send_email_smtp(to=cfg["to"], from_email=cfg["from"], subject=subject, html_content=body)
     log.info("alert emailed to %s: %s", ", ".join(cfg["to"]), subject)
