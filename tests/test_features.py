@@ -74,7 +74,7 @@ def test_dbt_builds_a_simulated_month(month, tmp_path):
 
 
 def test_backfill_detection_lists_every_gap_per_processor(month, tmp_path, capsys):
-    from mlb_pipeline.gaps import backfill_candidates, daily_window, date_ranges, gap_runs, main
+    from mlb_pipeline.gaps import backfill_candidates, backfill_commands, daily_window, date_ranges, gap_runs, main
 
     wh = DuckDBWarehouse()
     assert backfill_candidates(wh, MONTH[-1], 29)["features"][0]["reason"].endswith("does not exist yet")
@@ -107,6 +107,9 @@ def test_backfill_detection_lists_every_gap_per_processor(month, tmp_path, capsy
         {"trigger_run_id": f"fill_gaps__{late}__found_{MONTH[-1]}",
          "conf": {"game_date": late, "fill_gaps": False, "build_features": True}}]
     assert gap_runs(only_features, MONTH[-1], rebuild_features=False) == []
+    assert backfill_commands(only_features, MONTH[-1]) == [  # the command triggers the rebuild itself
+        ["airflow", "dags", "trigger", "mlb_daily_collection", "--conf",
+         f'{{"game_date": "{MONTH[-1]}", "full_refresh": true}}']]
 
     # Long runs of dates are cut into backfills of at most backfill.max_dates, one after the other.
     assert date_ranges(MONTH[:12] + [MONTH[20]], 5) == [(MONTH[0], MONTH[4]), (MONTH[5], MONTH[9]),

@@ -10,14 +10,16 @@ import threading
 import pytest
 
 from mlb_pipeline.gaps import DAILY_DAG, SchedulerNotRunning, held_by_the_scheduler, main, wait_for_backfills
+from mlb_pipeline.settings import load_config
 
 DAG = "test_gaps_wait"
 
 
 @contextlib.contextmanager
-def a_waiting_backfill(dag_id: str, paused: bool = False):
-    """A backfill of ``dag_id`` not completed, as Airflow records one; removed afterwards, and
-    the DAG's row too unless it was there before (the daily DAG's, from other tests)."""
+def a_dag(dag_id: str, paused: bool = False, waiting_backfill: bool = True):
+    """``dag_id`` in the metadata database, with a backfill not completed as Airflow records
+    one; removed afterwards, the DAG's row too unless it was there before (the daily DAG's,
+    from other tests). Yields the backfill's id."""
     from airflow.models.backfill import Backfill
     from airflow.models.dag import DagModel
     from airflow.models.dagbundle import DagBundleModel
@@ -31,10 +33,12 @@ def a_waiting_backfill(dag_id: str, paused: bool = False):
         existing = session.get(DagModel, dag_id)
         was_paused = existing.is_paused if existing else None
         session.merge(DagModel(dag_id=dag_id, bundle_name="dags-folder", is_paused=paused))
-        backfill = Backfill(dag_id=dag_id, from_date=day, to_date=day, max_active_runs=1, dag_run_conf={})
-        session.add(backfill)
-        session.flush()
-        backfill_id = backfill.id
+        backfill_id = None
+        if waiting_backfill:
+            backfill = Backfill(dag_id=dag_id, from_date=day, to_date=day, max_active_runs=1, dag_run_conf={})
+            session.add(backfill)
+            session.flush()
+            backfill_id = backfill.id
     try:
         yield backfill_id
     finally:
@@ -48,7 +52,7 @@ def a_waiting_backfill(dag_id: str, paused: bool = False):
 
 @pytest.fixture
 def waiting_backfill(airflow_db):
-    with a_waiting_backfill(DAG) as backfill_id:
+    with a_dag(DAG) as backfill_id:
         yield backfill_id
 
 
@@ -91,13 +95,25 @@ def test_a_backfill_of_a_paused_dag_stops_the_wait_with_the_reason(waiting_backf
     assert not is_paused()  # set back as it was
 
 
-def test_the_gaps_command_waits_for_a_running_backfill_before_looking_for_gaps(airflow_db, embedded, capsys):
+def test_the_gaps_command_waits_for_a_running_backfill_before_looking_for_gaps(airflow_db, embedded, capsys,
+                                                                              monkeypatch):
     """A backfill still running (say, one interrupted and resumed) is waited for first: its
-    dates are not gaps, and Airflow would refuse a second backfill of the DAG meanwhile. Here
-    the DAG is paused, so the wait stops at once with the reason, before the warehouse is read."""
-    with a_waiting_backfill(DAILY_DAG, paused=True):
+    dates are not gaps, and Airflow would refuse a second backfill of the DAG meanwhile. No
+    scheduler is alive here, so the wait stops after the (shortened) grace, before the
+    warehouse is read."""
+    monkeypatch.setitem(load_config("pipeline")["backfill"], "scheduler_grace_s", 1)
+    with a_dag(DAILY_DAG):
         assert main(["--lookback-days", "3", "--end-date", "2024-05-01"]) == 1
     out, err = capsys.readouterr()
     assert f"A backfill of {DAILY_DAG} is running: waiting for it to finish before looking for gaps" in out
-    assert "the DAG is paused: unpause it" in err and "Backfill candidates" not in out
+    assert "no Airflow scheduler has been alive for 1 s" in err and "Backfill candidates" not in out
     assert not (embedded / "warehouse.duckdb").exists()
+
+
+def test_the_gaps_command_backfills_no_paused_dag(airflow_db, embedded, capsys):
+    """Its backfill would wait, run by nobody: nothing is created, and the command says why."""
+    with a_dag(DAILY_DAG, paused=True, waiting_backfill=False):
+        assert main(["--lookback-days", "3", "--end-date", "2024-05-01"]) == 1
+    out, err = capsys.readouterr()
+    assert f"{DAILY_DAG} is paused, so no backfill of it would run: unpause it" in err
+    assert "Backfill candidates" not in out and not (embedded / "warehouse.duckdb").exists()

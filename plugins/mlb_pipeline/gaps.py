@@ -305,9 +305,16 @@ def backfill_commands(candidates: dict[str, list[dict]], end_date: str,
     commands = [["airflow", "backfill", "create", "--dag-id", DAILY_DAG, "--from-date", a, "--to-date", b,
                  "--reprocess-behavior", "completed"] for a, b in ranges]
     if not commands and candidates["features"]:
-        commands.append(["airflow", "dags", "trigger", DAILY_DAG, "--conf",
-                         f'{{"game_date": "{end_date}", "full_refresh": true}}'])
+        commands.append(rebuild_command(end_date))
     return commands
+
+
+def rebuild_command(end_date: str) -> list[str]:
+    """The run that rebuilds the features set-based up to ``end_date`` and retrains."""
+    import json
+
+    conf = {"game_date": end_date, "full_refresh": True}
+    return ["airflow", "dags", "trigger", DAILY_DAG, "--conf", json.dumps(conf)]
 
 
 def record_detection(warehouse, candidates: dict[str, list[dict]], action: str, commands: list[list[str]]) -> str:
@@ -356,23 +363,43 @@ def run_airflow(command: list[str]) -> None:
     attempt()
 
 
-def wait_for_backfills(dag_id: str, poll_s: float = 5.0, scheduler_grace_s: float = 120.0,
+def dag_paused(session, dag_id: str) -> bool:
+    """Whether ``dag_id`` is paused in the metadata database (the scheduler starts none of its runs)."""
+    from airflow.models.dag import DagModel
+    from sqlalchemy import select
+
+    return bool(session.scalar(select(DagModel.is_paused).where(DagModel.dag_id == dag_id)))
+
+
+def stop_if_paused(dag_id: str) -> None:
+    """Refuse to backfill a paused DAG: the backfill would wait, run by nobody."""
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        if dag_paused(session, dag_id):
+            raise SchedulerNotRunning(f"{dag_id} is paused, so no backfill of it would run: unpause it "
+                                      f"(`airflow dags unpause {dag_id}`), then run this command again")
+
+
+def wait_for_backfills(dag_id: str, poll_s: float = 5.0, scheduler_grace_s: float | None = None,
                        saying: str = "") -> None:
     """Wait until ``dag_id`` has no running backfill (Airflow runs one per DAG at a time),
     printing ``saying`` once if there is one. Reads the metadata database, as the ``airflow``
     command beside which this runs does.
 
     Only a scheduler moves a backfill on: when none has been alive for ``scheduler_grace_s``
-    this stops with an error rather than wait forever (the backfill stays; a scheduler started
-    later finishes it, and the command run again backfills only what is still missing)."""
+    (config ``backfill.scheduler_grace_s``) this stops with an error rather than wait forever
+    (the backfill stays; a scheduler started later finishes it, and the command run again
+    backfills only what is still missing)."""
     import time
 
     from airflow.jobs.job import most_recent_job
     from airflow.models.backfill import Backfill
-    from airflow.models.dag import DagModel
     from airflow.utils.session import create_session
     from sqlalchemy import func, select
 
+    if scheduler_grace_s is None:
+        scheduler_grace_s = load_config("pipeline")["backfill"]["scheduler_grace_s"]
     last_alive = time.monotonic()
     while True:
         with create_session() as session:
@@ -380,7 +407,7 @@ def wait_for_backfills(dag_id: str, poll_s: float = 5.0, scheduler_grace_s: floa
                                                                 Backfill.completed_at.is_(None)))
             scheduler = most_recent_job("SchedulerJob", session=session)
             alive = scheduler is not None and scheduler.is_alive()
-            paused = session.scalar(select(DagModel.is_paused).where(DagModel.dag_id == dag_id))
+            paused = dag_paused(session, dag_id)
         if not running:
             return
         if saying:
@@ -414,7 +441,7 @@ def held_by_the_scheduler(dag_id: str):
     from airflow.models.dag import DagModel
     from airflow.settings import engine
     from airflow.utils.session import create_session
-    from sqlalchemy import select, update
+    from sqlalchemy import update
 
     if engine.dialect.name != "sqlite":
         yield
@@ -422,9 +449,9 @@ def held_by_the_scheduler(dag_id: str):
 
     def pause(paused: bool) -> bool:
         with create_session() as session:
-            was = session.scalar(select(DagModel.is_paused).where(DagModel.dag_id == dag_id))
+            was = dag_paused(session, dag_id)
             session.execute(update(DagModel).where(DagModel.dag_id == dag_id).values(is_paused=paused))
-        return bool(was)
+        return was
 
     was_paused = pause(True)
     try:
@@ -465,6 +492,7 @@ def main(argv: list[str] | None = None) -> int:
     end = dt.date.fromisoformat(args.end_date).isoformat()
     if not args.dry_run:  # what a running backfill (say, one interrupted) still lands is no gap
         try:
+            stop_if_paused(DAILY_DAG)
             wait_for_backfills(DAILY_DAG, saying=f"A backfill of {DAILY_DAG} is running: waiting for it to "
                                                  "finish before looking for gaps...")
         except SchedulerNotRunning as error:
@@ -486,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
             stopped = error
     if dates_to_recollect(candidates):
         print(f"Once the backfill is complete, rebuild the features set-based and retrain: "
-              f"airflow dags trigger {DAILY_DAG} --conf '{{\"game_date\": \"{end}\", \"full_refresh\": true}}'")
+              f"{shlex.join(rebuild_command(end))}")
     detection = record_detection(warehouse, candidates, "reported" if args.dry_run else "backfill_created", commands)
     print(f"Recorded in ops.backfill_log as {detection}.")
     if stopped:
