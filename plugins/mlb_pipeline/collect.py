@@ -5,9 +5,9 @@ Three steps, each safe to retry on its own:
 1. :func:`plan_day` fetches the schedule of the run's day and decides, from what the
    warehouse already holds, which games to fetch: the day's games not yet final in the
    warehouse, plus recent games that failed or were collected before they were final.
-2. :func:`collect_feeds` fetches those games' live feeds (bounded concurrency), writes
-   each body to the raw zone before anything else, and quarantines bodies that cannot be
-   parsed. When the API fails, the last good copy in the raw zone is used instead.
+2. :func:`collect_feeds` fetches those games' live feeds (bounded concurrency) and writes
+   each body to the raw zone before anything is loaded: to quarantine/ only when it cannot
+   be parsed. When the API fails, the last good copy in the raw zone is used instead.
    It never touches the warehouse.
 3. :func:`load_day` reads the landed feeds back from the raw zone and merges each game
    into the raw tables in its own transaction, records failures as dead letters and
@@ -23,7 +23,7 @@ import logging
 
 from mlb_pipeline.seasons import phase_on, season_calendar
 from mlb_pipeline.gaps import final_games_loaded, recent_gaps, reference_gaps, statcast_pending
-from mlb_pipeline.landing import LandedObject, RawZone
+from mlb_pipeline.landing import LandedObject, Quarantined, RawZone
 from mlb_pipeline.parse import FeedError, decode_json, parse_feed, parse_schedule
 from mlb_pipeline.settings import load_config
 from mlb_pipeline.source import NotFound, SourceError, StatsApiClient
@@ -38,12 +38,9 @@ class IncompleteDay(RuntimeError):
 def _schedule(client: StatsApiClient, zone: RawZone, date: str) -> dict:
     """One date's schedule, landed raw; every game with its state."""
     resp = client.fetch("schedule", sportId=1, date=date)
-    landed = zone.land(zone.schedule_key(date), "schedule", resp.body)
-    try:
-        games = parse_schedule(decode_json(resp.body, f"schedule {date}"), date)
-    except FeedError as exc:
-        zone.quarantine(date, "schedule", "schedule", resp.body, str(exc), resp.url)
-        raise
+    landed, games = zone.land_parsed(zone.schedule_key(date), "schedule", resp.body,
+                                     lambda body: parse_schedule(decode_json(body, f"schedule {date}"), date),
+                                     date=date, what="schedule", url=resp.url)
     wanted = set(load_config("seasons")["collected_game_types"])
     return {
         "schedule_object": landed.url,
@@ -189,14 +186,15 @@ def _collect_one(client: StatsApiClient, zone: RawZone, game: dict) -> dict:
                     pk, exc.reason, copy.url)
         return {**base, "ok": True, "url": copy.url, "sha256": copy.sha256, "written": False,
                 "source": "raw_zone_fallback", "failure": failure}
-    # Write-through: the body is stored as received before we look inside it.
-    landed = zone.land(zone.game_key(pk, date, game["phase"], game["is_final"]), "feed_live", resp.body)
+    # Write-through: the body is stored as received (in quarantine/ when it cannot be parsed)
+    # before anything is loaded.
     try:
-        parse_feed(decode_json(resp.body, f"feed {pk}"))
-    except FeedError as exc:
-        q = zone.quarantine(date, str(pk), "feed_live", resp.body, str(exc), resp.url)
-        return {**base, "request_url": resp.url, "ok": False, "kind": "unparseable", "error": str(exc),
-                "raw_object": q.url}
+        landed, _ = zone.land_parsed(zone.game_key(pk, date, game["phase"], game["is_final"]), "feed_live",
+                                     resp.body, lambda body: parse_feed(decode_json(body, f"feed {pk}")),
+                                     date=date, what=str(pk), url=resp.url)
+    except Quarantined as exc:
+        return {**base, "request_url": resp.url, "ok": False, "kind": "unparseable", "error": exc.reason,
+                "raw_object": exc.landed.url}
     return {**base, "request_url": resp.url, "ok": True, "source": "statsapi", **landed.to_dict()}
 
 

@@ -10,16 +10,21 @@ Layout (seed 001), under the lake root (a local folder or ``gs://bucket``):
     historical/<phase>/<year>/...                                   archived seasons
 
 Object names carry a content hash, so re-collecting unchanged data writes nothing new
-and a changed response (a stat correction) lands beside the old one.
+and a changed response (a stat correction) lands beside the old one. A body that cannot
+be parsed goes to quarantine/ only (:meth:`RawZone.land_parsed`): everything under
+current/ parses, and the end-of-season archival copies only those.
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import hashlib
+from typing import Any, Callable
 
 import orjson
 from airflow.sdk import ObjectStoragePath
+
+from mlb_pipeline.parse import FeedError
 
 
 def content_hash(body: bytes) -> str:
@@ -34,6 +39,14 @@ class LandedObject:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+class Quarantined(FeedError):
+    """A body that could not be parsed, stored in quarantine/ (``landed``) with the reason."""
+
+    def __init__(self, reason: str, landed: LandedObject):
+        super().__init__(reason)
+        self.reason, self.landed = reason, landed
 
 
 class RawZone:
@@ -65,6 +78,18 @@ class RawZone:
     def land(self, parts: tuple[str, ...], endpoint: str, body: bytes, suffix: str = ".json") -> LandedObject:
         """Store a response body exactly as received (Savant's CSV with ``suffix=".csv"``)."""
         return self._put(parts, endpoint, body, suffix)
+
+    def land_parsed(self, parts: tuple[str, ...], endpoint: str, body: bytes, parse: Callable[[bytes], Any], *,
+                    date: str, what: str, url: str, suffix: str = ".json") -> tuple[LandedObject, Any]:
+        """Parse ``body`` in memory, then store it: under ``parts`` when it parses (returning the
+        object and what ``parse`` made of it), in quarantine/ with the reason when ``parse``
+        raises :class:`FeedError` (raising :class:`Quarantined`). Either way the body is stored
+        before anything is loaded, and a broken body never lands beside good ones."""
+        try:
+            parsed = parse(body)
+        except FeedError as exc:
+            raise Quarantined(str(exc), self.quarantine(date, what, endpoint, body, str(exc), url, suffix)) from exc
+        return self._put(parts, endpoint, body, suffix), parsed
 
     def quarantine(self, date: str, what: str, endpoint: str, body: bytes, reason: str, url: str,
                    suffix: str = ".json") -> LandedObject:

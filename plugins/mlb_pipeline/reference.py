@@ -3,8 +3,8 @@ roster, the day's transactions, the stats of every player and club who played th
 and the players they reveal.
 
 Collected beside the game feeds (:func:`collect_reference`, raw zone only) and loaded
-with them (:func:`load_reference`). Every response is landed before it is parsed; one
-that cannot be parsed is quarantined; a request that fails for good becomes a dead
+with them (:func:`load_reference`). Every response is stored before it is loaded; one
+that cannot be parsed goes to quarantine only; a request that fails for good becomes a dead
 letter. A day without games (off-season) collects none of it, and says so.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import logging
 import re
 from typing import Callable
 
-from mlb_pipeline.landing import RawZone
+from mlb_pipeline.landing import Quarantined, RawZone
 from mlb_pipeline.parse import (
     FeedError,
     decode_json,
@@ -45,12 +45,11 @@ def _fetch(client: StatsApiClient, zone: RawZone, *, date: str, kind: str, endpo
                 "raw_object": None}
     except SourceError as exc:
         return {**base, "ok": False, "kind": "unavailable", "error": exc.reason, "raw_object": None}
-    landed = zone.land(key, endpoint, resp.body)
     try:
-        parse(decode_json(resp.body, f"{kind} {date}"))
-    except FeedError as exc:
-        q = zone.quarantine(date, kind.replace(" ", "_"), endpoint, resp.body, str(exc), resp.url)
-        return {**base, "ok": False, "kind": "unparseable", "error": str(exc), "raw_object": q.url}
+        landed, _ = zone.land_parsed(key, endpoint, resp.body, lambda body: parse(decode_json(body, f"{kind} {date}")),
+                                     date=date, what=kind.replace(" ", "_"), url=resp.url)
+    except Quarantined as exc:
+        return {**base, "ok": False, "kind": "unparseable", "error": exc.reason, "raw_object": exc.landed.url}
     return {**base, "ok": True, "source": "statsapi", **landed.to_dict()}
 
 

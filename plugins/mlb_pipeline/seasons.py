@@ -46,8 +46,9 @@ def fallback_calendar(season: int) -> dict:
 def season_calendar(client: StatsApiClient, zone: RawZone, season: int) -> dict:
     try:
         resp = client.fetch("season", seasonId=season, sportId=1)
-        zone.land(("current", "reference", "seasons", str(season)), "season", resp.body)
-        return parse_seasons(decode_json(resp.body, f"seasons {season}"), season)
+        return zone.land_parsed(("current", "reference", "seasons", str(season)), "season", resp.body,
+                                lambda body: parse_seasons(decode_json(body, f"seasons {season}"), season),
+                                date=str(season), what="seasons", url=resp.url)[1]
     except (SourceError, FeedError) as exc:
         log.warning("season %s calendar not available from the API (%s); using config/seasons.yaml", season, exc)
         return fallback_calendar(season)

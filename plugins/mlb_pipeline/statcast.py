@@ -16,7 +16,7 @@ import io
 import logging
 from collections import Counter
 
-from mlb_pipeline.landing import RawZone
+from mlb_pipeline.landing import Quarantined, RawZone
 from mlb_pipeline.parse import FeedError
 from mlb_pipeline.source import NotFound, SavantClient, SourceError
 
@@ -131,12 +131,12 @@ def _collect_one(client: SavantClient, zone: RawZone, game: dict) -> dict:
     except SourceError as exc:
         failure = {**base, "kind": "unavailable", "error": exc.reason, "raw_object": None}
     else:
-        landed = zone.land(zone.game_key(pk, date, game["phase"], True), ENDPOINT, resp.body, ".csv")
         try:
-            rows = parse_statcast(resp.body, pk)
-        except FeedError as exc:
-            q = zone.quarantine(date, str(pk), ENDPOINT, resp.body, str(exc), resp.url, ".csv")
-            failure = {**base, "kind": "unparseable", "error": str(exc), "raw_object": q.url}
+            landed, rows = zone.land_parsed(zone.game_key(pk, date, game["phase"], True), ENDPOINT, resp.body,
+                                           lambda body: parse_statcast(body, pk), date=date, what=str(pk),
+                                           url=resp.url, suffix=".csv")
+        except Quarantined as exc:
+            failure = {**base, "kind": "unparseable", "error": exc.reason, "raw_object": exc.landed.url}
         else:
             if rows:
                 return {**base, "source": SAVANT, "pitches": len(rows), **landed.to_dict()}

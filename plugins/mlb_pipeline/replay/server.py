@@ -269,6 +269,7 @@ class Fault:
     retry_after: float | None = None  # seconds, sent as Retry-After
     delay_s: float = 0.0  # latency before answering
     truncate: bool = False  # send only the first half of the body (valid HTTP, broken JSON)
+    body: str | None = None  # answer with this body instead of the backend's (an HTML page, an edited feed)
     drop: bool = False  # close the connection without answering
     times: int | None = None  # how many requests it applies to (None: all)
 
@@ -397,6 +398,8 @@ class ReplayServer:
                     self._record(target, 404, fault)
                     return self._send(404, _error_body(10, "Object not found"))
                 status, body = answer
+                if fault and fault.body is not None:
+                    body = fault.body.encode()
                 if fault and fault.truncate:
                     body = body[: len(body) // 2]
                 self._record(target, status, fault)
