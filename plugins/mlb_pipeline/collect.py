@@ -297,7 +297,7 @@ def load_day(warehouse, zone: RawZone, plan: dict, collected: dict, run_id: str,
             "finished_at": dt.datetime.now(dt.timezone.utc), "status": status,
             "games_scheduled": len(games), "games_final": len(final), "games_loaded": len(in_warehouse),
             "games_missing": len(missing),
-            "games_quarantined": sum(1 for f in game_errors if f["kind"] == "unparseable"),
+            "games_quarantined": sum(1 for f in game_errors if f["kind"] == "unparseable" and f["endpoint"] == "game"),
             "used_fallback": bool(fallback), "table_counts": counts.get(date, {}),
             "errors": [{k: f.get(k) for k in ("game_pk", "endpoint", "kind", "error", "request_url", "raw_object")}
                        for f in errors],
