@@ -218,6 +218,8 @@ def parse_feed(doc: dict) -> dict[str, list[dict]]:
         "losing_pitcher_id": _int(_opt(decisions, "loser", "id")),
         "save_pitcher_id": _int(_opt(decisions, "save", "id")),
     }]
+    if games[0]["is_final"] and not plays:  # loaded, it would look final and never be asked again
+        raise FeedError(f"{what}: a final game without plays (liveData.plays.allPlays is empty)")
 
     innings = []
     for inning in _get(linescore, "innings", what):
