@@ -450,12 +450,63 @@ def _failure_lines(grades: list[TableGrade]) -> list[str]:
     return lines
 
 
+def scheduled_finals(warehouse, game_date: str) -> pd.DataFrame:
+    """The final games the date's schedule lists (``raw.schedule``), each with whether
+    ``raw.games`` holds it as final. A resumption counts on the date it was suspended on."""
+    final = set(load_config("seasons")["final_coded_states"])
+    rows = warehouse.query(
+        "SELECT s.game_pk, s.coded_state, g.game_pk IS NOT NULL AS loaded FROM raw.schedule AS s "
+        "LEFT JOIN raw.games AS g ON g.game_pk = s.game_pk AND g.is_final "
+        "WHERE s.official_date = ? AND s.resumed_from IS NULL ORDER BY s.game_pk", [dt.date.fromisoformat(game_date)])
+    return pd.DataFrame([{"game_pk": int(r["game_pk"]), "loaded": bool(r["loaded"])}
+                         for r in rows if r["coded_state"] in final], columns=["game_pk", "loaded"])
+
+
+def _check_scheduled_games(grader: Grader, warehouse, game_date: str, phase: str,
+                           grades: list[TableGrade]) -> list[int]:
+    """Grade the batch's completeness against the day's schedule: the batch reads only the
+    games in ``raw.games``, so a day whose games failed to load graded well on what was left.
+    A final game of the schedule missing from ``raw.games`` makes the games table F (added
+    when nothing was loaded). Returns the missing games."""
+    frame = scheduled_finals(warehouse, game_date)
+    if frame.empty:
+        return []
+    name = f"raw.games.scheduled_games.v{load_config('quality')['suite_version']}"
+    spec = ("completeness", "ExpectColumnValuesToBeInSet", {"column": "loaded", "value_set": [True]})
+    [res] = grader._validate(name, frame, [spec])
+    missing = sorted(int(pk) for pk in frame.loc[~frame["loaded"], "game_pk"])
+    if res.success and not missing:
+        return []
+    failure = dict(_describe("games", name, spec, res, frame), games=missing,
+                   checks=[f"final in the schedule, not in raw.games: games {missing}"])
+    games = next((g for g in grades if g.table == "games"), None)
+    if games is None:
+        games = TableGrade("games", 0, "F", 0.0, {d: 1.0 for d in DIMENSIONS}, [], [])
+        grades.insert(0, games)
+    games.scores["completeness"] = round(min(games.scores["completeness"], _fraction(res)), 4)
+    games.grade, score = grade_of(games.scores, phase, gate=True)
+    games.score = round(score, 4)
+    games.failed.append(failure)
+    return missing
+
+
+def _missing_lines(warehouse, game_date: str, missing: list[int]) -> list[str]:
+    """Why each missing game is missing: its open dead letter, if the collection left one."""
+    if not missing:
+        return []
+    letters = {int(r["game_pk"]): f"{r['kind']}: {r['error']}" for r in warehouse.query(
+        "SELECT game_pk, kind, error FROM ops.dead_letters WHERE resolved_at IS NULL AND endpoint = 'game' "
+        "AND game_date = ? AND game_pk IS NOT NULL", [dt.date.fromisoformat(game_date)])}
+    return [f"  game {pk}: final in the schedule, not loaded ({letters.get(pk, 'not collected')})" for pk in missing]
+
+
 def grade_and_promote(warehouse, game_date: str, phase: str, run_id: str, docs_url: str | None,
                       recollect=None) -> dict:
     """Grade the day; while the grade is one the phase retries, re-collect the failing games
     (``recollect(game_pks)``, at most ``recollect_attempts`` times) and grade again. Record
     every table's grade in ``ops.quality_grades`` and build the Data Docs. Raises
-    :class:`BatchRejected` naming the games and checks when the batch is not promoted."""
+    :class:`BatchRejected` naming the games and checks when the batch is not promoted, as
+    it never is while a final game of the day's schedule is missing from ``raw.games``."""
     cfg = load_config("quality")
     rules = _phase_rules(phase)
     columns = {t.split(".", 1)[1]: [c for c in spec["columns"] if c not in ("ingested_at", "source", "content_hash")]
@@ -473,7 +524,9 @@ def grade_and_promote(warehouse, game_date: str, phase: str, run_id: str, docs_u
         log.warning("%s graded %s; re-collecting games %s (attempt %d of %d)", game_date, batch, games, attempt,
                     cfg["recollect_attempts"])
         recollect(games)
-    promoted = bool(grades) and batch not in rules["retry_on"]
+    missing = _check_scheduled_games(grader, warehouse, game_date, phase, grades)
+    batch = day_grade(grades)
+    promoted = bool(grades) and batch not in rules["retry_on"] and not missing
     docs = grader.build_docs()
     now = dt.datetime.now(dt.timezone.utc)
     warehouse.record_grades([{
@@ -500,9 +553,10 @@ def grade_and_promote(warehouse, game_date: str, phase: str, run_id: str, docs_u
         log.warning("QUALITY WARNING: %s graded %s, promoted with warnings:\n%s", game_date, batch,
                     "\n".join(_failure_lines(grades)))
     if not promoted:
-        games = failing_games(grades)
+        games = [pk for pk in failing_games(grades) if pk not in missing]
         raise BatchRejected("\n".join([
             f"{game_date} graded {batch} ({phase}): not promoted"
+            + (f"; games {missing} are final in the schedule but not loaded" if missing else "")
             + (f"; games {games} still fail after {attempt} re-collections" if games else ""),
-            *_failure_lines(grades)]))
+            *_missing_lines(warehouse, game_date, missing), *_failure_lines(grades)]))
     return summary
