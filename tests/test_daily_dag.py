@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from urllib.parse import quote
 
@@ -27,16 +28,20 @@ def test_recorded_2024_07_01_lands_what_exists_and_reports_what_does_not(daily_d
     collection = {k: v for k, v in states.items() if not k.startswith("build_features.")}
     assert collection == {"plan_game_day": "success", "collect_game_feeds": "success",
                           "collect_reference_data": "success", "collect_statcast": "success",
-                          "load_raw_tables": "success", "grade_raw_data": "success", "check_day_complete": "failed",
+                          "load_raw_tables": "success", "grade_raw_data": "failed",
+                          "check_day_complete": "upstream_failed",
                           "check_feature_inputs": "upstream_failed", "publish_dbt_docs": "upstream_failed",
                           "train_model": "upstream_failed", "predict_games": "upstream_failed",
                           "find_gaps": "success", "fill_gaps": "skipped"}
-    assert run.state == "failed"  # the day is incomplete, and the run says so
+    assert run.state == "failed"  # the day is incomplete: not promoted, and the run says so
     # ... and emails the on-call address (the task's on_failure_callback, a real SMTP server).
-    msg, body = inbox.wait_for(lambda subject, body: "check_day_complete" in subject, timeout=30)
-    assert msg["Subject"] == f"[mlb-pipeline] task failed: mlb_daily_collection.check_day_complete ({run.run_id})"
-    assert f"/dags/mlb_daily_collection/runs/{quote(run.run_id)}/tasks/check_day_complete" in body
-    assert "Reason: 2024-07-01 is incomplete" in body, body
+    rejected = ("2024-07-01 graded F (regular_season): not promoted; games [744840, 746535] are final in the "
+                "schedule but not loaded")
+    msg, body = inbox.wait_for(lambda subject, body: "graded F" in subject, timeout=30)
+    assert msg["Subject"] == f"[mlb-pipeline] mlb_daily_collection: {rejected}"
+    assert f"/dags/mlb_daily_collection/runs/{quote(run.run_id)}/tasks/grade_raw_data" in body
+    assert f"Reason: {rejected}" in body and "still fail" not in body, body
+    assert "game 744840: final in the schedule, not loaded (not_found:" in body, body
 
     wh = DuckDBWarehouse()
     games = wh.query("SELECT game_pk, home_score, away_score, status_code, raw_object FROM raw.games")
@@ -59,8 +64,9 @@ def test_recorded_2024_07_01_lands_what_exists_and_reports_what_does_not(daily_d
     assert wh.query("SELECT game_pk, pitch_source, reason FROM raw.statcast_games") == [
         {"game_pk": 744914, "pitch_source": "statsapi_feed", "reason": "Savant has no pitches for this game (404)"}]
     log = "\n".join(r.getMessage() for r in caplog.records)
-    assert "2024-07-01 is incomplete: 1 of 3 final games loaded." in log
-    assert "game 744840: not_found" in log and "game 746535: not_found" in log
+    assert "2024-07-01: incomplete; 1 of 3 final games in the warehouse" in log
+    assert "game 744840: final in the schedule, not loaded (not_found" in log
+    assert "game 746535: final in the schedule, not loaded (not_found" in log
 
     # Write-through: the feed is in the raw zone exactly as received.
     lake = embedded / "lake"
@@ -172,7 +178,8 @@ def test_truncated_body_is_quarantined_and_nothing_is_half_loaded(daily_dag, emb
     victim = league.played_on(day)[0].game_pk
     simulated.add_fault(rf"/game/{victim}/feed/live", truncate=True, times=1)
     run, states = run_day(daily_dag, day.isoformat(), simulated, monkeypatch)
-    assert run.state == "failed" and states["check_day_complete"] == "failed"
+    # a day with a game missing is not promoted (and so never reaches check_day_complete)
+    assert run.state == "failed" and states["grade_raw_data"] == "failed"
 
     wh = DuckDBWarehouse()
     for table in RAW_TABLES:  # nothing of the broken game, all of the others
@@ -182,6 +189,8 @@ def test_truncated_body_is_quarantined_and_nothing_is_half_loaded(daily_dag, emb
     assert letter["kind"] == "unparseable" and "not valid JSON" in letter["error"]
     quarantined = Path(letter["raw_object"].removeprefix("file://"))
     assert quarantined.exists() and "/quarantine/2024-06-13/" in str(quarantined)
+    lake = embedded / "lake"  # the cut body is nowhere else: not under current/ or live/
+    assert _objects_holding(lake, quarantined.read_bytes()) == [str(quarantined.relative_to(lake))]
     reason = quarantined.with_name(quarantined.name.replace(".json", ".reason.json"))
     assert "not valid JSON" in reason.read_text()
     run_info = wh.query("SELECT status, games_quarantined, errors FROM ops.ingestion_runs")[0]
@@ -193,3 +202,72 @@ def test_truncated_body_is_quarantined_and_nothing_is_half_loaded(daily_dag, emb
     assert wh.query("SELECT count(*) n FROM raw.games WHERE game_pk = ?", [victim])[0]["n"] == 1
     assert wh.query("SELECT resolved_at IS NOT NULL AS r FROM ops.dead_letters WHERE game_pk = ?",
                     [victim]) == [{"r": True}]
+
+
+def _objects_holding(lake: Path, body: bytes) -> list[str]:
+    """Every object of the raw zone whose bytes are ``body``, relative to the lake."""
+    return sorted(str(p.relative_to(lake)) for p in lake.rglob("*") if p.is_file() and p.read_bytes() == body)
+
+
+def test_a_day_whose_games_are_missing_is_never_promoted(embedded, simulated, league):
+    """No feed served, one final feed without plays, one Savant page of HTML: nothing of them
+    is under current/ or live/ (quarantine/ only), the run is incomplete, only the feed counts
+    as a quarantined game, and the day's batch, graded on the reference data alone (B before),
+    is F and not promoted, naming every missing game and why. Later runs retry the games:
+    every one is an open dead letter."""
+    import orjson
+
+    from mlb_pipeline.collect import IncompleteDay, check_day, collect_feeds, load_day, plan_day
+    from mlb_pipeline.landing import RawZone
+    from mlb_pipeline.quality import BatchRejected, grade_and_promote
+    from mlb_pipeline.reference import collect_reference
+    from mlb_pipeline.settings import lake_url
+    from mlb_pipeline.source import ClientSettings, SavantClient, StatsApiClient
+    from mlb_pipeline.statcast import collect_statcast
+
+    day = "2024-06-14"
+    games = sorted(g.game_pk for g in league.played_on(dt.date.fromisoformat(day)))
+    wh, zone, lake = DuckDBWarehouse(), RawZone(lake_url()), embedded / "lake"
+    api = StatsApiClient(ClientSettings(simulated.url, max_retries=0))
+    savant = SavantClient(ClientSettings(simulated.url, max_retries=0, min_interval_s=0))
+
+    playless, html = games[0], games[1]
+    feed = orjson.loads(api.fetch("game", gamePk=playless).body)
+    feed["liveData"]["plays"]["allPlays"] = []
+    empty = orjson.dumps(feed)
+    page = b"<html><body>Service temporarily unavailable</body></html>"
+    simulated.add_fault(rf"/game/{playless}/feed/live", body=empty.decode(), times=1)
+    simulated.add_fault(rf"/game/(?!{playless})\d+/feed/live", status=404, times=len(games) - 1)
+    simulated.add_fault(rf"game_pk={html}", body=page.decode(), times=1)
+    plan = plan_day(api, zone, day, wh)
+    result = load_day(wh, zone, plan, collect_feeds(api, zone, plan, 4), run_id="run-broken",
+                      reference=collect_reference(api, zone, plan, 4), statcast=collect_statcast(savant, zone, plan, 4))
+
+    summary = result["dates"][day]
+    assert (summary["status"], summary["games_loaded"], summary["games_missing"]) == ("incomplete", 0, len(games))
+    assert summary["games_quarantined"] == 1  # the feed without plays; Savant's page is not a game
+    with pytest.raises(IncompleteDay) as exc:
+        check_day(result)
+    assert f"game {playless}: unparseable: feed {playless}: a final game without plays" in str(exc.value)
+    for body in (empty, page):  # kept, with the reason, in quarantine/ only
+        [where] = _objects_holding(lake, body)
+        assert where.startswith(f"quarantine/{day}/") and Path(lake / where).with_suffix(".reason.json").exists()
+
+    with pytest.raises(BatchRejected) as exc:
+        grade_and_promote(wh, day, "regular_season", "run-broken", None)
+    message = str(exc.value)
+    assert message.startswith(f"{day} graded F (regular_season): not promoted; games {games} are final in the "
+                              "schedule but not loaded"), message
+    assert f"game {playless}: final in the schedule, not loaded (unparseable: feed {playless}: a final game " \
+           "without plays" in message
+    assert f"game {games[-1]}: final in the schedule, not loaded (not_found:" in message
+    graded = {r["table_name"]: r for r in wh.query(
+        "SELECT table_name, grade, batch_grade, promoted, failed_expectations FROM ops.quality_grades "
+        "WHERE run_id = 'run-broken'")}
+    assert graded["games"]["grade"] == "F" and "player_stats" in graded  # the reference data alone was B
+    assert {(r["batch_grade"], r["promoted"]) for r in graded.values()} == {("F", False)}
+    [failure] = json.loads(graded["games"]["failed_expectations"])
+    assert failure["dimension"] == "completeness" and failure["games"] == games
+    assert wh.query("SELECT count(*) n FROM ops.dead_letters WHERE endpoint = 'game' AND resolved_at IS NULL "
+                    "AND game_date = ?", [dt.date.fromisoformat(day)])[0]["n"] == len(games)
+
