@@ -175,3 +175,40 @@ def test_forty_man_rosters_on_request_and_failed_reference_requests_retried_late
         assert wh.query("SELECT count(*) n FROM ops.dead_letters WHERE resolved_at IS NULL")[0]["n"] == 0
     finally:
         load_config.cache_clear()
+
+
+def test_unparseable_reference_schedule_and_calendar_bodies_go_to_quarantine_only(embedded, simulated):
+    """An HTML page for the teams, cut JSON for the standings, the season calendar and the
+    schedule: each is kept with its reason under quarantine/ and nowhere else (the end of
+    the season archives everything under current/); the calendar falls back on config."""
+    import pytest
+
+    from mlb_pipeline.collect import plan_day
+    from mlb_pipeline.parse import FeedError
+    from mlb_pipeline.reference import _day_requests, _fetch, _teams
+    from mlb_pipeline.seasons import season_calendar
+    from mlb_pipeline.settings import lake_url
+    from mlb_pipeline.source import ClientSettings, StatsApiClient
+
+    day, lake = "2024-06-10", embedded / "lake"
+    zone, api = RawZone(lake_url()), StatsApiClient(ClientSettings(simulated.url, max_retries=0))
+    page = "<!DOCTYPE html><html><body>Bad gateway</body></html>"
+    simulated.add_fault(r"/api/v1/teams\?", body=page)
+    simulated.add_fault(r"/standings\?", truncate=True)
+    simulated.add_fault(r"/seasons/2024", truncate=True)
+    simulated.add_fault(r"/schedule\?", truncate=True, times=1)
+
+    teams = _fetch(api, zone, date=day, **_teams("2024"))
+    [standings] = [_fetch(api, zone, date=day, **spec) for spec in _day_requests(day, "2024", [])
+                   if spec["kind"] == "standings"]
+    assert season_calendar(api, zone, 2024)["source"] == "config"
+    with pytest.raises(FeedError, match="not valid JSON"):
+        plan_day(api, zone, day)
+    assert [(r["ok"], r["kind"]) for r in (teams, standings)] == [(False, "unparseable")] * 2
+
+    bad = {p for p in lake.rglob("*") if p.is_file() and not p.name.endswith(".reason.json")}
+    assert len(bad) == 4 and all(p.relative_to(lake).parts[0] == "quarantine" for p in bad), bad
+    assert all(p.with_suffix(".reason.json").exists() for p in bad)
+    assert {p.relative_to(lake).parts[1:3] for p in bad} == {
+        (day, "teams"), (day, "standings"), ("2024", "seasons"), (day, "schedule")}
+    assert page.encode() in {p.read_bytes() for p in bad}

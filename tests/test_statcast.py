@@ -169,4 +169,8 @@ def test_malformed_savant_body_is_quarantined_with_its_reason(embedded, simulate
     assert failure["kind"] == "unparseable" and "different widths" in failure["error"]
     reason = zone.read(failure["raw_object"][: -len(".csv")] + ".reason.json")
     assert b"cut-off body" in reason
+    lake = embedded / "lake"  # the cut CSV is in quarantine/ only
+    cut = zone.read(failure["raw_object"])
+    assert [str(p.relative_to(lake)) for p in lake.rglob("*") if p.is_file() and p.read_bytes() == cut] == \
+        [failure["raw_object"].removeprefix(lake.as_uri() + "/")]
     assert game["source"] == "statsapi_feed" and game["reason"].startswith("Savant failed")
