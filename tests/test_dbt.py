@@ -3,15 +3,22 @@ landed from the recorded real day, and parses with the BigQuery profile without 
 (The simulated day and month: tests/test_features.py.)"""
 from __future__ import annotations
 
-from conftest import dbt, needs_fixtures, run_day
+import orjson
+from conftest import FIXTURES, dbt, needs_fixtures, run_day
 
 from mlb_pipeline.warehouse import DuckDBWarehouse
 
 
 @needs_fixtures
 def test_dbt_builds_on_the_recorded_real_day(daily_dag, embedded, recorded, monkeypatch, tmp_path):
+    # Only one of the day's three games is recorded, and a day with games missing is never
+    # promoted: the schedule served lists the recorded game alone.
+    schedule = orjson.loads((FIXTURES / "schedule" / "2024-07-01.json").read_bytes())
+    for day in schedule["dates"]:
+        day["games"] = [g for g in day["games"] if g["gamePk"] == 744914]
+    recorded.add_fault(r"/schedule\?(?=.*date=2024-07-01)", body=orjson.dumps(schedule).decode())
     run, states = run_day(daily_dag, "2024-07-01", recorded, monkeypatch)
-    assert states["load_raw_tables"] == "success"  # the one real game is loaded (the day, 2 of 3, not promoted)
+    assert states["grade_raw_data"] == "success"  # the one real game is graded and promoted
     result = dbt("build", tmp_path=tmp_path)
     assert result.returncode == 0, result.stdout[-4000:]
     rows = DuckDBWarehouse().query("SELECT team_id, runs_scored, runs_allowed, is_home FROM "
