@@ -4,7 +4,8 @@ Row counts per table and season, empty or unreadable tables, duplicate natural k
 box-score identities over every stored game, the raw zone (every object a raw row points
 to is there and unchanged), freshness, the grades of the month, the backfill candidates
 (``gaps.backfill_candidates``, the function the gaps command uses) and a sample of games
-compared with the live API. ``run_audit`` gathers them and lists the problems; ``render_html`` writes the report (with a chart of completeness by date).
+compared with the live API. ``run_audit`` gathers them and lists the problems;
+``render_html`` writes the report (with a chart of completeness by date).
 Thresholds live in ``config/pipeline.yaml`` under ``audit``.
 """
 from __future__ import annotations
