@@ -9,6 +9,15 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
   (apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)) \
     || echo "chromium could not be installed: the browser tests will be skipped"
 fi
+# tests/test_compose.py validates docker-compose.yaml with a compose binary: Debian's
+# docker-compose when neither `docker compose` nor `docker-compose` is there (as root only;
+# without one the test fails, unless MLB_SKIP_COMPOSE=1 or not root).
+if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1 \
+   && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "==> installing Debian's docker-compose for the compose test"
+  (apt-get install -y -qq docker-compose >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq docker-compose)) \
+    || echo "docker-compose could not be installed: tests/test_compose.py will fail"
+fi
 . scripts/env.sh
 # Two workers (this machine has two cores; a third was measured slower: 23:43 against 21:52).
 # --dist loadgroup: the tests that share an expensive fixture (the simulated month of

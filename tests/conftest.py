@@ -209,14 +209,69 @@ def dbt(*args: str, tmp_path: Path, **env: str):
 
 
 class Inbox:
-    """A local SMTP server (aiosmtpd) that keeps every message it receives."""
+    """A local SMTP server (aiosmtpd) that keeps every message it receives: plain by default;
+    ``tls="starttls"`` (STARTTLS required, as on port 587) or ``"implicit"`` (TLS from the first
+    byte, as on 465) with a throw-away self-signed certificate for 127.0.0.1 (``cert_file``, for
+    the client to trust); ``login=(user, password)`` requires that login, over TLS only."""
 
-    def __init__(self):
+    def __init__(self, tls: str | None = None, login: tuple[str, str] | None = None):
         from aiosmtpd.controller import Controller
 
         self.messages: list = []
         self.port = free_port()
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.cert_file: str | None = None
+        kwargs: dict = {}
+        if tls:
+            context = self._tls_context()
+            kwargs = {"tls_context": context, "require_starttls": True} if tls == "starttls" else \
+                {"ssl_context": context}
+        if login:
+            # aiosmtpd counts only STARTTLS as TLS for auth_require_tls; implicit TLS is TLS throughout.
+            kwargs.update(authenticator=self._authenticator(login), auth_required=True,
+                          auth_require_tls=tls != "implicit")
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **kwargs)
+
+    def _tls_context(self):
+        """A server context with a fresh self-signed certificate for 127.0.0.1 and localhost."""
+        import datetime as dt
+        import ipaddress
+        import ssl
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+        now = dt.datetime.now(dt.timezone.utc)
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+                .not_valid_after(now + dt.timedelta(days=1))
+                .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                                                            x509.DNSName("localhost")]), critical=False)
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .sign(key, hashes.SHA256()))
+        folder = Path(tempfile.mkdtemp(prefix="mlb-smtp-tls-"))
+        self.cert_file = str(folder / "cert.pem")
+        Path(self.cert_file).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                           serialization.PrivateFormat.PKCS8,
+                                                           serialization.NoEncryption()))
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.cert_file, str(folder / "key.pem"))
+        return context
+
+    @staticmethod
+    def _authenticator(login: tuple[str, str]):
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+
+        def check(server, session, envelope, mechanism, auth_data):
+            ok = isinstance(auth_data, LoginPassword) and (auth_data.login.decode(), auth_data.password.decode()) \
+                == login
+            return AuthResult(success=ok)
+
+        return check
 
     async def handle_DATA(self, server, session, envelope):
         import email

@@ -144,3 +144,56 @@ def test_without_an_smtp_connection_the_alert_is_logged(monkeypatch, caplog):
 @pytest.fixture(autouse=True)
 def _no_stray_smtp(monkeypatch):
     monkeypatch.delenv("AIRFLOW_CONN_MLB_SMTP", raising=False)
+
+
+def _documented_connections() -> list[str]:
+    """The SMTP connection URLs the README's Alerts section gives."""
+    import re
+
+    from conftest import REPO
+
+    return re.findall(r"AIRFLOW_CONN_MLB_SMTP='([^']+)'", (REPO / "README.md").read_text())
+
+
+def test_the_readme_documents_starttls_implicit_tls_and_a_plain_relay_and_the_config_one_of_them():
+    import re
+
+    from conftest import REPO
+
+    forms = _documented_connections()
+    assert [re.search(r":(\d+)", f.split("@")[-1]).group(1) for f in forms] == ["587", "465", "25"]
+    config = re.search(r"AIRFLOW_CONN_MLB_SMTP='([^']+)'", (REPO / "config" / "pipeline.yaml").read_text())
+    assert config.group(1) == forms[0]
+
+
+@pytest.mark.parametrize("form", range(3), ids=["starttls-587", "implicit-tls-465", "plain-relay-25"])
+def test_each_documented_smtp_connection_sends(form, monkeypatch):
+    """Each form exactly as the README gives it, only its host and port pointed at a local
+    server speaking that form's protocol (with login over TLS, its certificate trusted)."""
+    from conftest import Inbox
+
+    url = _documented_connections()[form]
+    tls, login = [("starttls", ("user", "password")), ("implicit", ("user", "password")), (None, None)][form]
+    with Inbox(tls=tls, login=login) as box:
+        if box.cert_file:
+            monkeypatch.setenv("SSL_CERT_FILE", box.cert_file)  # verified, as a real server's would be
+        host_port = "smtp.example.com:587" if form == 0 else "smtp.example.com:465" if form == 1 else "localhost:25"
+        assert host_port in url
+        monkeypatch.setenv("AIRFLOW_CONN_MLB_SMTP", url.replace(host_port, f"127.0.0.1:{box.port}"))
+        assert alerts.send(f"form {form}", ["it arrived"])
+        msg, body = box.wait_for(lambda subject, body: f"form {form}" in subject, timeout=10)
+        assert "it arrived" in body
+
+
+def test_the_bare_url_once_documented_fails_against_starttls(monkeypatch):
+    """Why the forms say which TLS: the hook's default is implicit TLS, which a STARTTLS port refuses."""
+    import ssl
+
+    from conftest import Inbox
+
+    with Inbox(tls="starttls", login=("user", "password")) as box:
+        monkeypatch.setenv("SSL_CERT_FILE", box.cert_file)
+        monkeypatch.setenv("AIRFLOW_CONN_MLB_SMTP", f"smtp://user:password@127.0.0.1:{box.port}?timeout=5")
+        with pytest.raises(ssl.SSLError, match="WRONG_VERSION_NUMBER"):
+            alerts.send("bare", ["never"])
+        assert box.messages == []

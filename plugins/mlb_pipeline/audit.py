@@ -1,18 +1,21 @@
 """The monthly audit (seed 000): is the warehouse whole and right?
 
 Row counts per table and season, empty or unreadable tables, duplicate natural keys, the
-box-score identities over every stored game, freshness, the grades of the month, the
-backfill candidates (``gaps.backfill_candidates``, the function the gaps command uses) and
-a sample of games compared with the live API. ``run_audit`` gathers them and lists the
-problems; ``render_html`` writes the report (with a chart of completeness by date).
+box-score identities over every stored game, the raw zone (every object a raw row points
+to is there and unchanged), freshness, the grades of the month, the backfill candidates
+(``gaps.backfill_candidates``, the function the gaps command uses) and a sample of games
+compared with the live API. ``run_audit`` gathers them and lists the problems;
+``render_html`` writes the report (with a chart of completeness by date).
 Thresholds live in ``config/pipeline.yaml`` under ``audit``.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import logging
 import random
+import re
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +96,49 @@ def identity_failures(warehouse) -> dict[str, list[dict]]:
                             for r in bad.itertuples()]
         log.info("identities of %s: %d final games, %d failures", season, len(frames["games"]), len(bad))
     return failures
+
+
+# An object's name ends with the first 16 hex of its body's sha256 (landing.RawZone._put).
+_NAME_HASH = re.compile(r"-([0-9a-f]{16})\.[A-Za-z0-9]+$")
+
+
+def object_columns() -> list[tuple[str, str]]:
+    """(table, column) of every raw-zone pointer in our DDL: the raw tables' ``*_object`` columns."""
+    from mlb_pipeline.warehouse import table_definitions
+
+    return [(table, col) for table, spec in table_definitions().items() if table.startswith("raw.")
+            for col in spec["columns"] if col.endswith("_object")]
+
+
+def raw_object_problems(warehouse) -> dict:
+    """Every raw-zone object a raw row points to is read back: it must exist and its sha256
+    must start with the hash its name carries. (Rows' ``content_hash`` hashes the parsed row,
+    not the body, so the name is what vouches for the object.) Reading every object is cheap on
+    local files (a season: about 5,000 objects); on GCS it is one GET per object, the bodies'
+    size in download (a few GB a season, free within the region)."""
+    from airflow.sdk import ObjectStoragePath
+
+    urls: dict[str, list[str]] = {}
+    for table, col in object_columns():
+        for r in warehouse.query(f"SELECT DISTINCT {col} AS url FROM {table} WHERE {col} IS NOT NULL"):
+            urls.setdefault(r["url"], []).append(f"{table}.{col}")
+    missing, changed = [], []
+    for url in sorted(urls):
+        where = ", ".join(urls[url])
+        named = _NAME_HASH.search(url)
+        try:
+            body = ObjectStoragePath(url).read_bytes()
+        except FileNotFoundError:
+            missing.append({"object": url, "referenced_by": where, "reason": "missing"})
+            continue
+        sha = hashlib.sha256(body).hexdigest()
+        if named is None or not sha.startswith(named.group(1)):
+            changed.append({"object": url, "referenced_by": where,
+                            "reason": f"sha256 {sha[:16]} does not match its name"
+                            if named else "its name carries no content hash"})
+    log.info("raw zone: %d referenced objects checked, %d missing, %d changed", len(urls), len(missing),
+             len(changed))
+    return {"checked": len(urls), "missing": missing, "changed": changed}
 
 
 def freshness(warehouse, audit_date: dt.date, in_season: bool, max_lag_days: int) -> dict:
@@ -176,6 +222,7 @@ def run_audit(warehouse, client, month: str, in_season: bool, cfg: dict | None =
     report["row_counts"] = row_counts(warehouse)
     report["duplicates"] = duplicate_keys(warehouse)
     report["identities"] = identity_failures(warehouse)
+    report["raw_objects"] = raw_object_problems(warehouse)
     report["freshness"] = freshness(warehouse, end + dt.timedelta(days=1), in_season, cfg["max_lag_days"])
     report["grades"] = grade_distribution(warehouse, start, end)
     report["completeness"] = completeness_by_date(warehouse, start, end)
@@ -198,6 +245,11 @@ def run_audit(warehouse, client, month: str, in_season: bool, cfg: dict | None =
             games = sorted({f["game_pk"] for f in failures})
             problems.append(f"{season}: {len(failures)} box-score identities fail in {len(games)} games "
                             f"(first: {games[:5]})")
+    raw = report["raw_objects"]
+    for kind in ("missing", "changed"):
+        if raw[kind]:
+            problems.append(f"raw zone: {len(raw[kind])} of {raw['checked']} referenced objects {kind} "
+                            f"(first: {[o['object'] for o in raw[kind][:3]]})")
     if report["freshness"]["stale"]:
         problems.append(f"stale: the newest final game is {report['freshness']['newest_final_game']} "
                         f"({report['freshness']['lag_days']} days before {end + dt.timedelta(days=1)})")
@@ -206,9 +258,11 @@ def run_audit(warehouse, client, month: str, in_season: bool, cfg: dict | None =
         problems.append(f"game dates graded {', '.join(f'{g} ({n})' for g, n in bad_grades.items())}")
     for processor, items in candidates.items():
         if items:
+            # A candidate may have no date (features.game_features not built yet): say so, no range.
             dates = sorted({i["date"] for i in items if i["date"]})
-            problems.append(f"backfill candidates ({processor}): {len(items)} on {len(dates)} dates "
-                            f"({dates[0]} .. {dates[-1]})")
+            span = f"on {len(dates)} dates ({dates[0]} .. {dates[-1]})" if dates else \
+                f"({'; '.join(sorted({i['reason'] for i in items}))})"
+            problems.append(f"backfill candidates ({processor}): {len(items)} {span}")
     mismatched = [s for s in report["api_sample"] if not s["matches"]]
     if mismatched:
         problems.append(f"{len(mismatched)} of {len(report['api_sample'])} sampled games differ from the API: "
@@ -255,10 +309,11 @@ def render_html(report: dict) -> str:
     status = report["status"].upper()
     problems = "".join(f"<li>{html.escape(p)}</li>" for p in report["problems"]) or "<li>None.</li>"
     fresh = report["freshness"]
-    candidates = [{"processor": p, "date": i["date"], "game": i["game_pk"] or "", "reason": i["reason"]}
+    candidates = [{"processor": p, "date": i["date"] or "", "game": i["game_pk"] or "", "reason": i["reason"]}
                   for p, items in report["backfill_candidates"].items() for i in items]
     identity_rows = [{"season": s, "failures": len(f), "games": len({x["game_pk"] for x in f})}
                      for s, f in report["identities"].items()]
+    raw_objects = report["raw_objects"]["missing"] + report["raw_objects"]["changed"]
     sample = [{"game": s["game_pk"], "matches": s["matches"], "differences": "; ".join(s["differences"])}
               for s in report["api_sample"]]
     return f"""<!doctype html>
@@ -274,6 +329,9 @@ td,th{{border:1px solid #ccc;padding:2px 6px;text-align:left}}</style></head><bo
 <h2>Grades of the period (game dates)</h2>{_table([{'grade': g, 'dates': n} for g, n in report['grades'].items()],
                                                 ['grade', 'dates'])}
 <h2>Box-score identities over every stored game</h2>{_table(identity_rows, ['season', 'failures', 'games'])}
+<h2>Raw zone: referenced objects missing or changed</h2>
+<p>{len(raw_objects)} of {report['raw_objects']['checked']} objects the raw tables point to.</p>
+{_table(raw_objects, ['object', 'referenced_by', 'reason'])}
 <h2>Duplicate natural keys</h2>{_table(report['duplicates'], ['table', 'key', 'duplicated'])}
 <h2>Backfill candidates</h2>{_table(candidates, ['processor', 'date', 'game', 'reason'])}
 <h2>Sample compared with the live API</h2>{_table(sample, ['game', 'matches', 'differences'])}

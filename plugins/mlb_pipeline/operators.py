@@ -7,6 +7,7 @@ the storage are, and how a failure is reported.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 
@@ -610,3 +611,43 @@ class ArchiveSeasonOperator(BaseOperator):
         marked = archive.mark_archived(open_warehouse(), lake_url(), season, copied["checksums"])
         return {**marked, "copied": copied["copied"], "already_archived": copied["already_archived"],
                 "bytes": copied["bytes"]}
+
+
+# --- Permanent errors fail at once ---------------------------------------------------------
+
+
+def fail_permanent_errors_at_once(execute):
+    """Wrap an operator's ``execute``: an error that cannot heal by waiting
+    (``failures.permanent_reason``) becomes ``AirflowFailException`` with the reason, so
+    the task fails now instead of after its retries; any other error is raised as it is."""
+
+    @functools.wraps(execute)
+    def wrapper(self, *args, **kwargs):
+        from mlb_pipeline.failures import permanent_reason
+
+        try:
+            return execute(self, *args, **kwargs)
+        except AirflowFailException:
+            raise
+        except Exception as exc:
+            reason = permanent_reason(exc)
+            if reason is None:
+                raise
+            log.error("%s: not retried: %s", self.task_id, reason)
+            raise AirflowFailException(reason) from exc
+
+    wrapper.fails_permanent_errors_at_once = True
+    return wrapper
+
+
+def _apply_to_our_operators() -> None:
+    """Every operator of this module (and any added later) gets the wrapper, once, on the
+    ``execute`` it defines itself (inherited ones are wrapped where they are defined)."""
+    for op in list(globals().values()):
+        if isinstance(op, type) and issubclass(op, BaseOperator) and op.__module__ == __name__ \
+                and "execute" in op.__dict__ and not getattr(op.__dict__["execute"],
+                                                              "fails_permanent_errors_at_once", False):
+            op.execute = fail_permanent_errors_at_once(op.__dict__["execute"])
+
+
+_apply_to_our_operators()

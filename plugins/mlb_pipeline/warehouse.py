@@ -81,10 +81,15 @@ def merge_statement(table: str, columns: list[str], key: list[str], scope_column
 
 # Players seen in box scores and rosters of some dates, merged into raw.players. The
 # content hash is the name's: first/last-seen dates move without counting as a change.
+# First seen is decided from all evidence, the same whatever order it arrives in: the
+# earliest date, and on that date box score before roster before transaction (their
+# alphabetical order); the name comes with it. So a day repaired after a failed run (its
+# rosters loaded first, its box scores later) ends as a clean run of it does.
 PLAYERS_MERGE = """
 MERGE INTO raw.players AS t
 USING (
-    SELECT player_id, arg_min(player_name, seen) AS full_name, min(seen) AS first_seen_date,
+    SELECT player_id, arg_min(player_name, CAST(seen AS VARCHAR) || seen_in || coalesce(player_name, ''))
+               AS full_name, min(seen) AS first_seen_date,
            max(seen) AS last_seen_date, arg_min(seen_in, CAST(seen AS VARCHAR) || seen_in) AS first_seen_in
     FROM (
         SELECT player_id, player_name, official_date AS seen, 'boxscore' AS seen_in
@@ -100,9 +105,18 @@ USING (
           FROM raw.transactions WHERE list_contains({dates}::DATE[], transaction_date) AND player_id IS NOT NULL
     ) GROUP BY player_id
 ) AS s ON t.player_id = s.player_id
-WHEN MATCHED AND (s.first_seen_date < t.first_seen_date OR s.last_seen_date > t.last_seen_date) THEN UPDATE SET
+WHEN MATCHED AND (s.first_seen_date < t.first_seen_date OR s.last_seen_date > t.last_seen_date
+                  OR (s.first_seen_date = t.first_seen_date AND s.first_seen_in < t.first_seen_in)) THEN UPDATE SET
     first_seen_date = least(t.first_seen_date, s.first_seen_date),
-    first_seen_in = CASE WHEN s.first_seen_date < t.first_seen_date THEN s.first_seen_in ELSE t.first_seen_in END,
+    first_seen_in = CASE WHEN s.first_seen_date < t.first_seen_date
+                           OR (s.first_seen_date = t.first_seen_date AND s.first_seen_in < t.first_seen_in)
+                         THEN s.first_seen_in ELSE t.first_seen_in END,
+    full_name = CASE WHEN s.first_seen_date < t.first_seen_date
+                       OR (s.first_seen_date = t.first_seen_date AND s.first_seen_in < t.first_seen_in)
+                     THEN s.full_name ELSE t.full_name END,
+    content_hash = CASE WHEN s.first_seen_date < t.first_seen_date
+                          OR (s.first_seen_date = t.first_seen_date AND s.first_seen_in < t.first_seen_in)
+                        THEN md5(coalesce(s.full_name, '')) ELSE t.content_hash END,
     last_seen_date = greatest(t.last_seen_date, s.last_seen_date)
 WHEN NOT MATCHED THEN INSERT (player_id, full_name, first_seen_date, last_seen_date, first_seen_in,
                               ingested_at, source, content_hash)
@@ -410,7 +424,8 @@ class BigQueryWarehouse:
         sql = (PLAYERS_MERGE.replace("list_contains({dates}::DATE[], official_date)", "official_date IN UNNEST(?)")
                .replace("list_contains({dates}::DATE[], roster_date)", "roster_date IN UNNEST(?)")
                .replace("list_contains({dates}::DATE[], transaction_date)", "transaction_date IN UNNEST(?)")
-               .replace("arg_min(player_name, seen)", "ARRAY_AGG(player_name ORDER BY seen LIMIT 1)[OFFSET(0)]")
+               .replace("arg_min(player_name, CAST(seen AS VARCHAR) || seen_in || coalesce(player_name, ''))",
+                        "ARRAY_AGG(player_name ORDER BY seen, seen_in, player_name LIMIT 1)[OFFSET(0)]")
                .replace("arg_min(seen_in, CAST(seen AS VARCHAR) || seen_in)",
                         "ARRAY_AGG(seen_in ORDER BY seen, seen_in LIMIT 1)[OFFSET(0)]")
                .replace("md5(coalesce(s.full_name, ''))", "TO_HEX(MD5(coalesce(s.full_name, '')))")
