@@ -104,7 +104,8 @@ with DAG(
             type=["null", "string"],
             format="date",
             title="Game date",
-            description="Collect this game date (YYYY-MM-DD) instead of the run's logical date.",
+            description="Collect this game date (YYYY-MM-DD) instead of the run's logical date. A date more "
+            "than daily.max_days_ahead (config) after today is refused by plan_game_day, not retried.",
         ),
         "force": Param(
             False,

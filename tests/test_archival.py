@@ -1,7 +1,7 @@
-"""End-of-season archival on two simulated game days (a 'season' whose schedule has only
-them): the completeness check, the copy to the historical zone with checksums, a second
-run that changes nothing, a refused overwrite, the rollback of a half-done archive, and the
-DAG itself."""
+"""End-of-season archival on two simulated game days (a 'season' whose schedule, as the
+double serves it, has only them): the completeness check against the API's schedule of the
+season, the copy to the historical zone with checksums, a second run that changes nothing, a
+refused overwrite, the rollback of a half-done archive, and the DAG itself."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,10 +11,25 @@ import pytest
 from conftest import collect_days, dbt, without_deadlines
 
 from mlb_pipeline import archive
-from mlb_pipeline.seasons import fallback_calendar
+from mlb_pipeline.landing import RawZone
+from mlb_pipeline.seasons import fallback_calendar, season_schedule
+from mlb_pipeline.source import ClientSettings, StatsApiClient
 from mlb_pipeline.warehouse import DuckDBWarehouse
 
 DAYS = ["2024-06-03", "2024-06-04"]  # 2024-06-05 has no games: the schedule ends with them
+SEASON_REQUEST = r"/api/v1/schedule\?.*season=2024"
+
+
+def season_of(server, first: str, last: str) -> None:
+    """The double answers the schedule of the season 2024 with that of ``first`` to ``last``."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"{server.url}/api/v1/schedule?sportId=1&startDate={first}&endDate={last}") as r:
+        server.add_fault(SEASON_REQUEST, body=r.read().decode())
+
+
+def scheduled(server, lake: str) -> list[dict]:
+    return season_schedule(StatsApiClient(ClientSettings(server.url)), RawZone(lake), 2024)
 
 
 @pytest.fixture
@@ -31,10 +46,11 @@ def test_a_complete_season_is_copied_verified_and_then_immutable(season, simulat
                                                                  airflow_db):
     wh = DuckDBWarehouse()
     lake = (season / "lake").as_uri()
-    problems = archive.completeness_problems(wh, 2024)
+    season_of(simulated, *DAYS)
+    problems = archive.completeness_problems(wh, 2024, scheduled(simulated, lake))
     assert problems and all(p.endswith("no features row") for p in problems)  # not yet: no features
     assert dbt("run", "--full-refresh", "--select", "+game_features", tmp_path=tmp_path).returncode == 0
-    assert archive.completeness_problems(wh, 2024) == []
+    assert archive.completeness_problems(wh, 2024, scheduled(simulated, lake)) == []
 
     mapping = archive.season_objects(lake, 2024, fallback_calendar(2024))
     targets = sorted(t.split("/historical/", 1)[1] for t in mapping.values())
@@ -80,17 +96,24 @@ def test_a_complete_season_is_copied_verified_and_then_immutable(season, simulat
     assert files(season / "lake" / "historical" / "regular-season" / "2024") == historical
 
 
-def test_an_incomplete_season_is_not_archived(season, simulated, monkeypatch, airflow_db):
+def test_an_incomplete_season_is_not_archived(season, simulated, league, monkeypatch, airflow_db, capsys):
     wh = DuckDBWarehouse()
     lost = wh.query("SELECT min(game_pk) pk FROM raw.games WHERE official_date = ?", [DAYS[1]])[0]["pk"]
     with wh.connect() as con:
         con.execute("DELETE FROM raw.games WHERE game_pk = ?", [lost])
         con.execute("DELETE FROM ops.quality_grades WHERE game_date = ?", [DAYS[0]])
-    problems = archive.completeness_problems(wh, 2024)
+    # The season's schedule also lists 2024-06-02, a date never collected (raw.schedule knows nothing of it).
+    season_of(simulated, "2024-06-02", DAYS[-1])
+    never = sorted(g.game_pk for g in league.played_on(dt.date(2024, 6, 2)))
+    problems = archive.completeness_problems(wh, 2024, scheduled(simulated, (season / "lake").as_uri()))
+    assert problems[0] == f"2024-06-02: never collected ({len(never)} games played, {len(never)} not landed: {never})"
     assert f"{DAYS[1]} game {lost}: played, not landed final" in problems
     assert f"{DAYS[0]}: not graded A to C and promoted" in problems
+    assert list((season / "lake" / "current" / "reference" / "schedule" / "2024").glob("schedule_season-*.json"))
 
     monkeypatch.setenv("AIRFLOW_CONN_MLB_STATSAPI", simulated.url)
+    assert archive.main(["check", "2024"]) == 1  # the command asks the API too
+    assert capsys.readouterr().out.splitlines()[0] == problems[0]
     from airflow.dag_processing.dagbag import DagBag
 
     dag = without_deadlines(DagBag(dag_folder="dags/mlb_end_of_season_archival.py").dags["mlb_end_of_season_archival"])
@@ -98,3 +121,4 @@ def test_an_incomplete_season_is_not_archived(season, simulated, monkeypatch, ai
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert states == {"check_season_complete": "failed", "archive_season": "upstream_failed"}
     assert not (season / "lake" / "historical").exists()
+    assert len(simulated.requests(SEASON_REQUEST)) == 3  # the function, the command, the DAG

@@ -1,8 +1,9 @@
 """End-of-season archival (seed 001): the finished season, copied from the current zone to
 the immutable historical zone.
 
-1. ``completeness_problems``: every scheduled game that was played is landed final,
-   its date graded A to C and promoted, and it has a features row; otherwise nothing moves.
+1. ``completeness_problems``: every game the API's schedule of the season lists as played
+   (every game type we collect) is landed final, its date collected, graded A to C and
+   promoted, and it has a features row; otherwise nothing moves.
 2. ``copy_season``: every object of the season's regular season and postseason (games,
    Statcast, schedules, reference data) copied to ``historical/regular-season/<year>/`` or
    ``historical/post-season/<year>/`` and its checksum verified; spring training stays in
@@ -35,35 +36,46 @@ def _sha256(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def completeness_problems(warehouse, season: int) -> list[str]:
-    """What keeps ``season`` from being archived: scheduled games played but not landed
+def completeness_problems(warehouse, season: int, scheduled: list[dict]) -> list[str]:
+    """What keeps ``season`` from being archived, checked against ``scheduled``, the whole
+    season's schedule as the API lists it (``seasons.season_schedule``: ``raw.schedule`` holds
+    only the dates that were collected): dates never collected, played games not landed
     final, dates not promoted, final games without features. Empty: 100% complete."""
     from mlb_pipeline.settings import load_config
 
     final_states = load_config("seasons")["final_coded_states"]
-    played = warehouse.query(
-        "SELECT DISTINCT game_pk, official_date FROM raw.schedule WHERE season = ? AND list_contains(?, coded_state) "
-        "ORDER BY official_date, game_pk" if warehouse.backend == "duckdb" else
-        "SELECT DISTINCT game_pk, official_date FROM raw.schedule WHERE season = ? AND coded_state IN UNNEST(?) "
-        "ORDER BY official_date, game_pk", [str(season), final_states])
+    # A resumed game is listed again on the day it resumes; it counts once, on its own date.
+    played = sorted({(g["official_date"], g["game_pk"]) for g in scheduled
+                     if g["coded_state"] in final_states and not g.get("resumed_from")})
     if not played:
-        return [f"season {season}: no played games in raw.schedule (nothing collected for it?)"]
-    landed = {r["game_pk"] for r in warehouse.query(
+        return [f"season {season}: the API's schedule of the season lists no played games"]
+    landed = {int(r["game_pk"]) for r in warehouse.query(
         "SELECT game_pk FROM raw.games WHERE season = ? AND is_final", [str(season)])}
-    problems = [f"{r['official_date']} game {r['game_pk']}: played, not landed final"
-                for r in played if r["game_pk"] not in landed]
-    promoted = {r["d"] for r in warehouse.query(
+    collected = {str(r["d"])[:10] for r in warehouse.query(
+        "SELECT DISTINCT game_date AS d FROM ops.ingestion_runs WHERE game_date >= ? AND game_date <= ?",
+        [dt.date.fromisoformat(played[0][0]), dt.date.fromisoformat(played[-1][0])])}
+    problems = []
+    by_date: dict[str, list[int]] = {}
+    for date, pk in played:
+        by_date.setdefault(date, []).append(pk)
+    for date, pks in sorted(by_date.items()):
+        missing = [pk for pk in pks if pk not in landed]
+        if date not in collected:
+            problems.append(f"{date}: never collected ({len(pks)} games played, {len(missing)} not landed: "
+                            f"{missing})")
+        else:
+            problems += [f"{date} game {pk}: played, not landed final" for pk in missing]
+    promoted = {str(r["d"])[:10] for r in warehouse.query(
         "SELECT game_date AS d FROM ops.quality_grades WHERE true QUALIFY row_number() OVER "
         "(PARTITION BY game_date ORDER BY graded_at DESC) = 1 AND promoted")}
-    dates = sorted({r["official_date"] for r in played if r["game_pk"] in landed})
+    dates = sorted({d for d, pk in played if pk in landed})
     problems += [f"{d}: not graded A to C and promoted" for d in dates if d not in promoted]
     featured = set()
     if warehouse.has_table("features", "game_features"):
-        featured = {r["game_pk"] for r in warehouse.query(
+        featured = {int(r["game_pk"]) for r in warehouse.query(
             "SELECT game_pk FROM features.game_features WHERE EXTRACT(YEAR FROM game_date) = ? AND home_win IS NOT NULL",
             [season])}
-    problems += [f"{r['official_date']} game {r['game_pk']}: no features row"
-                 for r in played if r["game_pk"] in landed and r["game_pk"] not in featured]
+    problems += [f"{d} game {pk}: no features row" for d, pk in played if pk in landed and pk not in featured]
     return problems
 
 
@@ -184,6 +196,18 @@ def rollback(warehouse, lake_root: str, season: int) -> int:
     return removed
 
 
+def scheduled_games(season: int) -> list[dict]:
+    """The whole season's schedule, asked of the API (its Airflow connection, as the DAG does)."""
+    from mlb_pipeline.operators import raw_zone, source_client
+    from mlb_pipeline.seasons import season_schedule
+
+    client = source_client()
+    try:
+        return season_schedule(client, raw_zone(), season)
+    finally:
+        client.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -199,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     warehouse = open_warehouse()
     warehouse.ensure_schema()
     if args.command == "check":
-        problems = completeness_problems(warehouse, args.season)
+        problems = completeness_problems(warehouse, args.season, scheduled_games(args.season))
         print("\n".join(problems) if problems else f"season {args.season} is complete")
         return 1 if problems else 0
     print(f"{rollback(warehouse, lake_url(), args.season)} objects removed")

@@ -20,8 +20,9 @@ from __future__ import annotations
 import concurrent.futures
 import datetime as dt
 import logging
+import time
 
-from mlb_pipeline.seasons import phase_on, season_calendar
+from mlb_pipeline.seasons import phase_on, season_calendar, season_schedule
 from mlb_pipeline.gaps import final_games_loaded, recent_gaps, reference_gaps, statcast_pending
 from mlb_pipeline.landing import LandedObject, Quarantined, RawZone
 from mlb_pipeline.parse import FeedError, decode_json, parse_feed, parse_schedule
@@ -33,6 +34,29 @@ log = logging.getLogger(__name__)
 
 class IncompleteDay(RuntimeError):
     """Some games of the day could not be collected."""
+
+
+class InvalidGameDate(ValueError):
+    """A game date no run should collect (too far ahead): refused before anything is written."""
+
+
+class SuspiciousSchedule(RuntimeError):
+    """The API answered an empty schedule for a date it (or an earlier schedule) lists games on."""
+
+
+def check_game_date(game_date: str, today: dt.date | None = None) -> str:
+    """``game_date`` if a run may collect it; :class:`InvalidGameDate` when it is more than
+    ``daily.max_days_ahead`` days after today (UTC): no schedule is final that far ahead."""
+    try:
+        day = dt.date.fromisoformat(str(game_date))
+    except ValueError:
+        raise InvalidGameDate(f"game date {game_date!r} is not a date (YYYY-MM-DD)") from None
+    ahead = load_config("pipeline")["daily"]["max_days_ahead"]
+    today = today or dt.datetime.now(dt.timezone.utc).date()
+    if day > today + dt.timedelta(days=ahead):
+        raise InvalidGameDate(f"game date {day} is more than {ahead} day(s) after today ({today}): refused, "
+                              "nothing collected or recorded")
+    return day.isoformat()
 
 
 def _schedule(client: StatsApiClient, zone: RawZone, date: str) -> dict:
@@ -50,14 +74,22 @@ def _schedule(client: StatsApiClient, zone: RawZone, date: str) -> dict:
 
 
 def plan_day(client: StatsApiClient, zone: RawZone, game_date: str, warehouse=None,
-             lookback_days: int = 7, force: bool = False) -> dict:
+             lookback_days: int = 7, force: bool = False, run_id: str | None = None) -> dict:
     """What this run collects, and why; what it skips, and why.
 
     Without a warehouse (or with ``force``) every game of ``game_date`` is collected.
+    An empty schedule where games are expected raises :class:`SuspiciousSchedule`.
     """
+    game_date = check_game_date(game_date)
     if warehouse is not None:
         warehouse.ensure_schema()
+    calendar = season_calendar(client, zone, int(game_date[:4]))
+    phase = phase_on(calendar, game_date)
     dates = {game_date: _schedule(client, zone, game_date)}
+    if not dates[game_date]["games"] and phase in ("regular_season", "postseason"):
+        dates[game_date] = _confirm_empty(client, zone, game_date, dates[game_date], warehouse, run_id)
+    elif warehouse is not None:  # a date whose schedule was empty before and is not now
+        warehouse.resolve_dead_letters(game_date, [client.url("schedule", sportId=1, date=game_date)])
     to_collect, skipped = [], []
     todays = [g for g in dates[game_date]["games"] if not g["is_postponed"]]
     for g in dates[game_date]["games"]:
@@ -90,8 +122,6 @@ def plan_day(client: StatsApiClient, zone: RawZone, game_date: str, warehouse=No
     planned = {g["game_pk"] for g in to_collect}
     statcast_retry = [g for g in (statcast_pending(warehouse, game_date, lookback_days) if warehouse else [])
                       if g["game_pk"] not in planned]
-    calendar = season_calendar(client, zone, int(game_date[:4]))
-    phase = phase_on(calendar, game_date)
     plan = {"game_date": game_date, "season_phase": phase, "calendar_source": calendar["source"],
             "dates": dates, "next_day": _next_day(client, zone, game_date),
             "collect": to_collect, "skipped": skipped, "statcast_retry": statcast_retry,
@@ -107,6 +137,54 @@ def plan_day(client: StatsApiClient, zone: RawZone, game_date: str, warehouse=No
     for g in statcast_retry:
         log.info("ask Savant again for game %s of %s: %s", g["game_pk"], g["official_date"], g["reason"])
     return plan
+
+
+def _expected_games(client: StatsApiClient, zone: RawZone, date: str, warehouse) -> tuple[list[int], str]:
+    """Games other schedules list on ``date``, and which: the earlier schedules the warehouse
+    holds (``raw.schedule``: say, the previous run's next day), else the season's schedule."""
+    if warehouse is not None:
+        rows = warehouse.query("SELECT game_pk FROM raw.schedule WHERE official_date = ? AND NOT is_postponed "
+                               "AND resumed_from IS NULL ORDER BY game_pk", [dt.date.fromisoformat(date)])
+        if rows:
+            return [int(r["game_pk"]) for r in rows], "an earlier schedule (raw.schedule)"
+    games = season_schedule(client, zone, int(date[:4]))
+    return sorted({g["game_pk"] for g in games if g["official_date"] == date and not g["is_postponed"]
+                   and not g["resumed_from"]}), "the season's schedule"
+
+
+def _confirm_empty(client: StatsApiClient, zone: RawZone, date: str, day: dict, warehouse, run_id) -> dict:
+    """An empty schedule for an in-season date: a day without games (off days, the All-Star
+    break) unless other schedules list games on it. Then it is asked again, and still empty
+    fails the run loudly: a dead letter, the date's run recorded as failed, the games named."""
+    expected, source = _expected_games(client, zone, date, warehouse)
+    if not expected:
+        return day
+    cfg = load_config("pipeline")["daily"]
+    for attempt in range(cfg["empty_schedule_retries"]):
+        log.warning("%s: the schedule is empty, but %s lists %d games on it; asking again (%d of %d)", date,
+                    source, len(expected), attempt + 1, cfg["empty_schedule_retries"])
+        time.sleep(cfg["empty_schedule_retry_delay_s"])
+        day = _schedule(client, zone, date)
+        if day["games"]:
+            return day
+    error = (f"the schedule of {date} is empty after {cfg['empty_schedule_retries'] + 1} tries, but {source} "
+             f"lists {len(expected)} games on it: {expected}")
+    if warehouse is not None:
+        now = dt.datetime.now(dt.timezone.utc)
+        url = client.url("schedule", sportId=1, date=date)
+        run_id = run_id or f"plan__{date}"
+        warehouse.record_dead_letter({"game_date": date, "endpoint": "schedule", "request_url": url,
+                                      "game_pk": None, "kind": "empty_schedule", "error": error,
+                                      "raw_object": day["schedule_object"]}, run_id)
+        warehouse.record_run({"run_id": run_id, "game_date": dt.date.fromisoformat(date), "started_at": now,
+                              "finished_at": now, "status": "failed", "games_scheduled": len(expected),
+                              "games_final": None, "games_loaded": 0, "games_missing": len(expected),
+                              "games_quarantined": 0, "used_fallback": False, "table_counts": {},
+                              "errors": [{"game_pk": None, "endpoint": "schedule", "kind": "empty_schedule",
+                                          "error": error, "request_url": url,
+                                          "raw_object": day["schedule_object"]}]})
+    raise SuspiciousSchedule(error + "; not recorded as a day without games (ops.dead_letters, "
+                             "ops.ingestion_runs: failed)")
 
 
 def _next_day(client: StatsApiClient, zone: RawZone, game_date: str) -> dict | None:

@@ -124,8 +124,18 @@ def first_collected(warehouse, day: dt.date) -> dt.date | None:
     return None if first is None else dt.date.fromisoformat(_day(first))
 
 
-def _raw_gaps(warehouse, start: dt.date, day: dt.date) -> list[dict]:
-    """Collection, completeness and grading gaps from ``start`` to ``day`` (both included)."""
+def _off_season(calendars: dict[int, dict] | None, date: str) -> bool:
+    """Off-season per the season's calendar (``calendars`` by year, from the API where the
+    caller has a client; otherwise the approximate bounds of ``config/seasons.yaml``)."""
+    from mlb_pipeline.seasons import fallback_calendar, phase_on
+
+    year = int(date[:4])
+    return phase_on((calendars or {}).get(year) or fallback_calendar(year), date) == "off_season"
+
+
+def _raw_gaps(warehouse, start: dt.date, day: dt.date, calendars: dict[int, dict] | None = None) -> list[dict]:
+    """Collection, completeness and grading gaps from ``start`` to ``day`` (both included).
+    An off-season date no schedule listed games on is no gap, collected or not."""
     gaps: list[dict] = []
 
     def add(date, game_pk, reason, processor):
@@ -135,11 +145,21 @@ def _raw_gaps(warehouse, start: dt.date, day: dt.date) -> list[dict]:
     runs = {_day(r["game_date"]): r for r in warehouse.query(
         "SELECT game_date, status, games_missing FROM ops.ingestion_runs WHERE game_date >= ? AND game_date <= ? "
         "QUALIFY row_number() OVER (PARTITION BY game_date ORDER BY started_at DESC) = 1", [start, day])}
+    scheduled = {_day(r["official_date"]) for r in warehouse.query(
+        "SELECT DISTINCT official_date FROM raw.schedule WHERE official_date >= ? AND official_date <= ?",
+        [start, day])}
+    # A schedule that came back empty where other schedules list games (collect._confirm_empty).
+    empty = {_day(r["game_date"]): r["error"] for r in warehouse.query(
+        "SELECT game_date, error FROM ops.dead_letters WHERE resolved_at IS NULL AND endpoint = 'schedule' "
+        "AND kind = 'empty_schedule' AND game_date >= ? AND game_date <= ?", [start, day])}
     for n in range((day - start).days + 1):
         date = (start + dt.timedelta(days=n)).isoformat()
         run = runs.get(date)
-        if run is None:
-            add(date, None, NOT_COLLECTED, "collection")
+        if run is None and date not in empty:
+            if date in scheduled or not _off_season(calendars, date):
+                add(date, None, NOT_COLLECTED, "collection")
+        elif date in empty:
+            add(date, None, f"its collection failed: {empty[date]}", "collection")
         elif run["status"] == "failed":
             add(date, None, "its collection failed", "collection")
 
@@ -168,15 +188,17 @@ def _raw_gaps(warehouse, start: dt.date, day: dt.date) -> list[dict]:
     return sorted(gaps, key=lambda g: (g["date"], g["game_pk"] or 0))
 
 
-def backfill_candidates(warehouse, end_date: str, lookback_days: int) -> dict[str, list[dict]]:
+def backfill_candidates(warehouse, end_date: str, lookback_days: int,
+                        calendars: dict[int, dict] | None = None) -> dict[str, list[dict]]:
     """Backfill detection (seed 004), per processor: everything missing in the
     ``lookback_days`` before ``end_date`` and on it. Besides strict mode's gaps: final games
     a schedule listed (``raw.schedule``) that ``raw.games`` does not hold as final, and final
-    games of promoted dates with no row (or no outcome) in ``features.game_features``."""
+    games of promoted dates with no row (or no outcome) in ``features.game_features``.
+    ``calendars`` (by year, :func:`seasons.season_calendar`) say which dates are off-season."""
     day = dt.date.fromisoformat(end_date)
     start = day - dt.timedelta(days=lookback_days)
     out: dict[str, list[dict]] = {p: [] for p in PROCESSORS}
-    for gap in _raw_gaps(warehouse, start, day):
+    for gap in _raw_gaps(warehouse, start, day, calendars):
         out[gap["processor"]].append(gap)
     final = load_config("seasons")["final_coded_states"]
     known = {(g["date"], g["game_pk"]) for g in out["collection"] + out["incomplete"]}
@@ -474,6 +496,31 @@ def run_backfills(commands: list[list[str]]) -> None:
             run_airflow(command)
 
 
+def _iso_date(value: str) -> str:
+    """argparse type: a date as YYYY-MM-DD (argparse then refuses anything else with exit 2)."""
+    import argparse
+
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _count(least: int):
+    """argparse type: a whole number of at least ``least``."""
+    import argparse
+
+    def parse(value: str) -> int:
+        try:
+            n = int(value)
+        except ValueError:
+            n = None
+        if n is None or n < least:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of at least {least}")
+        return n
+    return parse
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
     import shlex
@@ -483,13 +530,14 @@ def main(argv: list[str] | None = None) -> int:
     yesterday = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)).isoformat()
     ap = argparse.ArgumentParser(prog="python -m mlb_pipeline.gaps",
                                  description="Find what the warehouse is missing, per processor, and backfill it.")
-    ap.add_argument("--lookback-days", type=int, default=30, help="how far back to look (default 30)")
-    ap.add_argument("--end-date", default=yesterday, help="the last game date to look at (default yesterday, UTC)")
+    ap.add_argument("--lookback-days", type=_count(0), default=30, help="how far back to look (default 30)")
+    ap.add_argument("--end-date", type=_iso_date, default=yesterday,
+                    help="the last game date to look at, YYYY-MM-DD (default yesterday, UTC)")
     ap.add_argument("--dry-run", action="store_true", help="report only: start no backfill")
-    ap.add_argument("--max-dates", type=int, default=None,
+    ap.add_argument("--max-dates", type=_count(1), default=None,
                     help="dates per backfill, one backfill after the other (default: config backfill.max_dates)")
     args = ap.parse_args(argv)
-    end = dt.date.fromisoformat(args.end_date).isoformat()
+    end = args.end_date
     if not args.dry_run:  # what a running backfill (say, one interrupted) still lands is no gap
         try:
             stop_if_paused(DAILY_DAG)

@@ -69,15 +69,19 @@ class PlanGameDayOperator(BaseOperator):
     ui_color = "#d6eaf8"
 
     def execute(self, context):
-        from mlb_pipeline.collect import plan_day
+        from mlb_pipeline.collect import InvalidGameDate, check_game_date, plan_day
         from mlb_pipeline.settings import load_config
         from mlb_pipeline.warehouse import open_warehouse
 
+        try:  # a date no run should collect fails at once, before anything is written, and is not retried
+            game_date = check_game_date(game_date_for_run(context))
+        except InvalidGameDate as exc:
+            raise AirflowFailException(str(exc)) from exc
         warehouse = open_warehouse()
         params = context.get("params") or {}
-        return plan_day(source_client(), raw_zone(), game_date_for_run(context), warehouse,
+        return plan_day(source_client(), raw_zone(), game_date, warehouse,
                         lookback_days=load_config("pipeline")["daily"]["lookback_days"],
-                        force=bool(params.get("force")))
+                        force=bool(params.get("force")), run_id=context.get("run_id"))
 
 
 class _CollectOperator(BaseOperator):
@@ -279,6 +283,7 @@ class FindGapsOperator(BaseOperator):
 
         from mlb_pipeline.gaps import (DAILY_DAG, backfill_candidates, daily_window, describe_candidates, gap_runs,
                                        record_detection)
+        from mlb_pipeline.seasons import calendars_between
         from mlb_pipeline.settings import load_config
         from mlb_pipeline.warehouse import open_warehouse
 
@@ -292,7 +297,14 @@ class FindGapsOperator(BaseOperator):
         if window is None:
             log.info("no date before %s collected this season: no gaps to look for", game_date)
             return []
-        candidates = backfill_candidates(warehouse, *window)
+        end, lookback = window
+        client = source_client()
+        try:  # off-season dates are no gaps
+            start = (dt.date.fromisoformat(end) - dt.timedelta(days=lookback)).isoformat()
+            calendars = calendars_between(client, raw_zone(), start, end)
+        finally:
+            client.close()
+        candidates = backfill_candidates(warehouse, *window, calendars=calendars)
         log.info("%s", describe_candidates(candidates, *window))
         fill = params.get("fill_gaps", True) is not False
         # A run that rebuilds every feature itself (full_refresh) needs no run to rebuild some.
@@ -552,8 +564,9 @@ def season_to_archive(context) -> int:
 
 
 class CheckSeasonCompleteOperator(BaseOperator):
-    """Fail, listing every gap, unless the season is 100% complete: every played game
-    landed final, graded A to C and promoted, with its features."""
+    """Fail, listing every gap, unless the season is 100% complete: every game the API's
+    schedule of the season lists as played landed final, graded A to C and promoted, with
+    its features."""
 
     ui_color = "#fdebd0"
 
@@ -562,13 +575,13 @@ class CheckSeasonCompleteOperator(BaseOperator):
         super().__init__(**kwargs)
 
     def execute(self, context):
-        from mlb_pipeline.archive import completeness_problems, is_archived
+        from mlb_pipeline.archive import completeness_problems, is_archived, scheduled_games
         from mlb_pipeline.warehouse import open_warehouse
 
         season = season_to_archive(context)
         warehouse = open_warehouse()
         warehouse.ensure_schema()
-        problems = completeness_problems(warehouse, season)
+        problems = completeness_problems(warehouse, season, scheduled_games(season))
         if problems:
             raise AirflowFailException(f"season {season} is not complete, nothing archived: {len(problems)} gap(s)\n"
                                        + "\n".join(problems[:200]))

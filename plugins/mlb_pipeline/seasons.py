@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 
 from mlb_pipeline.landing import RawZone
-from mlb_pipeline.parse import FeedError, decode_json
+from mlb_pipeline.parse import FeedError, decode_json, parse_schedule
 from mlb_pipeline.settings import load_config
 from mlb_pipeline.source import SourceError, StatsApiClient
 
@@ -54,6 +54,11 @@ def season_calendar(client: StatsApiClient, zone: RawZone, season: int) -> dict:
         return fallback_calendar(season)
 
 
+def calendars_between(client: StatsApiClient, zone: RawZone, start: str, end: str) -> dict[int, dict]:
+    """The calendar of every season from ``start`` to ``end`` (dates), by year."""
+    return {year: season_calendar(client, zone, year) for year in range(int(start[:4]), int(end[:4]) + 1)}
+
+
 def phase_on(calendar: dict, date: str) -> str:
     """``spring_training``, ``regular_season``, ``postseason`` or ``off_season``."""
     for phase in PHASES:
@@ -61,3 +66,20 @@ def phase_on(calendar: dict, date: str) -> str:
         if start <= date <= end:
             return phase
     return "off_season"
+
+
+def season_schedule(client: StatsApiClient, zone: RawZone, season: int) -> list[dict]:
+    """Every game of ``season`` the API lists, of every game type we collect, landed raw
+    (``current/reference/schedule/<season>/``). A second opinion on any one date's schedule
+    (an empty answer for a date it lists games on) and what the archive checks a season
+    against. An unparseable answer is quarantined and raised (``FeedError``)."""
+    types = load_config("seasons")["collected_game_types"]
+    resp = client.fetch("schedule", sportId=1, season=season, gameTypes=types)
+    zone.land(("current", "reference", "schedule", str(season)), "schedule_season", resp.body)
+    try:
+        games = parse_schedule(decode_json(resp.body, f"schedule of season {season}"), None)
+    except FeedError as exc:
+        zone.quarantine(f"{season}-season", "schedule", "schedule_season", resp.body, str(exc), resp.url)
+        raise
+    return [g.to_dict() | {"is_final": g.is_final, "is_postponed": g.is_postponed, "phase": g.phase}
+            for g in games if g.game_type in types and str(g.season) == str(season)]

@@ -161,16 +161,23 @@ class SimulatedBackend:
         if q.pop("sportId", None) != "1":
             return None
         types = q.pop("gameType", None) or q.pop("gameTypes", None)
+        season = q.pop("season", None)
         try:
             if "date" in q:
                 start = end = dt.date.fromisoformat(q.pop("date"))
+            elif season is not None:  # the whole season, listed without scores (see schedule_doc)
+                days = [d for d, games in self.league.by_date.items() if games[0].season == int(season)]
+                if not days:
+                    return None
+                start, end = min(days), max(days)
             else:
                 start, end = dt.date.fromisoformat(q.pop("startDate")), dt.date.fromisoformat(q.pop("endDate"))
         except (KeyError, ValueError):
             return None
         if q:  # a parameter we do not simulate: do not pretend
             return None
-        return self.league.schedule_doc(start, end, set(types.split(",")) if types else None)
+        return self.league.schedule_doc(start, end, set(types.split(",")) if types else None,
+                                        scores=season is None)
 
     def _teams(self, query):
         if query.get("sportId") != "1" or set(query) - {"sportId", "season"}:
@@ -271,6 +278,7 @@ class Fault:
     truncate: bool = False  # send only the first half of the body (valid HTTP, broken JSON)
     body: str | None = None  # answer with this body instead of the backend's (an HTML page, an edited feed)
     drop: bool = False  # close the connection without answering
+    body: str | None = None  # answer 200 with this body instead (say '{"dates": []}': an empty schedule)
     times: int | None = None  # how many requests it applies to (None: all)
 
     def matches(self, target: str) -> bool:
@@ -393,7 +401,8 @@ class ReplayServer:
                     self._record(target, fault.status, fault)
                     return self._send(fault.status, _error_body(1, "Internal error occurred"), headers)
                 query = {k: v for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in IGNORED_QUERY}
-                answer = server.backend.respond(parts.path, query)
+                answer = (200, fault.body.encode()) if fault and fault.body is not None else \
+                    server.backend.respond(parts.path, query)
                 if answer is None:
                     self._record(target, 404, fault)
                     return self._send(404, _error_body(10, "Object not found"))

@@ -512,15 +512,15 @@ class League:
         return {"abstractGameState": "Preview", "codedGameState": "S", "detailedState": "Scheduled",
                 "statusCode": "S", "startTimeTBD": False, "abstractGameCode": "P"}
 
-    def schedule_game(self, g: Game, listed_on: dt.date | None = None) -> dict:
+    def schedule_game(self, g: Game, listed_on: dt.date | None = None, scores: bool = True) -> dict:
         if listed_on is not None and g.postponed_from == listed_on:
             return self._postponed_entry(g)
         final = self.is_final(g)
-        box = self.play(g.game_pk) if final else None
+        box = self.play(g.game_pk) if final and scores else None
         teams = {}
         for side, tid in (("away", g.away), ("home", g.home)):
             entry = {"team": self.team_ref(tid), "leagueRecord": {"wins": 0, "losses": 0, "pct": ".000"}}
-            if final:
+            if box is not None:
                 entry["score"] = box.runs[side]
                 entry["isWinner"] = box.runs[side] > box.runs["away" if side == "home" else "home"]
             entry.update({"splitSquad": False, "seriesNumber": 1})
@@ -568,11 +568,14 @@ class League:
         entry["rescheduleGameDate"] = g.official_date.isoformat()
         return entry
 
-    def schedule_doc(self, start: dt.date, end: dt.date, game_types: set[str] | None = None) -> dict:
+    def schedule_doc(self, start: dt.date, end: dt.date, game_types: set[str] | None = None,
+                     scores: bool = True) -> dict:
+        """The schedule of ``start`` to ``end``; without ``scores`` final games are listed
+        without their score (a whole season's would mean simulating every game: minutes)."""
         dates, total = [], 0
         day = start
         while day <= end:
-            games = [self.schedule_game(g, day) for g in self.by_date.get(day, [])
+            games = [self.schedule_game(g, day, scores) for g in self.by_date.get(day, [])
                      if not game_types or g.game_type in game_types]
             if games:
                 dates.append({"date": day.isoformat(), "totalItems": len(games), "totalEvents": 0,
