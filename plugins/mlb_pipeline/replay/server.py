@@ -5,7 +5,7 @@ real recorded responses from a folder, :class:`SimulatedBackend` a seeded simula
 league. Anything they cannot answer gets the API's own 404 body, never a made-up answer.
 
 Faults can be injected per request pattern (status codes with Retry-After, latency,
-truncated bodies, dropped connections), in code or over HTTP at ``/__replay__/faults``;
+truncated bodies, bodies cut at a line or shorter than their Content-Length, dropped connections), in code or over HTTP at ``/__replay__/faults``;
 every request is logged at ``/__replay__/requests`` so tests can count retries.
 """
 from __future__ import annotations
@@ -269,6 +269,12 @@ class Fault:
     retry_after: float | None = None  # seconds, sent as Retry-After
     delay_s: float = 0.0  # latency before answering
     truncate: bool = False  # send only the first half of the body (valid HTTP, broken JSON)
+    # Keep the first line (a CSV's header) and the first half of the other lines: a body cut
+    # at a row boundary, which parses cleanly and is simply short.
+    truncate_lines: bool = False
+    # Announce the whole body's Content-Length, send half of its bytes, then close: a body
+    # cut in transit.
+    short_body: bool = False
     drop: bool = False  # close the connection without answering
     times: int | None = None  # how many requests it applies to (None: all)
 
@@ -350,7 +356,7 @@ class ReplayServer:
             def log_message(self, fmt, *args):  # quiet; the request log is in memory
                 pass
 
-            def _send(self, status: int, body: bytes, headers: dict | None = None) -> None:
+            def _send(self, status: int, body: bytes, headers: dict | None = None, short: bool = False) -> None:
                 gz = "gzip" in (self.headers.get("Accept-Encoding") or "") and len(body) > 1024
                 if gz:
                     body = gzip.compress(body, compresslevel=1)
@@ -364,6 +370,11 @@ class ReplayServer:
                     self.send_header(k, v)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                if short:  # fewer bytes than announced, then the connection closes
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
                 self.wfile.write(body)
 
             def _record(self, target: str, status: int | str, fault: Fault | None) -> None:
@@ -399,8 +410,11 @@ class ReplayServer:
                 status, body = answer
                 if fault and fault.truncate:
                     body = body[: len(body) // 2]
+                if fault and fault.truncate_lines:
+                    lines = body.splitlines(keepends=True)
+                    body = b"".join(lines[: 1 + (len(lines) - 1) // 2])
                 self._record(target, status, fault)
-                self._send(status, body)
+                self._send(status, body, short=bool(fault and fault.short_body))
 
             def _control(self, method: str, path: str):
                 if path == "/__replay__/requests" and method == "GET":
