@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import http.client
 import logging
 import threading
 import time
@@ -329,13 +330,16 @@ class HttpSource:
 def _failure_reason(exc: urllib3.exceptions.MaxRetryError, retries: int) -> str:
     """Why the request failed for good, in words: a body shorter than its Content-Length
     (urllib3 raises IncompleteRead and retries it) is a truncated body, never data."""
-    cause = exc.reason
-    while cause is not None:
-        if isinstance(cause, urllib3.exceptions.IncompleteRead):
-            return (f"truncated body: {cause.partial} bytes read, {cause.expected} more expected "
+    causes, seen = [exc.reason], 0
+    while seen < len(causes) < 10:
+        cause = causes[seen]
+        seen += 1
+        if isinstance(cause, http.client.IncompleteRead):  # urllib3's is one too
+            got = cause.partial if isinstance(cause.partial, int) else len(cause.partial)
+            return (f"truncated body: {got} bytes read, {cause.expected} more expected "
                     f"(Content-Length), after {retries} retries")
-        cause = cause.args[1] if isinstance(cause, urllib3.exceptions.ProtocolError) and len(cause.args) > 1 \
-            and isinstance(cause.args[1], Exception) else None
+        causes += [c for c in (*getattr(cause, "args", ()), cause.__cause__, cause.__context__)
+                   if isinstance(c, BaseException)]
     return f"request failed after {retries} retries: {exc!r}"
 
 
