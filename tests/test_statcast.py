@@ -289,10 +289,10 @@ def test_when_every_feed_fails_no_statcast_is_loaded_until_the_feeds_are(embedde
     n = len(league.played_on(dt.date.fromisoformat(day)))
     simulated.add_fault(r"/feed/live", status=500)
     _, statcast = _run_day(wh, zone, simulated.url, day)
-    assert {g["source"] for g in statcast["games"]} == {"waiting_for_feed"}  # fetched, not loaded
     assert wh.query("SELECT count(*) n FROM raw.games")[0]["n"] == 0
     assert wh.query("SELECT count(*) n FROM raw.statcast_pitches")[0]["n"] == 0
     assert wh.query("SELECT count(*) n FROM raw.statcast_games")[0]["n"] == 0
+    assert {g["source"] for g in statcast["games"]} == {"waiting_for_feed"}  # fetched, not loaded
     assert _savant_letters(wh) == []
     assert wh.query("SELECT count(*) n FROM ops.dead_letters WHERE endpoint = 'game'")[0]["n"] == n
 
