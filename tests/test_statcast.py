@@ -73,6 +73,34 @@ def test_recorded_savant_day_lands_every_pitch_of_every_game(embedded):
 
 
 @needs_fixtures
+def test_recorded_savant_games_within_and_beyond_the_tolerance(embedded):
+    """Real CSVs against feeds 2 and 3 pitches longer (the tolerance is 2): the first loads,
+    the second is refused; a refused answer never takes away a whole game loaded before."""
+    expected = _fixture_pitches("pybaseball_small_request_raw.csv")
+    wh, zone = DuckDBWarehouse(), RawZone(lake_url())
+    wh.ensure_schema()
+    within, beyond = 631112, 631614
+    _feeds_saying(wh, {within: expected[within] + 2, beyond: expected[beyond] + 3}, DAY_2020)
+    with ReplayServer(RecordedBackend(FIXTURES)).start() as server:
+        client = SavantClient(ClientSettings(server.url))
+        counts, failed = load_statcast(wh, zone, collect_statcast(client, zone, _plan([within, beyond], DAY_2020), 2))
+        assert [(f["game_pk"], f["kind"]) for f in failed] == [(beyond, "short")]
+        assert f"Savant's CSV has {expected[beyond]} pitches, the game's feed {expected[beyond] + 3}" \
+            in failed[0]["error"]
+        got = wh.query("SELECT game_pk, pitch_source, statcast_pitches FROM raw.statcast_games ORDER BY game_pk")
+        assert got == [{"game_pk": within, "pitch_source": "baseball_savant", "statcast_pitches": expected[within]},
+                       {"game_pk": beyond, "pitch_source": "statsapi_feed", "statcast_pitches": 0}]
+        # The feed of `within` is corrected to 3 more pitches: the same CSV is now short, but
+        # the whole game loaded before stays, with its raw object, and no letter is written.
+        _feeds_saying(wh, {within: expected[within] + 3}, DAY_2020)
+        before = wh.table_checksums()
+        counts, failed = load_statcast(wh, zone, collect_statcast(client, zone, _plan([within], DAY_2020), 1))
+        assert failed == [] and wh.table_checksums() == before
+        [obj] = wh.query("SELECT raw_object FROM raw.statcast_games WHERE game_pk = ?", [within])
+        assert zone.read(obj["raw_object"])
+
+
+@needs_fixtures
 def test_savant_csv_that_is_not_a_game_is_an_error():
     body = (FIXTURES / "statcast" / "pybaseball_small_request_raw.csv").read_bytes()
     import pytest
@@ -197,12 +225,14 @@ def test_malformed_savant_body_is_quarantined_with_its_reason(embedded, simulate
     assert game["source"] == "statsapi_feed" and game["reason"].startswith("Savant failed")
 
 
-def _run_day(wh, zone, server_url: str, date: str, **savant) -> tuple[dict, dict]:
-    """What the daily DAG's plan, collect and load tasks do for ``date``, without Airflow."""
+def _run_day(wh, zone, server_url: str, date: str, games: int = 3) -> tuple[dict, dict]:
+    """What the daily DAG's plan, collect and load tasks do for ``date``, without Airflow,
+    for its first ``games`` planned games only (to keep the test short)."""
     api = StatsApiClient(ClientSettings(server_url, **FAST))
     plan = plan_day(api, zone, date, wh)
+    plan["collect"] = sorted(plan["collect"], key=lambda g: g["game_pk"])[:games]
     feeds = collect_feeds(api, zone, plan, 4)
-    statcast = collect_statcast(SavantClient(ClientSettings(server_url, **{**FAST, **savant})), zone, plan, 2)
+    statcast = collect_statcast(SavantClient(ClientSettings(server_url, **FAST)), zone, plan, 2)
     load_day(wh, zone, plan, feeds, run_id=f"run-{date}", statcast=statcast)
     return plan, statcast
 
@@ -220,8 +250,8 @@ def test_savant_csv_cut_at_a_row_boundary_is_refused_quarantined_and_asked_again
 
     day, next_day = "2024-06-11", "2024-06-12"
     wh, zone = DuckDBWarehouse(), RawZone(lake_url())
-    games = league.played_on(dt.date.fromisoformat(day))
-    victim = games[2].game_pk
+    games = sorted(g.game_pk for g in league.played_on(dt.date.fromisoformat(day)))[:3]
+    victim = games[1]
     simulated.add_fault(rf"/statcast_search/.*game_pk={victim}$", truncate_lines=True)
     plan, _ = _run_day(wh, zone, simulated.url, day)
     served = [r for r in simulated.requests(f"game_pk={victim}") if r["fault"]]
@@ -232,7 +262,7 @@ def test_savant_csv_cut_at_a_row_boundary_is_refused_quarantined_and_asked_again
     [record] = wh.query("SELECT pitch_source, reason FROM raw.statcast_games WHERE game_pk = ?", [victim])
     assert record["pitch_source"] == "statsapi_feed" and f"the game's feed {feed}" in record["reason"]
     assert wh.query("SELECT count(*) n FROM raw.statcast_games WHERE pitch_source = 'baseball_savant'")[0]["n"] \
-        == len(games) - 1
+        == len(games) - 1 == 2
     [letter] = _savant_letters(wh)
     assert letter["game_pk"] == victim and letter["kind"] == "short" and "short" in letter["error"]
     assert "/quarantine/" in letter["raw_object"] and b"short" in zone.read(
@@ -242,7 +272,7 @@ def test_savant_csv_cut_at_a_row_boundary_is_refused_quarantined_and_asked_again
 
     # The graded identity: a game whose Savant rows fall short of its feed is F, named.
     frames = quality.read_batch(wh, day)
-    other = games[0].game_pk
+    other = games[0]
     frames["statcast_pitches"] = frames["statcast_pitches"][
         (frames["statcast_pitches"]["game_pk"] != other) | (frames["statcast_pitches"]["at_bat_number"] < 30)]
     columns = {t.split(".", 1)[1]: [c for c in s["columns"] if c not in ("ingested_at", "source", "content_hash")]
@@ -253,7 +283,7 @@ def test_savant_csv_cut_at_a_row_boundary_is_refused_quarantined_and_asked_again
     assert failure["games"] == [other] and "Savant pitches = feed pitches" in failure["checks"][0]
 
     simulated.clear_faults()
-    plan, _ = _run_day(wh, zone, simulated.url, next_day)
+    plan, _ = _run_day(wh, zone, simulated.url, next_day, games=0)  # the next day's run, its Savant retries alone
     assert victim in [g["game_pk"] for g in plan["statcast_retry"]]  # asked again
     assert wh.query("SELECT count(*) n FROM raw.statcast_pitches WHERE game_pk = ?", [victim])[0]["n"] == feed
     assert wh.query("SELECT pitch_source FROM raw.statcast_games WHERE game_pk = ?", [victim]) == \
@@ -284,9 +314,8 @@ def test_a_short_copy_in_the_raw_zone_is_not_served(embedded, simulated, league)
 def test_when_every_feed_fails_no_statcast_is_loaded_until_the_feeds_are(embedded, simulated, league):
     """Savant answers but every feed fails: no Statcast for games that are not in raw.games
     (nothing half-loaded, no Savant dead letter); a later run that loads the feeds loads them."""
-    day, next_day = "2024-06-14", "2024-06-15"
+    day, n = "2024-06-14", 3
     wh, zone = DuckDBWarehouse(), RawZone(lake_url())
-    n = len(league.played_on(dt.date.fromisoformat(day)))
     simulated.add_fault(r"/feed/live", status=500)
     _, statcast = _run_day(wh, zone, simulated.url, day)
     assert wh.query("SELECT count(*) n FROM raw.games")[0]["n"] == 0
@@ -297,7 +326,7 @@ def test_when_every_feed_fails_no_statcast_is_loaded_until_the_feeds_are(embedde
     assert wh.query("SELECT count(*) n FROM ops.dead_letters WHERE endpoint = 'game'")[0]["n"] == n
 
     simulated.clear_faults()
-    _run_day(wh, zone, simulated.url, next_day)
+    _run_day(wh, zone, simulated.url, day)  # a later run: the feeds come, and Statcast with them
     rows = wh.query("SELECT count(*) n, count(DISTINCT s.game_pk) g FROM raw.statcast_pitches AS s "
                     "JOIN raw.games AS g USING (game_pk) WHERE g.official_date = ?", [dt.date.fromisoformat(day)])
     assert rows[0]["g"] == n and rows[0]["n"] == wh.query(

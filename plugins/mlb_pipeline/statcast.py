@@ -190,13 +190,15 @@ def short_of_feed(savant: int, feed: int) -> str | None:
             "a body cut short; not loaded")
 
 
-def _refuse(zone: RawZone, item: dict, body: bytes, reason: str) -> dict:
-    """Move a short body out of ``current/`` into ``quarantine/`` with the reason; its dead letter."""
+def _refuse(zone: RawZone, item: dict, body: bytes, reason: str, keep: bool = False) -> dict:
+    """Move a short body out of ``current/`` into ``quarantine/`` with the reason (``keep``:
+    leave the object, which the loaded pitches point to); its dead letter."""
     from airflow.sdk import ObjectStoragePath
 
     q = zone.quarantine(item["official_date"], str(item["game_pk"]), ENDPOINT, body, reason,
                         item["request_url"], ".csv")
-    ObjectStoragePath(item["url"]).unlink(missing_ok=True)
+    if not keep:
+        ObjectStoragePath(item["url"]).unlink(missing_ok=True)
     return {**{k: item[k] for k in ("game_pk", "official_date", "endpoint", "request_url")},
             "kind": "short", "error": reason, "raw_object": q.url}
 
@@ -209,8 +211,8 @@ def load_statcast(warehouse, zone: RawZone, collected: dict, con=None) -> tuple[
     Savant are marked so (their ``source`` changes) so that their letters stay open.
     Returns rows per date and table, and the failures."""
     counts: dict[str, dict[str, int]] = {}
-    held = {int(r["game_pk"]) for r in warehouse.query(
-        "SELECT game_pk FROM raw.statcast_games WHERE pitch_source = ?", [SAVANT], con=con)}
+    held = {int(r["game_pk"]): r["raw_object"] for r in warehouse.query(
+        "SELECT game_pk, raw_object FROM raw.statcast_games WHERE pitch_source = ?", [SAVANT], con=con)}
     feed = _feed_pitches(warehouse, [item["game_pk"] for item in collected["games"]], con=con)
     waiting = sorted(item["game_pk"] for item in collected["games"] if item["game_pk"] not in feed)
     if waiting:
@@ -234,10 +236,11 @@ def load_statcast(warehouse, zone: RawZone, collected: dict, con=None) -> tuple[
             short = short_of_feed(len(rows), feed[pk])
             if short is not None:
                 log.warning("game %s: %s", pk, short)
-                failed.append(_refuse(zone, item, body, short))
+                letter = _refuse(zone, item, body, short, keep=held.get(pk) == item["url"])
                 item.update(source=FEED, reason=short)
                 if pk in held:
-                    continue  # Savant's whole game, loaded earlier, stays
+                    continue  # Savant's whole game, loaded earlier, stays: nothing to ask again
+                failed.append(letter)
                 record.update(pitch_source=FEED, reason=short, raw_object=None)
             else:
                 record["statcast_pitches"] = len(rows)
