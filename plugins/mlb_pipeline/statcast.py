@@ -7,6 +7,10 @@ zone is used; when there is none, or Savant has nothing for the game yet (it pub
 some hours after the game), the game's pitch data is the Stats API feed's pitchData,
 already in ``raw.pitches``. ``raw.statcast_games`` records which source served each game,
 and games served by the feed are asked of Savant again by later runs.
+
+A CSV cut at a row boundary parses cleanly, so at load each game's rows are compared with
+its feed's pitch count (the feed is loaded first, in the same transaction): a short one is
+quarantined and the feed serves the game. Games whose feed is not loaded get no Statcast yet.
 """
 from __future__ import annotations
 
