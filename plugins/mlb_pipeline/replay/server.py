@@ -5,8 +5,9 @@ real recorded responses from a folder, :class:`SimulatedBackend` a seeded simula
 league. Anything they cannot answer gets the API's own 404 body, never a made-up answer.
 
 Faults can be injected per request pattern (status codes with Retry-After, latency,
-truncated bodies, bodies cut at a line or shorter than their Content-Length, dropped connections), in code or over HTTP at ``/__replay__/faults``;
-every request is logged at ``/__replay__/requests`` so tests can count retries.
+truncated bodies, bodies cut at a line or shorter than their Content-Length, dropped
+connections), in code or over HTTP at ``/__replay__/faults``; every request is logged at
+``/__replay__/requests`` so tests can count retries.
 """
 from __future__ import annotations
 
