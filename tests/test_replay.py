@@ -99,6 +99,39 @@ def test_truncated_body_arrives_as_broken_json(simulated):
         decode_json(body, "feed 2400604")
 
 
+def test_retry_after_is_capped(simulated):
+    simulated.add_fault(r"/api/v1/teams", status=429, retry_after=90, times=1)
+    client = fast_client(simulated.url, retry_after_max_s=0.5)
+    start = time.monotonic()
+    client.fetch("teams", sportId=1, season=2024)
+    assert 0.5 <= time.monotonic() - start < 5  # waited the cap, not 90 s
+    assert [r["status"] for r in simulated.requests("/teams")] == [429, 200]
+
+
+def test_body_cut_at_a_line_keeps_the_header_and_half_the_rows(simulated, league):
+    pk = league.played_on(dt.date(2024, 6, 10))[0].game_pk
+    url = simulated.url + f"/statcast_search/csv?all=true&type=details&game_pk={pk}"
+    whole = urllib3.request("GET", url).data.splitlines(keepends=True)
+    simulated.add_fault(r"/statcast_search/", truncate_lines=True, times=1)
+    cut = urllib3.request("GET", url).data.splitlines(keepends=True)
+    assert cut == whole[: 1 + (len(whole) - 1) // 2] and len(cut) > 100  # whole lines, header first
+
+
+@pytest.mark.parametrize("endpoint, params", [("game", {"gamePk": 2400605}),  # gzip-encoded
+                                              ("season", {"seasonId": 2024, "sportId": 1})])  # plain
+def test_body_shorter_than_its_content_length_is_retried_then_a_truncated_body(simulated, endpoint, params):
+    target = r"/game/2400605/feed/live|/seasons/2024"
+    simulated.add_fault(target, short_body=True, times=1)
+    body = fast_client(simulated.url).fetch(endpoint, **params).body  # retried: the second answer is whole
+    assert orjson.loads(body)
+    assert [r["status"] for r in simulated.requests(target)] == [200, 200]
+    simulated.clear_requests()
+    simulated.add_fault(target, short_body=True)
+    with pytest.raises(SourceError, match=r"truncated body: \d+ bytes read, \d+ more expected"):
+        fast_client(simulated.url, max_retries=2).fetch(endpoint, **params)
+    assert len(simulated.requests(target)) == 3  # one try and two retries, never data
+
+
 def test_faults_can_be_set_over_http(simulated):
     http = urllib3.PoolManager()
     http.request("POST", simulated.url + "/__replay__/faults",

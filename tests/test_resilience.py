@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+import pytest
 from conftest import run_day
 
+from mlb_pipeline.collect import collect_feeds, load_day, plan_day
+from mlb_pipeline.landing import RawZone
 from mlb_pipeline.replay.server import ReplayServer, SimulatedBackend
 from mlb_pipeline.replay.simulate import League
+from mlb_pipeline.settings import lake_url
 from mlb_pipeline.source import CircuitOpen, ClientSettings, SourceError, StatsApiClient
 from mlb_pipeline.warehouse import DuckDBWarehouse
 
@@ -27,6 +31,70 @@ def test_breaker_opens_after_three_failures_and_then_skips_the_source(simulated)
             errors.append(type(exc))
     assert errors == [SourceError, SourceError, SourceError, CircuitOpen, CircuitOpen, CircuitOpen]
     assert len(simulated.requests("/feed/live")) == 3 * 2  # three games, two tries each; then none
+
+
+def _fetch_all(client: StatsApiClient, game_pks: list[int], concurrency: int) -> float:
+    """Seconds to fetch these feeds with ``concurrency`` requests at once."""
+    import concurrent.futures
+
+    start = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(pool.map(lambda pk: client.fetch("game", gamePk=pk), game_pks))
+    return time.monotonic() - start
+
+
+def test_the_breaker_does_not_serialise_concurrent_requests(simulated):
+    """pybreaker's call() held one lock for the whole request: 4 at once took as long as 1."""
+    simulated.add_fault(r"/feed/live", delay_s=0.2)
+    pks = list(range(2400700, 2400712))
+    one = _fetch_all(StatsApiClient(ClientSettings(simulated.url, concurrency=1)), pks, 1)
+    four = _fetch_all(StatsApiClient(ClientSettings(simulated.url, concurrency=4)), pks, 4)
+    assert one >= 12 * 0.2 and four < one / 2.5, (one, four)  # serialised, both would be ~2.4 s
+
+
+def test_the_breaker_closes_after_its_cool_down_and_reopens_on_a_failed_trial(simulated):
+    client = StatsApiClient(ClientSettings(simulated.url, max_retries=0, breaker_fail_max=2, breaker_reset_s=0.5))
+    simulated.add_fault(r"/feed/live", status=500)
+    for _ in range(2):
+        with pytest.raises(SourceError, match="HTTP 500"):
+            client.fetch("game", gamePk=2400712)
+    with pytest.raises(CircuitOpen):
+        client.fetch("game", gamePk=2400712)
+    assert len(simulated.requests("/feed/live")) == 2
+    time.sleep(0.6)
+    with pytest.raises(SourceError, match="HTTP 500"):  # the trial request fails: open again
+        client.fetch("game", gamePk=2400712)
+    with pytest.raises(CircuitOpen):
+        client.fetch("game", gamePk=2400712)
+    simulated.clear_faults()
+    time.sleep(0.6)
+    client.fetch("game", gamePk=2400712)  # the trial succeeds: closed
+    client.fetch("game", gamePk=2400713)
+    assert client.breaker.state == "closed" and len(simulated.requests("/feed/live")) == 5
+
+
+def test_the_collection_deadline_stops_new_requests_and_leaves_dead_letters(embedded, simulated, league):
+    """A slow source and a small deadline: the requests under way finish, no new one starts,
+    the games not asked are failures with the reason (dead letters, asked again later)."""
+    day = "2024-06-19"
+    wh, zone = DuckDBWarehouse(), RawZone(lake_url())
+    n = len(league.played_on(dt.date.fromisoformat(day)))
+    client = StatsApiClient(ClientSettings(simulated.url, collection_deadline_s=0.9, concurrency=2))
+    plan = plan_day(client, zone, day, wh)
+    simulated.add_fault(r"/feed/live", delay_s=0.5)
+    start = time.monotonic()
+    with client.collection():
+        collected = collect_feeds(client, zone, plan, 2)
+    took = time.monotonic() - start
+    asked = len(simulated.requests("/feed/live"))
+    assert took < 2.5 and asked <= 6 < n, (took, asked)  # without it: 15 games x 0.5 s / 2 = 4 s
+    late = [f for f in collected["failed"] if "deadline" in f["error"]]
+    assert len(late) == n - len(collected["landed"]) == n - asked
+    load_day(wh, zone, plan, collected, run_id="deadline")
+    letters = wh.query("SELECT count(*) n FROM ops.dead_letters WHERE resolved_at IS NULL AND error LIKE '%deadline%'")
+    assert letters == [{"n": n - asked}]
+    with client.collection():  # a new collection has a new deadline
+        client.fetch("game", gamePk=plan["collect"][0]["game_pk"])
 
 
 def test_api_outage_is_served_from_the_raw_zone_and_said_so(daily_dag, embedded, simulated, league, monkeypatch,

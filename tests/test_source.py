@@ -1,8 +1,11 @@
 """URLs come from MLB-StatsAPI's endpoint table, under our base URL."""
 from __future__ import annotations
 
+import logging
+
 import pytest
 
+from mlb_pipeline.operators import source_client
 from mlb_pipeline.source import build_url
 
 
@@ -26,3 +29,13 @@ def test_mistakes_are_errors_not_silently_dropped():
         build_url("http://x", "schedule", {"date": "2024-07-01"})
     with pytest.raises(ValueError, match="unknown MLB Stats API endpoint"):
         build_url("http://x", "nope", {})
+
+
+def test_connection_extras_that_tune_nothing_are_named_never_shown(monkeypatch, caplog):
+    monkeypatch.setenv("AIRFLOW_CONN_MLB_STATSAPI", "http://127.0.0.1:9?api_key=s3cr3t-value&concurrency=8")
+    with caplog.at_level(logging.WARNING):
+        client = source_client("source")
+    assert client.settings.concurrency == 8 and client.settings.base_url == "http://127.0.0.1:9"
+    [warning] = [r.getMessage() for r in caplog.records if "not client settings" in r.getMessage()]
+    assert "'api_key'" in warning and "concurrency" not in warning.split("ignored")[0]
+    assert "s3cr3t" not in caplog.text

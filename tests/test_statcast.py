@@ -10,6 +10,7 @@ from conftest import FIXTURES, needs_fixtures, run_day
 
 from mlb_pipeline.collect import collect_feeds, load_day, plan_day
 from mlb_pipeline.landing import RawZone
+from mlb_pipeline.parse import decode_json, parse_feed
 from mlb_pipeline.replay.server import RecordedBackend, ReplayServer
 from mlb_pipeline.settings import lake_url
 from mlb_pipeline.source import ClientSettings, SavantClient, StatsApiClient
@@ -30,12 +31,26 @@ def _plan(games: list[int], date: str) -> dict:
                                             "is_final": True} for pk in games]}
 
 
+def _feeds_saying(wh, pitches: dict[int, int], date: str) -> None:
+    """Final games in raw.games whose pitchers threw ``pitches`` (the feeds of the recorded
+    Savant games were not recorded: these stand in for them, with the count a feed gives)."""
+    day = dt.date.fromisoformat(date)
+    for pk, n in pitches.items():
+        wh.merge_tables([("raw.games", [{"game_pk": pk, "official_date": day, "season": date[:4], "game_type": "R",
+                                         "phase": "regular-season", "home_team_id": 1, "away_team_id": 2,
+                                         "status_code": "F", "is_final": True}], {"game_pk": pk}),
+                         ("raw.pitching_lines", [{"game_pk": pk, "official_date": day, "team_id": 1, "player_id": 1,
+                                                  "team_side": "home", "number_of_pitches": n}], {"game_pk": pk})],
+                        source="test")
+
+
 @needs_fixtures
 def test_recorded_savant_day_lands_every_pitch_of_every_game(embedded):
     expected = _fixture_pitches("pybaseball_small_request_raw.csv")
     assert sum(expected.values()) == 2507 and len(expected) == 8
     wh, zone = DuckDBWarehouse(), RawZone(lake_url())
     wh.ensure_schema()
+    _feeds_saying(wh, dict(expected), DAY_2020)
     with ReplayServer(RecordedBackend(FIXTURES)).start() as server:
         client = SavantClient(ClientSettings(server.url))
         collected = collect_statcast(client, zone, _plan(sorted(expected), DAY_2020), concurrency=2)
@@ -55,6 +70,34 @@ def test_recorded_savant_day_lands_every_pitch_of_every_game(embedded):
     # The game also recorded alone matches its rows in the day's recording.
     single = _fixture_pitches("pybaseball_single_game_request_raw.csv")
     assert single == {631614: expected[631614]} == {631614: 336}
+
+
+@needs_fixtures
+def test_recorded_savant_games_within_and_beyond_the_tolerance(embedded):
+    """Real CSVs against feeds 2 and 3 pitches longer (the tolerance is 2): the first loads,
+    the second is refused; a refused answer never takes away a whole game loaded before."""
+    expected = _fixture_pitches("pybaseball_small_request_raw.csv")
+    wh, zone = DuckDBWarehouse(), RawZone(lake_url())
+    wh.ensure_schema()
+    within, beyond = 631112, 631614
+    _feeds_saying(wh, {within: expected[within] + 2, beyond: expected[beyond] + 3}, DAY_2020)
+    with ReplayServer(RecordedBackend(FIXTURES)).start() as server:
+        client = SavantClient(ClientSettings(server.url))
+        counts, failed = load_statcast(wh, zone, collect_statcast(client, zone, _plan([within, beyond], DAY_2020), 2))
+        assert [(f["game_pk"], f["kind"]) for f in failed] == [(beyond, "short")]
+        assert f"Savant's CSV has {expected[beyond]} pitches, the game's feed {expected[beyond] + 3}" \
+            in failed[0]["error"]
+        got = wh.query("SELECT game_pk, pitch_source, statcast_pitches FROM raw.statcast_games ORDER BY game_pk")
+        assert got == [{"game_pk": within, "pitch_source": "baseball_savant", "statcast_pitches": expected[within]},
+                       {"game_pk": beyond, "pitch_source": "statsapi_feed", "statcast_pitches": 0}]
+        # The feed of `within` is corrected to 3 more pitches: the same CSV is now short, but
+        # the whole game loaded before stays, with its raw object, and no letter is written.
+        _feeds_saying(wh, {within: expected[within] + 3}, DAY_2020)
+        before = wh.table_checksums()
+        counts, failed = load_statcast(wh, zone, collect_statcast(client, zone, _plan([within], DAY_2020), 1))
+        assert failed == [] and wh.table_checksums() == before
+        [obj] = wh.query("SELECT raw_object FROM raw.statcast_games WHERE game_pk = ?", [within])
+        assert zone.read(obj["raw_object"])
 
 
 @needs_fixtures
@@ -114,7 +157,9 @@ def test_savant_outage_falls_back_to_the_feed_and_is_retried_later(embedded, sim
     savant = SavantClient(ClientSettings(simulated.url, breaker_fail_max=3, **FAST))
     run(day, savant)
     n = len(league.played_on(dt.date.fromisoformat(day)))
-    assert len(simulated.requests("/statcast_search/")) == 3 * 2  # 3 games, 2 tries each, then the breaker
+    # 3 games fail (2 tries each), then the breaker: with 2 requests at once, the one already
+    # in flight when the third failure opens it finishes (the breaker does not serialise).
+    assert 3 * 2 <= len(simulated.requests("/statcast_search/")) <= (3 + 1) * 2
     assert wh.query("SELECT pitch_source, count(*) n FROM raw.statcast_games GROUP BY pitch_source") == \
         [{"pitch_source": "statsapi_feed", "n": n}]
     reasons = {r["reason"] for r in wh.query("SELECT reason FROM raw.statcast_games")}
@@ -136,11 +181,19 @@ def test_savant_outage_falls_back_to_the_feed_and_is_retried_later(embedded, sim
     assert len(simulated.requests(r"/feed/live")) == n + len(league.played_on(dt.date.fromisoformat(next_day)))
 
 
+def _load_feeds(wh, url: str, game_pks: list[int]) -> None:
+    """The games' feeds, fetched from the double and loaded (Statcast waits for them)."""
+    api = StatsApiClient(ClientSettings(url))
+    for pk in game_pks:
+        wh.load_game(pk, parse_feed(decode_json(api.fetch("game", gamePk=pk).body, f"feed {pk}")), source="statsapi")
+
+
 def test_savant_failure_keeps_pitches_already_loaded_and_uses_the_raw_zone_copy(embedded, simulated, league):
     day = "2024-06-08"
     pk = league.played_on(dt.date.fromisoformat(day))[0].game_pk
     wh, zone = DuckDBWarehouse(), RawZone(lake_url())
     wh.ensure_schema()
+    _load_feeds(wh, simulated.url, [pk])
     plan = _plan([pk], day)
     good = SavantClient(ClientSettings(simulated.url))
     load_statcast(wh, zone, collect_statcast(good, zone, plan, 1))
@@ -174,3 +227,111 @@ def test_malformed_savant_body_is_quarantined_with_its_reason(embedded, simulate
     assert [str(p.relative_to(lake)) for p in lake.rglob("*") if p.is_file() and p.read_bytes() == cut] == \
         [failure["raw_object"].removeprefix(lake.as_uri() + "/")]
     assert game["source"] == "statsapi_feed" and game["reason"].startswith("Savant failed")
+
+
+def _run_day(wh, zone, server_url: str, date: str, games: int = 3) -> tuple[dict, dict]:
+    """What the daily DAG's plan, collect and load tasks do for ``date``, without Airflow,
+    for its first ``games`` planned games only (to keep the test short)."""
+    api = StatsApiClient(ClientSettings(server_url, **FAST))
+    plan = plan_day(api, zone, date, wh)
+    plan["collect"] = sorted(plan["collect"], key=lambda g: g["game_pk"])[:games]
+    feeds = collect_feeds(api, zone, plan, 4)
+    statcast = collect_statcast(SavantClient(ClientSettings(server_url, **FAST)), zone, plan, 2)
+    load_day(wh, zone, plan, feeds, run_id=f"run-{date}", statcast=statcast)
+    return plan, statcast
+
+
+def _savant_letters(wh) -> list[dict]:
+    return wh.query("SELECT game_pk, kind, error, raw_object FROM ops.dead_letters "
+                    "WHERE endpoint = 'statcast_single_game' AND resolved_at IS NULL ORDER BY game_pk")
+
+
+def test_savant_csv_cut_at_a_row_boundary_is_refused_quarantined_and_asked_again(embedded, simulated, league):
+    """Half of a game's CSV, cut after a complete line, parses cleanly: the feed's pitch count
+    gives it away. Not loaded, quarantined (not left in current/), a dead letter, and the
+    feed serves the game until a later run gets Savant's whole game."""
+    from mlb_pipeline import quality
+
+    day, next_day = "2024-06-11", "2024-06-12"
+    wh, zone = DuckDBWarehouse(), RawZone(lake_url())
+    games = sorted(g.game_pk for g in league.played_on(dt.date.fromisoformat(day)))[:3]
+    victim = games[1]
+    simulated.add_fault(rf"/statcast_search/.*game_pk={victim}$", truncate_lines=True)
+    plan, _ = _run_day(wh, zone, simulated.url, day)
+    served = [r for r in simulated.requests(f"game_pk={victim}") if r["fault"]]
+    assert served and served[0]["status"] == 200  # Savant answered 200 with half the game
+
+    feed = wh.query("SELECT count(*) n FROM raw.pitches WHERE game_pk = ?", [victim])[0]["n"]
+    assert wh.query("SELECT count(*) n FROM raw.statcast_pitches WHERE game_pk = ?", [victim])[0]["n"] == 0
+    [record] = wh.query("SELECT pitch_source, reason FROM raw.statcast_games WHERE game_pk = ?", [victim])
+    assert record["pitch_source"] == "statsapi_feed" and f"the game's feed {feed}" in record["reason"]
+    assert wh.query("SELECT count(*) n FROM raw.statcast_games WHERE pitch_source = 'baseball_savant'")[0]["n"] \
+        == len(games) - 1 == 2
+    [letter] = _savant_letters(wh)
+    assert letter["game_pk"] == victim and letter["kind"] == "short" and "short" in letter["error"]
+    assert "/quarantine/" in letter["raw_object"] and b"short" in zone.read(
+        letter["raw_object"][: -len(".csv")] + ".reason.json")
+    phase = next(g["phase"] for g in plan["collect"] if g["game_pk"] == victim)
+    assert zone.copies(victim, day, phase, "statcast_single_game", ".csv") == []  # no good-looking copy left
+
+    # The graded identity: a game whose Savant rows fall short of its feed is F, named.
+    frames = quality.read_batch(wh, day)
+    other = games[0]
+    frames["statcast_pitches"] = frames["statcast_pitches"][
+        (frames["statcast_pitches"]["game_pk"] != other) | (frames["statcast_pitches"]["at_bat_number"] < 30)]
+    columns = {t.split(".", 1)[1]: [c for c in s["columns"] if c not in ("ingested_at", "source", "content_hash")]
+               for t, s in wh.tables.items() if t.startswith("raw.")}
+    grades = {g.table: g for g in quality.Grader().grade_day(frames, columns, "regular_season", day)}
+    assert grades["statcast_pitches"].grade == "F"
+    [failure] = [f for f in grades["statcast_pitches"].failed if "_identities" in f["suite"]]
+    assert failure["games"] == [other] and "Savant pitches = feed pitches" in failure["checks"][0]
+
+    simulated.clear_faults()
+    plan, _ = _run_day(wh, zone, simulated.url, next_day, games=0)  # the next day's run, its Savant retries alone
+    assert victim in [g["game_pk"] for g in plan["statcast_retry"]]  # asked again
+    assert wh.query("SELECT count(*) n FROM raw.statcast_pitches WHERE game_pk = ?", [victim])[0]["n"] == feed
+    assert wh.query("SELECT pitch_source FROM raw.statcast_games WHERE game_pk = ?", [victim]) == \
+        [{"pitch_source": "baseball_savant"}]
+    assert _savant_letters(wh) == []
+
+
+def test_a_short_copy_in_the_raw_zone_is_not_served(embedded, simulated, league):
+    day = "2024-06-13"
+    pk = league.played_on(dt.date.fromisoformat(day))[0].game_pk
+    wh, zone = DuckDBWarehouse(), RawZone(lake_url())
+    wh.ensure_schema()
+    _load_feeds(wh, simulated.url, [pk])
+    lines = SavantClient(ClientSettings(simulated.url)).fetch_game(pk).body.splitlines(keepends=True)
+    short = zone.land(zone.game_key(pk, day, "regular-season", True), "statcast_single_game",
+                      b"".join(lines[: len(lines) // 2]), ".csv")  # landed before loads were checked
+    simulated.add_fault(r"/statcast_search/", status=500)
+    collected = collect_statcast(SavantClient(ClientSettings(simulated.url, **FAST)), zone, _plan([pk], day), 1)
+    assert [g["source"] for g in collected["games"]] == ["raw_zone_fallback"]
+    counts, failed = load_statcast(wh, zone, collected)
+    assert wh.query("SELECT count(*) n FROM raw.statcast_pitches")[0]["n"] == 0
+    assert wh.query("SELECT pitch_source FROM raw.statcast_games") == [{"pitch_source": "statsapi_feed"}]
+    assert [f["kind"] for f in failed] == ["unavailable", "short"]
+    assert zone.copies(pk, day, "regular-season", "statcast_single_game", ".csv") == []
+    assert short.url not in [f["raw_object"] for f in failed] and "/quarantine/" in failed[1]["raw_object"]
+
+
+def test_when_every_feed_fails_no_statcast_is_loaded_until_the_feeds_are(embedded, simulated, league):
+    """Savant answers but every feed fails: no Statcast for games that are not in raw.games
+    (nothing half-loaded, no Savant dead letter); a later run that loads the feeds loads them."""
+    day, n = "2024-06-14", 3
+    wh, zone = DuckDBWarehouse(), RawZone(lake_url())
+    simulated.add_fault(r"/feed/live", status=500)
+    _, statcast = _run_day(wh, zone, simulated.url, day)
+    assert wh.query("SELECT count(*) n FROM raw.games")[0]["n"] == 0
+    assert wh.query("SELECT count(*) n FROM raw.statcast_pitches")[0]["n"] == 0
+    assert wh.query("SELECT count(*) n FROM raw.statcast_games")[0]["n"] == 0
+    assert {g["source"] for g in statcast["games"]} == {"waiting_for_feed"}  # fetched, not loaded
+    assert _savant_letters(wh) == []
+    assert wh.query("SELECT count(*) n FROM ops.dead_letters WHERE endpoint = 'game'")[0]["n"] == n
+
+    simulated.clear_faults()
+    _run_day(wh, zone, simulated.url, day)  # a later run: the feeds come, and Statcast with them
+    rows = wh.query("SELECT count(*) n, count(DISTINCT s.game_pk) g FROM raw.statcast_pitches AS s "
+                    "JOIN raw.games AS g USING (game_pk) WHERE g.official_date = ?", [dt.date.fromisoformat(day)])
+    assert rows[0]["g"] == n and rows[0]["n"] == wh.query(
+        "SELECT count(*) n FROM raw.pitches WHERE official_date = ?", [dt.date.fromisoformat(day)])[0]["n"]

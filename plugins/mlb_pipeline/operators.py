@@ -40,16 +40,17 @@ def source_client(section: str = "source"):
     from mlb_pipeline.source import ClientSettings, SavantClient, StatsApiClient
 
     cfg = dict(load_config("pipeline")[section])
+    extras = {}
     try:
         conn = BaseHook.get_connection(cfg["connection_id"])
         scheme = conn.conn_type if conn.conn_type in ("http", "https") else (conn.schema or "https")
         base_url = f"{scheme}://{conn.host}" + (f":{conn.port}" if conn.port else "")
         # The connection's extras may tune the client per environment, e.g.
         # AIRFLOW_CONN_MLB_STATSAPI='http://127.0.0.1:8765?concurrency=8&backoff_factor_s=0.1'
-        cfg.update(conn.extra_dejson or {})
+        extras = conn.extra_dejson or {}
     except AirflowNotFoundException:
         base_url = cfg["default_base_url"]
-    settings = ClientSettings.from_config(base_url, cfg)
+    settings = ClientSettings.from_config(base_url, cfg, extras)
     log.info("%s at %s (timeout %gs, %d retries, concurrency %d)", cfg["name"], base_url,
              settings.read_timeout_s, settings.max_retries, settings.concurrency)
     return (SavantClient if section == "savant" else StatsApiClient)(settings)
@@ -102,7 +103,8 @@ class _CollectOperator(BaseOperator):
         plan = context["ti"].xcom_pull(task_ids=self.plan_task_id)
         client = source_client(self.source)
         try:
-            return self.collect(client, raw_zone(), plan, client.settings.concurrency)
+            with client.collection():  # under the source's collection_deadline_s
+                return self.collect(client, raw_zone(), plan, client.settings.concurrency)
         finally:
             client.close()
 

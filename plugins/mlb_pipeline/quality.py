@@ -126,6 +126,28 @@ def identities(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return out
 
 
+def statcast_identity(frames: dict[str, pd.DataFrame], tolerance: int) -> pd.DataFrame:
+    """One row per game with Savant pitches: ``expected`` (the feed's pitch count, the larger
+    of its pitch events and its pitchers' pitch counts) against ``actual`` (Savant's rows),
+    and their ``difference``, which may be at most ``tolerance``."""
+    columns = ["game_pk", "team_side", "check", "table", "expected", "actual", "difference"]
+    savant = frames["statcast_pitches"].reindex(columns=["game_pk"])
+    if savant.empty or frames["games"].empty:
+        return pd.DataFrame(columns=columns)
+    actual = savant.groupby("game_pk").size()
+    box = frames["pitching_lines"].reindex(columns=["game_pk", "number_of_pitches"]) \
+        .groupby("game_pk")["number_of_pitches"].sum(min_count=1)
+    thrown = frames["pitches"].reindex(columns=["game_pk"]).groupby("game_pk").size()
+    games = [pk for pk in frames["games"]["game_pk"] if pk in actual.index]
+    expected = [max(float(box.get(pk, 0) if pd.notna(box.get(pk, 0)) else 0), float(thrown.get(pk, 0)))
+                for pk in games]
+    out = pd.DataFrame({"game_pk": games, "team_side": "",
+                        "check": f"Savant pitches = feed pitches (within {tolerance})", "table": "statcast_pitches",
+                        "expected": expected, "actual": [float(actual[pk]) for pk in games]}, columns=columns[:-1])
+    out["difference"] = (out["expected"] - out["actual"]).abs()
+    return out
+
+
 def players(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Every player who batted or pitched in the day's games, and whether a box-score line
     and (when the day's player stats were collected) a stats row account for them."""
@@ -244,6 +266,12 @@ def derived_checks(frames: dict[str, pd.DataFrame], phase: str, game_date: str) 
         checks.append({"table": "statcast_pitches", "name": "savant_coverage", "frame": cover,
                        "expectations": [("completeness", "ExpectColumnValuesToBeInSet",
                                          dict(column="has_savant", value_set=[True]))], "applies": True})
+    savant = statcast_identity(frames, cfg["statcast_pitch_tolerance"])
+    if not savant.empty:
+        checks.append({"table": "statcast_pitches", "name": "statcast_pitches_identities", "frame": savant,
+                       "identity": True, "applies": True,
+                       "expectations": [("value_ranges", "ExpectColumnValuesToBeBetween",
+                                         dict(column="difference", max_value=cfg["statcast_pitch_tolerance"]))]})
     ids = identities(frames)
     for table in GAME_TABLES:
         part = ids[ids["table"] == table].reset_index(drop=True)

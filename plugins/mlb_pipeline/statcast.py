@@ -7,6 +7,10 @@ zone is used; when there is none, or Savant has nothing for the game yet (it pub
 some hours after the game), the game's pitch data is the Stats API feed's pitchData,
 already in ``raw.pitches``. ``raw.statcast_games`` records which source served each game,
 and games served by the feed are asked of Savant again by later runs.
+
+A CSV cut at a row boundary parses cleanly, so at load each game's rows are compared with
+its feed's pitch count (the feed is loaded first, in the same transaction): a short one is
+quarantined and the feed serves the game. Games whose feed is not loaded get no Statcast yet.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from collections import Counter
 
 from mlb_pipeline.landing import Quarantined, RawZone
 from mlb_pipeline.parse import FeedError
+from mlb_pipeline.settings import load_config
 from mlb_pipeline.source import NotFound, SavantClient, SourceError
 
 log = logging.getLogger(__name__)
@@ -164,34 +169,90 @@ def collect_statcast(client: SavantClient, zone: RawZone, plan: dict, concurrenc
             "failed": [r["failure"] for r in results if "failure" in r]}
 
 
+def _feed_pitches(warehouse, game_pks: list[int], con=None) -> dict[int, int]:
+    """``{game_pk: pitches}`` of the games whose final feed is in the warehouse (loaded
+    earlier or by this run, in this transaction): the larger of the feed's pitch events and
+    its pitchers' pitch counts (either alone can be short in a trimmed feed)."""
+    if not game_pks:
+        return {}
+    where = "list_contains(?, g.game_pk)" if warehouse.backend == "duckdb" else "g.game_pk IN UNNEST(?)"
+    rows = warehouse.query(
+        "SELECT g.game_pk, "
+        "(SELECT sum(p.number_of_pitches) FROM raw.pitching_lines AS p WHERE p.game_pk = g.game_pk) AS box, "
+        "(SELECT count(*) FROM raw.pitches AS t WHERE t.game_pk = g.game_pk) AS thrown "
+        f"FROM raw.games AS g WHERE g.is_final AND {where}", [[int(pk) for pk in game_pks]], con=con)
+    return {int(r["game_pk"]): max(int(r["box"] or 0), int(r["thrown"] or 0)) for r in rows}
+
+
+def short_of_feed(savant: int, feed: int) -> str | None:
+    """Why Savant's rows of a game are too few against the feed's pitch count (beyond the
+    tolerance in ``config/quality.yaml``), or None when they are enough."""
+    tolerance = load_config("quality")["statcast_pitch_tolerance"]
+    if feed - savant <= tolerance:
+        return None
+    return (f"Savant's CSV has {savant} pitches, the game's feed {feed} (more than {tolerance} short): "
+            "a body cut short; not loaded")
+
+
+def _refuse(zone: RawZone, item: dict, body: bytes, reason: str, keep: bool = False) -> dict:
+    """Move a short body out of ``current/`` into ``quarantine/`` with the reason (``keep``:
+    leave the object, which the loaded pitches point to); its dead letter."""
+    from airflow.sdk import ObjectStoragePath
+
+    q = zone.quarantine(item["official_date"], str(item["game_pk"]), ENDPOINT, body, reason,
+                        item["request_url"], ".csv")
+    if not keep:
+        ObjectStoragePath(item["url"]).unlink(missing_ok=True)
+    return {**{k: item[k] for k in ("game_pk", "official_date", "endpoint", "request_url")},
+            "kind": "short", "error": reason, "raw_object": q.url}
+
+
 def load_statcast(warehouse, zone: RawZone, collected: dict, con=None) -> tuple[dict, list[dict]]:
     """Merge each game's Savant pitches and its source record in one transaction. A game
-    served by the feed keeps Savant pitches loaded earlier, if any. Returns rows per
-    date and table, and the failures."""
+    served by the feed keeps Savant pitches loaded earlier, if any. Only games whose final
+    feed is loaded get Statcast (the others wait for later runs, which ask Savant again);
+    a CSV short of the feed's pitch count is refused and quarantined. Items not loaded from
+    Savant are marked so (their ``source`` changes) so that their letters stay open.
+    Returns rows per date and table, and the failures."""
     counts: dict[str, dict[str, int]] = {}
-    failed = list(collected["failed"])
-    held = {int(r["game_pk"]) for r in warehouse.query(
-        "SELECT game_pk FROM raw.statcast_games WHERE pitch_source = ?", [SAVANT], con=con)}
-    with_feed = {int(r["game_pk"]) for r in warehouse.query("SELECT game_pk FROM raw.games", con=con)}
+    held = {int(r["game_pk"]): r["raw_object"] for r in warehouse.query(
+        "SELECT game_pk, raw_object FROM raw.statcast_games WHERE pitch_source = ?", [SAVANT], con=con)}
+    feed = _feed_pitches(warehouse, [item["game_pk"] for item in collected["games"]], con=con)
+    waiting = sorted(item["game_pk"] for item in collected["games"] if item["game_pk"] not in feed)
+    if waiting:
+        log.info("Statcast of games %s waits for their feeds (not loaded yet); later runs ask Savant again", waiting)
+    failed = [f for f in collected["failed"] if f["game_pk"] in feed]
     for item in collected["games"]:
         pk = item["game_pk"]
+        if pk not in feed:  # no final feed: nothing half-loaded; statcast_pending asks again once it is
+            item["source"] = "waiting_for_feed"
+            continue
         record = {"game_pk": pk, "official_date": item["official_date"], "pitch_source": SAVANT,
                   "statcast_pitches": 0, "reason": None, "raw_object": item.get("url")}
         tables = []
         if item["source"] in (SAVANT, ZONE_COPY):
+            body = zone.read(item["url"])
             try:
-                rows = parse_statcast(zone.read(item["url"]), pk)
+                rows = parse_statcast(body, pk)
             except FeedError as exc:
                 failed.append({**item, "kind": "unparseable", "error": str(exc), "raw_object": item["url"]})
                 continue
-            record["statcast_pitches"] = len(rows)
-            if item["source"] == ZONE_COPY:
-                record["reason"] = f"Savant failed; its copy from the raw zone: {item['failure']['error']}"
-            tables.append(("raw.statcast_pitches", rows, {"game_pk": pk}))
+            short = short_of_feed(len(rows), feed[pk])
+            if short is not None:
+                log.warning("game %s: %s", pk, short)
+                letter = _refuse(zone, item, body, short, keep=held.get(pk) == item["url"])
+                item.update(source=FEED, reason=short)
+                if pk in held:
+                    continue  # Savant's whole game, loaded earlier, stays: nothing to ask again
+                failed.append(letter)
+                record.update(pitch_source=FEED, reason=short, raw_object=None)
+            else:
+                record["statcast_pitches"] = len(rows)
+                if item["source"] == ZONE_COPY:
+                    record["reason"] = f"Savant failed; its copy from the raw zone: {item['failure']['error']}"
+                tables.append(("raw.statcast_pitches", rows, {"game_pk": pk}))
         elif pk in held:
             continue  # Savant's pitches are already here; a failure now does not take them away
-        elif pk not in with_feed:
-            continue  # no feed either (yet): the game has no pitch data to point to
         else:
             record.update(pitch_source=FEED, reason=item["reason"])
         tables.append(("raw.statcast_games", [record], {"game_pk": pk}))

@@ -5,8 +5,9 @@ real recorded responses from a folder, :class:`SimulatedBackend` a seeded simula
 league. Anything they cannot answer gets the API's own 404 body, never a made-up answer.
 
 Faults can be injected per request pattern (status codes with Retry-After, latency,
-truncated bodies, dropped connections), in code or over HTTP at ``/__replay__/faults``;
-every request is logged at ``/__replay__/requests`` so tests can count retries.
+truncated bodies, bodies cut at a line or shorter than their Content-Length, dropped
+connections), in code or over HTTP at ``/__replay__/faults``; every request is logged at
+``/__replay__/requests`` so tests can count retries.
 """
 from __future__ import annotations
 
@@ -276,9 +277,15 @@ class Fault:
     retry_after: float | None = None  # seconds, sent as Retry-After
     delay_s: float = 0.0  # latency before answering
     truncate: bool = False  # send only the first half of the body (valid HTTP, broken JSON)
-    body: str | None = None  # answer with this body instead of the backend's (an HTML page, an edited feed)
+    # Keep the first line (a CSV's header) and the first half of the other lines: a body cut
+    # at a row boundary, which parses cleanly and is simply short.
+    truncate_lines: bool = False
+    # Announce the whole body's Content-Length, send half of its bytes, then close: a body
+    # cut in transit.
+    short_body: bool = False
     drop: bool = False  # close the connection without answering
-    body: str | None = None  # answer 200 with this body instead (say '{"dates": []}': an empty schedule)
+    # Answer 200 with this body instead of the backend's: an HTML page, an edited feed, '{"dates": []}'.
+    body: str | None = None
     times: int | None = None  # how many requests it applies to (None: all)
 
     def matches(self, target: str) -> bool:
@@ -359,7 +366,7 @@ class ReplayServer:
             def log_message(self, fmt, *args):  # quiet; the request log is in memory
                 pass
 
-            def _send(self, status: int, body: bytes, headers: dict | None = None) -> None:
+            def _send(self, status: int, body: bytes, headers: dict | None = None, short: bool = False) -> None:
                 gz = "gzip" in (self.headers.get("Accept-Encoding") or "") and len(body) > 1024
                 if gz:
                     body = gzip.compress(body, compresslevel=1)
@@ -373,6 +380,11 @@ class ReplayServer:
                     self.send_header(k, v)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                if short:  # fewer bytes than announced, then the connection closes
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
                 self.wfile.write(body)
 
             def _record(self, target: str, status: int | str, fault: Fault | None) -> None:
@@ -407,12 +419,13 @@ class ReplayServer:
                     self._record(target, 404, fault)
                     return self._send(404, _error_body(10, "Object not found"))
                 status, body = answer
-                if fault and fault.body is not None:
-                    body = fault.body.encode()
                 if fault and fault.truncate:
                     body = body[: len(body) // 2]
+                if fault and fault.truncate_lines:
+                    lines = body.splitlines(keepends=True)
+                    body = b"".join(lines[: 1 + (len(lines) - 1) // 2])
                 self._record(target, status, fault)
-                self._send(status, body)
+                self._send(status, body, short=bool(fault and fault.short_body))
 
             def _control(self, method: str, path: str):
                 if path == "/__replay__/requests" and method == "GET":
