@@ -10,6 +10,7 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
     || echo "chromium could not be installed: the browser tests will be skipped"
 fi
 . scripts/env.sh
+export MLB_FIXTURES_OPTIONAL=0  # the whole suite: a missing recording fails its tests (tests/conftest.py)
 # Two workers (this machine has two cores; a third was measured slower: 23:43 against 21:52).
 # --dist loadgroup: the tests that share an expensive fixture (the simulated month of
 # test_features.py, the live Airflow of test_airflow_live.py, the DAG bag) carry an
