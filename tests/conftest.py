@@ -216,10 +216,10 @@ def collect_days(server, warehouse_path: Path, lake_url: str, dates: list[str]) 
         grade_and_promote(warehouse, day, plan["season_phase"], f"collect_days__{day}", docs_url=None)
 
 
-def dbt(*args: str, tmp_path: Path, **env: str):
+def dbt(*args: str, tmp_path: Path, project: Path = REPO / "dbt", **env: str):
     """Run the dbt project (its own profiles) against the test's warehouse, with target and log
-    folders under ``tmp_path``; extra ``env`` entries override the environment."""
-    project = REPO / "dbt"
+    folders under ``tmp_path``; extra ``env`` entries override the environment. ``project``: a
+    changed copy of it (tests that plant a fault in a model)."""
     return subprocess.run(
         [str(Path(sys.executable).with_name("dbt")), *args, "--project-dir", str(project), "--profiles-dir",
          str(project), "--target-path", str(tmp_path / "dbt-target"), "--log-path", str(tmp_path / "dbt-logs")],
