@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import collect_days, dbt, run_day, without_deadlines
+from conftest import REPO, collect_days, dbt, run_day, without_deadlines
 
 from mlb_pipeline.warehouse import DuckDBWarehouse
 
@@ -39,6 +39,37 @@ def month(simulated_month, embedded):
     """A copy of the month's warehouse for one test to change."""
     shutil.copy(simulated_month / "warehouse.duckdb", embedded / "warehouse.duckdb")
     return embedded
+
+
+# Per starter and game: his ERA over his previous 10 game days, from the staging lines.
+STARTER_ERA_FROM_LINES = """
+WITH lines AS (
+    SELECT player_id, game_pk, team_id, NULL AS earned_runs, NULL AS outs FROM staging.stg_batting_lines
+    UNION ALL
+    SELECT player_id, game_pk, team_id, earned_runs, outs FROM staging.stg_pitching_lines
+), days AS (
+    SELECT l.player_id, t.game_date, sum(l.earned_runs) AS er, sum(l.outs) AS outs
+    FROM lines AS l JOIN intermediate.int_team_games AS t USING (game_pk, team_id)
+    GROUP BY ALL
+), numbered AS (
+    SELECT *, row_number() OVER (PARTITION BY player_id ORDER BY game_date) AS n FROM days
+), starts AS (
+    SELECT game_pk, game_date, home_starter_id AS pitcher_id, home_starter_era_10g AS built
+    FROM features.game_features WHERE is_final
+    UNION ALL
+    SELECT game_pk, game_date, away_starter_id, away_starter_era_10g FROM features.game_features WHERE is_final
+), recomputed AS (
+    SELECT s.game_pk, s.pitcher_id, any_value(s.built) AS built,
+           sum(w.er) * 27.0 / nullif(sum(w.outs), 0) AS era
+    FROM starts AS s
+    JOIN numbered AS d ON d.player_id = s.pitcher_id AND d.game_date = s.game_date
+    LEFT JOIN numbered AS w ON w.player_id = s.pitcher_id AND w.n BETWEEN d.n - 10 AND d.n - 1
+    GROUP BY s.game_pk, s.pitcher_id
+)
+SELECT count(*) AS starters,
+       count(*) FILTER (WHERE (built IS NULL) <> (era IS NULL) OR abs(built - era) > 1e-9) AS differ
+FROM recomputed
+"""
 
 
 def test_dbt_builds_a_simulated_month(month, tmp_path):
@@ -71,6 +102,37 @@ def test_dbt_builds_a_simulated_month(month, tmp_path):
     kept = [r["column_name"] for r in wh.query("SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(?))",
                                                [snapshot])]
     assert kept == built, "regenerate it: python benchmarks/bench_model.py --seasons 1 --write-snapshot"
+
+    # The starters' form, recomputed from their pitching lines of the 10 game days before the
+    # game (a game day: any date with a batting or pitching line), equals what dbt built.
+    recomputed = wh.query(STARTER_ERA_FROM_LINES)[0]
+    assert recomputed["starters"] == 2 * games and recomputed["differ"] == 0, recomputed
+
+    # The leakage test reads the windows' own rows: a player window planted to include the
+    # game day itself, or starters' form taken from the pitcher's later rows, makes it fail.
+    project = tmp_path / "leaky"
+    shutil.copytree(REPO / "dbt", project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    players = project / "models" / "features" / "player_rolling_features.sql"
+    game_features = project / "models" / "features" / "game_features.sql"
+    clean_players, clean_games = players.read_text(), game_features.read_text()
+    assert 'preceding and 1 preceding)"' in clean_players and "f.as_of_date = s.game_date" in clean_games
+    players.write_text(clean_players.replace('preceding and 1 preceding)"', 'preceding and current row)"'))
+    assert leaks_planted_in(project, wh) == {"player_rolling_features", "game_features"}
+    players.write_text(clean_players)
+    game_features.write_text(clean_games.replace("f.as_of_date = s.game_date", "f.as_of_date > s.game_date"))
+    assert leaks_planted_in(project, wh) == {"game_features"}
+
+
+def leaks_planted_in(project: Path, wh) -> set[str]:
+    """Build the player and game features of a changed copy of the dbt project; its leakage
+    test must fail. The feature tables whose rows it finds."""
+    assert dbt("run", "--full-refresh", "--select", "player_rolling_features", "game_features", tmp_path=project,
+               project=project).returncode == 0
+    result = dbt("test", "--select", "no_feature_uses_a_game_of_its_own_date_or_later", tmp_path=project,
+                 project=project)
+    assert result.returncode == 1 and "FAIL" in result.stdout, result.stdout[-2000:]
+    return {t for t, c in (("player_rolling_features", "as_of_date"), ("game_features", "game_date"))
+            if wh.query(f"SELECT count(*) n FROM features.{t} WHERE last_game_date_used >= {c}")[0]["n"]}
 
 
 def test_backfill_detection_lists_every_gap_per_processor(month, tmp_path, capsys):
@@ -138,11 +200,18 @@ def test_day_by_day_incremental_runs_equal_one_full_rebuild(month, tmp_path):
                      tmp_path=tmp_path)
         assert result.returncode == 0, result.stdout[-4000:]
     assert checksums() == full
-    # A window touches only its dates: a value changed before it stays changed.
+    # A window touches only its dates: a value changed before it stays changed, every row of it.
+    clubs = wh.query("SELECT count(*) n FROM (SELECT home_team_id FROM raw.games WHERE official_date = ? UNION "
+                     "SELECT away_team_id FROM raw.games WHERE official_date = ?)", [MONTH[10]] * 2)[0]["n"]
     with wh.connect() as con:
         con.execute("UPDATE features.team_rolling_features SET games_7d = -1 WHERE as_of_date = ?", [MONTH[10]])
-    dbt("run", "--select", "path:models/features", "--vars", f"{{features_from: '{MONTH[11]}'}}", tmp_path=tmp_path)
-    assert wh.query("SELECT count(*) n FROM features.team_rolling_features WHERE games_7d = -1")[0]["n"] > 0
+    result = dbt("run", "--select", "path:models/features", "--vars", f"{{features_from: '{MONTH[11]}'}}",
+                 tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert wh.query("SELECT count(*) n, min(as_of_date) lo, max(as_of_date) hi FROM features.team_rolling_features "
+                    "WHERE games_7d = -1")[0] == {"n": clubs, "lo": dt.date.fromisoformat(MONTH[10]),
+                                                  "hi": dt.date.fromisoformat(MONTH[10])}
+    assert clubs > 0
 
 
 def test_strict_mode_blocks_the_features_on_a_gap_in_the_lookback_window(daily_dag, month, simulated,

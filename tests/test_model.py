@@ -176,14 +176,24 @@ def test_training_registers_a_challenger_and_promotes_only_a_better_one(warehous
     later = model.train_and_register(warehouse, registry, dt.date(2024, 9, 30), "run-3", truth=truth)
     d = later["decision"]
     assert d["games"] > 400 and d["from"] == registry.metadata(later["version"])["evaluation"]["cutoff"]
-    assert later["outcome"] == ("promoted" if d["challenger_brier"] <= d["champion_brier"] - d["margin"]
-                                else "not_promoted")
+    # The rule's numbers, computed here: each version's Brier score on the final games both held
+    # out (from the later cut-off to the run's date). This one is worse: kept as a challenger.
+    held_out = warehouse.frame("SELECT * FROM features.game_features WHERE is_final AND game_date >= ? "
+                               "AND game_date < ?", [d["from"], dt.date(2024, 9, 30)])
+    outcomes = held_out["home_win"].astype(int).to_numpy()
+    brier = {v: float(((registry.load(v).predict(held_out) - outcomes) ** 2).mean())
+             for v in (first["version"], later["version"])}
+    assert d["games"] == len(held_out) and d["margin"] == model.model_config()["promotion_margin_brier"]
+    assert (d["champion_brier"], d["challenger_brier"]) == \
+        (pytest.approx(brier[first["version"]]), pytest.approx(brier[later["version"]]))
+    assert brier[later["version"]] > brier[first["version"]] - d["margin"]
+    assert later["outcome"] == "not_promoted" and later["champion"] == first["version"]
     rows = {r["version"]: r for r in warehouse.query("SELECT * FROM ml.model_versions")}
     assert set(rows) == {first["version"], later["version"]}
     assert [v for v, r in rows.items() if r["is_champion"]] == [later["champion"]]
     assert rows[later["version"]]["decision"] == d["reason"] and rows[later["version"]]["true_brier"] > 0
     # rolling back is one call (or the DAG's champion_version param), to any version kept
-    other = first["version"] if later["champion"] == later["version"] else later["version"]
+    other = later["version"]
     model.main(["rollback", other])  # python -m mlb_pipeline.model rollback VERSION
     assert registry.champion()["version"] == other
     model.main(["versions"])
@@ -200,7 +210,9 @@ def test_new_hyperparameters_are_something_new_to_learn(warehouse, registry, mon
     cfg = model.model_config()
     monkeypatch.setitem(cfg, "params", {**cfg["params"], "max_depth": 3})
     retrained = model.train_and_register(warehouse, registry, dt.date(2024, 8, 1), "run-3")
-    assert retrained["outcome"] in ("promoted", "not_promoted") and retrained["version"] != first["version"]
+    # shallower trees do worse on the games both held out (the decision's numbers are checked above)
+    assert retrained["outcome"] == "not_promoted" and retrained["version"] != first["version"]
+    assert retrained["champion"] == registry.champion()["version"] == first["version"]
     assert registry.metadata(retrained["version"])["params"]["max_depth"] == 3
 
 

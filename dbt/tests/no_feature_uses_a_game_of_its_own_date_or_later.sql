@@ -1,5 +1,8 @@
 -- Leakage: every feature row may use only games completed before its own date. Any row
--- returned here is a feature computed with a game of its date or later.
+-- returned here is a feature computed with a game of its date or later. last_game_date_used
+-- is the newest date of the rows the features actually read (each model computes it over its
+-- windows' own rows; game_features over both clubs' and both starters'), so a window that
+-- reaches the row's date shows here (tests/test_features.py plants such leaks).
 select 'team_rolling_features' as model, cast(team_id as {{ dbt.type_string() }}) as row_key,
        as_of_date, last_game_date_used
 from {{ ref('team_rolling_features') }}

@@ -57,8 +57,9 @@ select
     h.run_diff_30d * 1.0 / nullif(h.games_30d, 0) - a.run_diff_30d * 1.0 / nullif(a.games_30d, 0)
         as run_diff_per_game_30d_edge,
     h.pythagorean_win_pct - a.pythagorean_win_pct as pythagorean_edge,
-    greatest(coalesce(h.last_game_date_used, a.last_game_date_used),
-             coalesce(a.last_game_date_used, h.last_game_date_used)) as last_game_date_used,
+    -- the newest game any feature of the row reads: both clubs' and both starters'
+    {{ latest_date(['h.last_game_date_used', 'a.last_game_date_used', 'hs.last_game_date_used',
+                    'aws.last_game_date_used']) }} as last_game_date_used,
     g.is_final,
     case when g.is_final then g.home_score > g.away_score end as home_win,
     case when g.is_final then g.home_score - g.away_score end as home_margin

@@ -59,24 +59,27 @@ rolled as (
         player_id,
         game_date
         {%- for n in windows %}
+        {#- One frame a window, for its sums and for the newest date they use: what the leakage
+            test reads is the window's own rows, not a label beside them. #}
+        {%- set frame = "over (partition by player_id order by game_date rows between " ~ n
+                        ~ " preceding and 1 preceding)" %}
         {%- for col in ['at_bats', 'hits', 'on_base_extra', 'sac_flies', 'total_bases', 'outs', 'earned_runs',
                         'baserunners', 'strike_outs', 'batters_faced'] %}
-        , sum({{ col }}) over (partition by player_id order by game_date
-                               rows between {{ n }} preceding and 1 preceding) as {{ col }}_{{ n }}
+        , sum({{ col }}) {{ frame }} as {{ col }}_{{ n }}
         {%- endfor %}
-        , count(at_bats) over (partition by player_id order by game_date
-                               rows between {{ n }} preceding and 1 preceding) as batting_days_{{ n }}
-        , count(outs) over (partition by player_id order by game_date
-                            rows between {{ n }} preceding and 1 preceding) as pitching_days_{{ n }}
+        , count(at_bats) {{ frame }} as batting_days_{{ n }}
+        , count(outs) {{ frame }} as pitching_days_{{ n }}
+        , max(game_date) {{ frame }} as last_game_date_{{ n }}
         {%- endfor %}
-        , lag(game_date) over (partition by player_id order by game_date) as last_game_date_used
     from player_days
 )
 
 select
     player_id,
     game_date as as_of_date,
-    last_game_date_used
+    {%- set window_dates = [] %}
+    {%- for n in windows %}{% do window_dates.append('last_game_date_' ~ n) %}{% endfor %}
+    {{ latest_date(window_dates) }} as last_game_date_used
     {%- for n in windows %}
     , batting_days_{{ n }}
     , hits_{{ n }} * 1.0 / nullif(at_bats_{{ n }}, 0) as batting_avg_{{ n }}g
