@@ -6,7 +6,6 @@ calendar says which source it came from. Never from constants in code.
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from mlb_pipeline.landing import RawZone
@@ -75,11 +74,8 @@ def season_schedule(client: StatsApiClient, zone: RawZone, season: int) -> list[
     against. An unparseable answer is quarantined and raised (``FeedError``)."""
     types = load_config("seasons")["collected_game_types"]
     resp = client.fetch("schedule", sportId=1, season=season, gameTypes=types)
-    zone.land(("current", "reference", "schedule", str(season)), "schedule_season", resp.body)
-    try:
-        games = parse_schedule(decode_json(resp.body, f"schedule of season {season}"), None)
-    except FeedError as exc:
-        zone.quarantine(f"{season}-season", "schedule", "schedule_season", resp.body, str(exc), resp.url)
-        raise
+    _, games = zone.land_parsed(("current", "reference", "schedule", str(season)), "schedule_season", resp.body,
+                                lambda body: parse_schedule(decode_json(body, f"schedule of season {season}"), None),
+                                date=f"{season}-season", what="schedule", url=resp.url)
     return [g.to_dict() | {"is_final": g.is_final, "is_postponed": g.is_postponed, "phase": g.phase}
             for g in games if g.game_type in types and str(g.season) == str(season)]
