@@ -194,10 +194,10 @@ def main() -> None:
         set_based_child(server_url, dates, Path(root))
         return
 
+    from simulated import regular_season_days
+
     from mlb_pipeline.replay.server import ReplayServer, SimulatedBackend
     from mlb_pipeline.replay.simulate import League
-
-    from simulated import regular_season_days
 
     first = dt.date.fromisoformat(args.start)
     league = League(seed=7, seasons=[args.season or first.year])

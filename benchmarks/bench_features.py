@@ -17,7 +17,6 @@ resident set of any dbt process. Prints a Markdown table for docs/BENCHMARKS.md.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import logging
 import os
 import resource

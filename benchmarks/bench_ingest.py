@@ -130,12 +130,13 @@ def main() -> None:
     wh = DuckDBWarehouse()
     wh.ensure_schema()
     for name, body in feeds.items():
-        med, peak = measure(lambda: parse_feed(orjson.loads(body)), args.repeat)
-        rows.append((f"parse one feed ({name}, {len(body) / 1e6:.2f} MB)", f"{med * 1000:.1f} ms", f"{peak / 1e6:.1f} MB"))
+        med, peak = measure(lambda body=body: parse_feed(orjson.loads(body)), args.repeat)
+        rows.append((f"parse one feed ({name}, {len(body) / 1e6:.2f} MB)", f"{med * 1000:.1f} ms",
+                     f"{peak / 1e6:.1f} MB"))
         parsed = parse_feed(orjson.loads(body))
         pk = parsed["games"][0]["game_pk"]
         n = sum(len(v) for v in parsed.values())
-        med, peak = measure(lambda: wh.load_game(pk, parsed, source="bench"), args.repeat)
+        med, peak = measure(lambda pk=pk, parsed=parsed: wh.load_game(pk, parsed, source="bench"), args.repeat)
         rows.append((f"merge one game into DuckDB ({name}, {n} rows)", f"{med * 1000:.1f} ms", f"{peak / 1e6:.1f} MB"))
 
     default = load_config("pipeline")["source"]["concurrency"]
@@ -172,7 +173,7 @@ def main() -> None:
         rows.append((f"parse DAG file {dag_file.name}", f"{med * 1000:.1f} ms", f"{peak / 1e6:.2f} MB"))
 
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\n| measurement | median | memory (peak Python allocations, or max RSS) |\n|---|---|---|")
+    print("\n| measurement | median | memory (peak Python allocations, or max RSS) |\n|---|---|---|")
     for r in rows:
         print(f"| {r[0]} | {r[1]} | {r[2]} |")
     print(f"\nMax RSS of the benchmark process: {rss:.0f} MB. Repeats: {args.repeat} (week: 3 runs, each in a"

@@ -89,7 +89,8 @@ def main() -> None:
         m = runs[0]["metadata"]
         e, b = m["evaluation"], m["baselines"]
         rows.append(f"| {n} ({', '.join(map(str, SIZES[n]))}) | {runs[0]['games']:,} | "
-                    f"{statistics.median(r['seconds'] for r in runs):.2f} s | {max(r['peak_mb'] for r in runs):.0f} MB | "
+                    f"{statistics.median(r['seconds'] for r in runs):.2f} s | "
+                    f"{max(r['peak_mb'] for r in runs):.0f} MB | "
                     f"{e['games']} | {e['brier']:.4f} | {b['always_home']['brier']:.4f} | {b['log5']['brier']:.4f} | "
                     f"{e.get('true_probability_brier', float('nan')):.4f} | {e['accuracy']:.3f} |")
     print("\n| seasons | games | training (median) | peak memory | held-out games | Brier | always home | log5 "

@@ -92,7 +92,8 @@ def main() -> None:
     print(f"| collect and load the day (feeds, Statcast, reference data; HTTP, raw zone, DuckDB) | "
           f"{collect_s:.2f} s | 1 |")
     print(f"| import great_expectations (fresh process, less a bare `python -c pass` of {python_alone:.2f} s) | "
-          f"{statistics.median(imports) - python_alone:.2f} s | {(statistics.median(imports) - python_alone) / collect_s:.2f} |")
+          f"{statistics.median(imports) - python_alone:.2f} s | "
+          f"{(statistics.median(imports) - python_alone) / collect_s:.2f} |")
     print(f"| read the day's batch from DuckDB | {read_s:.2f} s | {read_s / collect_s:.3f} |")
     print(f"| validate every suite (GX, {len(grades)} tables with their derived checks) | {validate_s:.2f} s | "
           f"{validate_s / collect_s:.3f} |")

@@ -67,12 +67,14 @@ import pendulum
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import DAG, Param
 
+from mlb_pipeline.alerts import deadlines, task_failed
+from mlb_pipeline.features import feature_task_group
 from mlb_pipeline.operators import (
     CheckDayCompleteOperator,
+    CheckFeatureInputsOperator,
     CollectGameFeedsOperator,
     CollectReferenceDataOperator,
     CollectStatcastOperator,
-    CheckFeatureInputsOperator,
     FindGapsOperator,
     GradeRawDataOperator,
     LoadRawTablesOperator,
@@ -81,8 +83,6 @@ from mlb_pipeline.operators import (
     PublishDbtDocsOperator,
     TrainModelOperator,
 )
-from mlb_pipeline.alerts import deadlines, task_failed
-from mlb_pipeline.features import feature_task_group
 from mlb_pipeline.settings import load_config
 from mlb_pipeline.timetable import GameDayTimetable
 

@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import warnings
 
 import pytest
@@ -72,7 +71,8 @@ def test_daily_dag_steps_and_game_date():
         "predict_games": ["train_model"],
         "find_gaps": ["load_raw_tables"],
         "fill_gaps": ["find_gaps"],
-    } | {k: v for k, v in upstream.items() if k.startswith("build_features.") or k in ("publish_dbt_docs", "train_model")}
+    } | {k: v for k, v in upstream.items()
+         if k.startswith("build_features.") or k in ("publish_dbt_docs", "train_model")}
     # cosmos renders one task a dbt model (its tests inside), in the models' dependency order,
     # after strict mode; tests of several models run after all of them.
     dbt = {k: v for k, v in upstream.items() if k.startswith("build_features.")}
@@ -86,7 +86,8 @@ def test_daily_dag_steps_and_game_date():
     assert {t.task_id for t in dag.leaves} == {"publish_dbt_docs", "predict_games", "fill_gaps"}
     assert "build_features.team_rolling_features_model_build" in dbt["build_features.game_features_model_build"]
     assert sorted(dbt["build_features.no_feature_uses_a_game_of_its_own_date_or_later_test"]) == [
-        f"build_features.{m}_model_build" for m in ("game_features", "player_rolling_features", "team_rolling_features")]
+        f"build_features.{m}_model_build"
+        for m in ("game_features", "player_rolling_features", "team_rolling_features")]
     logical = dt.datetime(2024, 7, 1, tzinfo=dt.timezone.utc)
     assert game_date_for_run({"params": {}, "logical_date": logical}) == "2024-07-01"
     assert game_date_for_run({"params": {"game_date": "2024-06-30"}, "logical_date": logical}) == "2024-06-30"

@@ -144,7 +144,8 @@ def test_backfill_detection_lists_every_gap_per_processor(month, tmp_path, capsy
     assert all(not v for v in backfill_candidates(wh, MONTH[-1], 29).values())  # the month is complete
     pk = lambda date: wh.query("SELECT min(game_pk) pk FROM raw.games WHERE official_date = ?", [date])[0]["pk"]  # noqa: E731
     lost, unfinished = pk(MONTH[7]), pk(MONTH[21])
-    late = wh.query("SELECT min(official_date) d FROM raw.games WHERE official_date > ?", [MONTH[23]])[0]["d"].isoformat()
+    late = wh.query("SELECT min(official_date) d FROM raw.games WHERE official_date > ?",
+                    [MONTH[23]])[0]["d"].isoformat()
     unfeatured = pk(late)
     with wh.connect() as con:
         con.execute("DELETE FROM ops.ingestion_runs WHERE game_date = ?", [MONTH[19]])  # never collected

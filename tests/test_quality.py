@@ -3,8 +3,6 @@ grade to what config/quality.yaml says and name the failed check; phases move th
 thresholds; a failing batch is re-collected, and refused when it still fails."""
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from conftest import RECORDED_FEEDS, load_fixture, needs_fixtures, run_day
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import pytest
 from conftest import RECORDED_FEEDS, load_fixture, needs_fixtures
-
 from identities import violations
 
 pytestmark = needs_fixtures

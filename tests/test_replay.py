@@ -10,10 +10,10 @@ import orjson
 import pytest
 import urllib3
 from conftest import FIXTURES, load_fixture, needs_fixtures
-
 from identities import violations
+
 from mlb_pipeline.replay.server import RecordedBackend, ReplayServer
-from mlb_pipeline.source import ClientSettings, NotFound, SourceError, StatsApiClient
+from mlb_pipeline.source import ClientSettings, SourceError, StatsApiClient
 
 
 def fast_client(url: str, **kw) -> StatsApiClient:

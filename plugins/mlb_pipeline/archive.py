@@ -73,7 +73,8 @@ def completeness_problems(warehouse, season: int, scheduled: list[dict]) -> list
     featured = set()
     if warehouse.has_table("features", "game_features"):
         featured = {int(r["game_pk"]) for r in warehouse.query(
-            "SELECT game_pk FROM features.game_features WHERE EXTRACT(YEAR FROM game_date) = ? AND home_win IS NOT NULL",
+            "SELECT game_pk FROM features.game_features WHERE EXTRACT(YEAR FROM game_date) = ? "
+            "AND home_win IS NOT NULL",
             [season])}
     problems += [f"{d} game {pk}: no features row" for d, pk in played if pk in landed and pk not in featured]
     return problems

@@ -22,10 +22,10 @@ import datetime as dt
 import logging
 import time
 
-from mlb_pipeline.seasons import phase_on, season_calendar, season_schedule
 from mlb_pipeline.gaps import final_games_loaded, recent_gaps, reference_gaps, statcast_pending
 from mlb_pipeline.landing import LandedObject, Quarantined, RawZone
 from mlb_pipeline.parse import FeedError, decode_json, parse_feed, parse_schedule
+from mlb_pipeline.seasons import phase_on, season_calendar, season_schedule
 from mlb_pipeline.settings import load_config
 from mlb_pipeline.source import NotFound, SourceError, StatsApiClient
 

@@ -66,7 +66,8 @@ def feature_task_group(group_id: str, dbt_vars: dict, full_refresh: bool | str =
         profile_config=ProfileConfig(profile_name="mlb_pipeline", target_name=warehouse_backend(),
                                      profiles_yml_filepath=project / "profiles.yml"),
         # dbt in the task's own process (dbtRunner): a dbt subprocess a task would cost ~5 s more each.
-        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER, dbt_executable_path=dbt_executable()),
+        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER,
+                                         dbt_executable_path=dbt_executable()),
         # A test of several models (relationships, the leakage test) runs once all of them
         # are built, as a task of its own, not inside the first parent's build.
         render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, select=cfg["select"],

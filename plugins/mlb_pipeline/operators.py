@@ -283,8 +283,14 @@ class FindGapsOperator(BaseOperator):
 
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from mlb_pipeline.gaps import (DAILY_DAG, backfill_candidates, daily_window, describe_candidates, gap_runs,
-                                       record_detection)
+        from mlb_pipeline.gaps import (
+            DAILY_DAG,
+            backfill_candidates,
+            daily_window,
+            describe_candidates,
+            gap_runs,
+            record_detection,
+        )
         from mlb_pipeline.seasons import calendars_between
         from mlb_pipeline.settings import load_config
         from mlb_pipeline.warehouse import open_warehouse

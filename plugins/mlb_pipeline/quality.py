@@ -353,7 +353,8 @@ class Grader:
     def _validate(self, name: str, frame: pd.DataFrame, specs: list[tuple[str, str, dict]]) -> list:
         gx = self.gx
         suite = self.context.suites.add_or_update(gx.ExpectationSuite(name=name, expectations=[
-            getattr(gx.expectations, cls)(**kwargs, meta={"dimension": dimension}) for dimension, cls, kwargs in specs]))
+            getattr(gx.expectations, cls)(**kwargs, meta={"dimension": dimension})
+            for dimension, cls, kwargs in specs]))
         # One asset and batch definition per suite, a validation definition per run (listing
         # them all to name a new one made a long-lived Grader quadratic).
         try:

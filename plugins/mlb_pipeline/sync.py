@@ -103,7 +103,8 @@ def resync_dates(client, zone, warehouse, dates: list[str], run_id: str, concurr
             load_day(warehouse, zone, plan, {**collected, "landed": changed_items}, run_id=run_id)
     summary = {"dates": len(dates), "games_fetched": fetched, "games_failed": failed,
                "rows_changed": totals, "rows_changed_total": sum(totals.values()),
-               "changed_games": changed_games, "changed_dates": sorted(changed_games), "phases": phases, "dry_run": dry_run}
+               "changed_games": changed_games, "changed_dates": sorted(changed_games), "phases": phases,
+               "dry_run": dry_run}
     log.info("weekly sync of %d dates: %d games fetched, %d failed; %d rows changed (%s) in %d games on %d dates%s",
              len(dates), fetched, failed, summary["rows_changed_total"],
              ", ".join(f"{t} {n}" for t, n in sorted(totals.items())) or "none",

@@ -32,8 +32,9 @@ COPYRIGHT = "Copyright 2026 MLB Advanced Media, L.P.  Simulated data from mlb-pi
 HOME_EDGE = 0.15
 POSITIONS = {
     "1": ("Pitcher", "Pitcher", "P"), "2": ("Catcher", "Catcher", "C"), "3": ("First Base", "Infielder", "1B"),
-    "4": ("Second Base", "Infielder", "2B"), "5": ("Third Base", "Infielder", "3B"), "6": ("Shortstop", "Infielder", "SS"),
-    "7": ("Outfielder", "Outfielder", "LF"), "8": ("Outfielder", "Outfielder", "CF"), "9": ("Outfielder", "Outfielder", "RF"),
+    "4": ("Second Base", "Infielder", "2B"), "5": ("Third Base", "Infielder", "3B"),
+    "6": ("Shortstop", "Infielder", "SS"), "7": ("Outfielder", "Outfielder", "LF"),
+    "8": ("Outfielder", "Outfielder", "CF"), "9": ("Outfielder", "Outfielder", "RF"),
     "10": ("Designated Hitter", "Hitter", "DH"),
 }
 LINEUP_POSITIONS = ["8", "6", "3", "10", "5", "9", "4", "7", "2"]
@@ -42,7 +43,7 @@ PITCH_TYPES = [("FF", "Four-Seam Fastball", 94.5), ("SI", "Sinker", 93.5), ("SL"
                ("CH", "Changeup", 86.0), ("CU", "Curveball", 79.5), ("FC", "Cutter", 89.0)]
 # The columns of Baseball Savant's Statcast CSV, as recorded (it names "pitcher" and
 # "fielder_2" twice, with the same value in both).
-SAVANT_COLUMNS = ['pitch_type', 'game_date', 'release_speed', 'release_pos_x', 'release_pos_z', 'player_name', 'batter', 'pitcher', 'events', 'description', 'spin_dir', 'spin_rate_deprecated', 'break_angle_deprecated', 'break_length_deprecated', 'zone', 'des', 'game_type', 'stand', 'p_throws', 'home_team', 'away_team', 'type', 'hit_location', 'bb_type', 'balls', 'strikes', 'game_year', 'pfx_x', 'pfx_z', 'plate_x', 'plate_z', 'on_3b', 'on_2b', 'on_1b', 'outs_when_up', 'inning', 'inning_topbot', 'hc_x', 'hc_y', 'tfs_deprecated', 'tfs_zulu_deprecated', 'fielder_2', 'umpire', 'sv_id', 'vx0', 'vy0', 'vz0', 'ax', 'ay', 'az', 'sz_top', 'sz_bot', 'hit_distance_sc', 'launch_speed', 'launch_angle', 'effective_speed', 'release_spin_rate', 'release_extension', 'game_pk', 'pitcher', 'fielder_2', 'fielder_3', 'fielder_4', 'fielder_5', 'fielder_6', 'fielder_7', 'fielder_8', 'fielder_9', 'release_pos_y', 'estimated_ba_using_speedangle', 'estimated_woba_using_speedangle', 'woba_value', 'woba_denom', 'babip_value', 'iso_value', 'launch_speed_angle', 'at_bat_number', 'pitch_number', 'pitch_name', 'home_score', 'away_score', 'bat_score', 'fld_score', 'post_away_score', 'post_home_score', 'post_bat_score', 'post_fld_score', 'if_fielding_alignment', 'of_fielding_alignment']
+SAVANT_COLUMNS = ['pitch_type', 'game_date', 'release_speed', 'release_pos_x', 'release_pos_z', 'player_name', 'batter', 'pitcher', 'events', 'description', 'spin_dir', 'spin_rate_deprecated', 'break_angle_deprecated', 'break_length_deprecated', 'zone', 'des', 'game_type', 'stand', 'p_throws', 'home_team', 'away_team', 'type', 'hit_location', 'bb_type', 'balls', 'strikes', 'game_year', 'pfx_x', 'pfx_z', 'plate_x', 'plate_z', 'on_3b', 'on_2b', 'on_1b', 'outs_when_up', 'inning', 'inning_topbot', 'hc_x', 'hc_y', 'tfs_deprecated', 'tfs_zulu_deprecated', 'fielder_2', 'umpire', 'sv_id', 'vx0', 'vy0', 'vz0', 'ax', 'ay', 'az', 'sz_top', 'sz_bot', 'hit_distance_sc', 'launch_speed', 'launch_angle', 'effective_speed', 'release_spin_rate', 'release_extension', 'game_pk', 'pitcher', 'fielder_2', 'fielder_3', 'fielder_4', 'fielder_5', 'fielder_6', 'fielder_7', 'fielder_8', 'fielder_9', 'release_pos_y', 'estimated_ba_using_speedangle', 'estimated_woba_using_speedangle', 'woba_value', 'woba_denom', 'babip_value', 'iso_value', 'launch_speed_angle', 'at_bat_number', 'pitch_number', 'pitch_name', 'home_score', 'away_score', 'bat_score', 'fld_score', 'post_away_score', 'post_home_score', 'post_bat_score', 'post_fld_score', 'if_fielding_alignment', 'of_fielding_alignment']  # noqa: E501
 SAVANT_DESCRIPTIONS = {"B": "ball", "C": "called_strike", "S": "swinging_strike", "F": "foul",
                        "X": "hit_into_play", "D": "hit_into_play", "E": "hit_into_play", "H": "hit_by_pitch"}
 CALLS = {"B": "Ball", "C": "Called Strike", "S": "Swinging Strike", "F": "Foul",
@@ -336,7 +337,8 @@ class League:
         iso = dt.date.isoformat
         return {"copyright": COPYRIGHT, "seasons": [{
             "seasonId": str(season), "hasWildcard": True,
-            "preSeasonStartDate": f"{season}-01-01", "preSeasonEndDate": iso(cal["spring_start"] - dt.timedelta(days=1)),
+            "preSeasonStartDate": f"{season}-01-01",
+            "preSeasonEndDate": iso(cal["spring_start"] - dt.timedelta(days=1)),
             "seasonStartDate": iso(cal["spring_start"]), "springStartDate": iso(cal["spring_start"]),
             "springEndDate": iso(cal["spring_end"]), "regularSeasonStartDate": iso(min(reg)),
             "regularSeasonEndDate": iso(max(reg)), "postSeasonStartDate": iso(min(post)),
@@ -449,7 +451,7 @@ class League:
                         yield tid, p["person"]["id"], p["person"]["fullName"], p["stats"]
             day += dt.timedelta(days=1)
 
-    @functools.lru_cache(maxsize=4096)
+    @functools.lru_cache(maxsize=4096)  # noqa: B019  (one League per process, alive as long as it)
     def _box_teams(self, game_pk: int) -> dict:
         """A final game's box score (read-only: shared by every stats request)."""
         return self.feed_doc(game_pk)["liveData"]["boxscore"]["teams"]
@@ -586,7 +588,7 @@ class League:
                 "totalGamesInProgress": 0, "dates": dates}
 
     # -------------------------------------------------------------- game feeds ----
-    @functools.lru_cache(maxsize=256)
+    @functools.lru_cache(maxsize=256)  # noqa: B019  (one League per process, alive as long as it)
     def play(self, game_pk: int) -> "PlayedGame":
         g = self.games[game_pk]
         for attempt in range(500):
@@ -827,7 +829,8 @@ class PlayedGame:
         sub = getattr(self, "_pending_sub", None)
         if sub and sub[0] == fld_side:
             events.append({
-                "details": {"description": f"Pitching Change: {sub[1].name} replaces {self.pitchers_used[fld_side][-2].name}.",
+                "details": {"description": f"Pitching Change: {sub[1].name} replaces "
+                                           f"{self.pitchers_used[fld_side][-2].name}.",
                             "event": "Pitching Substitution", "eventType": "pitching_substitution",
                             "awayScore": self.runs["away"], "homeScore": self.runs["home"],
                             "isScoringPlay": False, "isOut": False, "hasReview": False},
@@ -1074,8 +1077,9 @@ class PlayedGame:
                 "credits": []})
         runners.append({
             "movement": {"originBase": None, "start": None,
-                         "end": None if is_out else ("score" if result == "home_run" else
-                                                     {0: "1B", 1: "2B", 2: "3B"}.get(new_bases.index(me)) if me in new_bases else None),
+                         "end": None if is_out else (
+                             "score" if result == "home_run" else
+                             {0: "1B", 1: "2B", 2: "3B"}.get(new_bases.index(me)) if me in new_bases else None),
                          "outBase": "1B" if is_out else None, "isOut": is_out,
                          "outNumber": outs + outs_made if is_out else None},
             "details": {"event": event_names[result], "eventType": event_types.get(result, result),
@@ -1101,7 +1105,8 @@ class PlayedGame:
             "matchup": {"batter": _ref(batter.id, batter.name),
                         "batSide": {"code": batter.bats, "description": "Right" if batter.bats == "R" else "Left"},
                         "pitcher": _ref(pitcher.id, pitcher.name),
-                        "pitchHand": {"code": pitcher.throws, "description": "Right" if pitcher.throws == "R" else "Left"},
+                        "pitchHand": {"code": pitcher.throws,
+                                      "description": "Right" if pitcher.throws == "R" else "Left"},
                         "batterHotColdZones": [], "pitcherHotColdZones": [], "splits": {
                             "batter": f"vs_{pitcher.throws}HP", "pitcher": f"vs_{batter.bats}HB",
                             "menOnBase": "Empty" if not any(bases) else "Men_On"}},
@@ -1240,7 +1245,7 @@ class PlayedGame:
             batters, pitchers = [], []
             lineup_ids = [p.id for p in played.lineup[side]] if played else []
             used_pitchers = [p.id for p in played.pitchers_used[side]] if played else []
-            for slot, p in enumerate(league.rosters[tid]):
+            for p in league.rosters[tid]:
                 b = played.bat.get(p.id) if played else None
                 s = played.pit.get(p.id) if played else None
                 f = played.fld.get(p.id) if played else None
@@ -1273,7 +1278,8 @@ class PlayedGame:
             if played:
                 batters = lineup_ids + [pid for pid in used_pitchers if pid in played.bat]
                 pitchers = used_pitchers
-            bat_lines = [players[f"ID{i}"]["stats"]["batting"] for i in batters if players[f"ID{i}"]["stats"]["batting"]]
+            bat_lines = [players[f"ID{i}"]["stats"]["batting"] for i in batters
+                         if players[f"ID{i}"]["stats"]["batting"]]
             pit_lines = [players[f"ID{i}"]["stats"]["pitching"] for i in pitchers]
             fld_lines = [pl["stats"]["fielding"] for pl in players.values() if pl["stats"]["fielding"]]
             bat_keys = ["flyOuts", "groundOuts", "airOuts", "runs", "doubles", "triples", "homeRuns", "strikeOuts",
