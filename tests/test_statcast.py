@@ -188,12 +188,18 @@ def _load_feeds(wh, url: str, game_pks: list[int]) -> None:
         wh.load_game(pk, parse_feed(decode_json(api.fetch("game", gamePk=pk).body, f"feed {pk}")), source="statsapi")
 
 
-def test_savant_failure_keeps_pitches_already_loaded_and_uses_the_raw_zone_copy(embedded, simulated, league):
-    day = "2024-06-08"
+def _first_game_with_its_feed(league, url: str, day: str):
+    """The first game of ``day``, its feed loaded into a fresh warehouse: ``(pk, warehouse, zone)``."""
     pk = league.played_on(dt.date.fromisoformat(day))[0].game_pk
     wh, zone = DuckDBWarehouse(), RawZone(lake_url())
     wh.ensure_schema()
-    _load_feeds(wh, simulated.url, [pk])
+    _load_feeds(wh, url, [pk])
+    return pk, wh, zone
+
+
+def test_savant_failure_keeps_pitches_already_loaded_and_uses_the_raw_zone_copy(embedded, simulated, league):
+    day = "2024-06-08"
+    pk, wh, zone = _first_game_with_its_feed(league, simulated.url, day)
     plan = _plan([pk], day)
     good = SavantClient(ClientSettings(simulated.url))
     load_statcast(wh, zone, collect_statcast(good, zone, plan, 1))
@@ -297,10 +303,7 @@ def test_savant_csv_cut_at_a_row_boundary_is_refused_quarantined_and_asked_again
 
 def test_a_short_copy_in_the_raw_zone_is_not_served(embedded, simulated, league):
     day = "2024-06-13"
-    pk = league.played_on(dt.date.fromisoformat(day))[0].game_pk
-    wh, zone = DuckDBWarehouse(), RawZone(lake_url())
-    wh.ensure_schema()
-    _load_feeds(wh, simulated.url, [pk])
+    pk, wh, zone = _first_game_with_its_feed(league, simulated.url, day)
     lines = SavantClient(ClientSettings(simulated.url)).fetch_game(pk).body.splitlines(keepends=True)
     short = zone.land(zone.game_key(pk, day, "regular-season", True), "statcast_single_game",
                       b"".join(lines[: len(lines) // 2]), ".csv")  # landed before loads were checked
