@@ -20,6 +20,7 @@ peak memory: the largest sum of resident sets over Airflow's process tree (sched
 api-server, dag-processor, triggerer, task processes) sampled every 0.5 s, against the
 set-based process's peak (itself and dbt). Prints a Markdown table for docs/BENCHMARKS.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,10 +45,12 @@ def outcome(warehouse: Path) -> dict:
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         q = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
-        return {"final games": q("SELECT count(*) FROM raw.games WHERE is_final"),
-                "graded dates": q("SELECT count(DISTINCT game_date) FROM ops.quality_grades WHERE promoted"),
-                "game_features rows": q("SELECT count(*) FROM features.game_features"),
-                "model versions": q("SELECT count(*) FROM ml.model_versions")}
+        return {
+            "final games": q("SELECT count(*) FROM raw.games WHERE is_final"),
+            "graded dates": q("SELECT count(DISTINCT game_date) FROM ops.quality_grades WHERE promoted"),
+            "game_features rows": q("SELECT count(*) FROM features.game_features"),
+            "model versions": q("SELECT count(*) FROM ml.model_versions"),
+        }
 
 
 class TreeMemory:
@@ -91,8 +94,12 @@ def per_day(server_url: str, dates: list[str], root: Path) -> dict:
     airflow = LiveAirflow(root, env)
     # The api-server can stall past the client's timeout while SQLite is busy (a resumed run's
     # scheduler clearing the interrupted task instances): these idempotent requests are made again.
-    api = tenacity.retry(retry=tenacity.retry_if_exception_type(httpx.TimeoutException), reraise=True,
-                         wait=tenacity.wait_fixed(5), stop=tenacity.stop_after_attempt(10))(airflow.api)
+    api = tenacity.retry(
+        retry=tenacity.retry_if_exception_type(httpx.TimeoutException),
+        reraise=True,
+        wait=tenacity.wait_fixed(5),
+        stop=tenacity.stop_after_attempt(10),
+    )(airflow.api)
     try:
         airflow.wait_until_ready()
         api("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False})
@@ -102,8 +109,13 @@ def per_day(server_url: str, dates: list[str], root: Path) -> dict:
         # backfill.max_dates at a time, one backfill after the other.
         lookback = (dt.date.fromisoformat(dates[-1]) - dt.date.fromisoformat(dates[0])).days
         gaps_log = open(root / "gaps.log", "wb")
-        gaps = subprocess.Popen([sys.executable, "-m", "mlb_pipeline.gaps", "--lookback-days", str(lookback),
-                                 "--end-date", dates[-1]], env=env, stdout=gaps_log, stderr=subprocess.STDOUT)
+        gaps = subprocess.Popen(
+            [sys.executable, "-m", "mlb_pipeline.gaps", "--lookback-days", str(lookback), "--end-date", dates[-1]],
+            env=env,
+            stdout=gaps_log,
+            stderr=subprocess.STDOUT,
+        )
+
         def backfill_runs(**params) -> dict:  # the API pages at 100 runs: count with total_entries
             return api("GET", f"/dags/{DAG_ID}/dagRuns", params={"run_type": "backfill", "limit": 100, **params})
 
@@ -117,8 +129,12 @@ def per_day(server_url: str, dates: list[str], root: Path) -> dict:
                 break
             if time.perf_counter() - reported > 60:  # progress, for a run that may not be waited out
                 reported = time.perf_counter()
-                print(f"per day: {done} of {len(dates)} backfill runs finished after {reported - t:.0f} s, "
-                      f"peak so far {memory.peak / 2**20:.0f} MB", file=sys.stderr, flush=True)
+                print(
+                    f"per day: {done} of {len(dates)} backfill runs finished after {reported - t:.0f} s, "
+                    f"peak so far {memory.peak / 2**20:.0f} MB",
+                    file=sys.stderr,
+                    flush=True,
+                )
             time.sleep(2)
         backfilled = time.perf_counter() - t
         if gaps.wait():
@@ -126,8 +142,11 @@ def per_day(server_url: str, dates: list[str], root: Path) -> dict:
         failed = [r["dag_run_id"] for r in backfill_runs(state=["failed"])["dag_runs"]]
         if failed:
             raise RuntimeError(f"backfill runs failed: {failed}\n{airflow.tail()}")
-        run = airflow.api("POST", f"/dags/{DAG_ID}/dagRuns", json={
-            "logical_date": None, "conf": {"game_date": dates[-1], "full_refresh": True}})
+        run = airflow.api(
+            "POST",
+            f"/dags/{DAG_ID}/dagRuns",
+            json={"logical_date": None, "conf": {"game_date": dates[-1], "full_refresh": True}},
+        )
         finished = airflow.wait_for_run(run["dag_run_id"], timeout=3600)
         total = time.perf_counter() - t
         if finished["state"] != "success":
@@ -135,14 +154,23 @@ def per_day(server_url: str, dates: list[str], root: Path) -> dict:
         peak = memory.stop()
     finally:
         airflow.stop()
-    return {"wall_s": total, "backfill_runs_s": backfilled, "peak_mb": peak / 2**20,
-            "outcome": outcome(Path(env["MLB_DUCKDB_PATH"]))}
+    return {
+        "wall_s": total,
+        "backfill_runs_s": backfilled,
+        "peak_mb": peak / 2**20,
+        "outcome": outcome(Path(env["MLB_DUCKDB_PATH"])),
+    }
 
 
 def set_based_child(server_url: str, dates: list[str], root: Path) -> None:
     """The set-based path, in this (child) process: its peak memory is measured by the parent."""
-    os.environ.update({"MLB_DUCKDB_PATH": str(root / "warehouse.duckdb"), "MLB_LAKE_URL": (root / "lake").as_uri(),
-                       "MLB_WAREHOUSE": "duckdb"})
+    os.environ.update(
+        {
+            "MLB_DUCKDB_PATH": str(root / "warehouse.duckdb"),
+            "MLB_LAKE_URL": (root / "lake").as_uri(),
+            "MLB_WAREHOUSE": "duckdb",
+        }
+    )
     from conftest import collect_days  # noqa: E402  (the pipeline's functions, as in the tests)
 
     from mlb_pipeline import model
@@ -155,10 +183,24 @@ def set_based_child(server_url: str, dates: list[str], root: Path) -> None:
     collect_days(Server, root / "warehouse.duckdb", (root / "lake").as_uri(), dates)
     collected = time.perf_counter() - t
     project = REPO / "dbt"
-    subprocess.run([str(Path(sys.executable).with_name("dbt")), "build", "--full-refresh", "--project-dir",
-                    str(project), "--profiles-dir", str(project), "--target-path", str(root / "dbt-target"),
-                    "--log-path", str(root / "dbt-logs")], check=True, capture_output=True,
-                   env={**os.environ, "DBT_USE_COLORS": "false"})
+    subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "build",
+            "--full-refresh",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--target-path",
+            str(root / "dbt-target"),
+            "--log-path",
+            str(root / "dbt-logs"),
+        ],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "DBT_USE_COLORS": "false"},
+    )
     registry = model.Registry((root / "lake").as_uri())
     last = dt.date.fromisoformat(dates[-1])
     model.train_and_register(DuckDBWarehouse(), registry, last + dt.timedelta(days=1), "set-based", full=True)
@@ -166,8 +208,9 @@ def set_based_child(server_url: str, dates: list[str], root: Path) -> None:
 
 
 def set_based(server_url: str, dates: list[str], root: Path) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--child", server_url, str(root), *dates],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", server_url, str(root), *dates], capture_output=True, text=True
+    )
     if proc.returncode:
         raise RuntimeError(proc.stderr[-3000:])
     timing = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -182,9 +225,12 @@ def main() -> None:
     ap.add_argument("--season", type=int, help="every date of this simulated regular season (overrides --start/--days)")
     ap.add_argument("--per-day-only", action="store_true", help="skip the set-based path (measured before)")
     ap.add_argument("--workdir", help="a new folder to work in and keep (default: a temporary one)")
-    ap.add_argument("--resume", action="store_true",
-                    help="carry on an interrupted per-day run in --workdir, as a user would: the gaps command "
-                         "backfills only what is still missing (times are of this part only)")
+    ap.add_argument(
+        "--resume",
+        action="store_true",
+        help="carry on an interrupted per-day run in --workdir, as a user would: the gaps command "
+        "backfills only what is still missing (times are of this part only)",
+    )
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.resume and not (args.workdir and args.per_day_only):
@@ -201,10 +247,12 @@ def main() -> None:
 
     first = dt.date.fromisoformat(args.start)
     league = League(seed=7, seasons=[args.season or first.year])
-    dates = (regular_season_days(league, args.season) if args.season
-             else [(first + dt.timedelta(days=n)).isoformat() for n in range(args.days)])
-    with ReplayServer(SimulatedBackend(league)) as server, \
-            tempfile.TemporaryDirectory(prefix="bench-backfill-") as tmp:
+    dates = (
+        regular_season_days(league, args.season)
+        if args.season
+        else [(first + dt.timedelta(days=n)).isoformat() for n in range(args.days)]
+    )
+    with ReplayServer(SimulatedBackend(league)) as server, tempfile.TemporaryDirectory(prefix="bench-backfill-") as tmp:
         if args.workdir:  # kept afterwards: Airflow's and the gaps command's logs, the warehouses
             tmp = args.workdir
             Path(tmp).mkdir(parents=True, exist_ok=args.resume)
@@ -217,13 +265,19 @@ def main() -> None:
     print(f"{len(dates)} simulated game days ({dates[0]} .. {dates[-1]}), 2 cores:\n")
     print("| path | wall time | of which collection | peak memory | outcome |")
     print("|---|---|---|---|---|")
-    print(f"| per day: `airflow backfill create` ({len(dates)} runs) + one `full_refresh` run | "
-          f"{days['wall_s']:.0f} s | {days['backfill_runs_s']:.0f} s (backfill runs) | "
-          f"{days['peak_mb']:.0f} MB (Airflow's process tree) | {days['outcome']} |")
-    print(f"| set-based: pipeline functions + one `dbt build --full-refresh` + one training | "
-          f"{sets['wall_s']:.0f} s | {sets['collect_s']:.0f} s | {sets['peak_mb']:.0f} MB | {sets['outcome']} |")
-    print(f"\nratio per day / set-based: {days['wall_s'] / sets['wall_s']:.1f}x wall time; "
-          f"same outcome: {days['outcome'] == sets['outcome']}")
+    print(
+        f"| per day: `airflow backfill create` ({len(dates)} runs) + one `full_refresh` run | "
+        f"{days['wall_s']:.0f} s | {days['backfill_runs_s']:.0f} s (backfill runs) | "
+        f"{days['peak_mb']:.0f} MB (Airflow's process tree) | {days['outcome']} |"
+    )
+    print(
+        f"| set-based: pipeline functions + one `dbt build --full-refresh` + one training | "
+        f"{sets['wall_s']:.0f} s | {sets['collect_s']:.0f} s | {sets['peak_mb']:.0f} MB | {sets['outcome']} |"
+    )
+    print(
+        f"\nratio per day / set-based: {days['wall_s'] / sets['wall_s']:.1f}x wall time; "
+        f"same outcome: {days['outcome'] == sets['outcome']}"
+    )
 
 
 if __name__ == "__main__":

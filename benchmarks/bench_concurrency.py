@@ -10,6 +10,7 @@ URLs (the floor for one request at a time). Medians over ``--repeat`` runs, side
 one run; prints a Markdown table for docs/BENCHMARKS.md. pybreaker 1.4's ``call`` held a
 lock for the whole request, so every concurrency measured as 1 before the fix.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,7 @@ def main() -> None:
     from mlb_pipeline.replay.simulate import League
     from mlb_pipeline.source import ClientSettings, StatsApiClient
 
-    with ReplayServer(SimulatedBackend(League(seed=7, seasons=[2024]))) as server, \
-            tempfile.TemporaryDirectory() as tmp:
+    with ReplayServer(SimulatedBackend(League(seed=7, seasons=[2024]))) as server, tempfile.TemporaryDirectory() as tmp:
         zone = RawZone(Path(tmp, "lake").as_uri())
         plan = plan_day(StatsApiClient(ClientSettings(server.url)), zone, DAY)
         games = len(plan["collect"])
@@ -58,10 +58,12 @@ def main() -> None:
                 result = collect_feeds(client, zone, plan, concurrency)
                 assert len(result["landed"]) == games, result["failed"]
                 client.close()
+
             return run
 
-        cases = [("naive sequential loop (urllib3, one at a time)", sequential)] + \
-            [(f"collector, concurrency {c}", collector(c)) for c in (1, 4, 8)]
+        cases = [("naive sequential loop (urllib3, one at a time)", sequential)] + [
+            (f"collector, concurrency {c}", collector(c)) for c in (1, 4, 8)
+        ]
         times: dict[str, list[float]] = {name: [] for name, _ in cases}
         for _ in range(args.repeat):  # interleaved, so that drift hits every case alike
             for name, fn in cases:

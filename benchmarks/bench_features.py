@@ -14,6 +14,7 @@ hour the first time), then times, on copies of that warehouse:
 Each path ends with the same feature tables (checked by checksum). Peak memory is the largest
 resident set of any dbt process. Prints a Markdown table for docs/BENCHMARKS.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,11 +39,23 @@ def dbt(*args: str, warehouse: Path) -> float:
     """Run dbt on ``warehouse``; return its wall time."""
     project = REPO / "dbt"
     t = time.perf_counter()
-    result = subprocess.run([DBT, *args, "--project-dir", str(project), "--profiles-dir", str(project),
-                             "--target-path", str(warehouse.parent / "dbt-target"),
-                             "--log-path", str(warehouse.parent / "dbt-logs")],
-                            env={**os.environ, "MLB_DUCKDB_PATH": str(warehouse), "DBT_USE_COLORS": "false"},
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            DBT,
+            *args,
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--target-path",
+            str(warehouse.parent / "dbt-target"),
+            "--log-path",
+            str(warehouse.parent / "dbt-logs"),
+        ],
+        env={**os.environ, "MLB_DUCKDB_PATH": str(warehouse), "DBT_USE_COLORS": "false"},
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
         raise RuntimeError(result.stdout[-3000:])
     return time.perf_counter() - t
@@ -52,8 +65,12 @@ def checksums(warehouse: Path) -> dict:
     import duckdb
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return {t: con.execute(f"SELECT count(*), md5(string_agg(x::varchar, '|' ORDER BY x::varchar)) "
-                               f"FROM features.{t} AS x").fetchone() for t in FEATURES}
+        return {
+            t: con.execute(
+                f"SELECT count(*), md5(string_agg(x::varchar, '|' ORDER BY x::varchar)) FROM features.{t} AS x"
+            ).fetchone()
+            for t in FEATURES
+        }
 
 
 def season(year: int, days: int | None) -> tuple[Path, list[str]]:
@@ -75,8 +92,12 @@ def dag_parse_seconds(repeat: int = 5) -> float:
     manifest) in a fresh process with Airflow already imported, as the dag-processor does."""
     times = []
     for _ in range(repeat):
-        out = subprocess.run([sys.executable, "-c", PARSE.format(path=str(REPO / "dags" / "mlb_daily_collection.py"))],
-                             capture_output=True, text=True, check=True).stdout.split()[-2:]
+        out = subprocess.run(
+            [sys.executable, "-c", PARSE.format(path=str(REPO / "dags" / "mlb_daily_collection.py"))],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()[-2:]
         assert out[1] == "1", out
         times.append(float(out[0]))
     return statistics.median(times)
@@ -111,26 +132,54 @@ def main() -> None:
     full = fresh("full")
     full_s = dbt("run", "--select", "path:models/features", "--full-refresh", warehouse=full)
     ranged = fresh("range")
-    dbt("run", "--select", "path:models/features", "--full-refresh", "--vars", f"{{features_from: '{dates[0]}'}}",
-        warehouse=ranged)
-    range_s = dbt("run", "--select", "path:models/features",
-                  "--vars", f"{{features_from: '{dates[0]}', features_to: '{dates[-1]}'}}", warehouse=ranged)
+    dbt(
+        "run",
+        "--select",
+        "path:models/features",
+        "--full-refresh",
+        "--vars",
+        f"{{features_from: '{dates[0]}'}}",
+        warehouse=ranged,
+    )
+    range_s = dbt(
+        "run",
+        "--select",
+        "path:models/features",
+        "--vars",
+        f"{{features_from: '{dates[0]}', features_to: '{dates[-1]}'}}",
+        warehouse=ranged,
+    )
     daily = fresh("daily")
-    per_day = [dbt("run", "--select", "path:models/features", "--vars", f"{{features_from: '{d}', features_to: '{d}'}}",
-                   warehouse=daily) for d in dates]
+    per_day = [
+        dbt(
+            "run",
+            "--select",
+            "path:models/features",
+            "--vars",
+            f"{{features_from: '{d}', features_to: '{d}'}}",
+            warehouse=daily,
+        )
+        for d in dates
+    ]
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     same = checksums(full) == checksums(ranged) == checksums(daily)
 
-    print(f"\n{len(dates)} game dates, {games} final games (simulated {args.season}, seed 7); "
-          f"feature tables identical on all three paths: {same}\n")
+    print(
+        f"\n{len(dates)} game dates, {games} final games (simulated {args.season}, seed 7); "
+        f"feature tables identical on all three paths: {same}\n"
+    )
     print("| path | dbt runs | wall time | per date |")
     print("|---|---|---|---|")
     print(f"| set-based, `--full-refresh` | 1 | {full_s:.1f} s | |")
     print(f"| set-based, window `features_from..features_to` over the season | 1 | {range_s:.1f} s | |")
-    print(f"| day after day, `features_from = features_to = D` | {len(per_day)} | {sum(per_day):.1f} s "
-          f"| median {statistics.median(per_day):.2f} s |")
-    print(f"\nday after day / set-based (full refresh): {sum(per_day) / full_s:.0f}x; "
-          f"peak memory of any dbt process: {peak_mb:.0f} MB")
+    print(
+        f"| day after day, `features_from = features_to = D` | {len(per_day)} | {sum(per_day):.1f} s "
+        f"| median {statistics.median(per_day):.2f} s |"
+    )
+    print(
+        f"\nday after day / set-based (full refresh): {sum(per_day) / full_s:.0f}x; "
+        f"peak memory of any dbt process: {peak_mb:.0f} MB"
+    )
     if not same:
         raise SystemExit("the three paths built different feature tables")
 

@@ -11,6 +11,7 @@ Measures, with medians over repeats:
 Peak memory: tracemalloc's peak of Python allocations per step, and the process's max RSS.
 Prints a Markdown table for docs/BENCHMARKS.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,14 +59,40 @@ def week_in_child(concurrency: int, days: list, workdir: Path) -> dict:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = {**os.environ, "PYTHONPATH": str(REPO / "plugins")}
-    server = subprocess.Popen([sys.executable, "-m", "mlb_pipeline.replay", "--simulate", "--seed", "7",
-                               "--seasons", "2024", "--port", str(port)], env=env, stdout=subprocess.PIPE)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mlb_pipeline.replay",
+            "--simulate",
+            "--seed",
+            "7",
+            "--seasons",
+            "2024",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+    )
     try:
         server.stdout.readline()  # "serving ..." once it listens
         child = subprocess.run(
-            [sys.executable, __file__, "--week-child", str(concurrency), f"http://127.0.0.1:{port}",
-             str(workdir), days[0].isoformat(), days[-1].isoformat()],
-            env=env, check=True, capture_output=True, text=True)
+            [
+                sys.executable,
+                __file__,
+                "--week-child",
+                str(concurrency),
+                f"http://127.0.0.1:{port}",
+                str(workdir),
+                days[0].isoformat(),
+                days[-1].isoformat(),
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         result = json.loads(child.stdout.strip().splitlines()[-1])
         import urllib.request
 
@@ -131,8 +158,9 @@ def main() -> None:
     wh.ensure_schema()
     for name, body in feeds.items():
         med, peak = measure(lambda body=body: parse_feed(orjson.loads(body)), args.repeat)
-        rows.append((f"parse one feed ({name}, {len(body) / 1e6:.2f} MB)", f"{med * 1000:.1f} ms",
-                     f"{peak / 1e6:.1f} MB"))
+        rows.append(
+            (f"parse one feed ({name}, {len(body) / 1e6:.2f} MB)", f"{med * 1000:.1f} ms", f"{peak / 1e6:.1f} MB")
+        )
         parsed = parse_feed(orjson.loads(body))
         pk = parsed["games"][0]["game_pk"]
         n = sum(len(v) for v in parsed.values())
@@ -147,27 +175,37 @@ def main() -> None:
         med = statistics.median(r["wall_s"] for r in results)
         rss = max(r["max_rss_mb"] for r in results)
         reqs = results[0]["requests"]
-        rows.append((f"simulated week, {n_games} games, concurrency {concurrency} "
-                     f"(replay server in its own process; HTTP + raw zone + DuckDB; games and reference data)",
-                     f"{med:.2f} s ({n_games / med:.1f} games/s, {reqs / med:.0f} requests/s)",
-                     f"max RSS {rss:.0f} MB"))
+        rows.append(
+            (
+                f"simulated week, {n_games} games, concurrency {concurrency} "
+                f"(replay server in its own process; HTTP + raw zone + DuckDB; games and reference data)",
+                f"{med:.2f} s ({n_games / med:.1f} games/s, {reqs / med:.0f} requests/s)",
+                f"max RSS {rss:.0f} MB",
+            )
+        )
     if args.season:
         regular = sorted(g.official_date for g in league.games.values() if g.game_type == "R")
         season_days = [regular[0] + dt.timedelta(days=i) for i in range((regular[-1] - regular[0]).days + 1)]
         for concurrency in sorted({1, default}):
             r = week_in_child(concurrency, season_days, tmp / f"season-{concurrency}")
-            rows.append((f"simulated regular season, {r['games']} games over {len(season_days)} days, "
-                         f"concurrency {concurrency} (one run)",
-                         f"{r['wall_s']:.0f} s ({r['games'] / r['wall_s']:.1f} games/s, "
-                         f"{r['requests'] / r['wall_s']:.0f} requests/s, {r['requests']} requests)",
-                         f"max RSS {r['max_rss_mb']:.0f} MB"))
+            rows.append(
+                (
+                    f"simulated regular season, {r['games']} games over {len(season_days)} days, "
+                    f"concurrency {concurrency} (one run)",
+                    f"{r['wall_s']:.0f} s ({r['games'] / r['wall_s']:.1f} games/s, "
+                    f"{r['requests'] / r['wall_s']:.0f} requests/s, {r['requests']} requests)",
+                    f"max RSS {r['max_rss_mb']:.0f} MB",
+                )
+            )
 
     import airflow.sdk  # noqa: F401  (the dag-processor has it loaded already)
 
     for dag_file in sorted((REPO / "dags").glob("*.py")):
+
         def parse_dag(path=dag_file):
             spec = importlib.util.spec_from_file_location(path.stem, path)
             spec.loader.exec_module(importlib.util.module_from_spec(spec))
+
         parse_dag()  # first import pays for our package's modules; the median is steady state
         med, peak = measure(parse_dag, args.repeat)
         rows.append((f"parse DAG file {dag_file.name}", f"{med * 1000:.1f} ms", f"{peak / 1e6:.2f} MB"))
@@ -176,8 +214,10 @@ def main() -> None:
     print("\n| measurement | median | memory (peak Python allocations, or max RSS) |\n|---|---|---|")
     for r in rows:
         print(f"| {r[0]} | {r[1]} | {r[2]} |")
-    print(f"\nMax RSS of the benchmark process: {rss:.0f} MB. Repeats: {args.repeat} (week: 3 runs, each in a"
-          " fresh process against a fresh replay server).")
+    print(
+        f"\nMax RSS of the benchmark process: {rss:.0f} MB. Repeats: {args.repeat} (week: 3 runs, each in a"
+        " fresh process against a fresh replay server)."
+    )
 
 
 if __name__ == "__main__":

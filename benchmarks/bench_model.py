@@ -14,6 +14,7 @@ the true probabilities' Brier score (the limit).
 tests/data/simulated_game_features_2024.parquet, the season tests/test_model.py trains on
 (run it after changing the feature models).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -78,23 +79,33 @@ def main() -> None:
 
             SNAPSHOT.parent.mkdir(exist_ok=True)
             with duckdb.connect(str(warehouse), read_only=True) as con:  # DuckDB's own writer keeps the types
-                con.execute(f"COPY (SELECT * FROM features.game_features ORDER BY game_date, game_pk) "
-                            f"TO '{SNAPSHOT}' (FORMAT parquet, COMPRESSION zstd)")
+                con.execute(
+                    f"COPY (SELECT * FROM features.game_features ORDER BY game_date, game_pk) "
+                    f"TO '{SNAPSHOT}' (FORMAT parquet, COMPRESSION zstd)"
+                )
             print(f"wrote {SNAPSHOT}")
         runs = []
         for _ in range(args.repeat):
-            out = subprocess.run([sys.executable, "-c", TRAIN.format(years=SIZES[n], warehouse=str(warehouse))],
-                                 capture_output=True, text=True, check=True).stdout
+            out = subprocess.run(
+                [sys.executable, "-c", TRAIN.format(years=SIZES[n], warehouse=str(warehouse))],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
             runs.append(json.loads(out.strip().splitlines()[-1]))
         m = runs[0]["metadata"]
         e, b = m["evaluation"], m["baselines"]
-        rows.append(f"| {n} ({', '.join(map(str, SIZES[n]))}) | {runs[0]['games']:,} | "
-                    f"{statistics.median(r['seconds'] for r in runs):.2f} s | "
-                    f"{max(r['peak_mb'] for r in runs):.0f} MB | "
-                    f"{e['games']} | {e['brier']:.4f} | {b['always_home']['brier']:.4f} | {b['log5']['brier']:.4f} | "
-                    f"{e.get('true_probability_brier', float('nan')):.4f} | {e['accuracy']:.3f} |")
-    print("\n| seasons | games | training (median) | peak memory | held-out games | Brier | always home | log5 "
-          "| true probabilities | accuracy |")
+        rows.append(
+            f"| {n} ({', '.join(map(str, SIZES[n]))}) | {runs[0]['games']:,} | "
+            f"{statistics.median(r['seconds'] for r in runs):.2f} s | "
+            f"{max(r['peak_mb'] for r in runs):.0f} MB | "
+            f"{e['games']} | {e['brier']:.4f} | {b['always_home']['brier']:.4f} | {b['log5']['brier']:.4f} | "
+            f"{e.get('true_probability_brier', float('nan')):.4f} | {e['accuracy']:.3f} |"
+        )
+    print(
+        "\n| seasons | games | training (median) | peak memory | held-out games | Brier | always home | log5 "
+        "| true probabilities | accuracy |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
 

@@ -9,6 +9,7 @@ medians over repeats), building the Data Docs, and the whole daily step once. Im
 Great Expectations is timed in fresh processes: it is paid once per task process.
 Prints a Markdown table for docs/BENCHMARKS.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,15 +66,25 @@ def main() -> None:
         savant = SavantClient(ClientSettings(server.url, concurrency=4))
         t = time.perf_counter()
         plan = plan_day(api, zone, DAY, wh)
-        load_day(wh, zone, plan, collect_feeds(api, zone, plan, 4), run_id="bench",
-                 reference=collect_reference(api, zone, plan, 4), statcast=collect_statcast(savant, zone, plan, 4))
+        load_day(
+            wh,
+            zone,
+            plan,
+            collect_feeds(api, zone, plan, 4),
+            run_id="bench",
+            reference=collect_reference(api, zone, plan, 4),
+            statcast=collect_statcast(savant, zone, plan, 4),
+        )
         collect_s = time.perf_counter() - t
     games = len(plan["collect"])
 
     from mlb_pipeline import quality
 
-    columns = {t.split(".", 1)[1]: [c for c in s["columns"] if c not in ("ingested_at", "source", "content_hash")]
-               for t, s in wh.tables.items() if t.startswith("raw.")}
+    columns = {
+        t.split(".", 1)[1]: [c for c in s["columns"] if c not in ("ingested_at", "source", "content_hash")]
+        for t, s in wh.tables.items()
+        if t.startswith("raw.")
+    }
     read_s = median_time(lambda: quality.read_batch(wh, DAY), args.repeat)
     frames = quality.read_batch(wh, DAY)
     rows = sum(len(f) for f in frames.values())
@@ -85,21 +96,31 @@ def main() -> None:
     summary = quality.grade_and_promote(wh, DAY, "regular_season", "bench", lake + "/quality/data_docs")
     step_s = time.perf_counter() - t
 
-    print(f"\nOne simulated game day ({DAY}, {games} games, {rows:,} rows in {len(grades)} tables), "
-          f"median of {args.repeat} where repeated; grade {summary['grade']}\n")
+    print(
+        f"\nOne simulated game day ({DAY}, {games} games, {rows:,} rows in {len(grades)} tables), "
+        f"median of {args.repeat} where repeated; grade {summary['grade']}\n"
+    )
     print("| measurement | wall time | vs. collecting the day |")
     print("|---|---|---|")
-    print(f"| collect and load the day (feeds, Statcast, reference data; HTTP, raw zone, DuckDB) | "
-          f"{collect_s:.2f} s | 1 |")
-    print(f"| import great_expectations (fresh process, less a bare `python -c pass` of {python_alone:.2f} s) | "
-          f"{statistics.median(imports) - python_alone:.2f} s | "
-          f"{(statistics.median(imports) - python_alone) / collect_s:.2f} |")
+    print(
+        f"| collect and load the day (feeds, Statcast, reference data; HTTP, raw zone, DuckDB) | "
+        f"{collect_s:.2f} s | 1 |"
+    )
+    print(
+        f"| import great_expectations (fresh process, less a bare `python -c pass` of {python_alone:.2f} s) | "
+        f"{statistics.median(imports) - python_alone:.2f} s | "
+        f"{(statistics.median(imports) - python_alone) / collect_s:.2f} |"
+    )
     print(f"| read the day's batch from DuckDB | {read_s:.2f} s | {read_s / collect_s:.3f} |")
-    print(f"| validate every suite (GX, {len(grades)} tables with their derived checks) | {validate_s:.2f} s | "
-          f"{validate_s / collect_s:.3f} |")
+    print(
+        f"| validate every suite (GX, {len(grades)} tables with their derived checks) | {validate_s:.2f} s | "
+        f"{validate_s / collect_s:.3f} |"
+    )
     print(f"| build the Data Docs | {docs_s:.2f} s | {docs_s / collect_s:.3f} |")
-    print(f"| the whole grading step (GX already imported; read, validate, record, docs) | {step_s:.2f} s | "
-          f"{step_s / collect_s:.3f} |")
+    print(
+        f"| the whole grading step (GX already imported; read, validate, record, docs) | {step_s:.2f} s | "
+        f"{step_s / collect_s:.3f} |"
+    )
 
 
 if __name__ == "__main__":

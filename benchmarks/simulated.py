@@ -4,6 +4,7 @@ Collecting, loading and grading a simulated regular season with the pipeline's o
 functions (the daily DAG's steps, against the in-process replay server) takes about half
 an hour, so each set of seasons is kept in ``.local/bench/`` and reused.
 """
+
 from __future__ import annotations
 
 import datetime as dt

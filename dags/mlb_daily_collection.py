@@ -59,6 +59,7 @@ emails the on-call address with the reason and the link; so does a run not finis
 05:00 ET the morning after its game day, or still running 90 minutes after it was queued
 (Deadline Alerts).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -95,8 +96,12 @@ with DAG(
     start_date=pendulum.datetime(2015, 1, 1, tz=TZ),
     catchup=False,
     max_active_runs=CONFIG["daily"]["max_active_runs"],
-    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=5), "owner": "mlb-data",
-                  "on_failure_callback": task_failed},
+    default_args={
+        "retries": 2,
+        "retry_delay": dt.timedelta(minutes=5),
+        "owner": "mlb-data",
+        "on_failure_callback": task_failed,
+    },
     deadline=deadlines("mlb_daily_collection"),
     params={
         "game_date": Param(

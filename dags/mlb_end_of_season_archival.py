@@ -17,6 +17,7 @@ identical; an object with different content is never overwritten (the task fails
 half-done archive (copied, not marked) is rolled back with
 `python -m mlb_pipeline.archive rollback <year>`; an archived season cannot be.
 """
+
 from __future__ import annotations
 
 import pendulum

@@ -14,6 +14,7 @@ monthly audit and daily API check):
 
 Thresholds: `config/pipeline.yaml`, `audit`. Trigger with `month` to audit another month.
 """
+
 from __future__ import annotations
 
 import pendulum

@@ -19,6 +19,7 @@ Runs Sunday 02:00 America/New_York (seed 000's weekly full sync):
 
 Failures and a run longer than its expected duration are emailed (`alerts`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -40,8 +41,12 @@ with DAG(
     start_date=pendulum.datetime(2015, 1, 1, tz=TZ),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": 1, "retry_delay": dt.timedelta(minutes=10), "owner": "mlb-data",
-                  "on_failure_callback": task_failed},
+    default_args={
+        "retries": 1,
+        "retry_delay": dt.timedelta(minutes=10),
+        "owner": "mlb-data",
+        "on_failure_callback": task_failed,
+    },
     deadline=deadlines("mlb_weekly_sync"),
     params={
         "seasons": Param(

@@ -1,6 +1,7 @@
 """Registers mlb-pipeline's extensions with Airflow (plugins are how Airflow finds custom
 timetables and deadline references when it deserialises a DAG in the scheduler and the
 API server)."""
+
 from airflow.plugins_manager import AirflowPlugin
 
 from mlb_pipeline.alerts import DagRunLogicalDateUnlessBackfill

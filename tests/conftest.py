@@ -4,6 +4,7 @@ Airflow reads its configuration when first imported, so the embedded default is 
 here, before any test module imports it: a throw-away AIRFLOW_HOME with a SQLite
 metadata database, our dags/ and plugins/ folders, and no example DAGs.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,14 +24,16 @@ sys.path.insert(0, str(REPO / "tests"))
 from live_airflow import airflow_settings, free_port  # noqa: E402  (imports no Airflow)
 
 _home = Path(tempfile.mkdtemp(prefix="mlb-airflow-home-"))
-os.environ.update({
-    **airflow_settings(_home),
-    "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-    "MLB_LOCAL_DIR": str(_home / "local"),
-    # cosmos' cache (partial parse, the rendered graph) per test process: pytest-xdist workers
-    # must not share /tmp/cosmos.
-    "AIRFLOW__COSMOS__CACHE_DIR": str(_home / "cosmos"),
-})
+os.environ.update(
+    {
+        **airflow_settings(_home),
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "MLB_LOCAL_DIR": str(_home / "local"),
+        # cosmos' cache (partial parse, the rendered graph) per test process: pytest-xdist workers
+        # must not share /tmp/cosmos.
+        "AIRFLOW__COSMOS__CACHE_DIR": str(_home / "cosmos"),
+    }
+)
 
 # The tests of recorded real data (among them the only DAG-level checksums of a real day) must
 # not vanish as skips on a machine without the recordings: they fail there, unless the
@@ -96,8 +99,9 @@ def pytest_collection_finish(session):
 @pytest.fixture(scope="session")
 def airflow_db():
     """An initialised Airflow metadata database (SQLite), once per session."""
-    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True,
-                   capture_output=True, env=os.environ.copy())
+    subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True, env=os.environ.copy()
+    )
     return _home
 
 
@@ -179,8 +183,16 @@ def daily_dag(airflow_db):
     return dag
 
 
-def run_day(dag, day: str, server, monkeypatch, conn_extra: str = "", savant_extra: str = "min_interval_s=0",
-            features: bool = False, **params):
+def run_day(
+    dag,
+    day: str,
+    server,
+    monkeypatch,
+    conn_extra: str = "",
+    savant_extra: str = "min_interval_s=0",
+    features: bool = False,
+    **params,
+):
     """One real run of the daily DAG (``dag.test()``) for ``day`` against ``server``, which
     answers for the MLB Stats API and for Baseball Savant. The dbt tasks run only when a test
     asks for ``features`` (they add about a minute a run); otherwise they are skipped by the
@@ -190,8 +202,10 @@ def run_day(dag, day: str, server, monkeypatch, conn_extra: str = "", savant_ext
     params.setdefault("build_features", features)
     monkeypatch.setenv("AIRFLOW_CONN_MLB_STATSAPI", server.url + (f"?{conn_extra}" if conn_extra else ""))
     monkeypatch.setenv("AIRFLOW_CONN_BASEBALL_SAVANT", server.url + (f"?{savant_extra}" if savant_extra else ""))
-    run = dag.test(logical_date=dt.datetime.fromisoformat(day).replace(tzinfo=dt.timezone.utc),
-                   run_conf={**DEFAULT_PARAMS[dag.dag_id], **params})
+    run = dag.test(
+        logical_date=dt.datetime.fromisoformat(day).replace(tzinfo=dt.timezone.utc),
+        run_conf={**DEFAULT_PARAMS[dag.dag_id], **params},
+    )
     return run, {ti.task_id: ti.state for ti in run.get_task_instances()}
 
 
@@ -211,8 +225,15 @@ def collect_days(server, warehouse_path: Path, lake_url: str, dates: list[str]) 
     savant = SavantClient(ClientSettings(server.url, concurrency=4, min_interval_s=0))
     for day in dates:
         plan = plan_day(api, zone, day, warehouse)
-        load_day(warehouse, zone, plan, collect_feeds(api, zone, plan, 4), run_id=f"collect_days__{day}",
-                 reference=collect_reference(api, zone, plan, 4), statcast=collect_statcast(savant, zone, plan, 4))
+        load_day(
+            warehouse,
+            zone,
+            plan,
+            collect_feeds(api, zone, plan, 4),
+            run_id=f"collect_days__{day}",
+            reference=collect_reference(api, zone, plan, 4),
+            statcast=collect_statcast(savant, zone, plan, 4),
+        )
         grade_and_promote(warehouse, day, plan["season_phase"], f"collect_days__{day}", docs_url=None)
 
 
@@ -221,9 +242,23 @@ def dbt(*args: str, tmp_path: Path, project: Path = REPO / "dbt", **env: str):
     folders under ``tmp_path``; extra ``env`` entries override the environment. ``project``: a
     changed copy of it (tests that plant a fault in a model)."""
     return subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), *args, "--project-dir", str(project), "--profiles-dir",
-         str(project), "--target-path", str(tmp_path / "dbt-target"), "--log-path", str(tmp_path / "dbt-logs")],
-        env={**os.environ, "DBT_USE_COLORS": "false", **env}, capture_output=True, text=True, timeout=900)
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            *args,
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--target-path",
+            str(tmp_path / "dbt-target"),
+            "--log-path",
+            str(tmp_path / "dbt-logs"),
+        ],
+        env={**os.environ, "DBT_USE_COLORS": "false", **env},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 class Inbox:
@@ -241,12 +276,14 @@ class Inbox:
         kwargs: dict = {}
         if tls:
             context = self._tls_context()
-            kwargs = {"tls_context": context, "require_starttls": True} if tls == "starttls" else \
-                {"ssl_context": context}
+            kwargs = (
+                {"tls_context": context, "require_starttls": True} if tls == "starttls" else {"ssl_context": context}
+            )
         if login:
             # aiosmtpd counts only STARTTLS as TLS for auth_require_tls; implicit TLS is TLS throughout.
-            kwargs.update(authenticator=self._authenticator(login), auth_required=True,
-                          auth_require_tls=tls != "implicit")
+            kwargs.update(
+                authenticator=self._authenticator(login), auth_required=True, auth_require_tls=tls != "implicit"
+            )
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **kwargs)
 
     def _tls_context(self):
@@ -263,19 +300,31 @@ class Inbox:
         key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
         now = dt.datetime.now(dt.timezone.utc)
-        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-                .not_valid_after(now + dt.timedelta(days=1))
-                .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                                                            x509.DNSName("localhost")]), critical=False)
-                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                .sign(key, hashes.SHA256()))
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(
+                x509.SubjectAlternativeName(
+                    [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+                ),
+                critical=False,
+            )
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256())
+        )
         folder = Path(tempfile.mkdtemp(prefix="mlb-smtp-tls-"))
         self.cert_file = str(folder / "cert.pem")
         Path(self.cert_file).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                                           serialization.PrivateFormat.PKCS8,
-                                                           serialization.NoEncryption()))
+        (folder / "key.pem").write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(self.cert_file, str(folder / "key.pem"))
         return context
@@ -285,8 +334,10 @@ class Inbox:
         from aiosmtpd.smtp import AuthResult, LoginPassword
 
         def check(server, session, envelope, mechanism, auth_data):
-            ok = isinstance(auth_data, LoginPassword) and (auth_data.login.decode(), auth_data.password.decode()) \
-                == login
+            ok = (
+                isinstance(auth_data, LoginPassword)
+                and (auth_data.login.decode(), auth_data.password.decode()) == login
+            )
             return AuthResult(success=ok)
 
         return check
@@ -315,8 +366,9 @@ class Inbox:
                 if predicate(str(msg["Subject"]), text):
                     return msg, text
             if time.monotonic() > deadline:
-                raise AssertionError(f"no such email within {timeout:g}s; received: "
-                                     f"{[str(m['Subject']) for m in self.messages]}")
+                raise AssertionError(
+                    f"no such email within {timeout:g}s; received: {[str(m['Subject']) for m in self.messages]}"
+                )
             time.sleep(0.5)
 
     def __enter__(self):

@@ -36,8 +36,13 @@ def violations(feed: dict) -> list[str]:
             out.append(f"{side}: pitchers' outs {outs} != fielders' putouts {putouts}")
         thrown = sum(p.get("numberOfPitches", 0) for p in pitchers)
         top = side == "home"  # the home side pitches in the top halves
-        counted = sum(1 for play in live["plays"]["allPlays"] if play["about"]["isTopInning"] == top
-                      for ev in play["playEvents"] if ev.get("isPitch"))
+        counted = sum(
+            1
+            for play in live["plays"]["allPlays"]
+            if play["about"]["isTopInning"] == top
+            for ev in play["playEvents"]
+            if ev.get("isPitch")
+        )
         if counted != thrown:
             out.append(f"{side}: {counted} pitches in play events != pitchers' {thrown}")
     dec = live.get("decisions") or {}

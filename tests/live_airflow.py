@@ -1,6 +1,7 @@
 """``airflow standalone`` started in a folder of its own, for the tests and benchmarks that
 need a real scheduler: its environment (SQLite metadata, LocalExecutor, our DAGs and
 plugins, the replay server's connections) and a REST client logged in to it."""
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,9 @@ def airflow_settings(home: Path) -> dict[str, str]:
     }
 
 
-def standalone_env(root: Path, replay_url: str, smtp_uri: str | None = None,
-                   expected_minutes: dict[str, float] | None = None) -> dict[str, str]:
+def standalone_env(
+    root: Path, replay_url: str, smtp_uri: str | None = None, expected_minutes: dict[str, float] | None = None
+) -> dict[str, str]:
     """The environment of an Airflow under ``root``: its own home, warehouse, lake and a copy
     of our config (``expected_minutes`` overrides the Deadline Alerts' durations)."""
     home, local = root / "airflow", root / "local"
@@ -83,8 +85,12 @@ def standalone_env(root: Path, replay_url: str, smtp_uri: str | None = None,
         "MLB_CONFIG_DIR": str(config),
     }
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "airflow", "pools", "set", "mlb_warehouse", "1", "one writer"], env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "airflow", "pools", "set", "mlb_warehouse", "1", "one writer"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     return env
 
 
@@ -96,8 +102,14 @@ class LiveAirflow:
         self.port = int(env["AIRFLOW__API__PORT"])
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(root / "standalone.log", "wb")
-        self.process = subprocess.Popen([sys.executable, "-m", "airflow", "standalone"], env=env, cwd=root,
-                                        stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "airflow", "standalone"],
+            env=env,
+            cwd=root,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.client = httpx.Client(base_url=self.url, timeout=30)
 
     def wait_until_ready(self, timeout: float = 240):
@@ -147,5 +159,3 @@ class LiveAirflow:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
         self.log.close()
-
-

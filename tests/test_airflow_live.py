@@ -5,6 +5,7 @@ wait for it; a local SMTP server receives the Deadline Alert of the run that out
 expected duration. Then the gaps command, without ``--dry-run``, finds three uncollected
 dates and creates their backfill (``airflow backfill create``), and the scheduler runs it:
 raw data landed and graded, the features skipped as backfill runs do."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -50,8 +51,11 @@ def _warehouse(live):
 def test_trigger_through_the_rest_api_then_backfill_what_the_gaps_command_finds(live, league):
     # A user unpauses the DAG and triggers it with Params, as the UI's trigger form does.
     live.api("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False})
-    run = live.api("POST", f"/dags/{DAG_ID}/dagRuns",
-                   json={"logical_date": None, "conf": {"game_date": TRIGGERED, "build_features": False}})
+    run = live.api(
+        "POST",
+        f"/dags/{DAG_ID}/dagRuns",
+        json={"logical_date": None, "conf": {"game_date": TRIGGERED, "build_features": False}},
+    )
     finished = live.wait_for_run(run["dag_run_id"])
     states = live.task_states(run["dag_run_id"])
     assert finished["state"] == "success", (states, live.tail())
@@ -59,33 +63,51 @@ def test_trigger_through_the_rest_api_then_backfill_what_the_gaps_command_finds(
 
     games = {g.game_pk for g in league.played_on(dt.date.fromisoformat(TRIGGERED))}
     with _warehouse(live) as con:
-        stored = {pk for (pk,) in con.execute("SELECT game_pk FROM raw.games WHERE official_date = ?",
-                                               [TRIGGERED]).fetchall()}
-        grades = con.execute("SELECT DISTINCT batch_grade, promoted FROM ops.quality_grades WHERE game_date = ?",
-                             [TRIGGERED]).fetchall()
+        stored = {
+            pk for (pk,) in con.execute("SELECT game_pk FROM raw.games WHERE official_date = ?", [TRIGGERED]).fetchall()
+        }
+        grades = con.execute(
+            "SELECT DISTINCT batch_grade, promoted FROM ops.quality_grades WHERE game_date = ?", [TRIGGERED]
+        ).fetchall()
     assert stored == games and len(games) > 10
     assert grades == [("A", True)]
 
     # The run outlived its expected duration (0.6 s here): the Deadline Alert's email.
     msg, body = live.inbox.wait_for(
-        lambda subject, body: "slower than expected" in subject and run["dag_run_id"] in subject, timeout=180)
+        lambda subject, body: "slower than expected" in subject and run["dag_run_id"] in subject, timeout=180
+    )
     assert msg["Subject"] == f"[mlb-pipeline] {DAG_ID} run slower than expected: {run['dag_run_id']}"
     assert "is still running 0.01 minutes after it was queued" in body
     assert f"{live.url}/dags/{DAG_ID}/runs/{quote(run['dag_run_id'])}" in body
 
     # Three dates never collected: the gaps command finds them and backfills them, here two
     # dates at most a backfill: the second backfill waits for the first (one at a time per DAG).
-    command = subprocess.run([sys.executable, "-m", "mlb_pipeline.gaps", "--lookback-days", "2",
-                              "--end-date", BACKFILLED[-1], "--max-dates", "2"], env=live.env, capture_output=True,
-                             text=True, timeout=900)
+    command = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mlb_pipeline.gaps",
+            "--lookback-days",
+            "2",
+            "--end-date",
+            BACKFILLED[-1],
+            "--max-dates",
+            "2",
+        ],
+        env=live.env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert command.returncode == 0, command.stdout + command.stderr
-    first = (f"Running: airflow backfill create --dag-id {DAG_ID} --from-date {BACKFILLED[0]} "
-             f"--to-date {BACKFILLED[1]}")
-    second = (f"Running: airflow backfill create --dag-id {DAG_ID} --from-date {BACKFILLED[2]} "
-              f"--to-date {BACKFILLED[2]}")
+    first = f"Running: airflow backfill create --dag-id {DAG_ID} --from-date {BACKFILLED[0]} --to-date {BACKFILLED[1]}"
+    second = f"Running: airflow backfill create --dag-id {DAG_ID} --from-date {BACKFILLED[2]} --to-date {BACKFILLED[2]}"
     out = command.stdout
-    assert first in out and second in out and \
-        out.index(first) < out.index("Waiting for the previous backfill to finish") < out.index(second), out
+    assert (
+        first in out
+        and second in out
+        and out.index(first) < out.index("Waiting for the previous backfill to finish") < out.index(second)
+    ), out
     deadline = time.monotonic() + 900
     while True:
         runs = live.api("GET", f"/dags/{DAG_ID}/dagRuns", params={"run_type": "backfill", "limit": 10})["dag_runs"]
@@ -102,21 +124,33 @@ def test_trigger_through_the_rest_api_then_backfill_what_the_gaps_command_finds(
         assert states["train_model"] == "skipped"
 
     with _warehouse(live) as con:
-        per_date = dict(con.execute(
-            "SELECT CAST(official_date AS VARCHAR), count(*) FROM raw.games WHERE official_date BETWEEN ? AND ? "
-            "GROUP BY 1", [BACKFILLED[0], BACKFILLED[-1]]).fetchall())
-        logged = con.execute("SELECT DISTINCT processor, CAST(game_date AS VARCHAR), action FROM ops.backfill_log "
-                             "ORDER BY 2").fetchall()
+        per_date = dict(
+            con.execute(
+                "SELECT CAST(official_date AS VARCHAR), count(*) FROM raw.games WHERE official_date BETWEEN ? AND ? "
+                "GROUP BY 1",
+                [BACKFILLED[0], BACKFILLED[-1]],
+            ).fetchall()
+        )
+        logged = con.execute(
+            "SELECT DISTINCT processor, CAST(game_date AS VARCHAR), action FROM ops.backfill_log ORDER BY 2"
+        ).fetchall()
     assert per_date == {d: len(league.played_on(dt.date.fromisoformat(d))) for d in BACKFILLED}
     assert logged == [("collection", d, "backfill_created") for d in BACKFILLED]
 
     # Asked again, the command finds the raw data complete; what is left is the one set-based
     # rebuild of the features that follows a backfill (seed 002).
-    again = subprocess.run([sys.executable, "-m", "mlb_pipeline.gaps", "--lookback-days", "2", "--end-date",
-                            BACKFILLED[-1], "--dry-run"], env=live.env, capture_output=True, text=True, timeout=300)
+    again = subprocess.run(
+        [sys.executable, "-m", "mlb_pipeline.gaps", "--lookback-days", "2", "--end-date", BACKFILLED[-1], "--dry-run"],
+        env=live.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert again.returncode == 0, again.stdout + again.stderr
     for processor in ("collection", "incomplete", "grading"):
         assert f"  {processor:<11} all processed" in again.stdout, again.stdout
     assert "airflow backfill create" not in again.stdout
-    assert (f'airflow dags trigger {DAG_ID} --conf \'{{"game_date": "{BACKFILLED[-1]}", "full_refresh": true}}\''
-            in again.stdout), again.stdout
+    assert (
+        f'airflow dags trigger {DAG_ID} --conf \'{{"game_date": "{BACKFILLED[-1]}", "full_refresh": true}}\''
+        in again.stdout
+    ), again.stdout

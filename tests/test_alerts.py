@@ -1,6 +1,7 @@
 """Alert emails: failed tasks and rejected batches (through a real task run and a real SMTP
 server), the deadline callback, and the deadlines every DAG declares. The deadline missed
 under a real scheduler is in test_airflow_live.py."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -44,18 +45,26 @@ def test_a_rejected_batch_emails_its_date_checks_and_link(inbox):
 
     from mlb_pipeline.quality import BatchRejected
 
-    reason = ("2024-06-13 graded F (regular_season): not promoted; games [745001] still fail after 2 "
-              "re-collections\nraw.linescore_innings F: line score runs = team runs [745001]")
+    reason = (
+        "2024-06-13 graded F (regular_season): not promoted; games [745001] still fail after 2 "
+        "re-collections\nraw.linescore_innings F: line score runs = team runs [745001]"
+    )
     try:
         raise AirflowFailException(reason) from BatchRejected(reason)
     except AirflowFailException as exc:
         rejected = exc
-    ti = SimpleNamespace(dag_id="mlb_daily_collection", task_id="grade_raw_data", try_number=1,
-                         log_url="http://airflow.example/dags/mlb_daily_collection/runs/r1/tasks/grade_raw_data")
+    ti = SimpleNamespace(
+        dag_id="mlb_daily_collection",
+        task_id="grade_raw_data",
+        try_number=1,
+        log_url="http://airflow.example/dags/mlb_daily_collection/runs/r1/tasks/grade_raw_data",
+    )
     assert alerts.task_failed({"ti": ti, "exception": rejected, "run_id": "r1", "params": {}, "ds": "2024-06-13"})
     msg, body = inbox.wait_for(lambda subject, body: "graded F" in subject, timeout=10)
-    assert msg["Subject"] == ("[mlb-pipeline] mlb_daily_collection: 2024-06-13 graded F (regular_season): not "
-                              "promoted; games [745001] still fail after 2 re-collections")
+    assert msg["Subject"] == (
+        "[mlb-pipeline] mlb_daily_collection: 2024-06-13 graded F (regular_season): not "
+        "promoted; games [745001] still fail after 2 re-collections"
+    )
     assert msg["To"] == "mlb-oncall@example.com"
     assert "raw.linescore_innings F: line score runs = team runs [745001]" in body
     assert ti.log_url in body
@@ -63,10 +72,19 @@ def test_a_rejected_batch_emails_its_date_checks_and_link(inbox):
 
 def _deadline_context(run_type: str) -> dict:
     # What the scheduler passes a deadline callback (airflow.models.deadline.Deadline.handle_miss).
-    return {"dag_run": {"dag_id": "mlb_daily_collection", "dag_run_id": f"{run_type}__2024-06-13T00:00:00+00:00",
-                        "run_type": run_type, "state": "running", "logical_date": "2024-06-13T00:00:00Z",
-                        "queued_at": "2024-06-14T06:00:01Z", "start_date": "2024-06-14T06:00:02Z", "conf": {}},
-            "deadline": {"id": "d1", "deadline_time": "2024-06-14T09:00:00Z"}}
+    return {
+        "dag_run": {
+            "dag_id": "mlb_daily_collection",
+            "dag_run_id": f"{run_type}__2024-06-13T00:00:00+00:00",
+            "run_type": run_type,
+            "state": "running",
+            "logical_date": "2024-06-13T00:00:00Z",
+            "queued_at": "2024-06-14T06:00:01Z",
+            "start_date": "2024-06-14T06:00:02Z",
+            "conf": {},
+        },
+        "deadline": {"id": "d1", "deadline_time": "2024-06-14T09:00:00Z"},
+    }
 
 
 def test_a_late_run_is_emailed(inbox):
@@ -110,8 +128,10 @@ def test_backfill_runs_get_no_morning_deadline(airflow_db):
     from sqlalchemy import delete
 
     dag_id = "test_alerts_deadline"
-    days = {run_type: dt.datetime(2024, 6, 13 + n, tzinfo=dt.timezone.utc)
-            for n, run_type in enumerate((DagRunType.SCHEDULED, DagRunType.MANUAL, DagRunType.BACKFILL_JOB))}
+    days = {
+        run_type: dt.datetime(2024, 6, 13 + n, tzinfo=dt.timezone.utc)
+        for n, run_type in enumerate((DagRunType.SCHEDULED, DagRunType.MANUAL, DagRunType.BACKFILL_JOB))
+    }
     reference = decode_deadline_reference(encode_deadline_reference(alerts.DagRunLogicalDateUnlessBackfill()))
     done_by = dt.timedelta(hours=33)
     with create_session() as session:
@@ -119,19 +139,25 @@ def test_backfill_runs_get_no_morning_deadline(airflow_db):
         session.flush()
         session.merge(DagModel(dag_id=dag_id, bundle_name="dags-folder"))
         for run_type, day in days.items():
-            session.add(DagRun(dag_id=dag_id, run_id=f"{run_type}__{day.isoformat()}", run_type=run_type,
-                               logical_date=day))
+            session.add(
+                DagRun(dag_id=dag_id, run_id=f"{run_type}__{day.isoformat()}", run_type=run_type, logical_date=day)
+            )
         session.flush()
         try:
-            deadline = {run_type: reference.evaluate_with(session=session, interval=done_by, dag_id=dag_id,
-                                                          run_id=f"{run_type}__{day.isoformat()}")
-                        for run_type, day in days.items()}
+            deadline = {
+                run_type: reference.evaluate_with(
+                    session=session, interval=done_by, dag_id=dag_id, run_id=f"{run_type}__{day.isoformat()}"
+                )
+                for run_type, day in days.items()
+            }
         finally:
             session.execute(delete(DagRun).where(DagRun.dag_id == dag_id))
             session.execute(delete(DagModel).where(DagModel.dag_id == dag_id))
-    assert deadline == {DagRunType.SCHEDULED: days[DagRunType.SCHEDULED] + done_by,
-                        DagRunType.MANUAL: days[DagRunType.MANUAL] + done_by,
-                        DagRunType.BACKFILL_JOB: None}
+    assert deadline == {
+        DagRunType.SCHEDULED: days[DagRunType.SCHEDULED] + done_by,
+        DagRunType.MANUAL: days[DagRunType.MANUAL] + done_by,
+        DagRunType.BACKFILL_JOB: None,
+    }
 
 
 def test_without_an_smtp_connection_the_alert_is_logged(monkeypatch, caplog):

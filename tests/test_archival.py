@@ -2,6 +2,7 @@
 double serves it, has only them): the completeness check against the API's schedule of the
 season, the copy to the historical zone with checksums, a second run that changes nothing, a
 refused overwrite, the rollback of a half-done archive, and the DAG itself."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,8 +43,7 @@ def files(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_a_complete_season_is_copied_verified_and_then_immutable(season, simulated, tmp_path, monkeypatch,
-                                                                 airflow_db):
+def test_a_complete_season_is_copied_verified_and_then_immutable(season, simulated, tmp_path, monkeypatch, airflow_db):
     wh = DuckDBWarehouse()
     lake = (season / "lake").as_uri()
     season_of(simulated, *DAYS)
@@ -55,8 +55,9 @@ def test_a_complete_season_is_copied_verified_and_then_immutable(season, simulat
     mapping = archive.season_objects(lake, 2024, fallback_calendar(2024))
     targets = sorted(t.split("/historical/", 1)[1] for t in mapping.values())
     assert targets and all(t.startswith("regular-season/2024/") for t in targets)
-    assert any("/games/2024-06-03/" in t for t in targets) and any(t.startswith("regular-season/2024/schedule/")
-                                                                   for t in targets)
+    assert any("/games/2024-06-03/" in t for t in targets) and any(
+        t.startswith("regular-season/2024/schedule/") for t in targets
+    )
     current = files(season / "lake" / "current")
 
     # A half-done archive (copied, never marked) is rolled back; the current zone is untouched.
@@ -73,9 +74,11 @@ def test_a_complete_season_is_copied_verified_and_then_immutable(season, simulat
     assert run.state == "success", {ti.task_id: ti.state for ti in run.get_task_instances()}
     historical = files(season / "lake" / "historical" / "regular-season" / "2024")
     assert set(historical) == {t.removeprefix("regular-season/2024/") for t in targets} | {"MANIFEST.json"}
-    assert all(historical[t.removeprefix("regular-season/2024/")] == (season / "lake" / "current").joinpath(
-        s.split("/current/", 1)[1]).read_bytes() for s, t in ((s, t.split("/historical/", 1)[1])
-                                                             for s, t in mapping.items()))
+    assert all(
+        historical[t.removeprefix("regular-season/2024/")]
+        == (season / "lake" / "current").joinpath(s.split("/current/", 1)[1]).read_bytes()
+        for s, t in ((s, t.split("/historical/", 1)[1]) for s, t in mapping.items())
+    )
     [row] = wh.query("SELECT season, phase, objects FROM ops.archives")
     assert row == {"season": 2024, "phase": "regular-season", "objects": len(mapping)}
 

@@ -2,6 +2,7 @@
 with no feature tables yet is audited, not crashed on; the raw zone is checked, so a deleted
 or altered object a raw row points to is a problem. The whole month, through the DAG, is in
 test_features.py."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,8 +28,10 @@ def test_the_audit_reports_no_features_and_a_damaged_raw_zone(embedded, simulate
     assert report["problems"][1:] == ["backfill candidates (features): 1 (features.game_features does not exist yet)"]
     assert report["problems"][0].startswith("backfill candidates (collection): ")
     assert report["raw_objects"]["missing"] == report["raw_objects"]["changed"] == []
-    pointed = {c: wh.query(f"SELECT count(DISTINCT {c.split('.')[-1]}) n FROM {c.rsplit('.', 1)[0]}")[0]["n"]
-               for c in ("raw.games.raw_object", "raw.statcast_games.raw_object", "raw.schedule.schedule_object")}
+    pointed = {
+        c: wh.query(f"SELECT count(DISTINCT {c.split('.')[-1]}) n FROM {c.rsplit('.', 1)[0]}")[0]["n"]
+        for c in ("raw.games.raw_object", "raw.statcast_games.raw_object", "raw.schedule.schedule_object")
+    }
     assert pointed["raw.games.raw_object"] == pointed["raw.statcast_games.raw_object"] == 15
     assert report["raw_objects"]["checked"] == sum(pointed.values()) >= 31
     location = audit.publish(wh, lake, report)

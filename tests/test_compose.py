@@ -1,4 +1,5 @@
 """docker-compose.yaml: the local Airflow 3 stack is complete and valid (no engine needed)."""
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,14 @@ COMPOSE = REPO / "docker-compose.yaml"
 def test_compose_has_the_airflow_3_services_and_mounts_the_repo():
     doc = yaml.safe_load(COMPOSE.read_text())
     services = doc["services"]
-    assert {"postgres", "airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
-            "airflow-triggerer"} <= set(services)
+    assert {
+        "postgres",
+        "airflow-init",
+        "airflow-apiserver",
+        "airflow-scheduler",
+        "airflow-dag-processor",
+        "airflow-triggerer",
+    } <= set(services)
     assert services["airflow-apiserver"]["command"] == "api-server"
     mounts = {v.split(":")[0] for v in services["airflow-scheduler"]["volumes"]}
     assert {"./dags", "./plugins", "./config", "./include", "./dbt"} <= mounts
@@ -41,8 +48,9 @@ def test_docker_compose_config_validates():
     if command is None:
         if os.environ.get("MLB_SKIP_COMPOSE") == "1" or os.geteuid() != 0:
             pytest.skip("neither `docker compose` nor `docker-compose` installed (not root, or MLB_SKIP_COMPOSE=1)")
-        pytest.fail("neither `docker compose` nor `docker-compose` installed: run scripts/test.sh (make test), "
-                    "which installs Debian's docker-compose, or `apt-get install docker-compose`")
-    proc = subprocess.run([*command, "-f", str(COMPOSE), "config", "--quiet"], capture_output=True,
-                          text=True, cwd=REPO)
+        pytest.fail(
+            "neither `docker compose` nor `docker-compose` installed: run scripts/test.sh (make test), "
+            "which installs Debian's docker-compose, or `apt-get install docker-compose`"
+        )
+    proc = subprocess.run([*command, "-f", str(COMPOSE), "config", "--quiet"], capture_output=True, text=True, cwd=REPO)
     assert proc.returncode == 0, proc.stderr

@@ -1,4 +1,5 @@
 """Every DAG imports cleanly, stays cheap to parse, and has the schedule it promises."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,17 @@ from conftest import REPO
 DAG_IDS = {"mlb_daily_collection", "mlb_weekly_sync", "mlb_end_of_season_archival", "mlb_monthly_audit"}
 pytestmark = pytest.mark.xdist_group("dagbag")  # one parse of the DAGs folder for the module
 
-HEAVY = ["pandas", "duckdb", "great_expectations", "xgboost", "statsapi", "pybaseball", "dbt", "urllib3",
-         "google.cloud.bigquery"]
+HEAVY = [
+    "pandas",
+    "duckdb",
+    "great_expectations",
+    "xgboost",
+    "statsapi",
+    "pybaseball",
+    "dbt",
+    "urllib3",
+    "google.cloud.bigquery",
+]
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +81,9 @@ def test_daily_dag_steps_and_game_date():
         "predict_games": ["train_model"],
         "find_gaps": ["load_raw_tables"],
         "fill_gaps": ["find_gaps"],
-    } | {k: v for k, v in upstream.items()
-         if k.startswith("build_features.") or k in ("publish_dbt_docs", "train_model")}
+    } | {
+        k: v for k, v in upstream.items() if k.startswith("build_features.") or k in ("publish_dbt_docs", "train_model")
+    }
     # cosmos renders one task a dbt model (its tests inside), in the models' dependency order,
     # after strict mode; tests of several models run after all of them.
     dbt = {k: v for k, v in upstream.items() if k.startswith("build_features.")}
@@ -86,8 +97,8 @@ def test_daily_dag_steps_and_game_date():
     assert {t.task_id for t in dag.leaves} == {"publish_dbt_docs", "predict_games", "fill_gaps"}
     assert "build_features.team_rolling_features_model_build" in dbt["build_features.game_features_model_build"]
     assert sorted(dbt["build_features.no_feature_uses_a_game_of_its_own_date_or_later_test"]) == [
-        f"build_features.{m}_model_build"
-        for m in ("game_features", "player_rolling_features", "team_rolling_features")]
+        f"build_features.{m}_model_build" for m in ("game_features", "player_rolling_features", "team_rolling_features")
+    ]
     logical = dt.datetime(2024, 7, 1, tzinfo=dt.timezone.utc)
     assert game_date_for_run({"params": {}, "logical_date": logical}) == "2024-07-01"
     assert game_date_for_run({"params": {"game_date": "2024-06-30"}, "logical_date": logical}) == "2024-06-30"
@@ -100,20 +111,21 @@ def test_dag_files_do_not_import_heavy_libraries_at_top_level():
     """
     code = f"""
 import json, sys, time, importlib.util
-sys.path.insert(0, {str(REPO / 'plugins')!r})
+sys.path.insert(0, {str(REPO / "plugins")!r})
 import airflow.sdk  # the baseline every DAG file pays
 base = set(sys.modules)
 out = {{}}
 for name in {sorted(DAG_IDS)!r}:
     t = time.perf_counter()
-    spec = importlib.util.spec_from_file_location(name, {str(REPO / 'dags')!r} + '/' + name + '.py')
+    spec = importlib.util.spec_from_file_location(name, {str(REPO / "dags")!r} + '/' + name + '.py')
     spec.loader.exec_module(importlib.util.module_from_spec(spec))
     out[name] = round(time.perf_counter() - t, 4)
 new = sorted(set(sys.modules) - base)
 print(json.dumps({{"parse_s": out, "new_modules": new}}))
 """
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy(),
-                          check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy(), check=True
+    )
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     print("DAG file parse times (s):", report["parse_s"])
     # cosmos reads the dbt manifest through Airflow's ObjectStoragePath, whose filesystem registry
@@ -129,15 +141,25 @@ def test_the_other_dags_steps_and_their_typed_params(dagbag):
     from airflow.sdk.definitions.param import ParamValidationError
 
     bag, _ = dagbag
-    steps = {dag_id: {t.task_id: sorted(t.upstream_task_ids) for t in bag.dags[dag_id].tasks
-                      if not t.task_id.startswith("build_features.")}
-             for dag_id in ("mlb_weekly_sync", "mlb_end_of_season_archival", "mlb_monthly_audit")}
+    steps = {
+        dag_id: {
+            t.task_id: sorted(t.upstream_task_ids)
+            for t in bag.dags[dag_id].tasks
+            if not t.task_id.startswith("build_features.")
+        }
+        for dag_id in ("mlb_weekly_sync", "mlb_end_of_season_archival", "mlb_monthly_audit")
+    }
     weekly = steps["mlb_weekly_sync"]
     assert {k: v for k, v in weekly.items() if k != "retrain_model"} == {
-        "plan_sync": [], "resync_raw_data": ["plan_sync"], "regrade_changed": ["resync_raw_data"]}
+        "plan_sync": [],
+        "resync_raw_data": ["plan_sync"],
+        "regrade_changed": ["resync_raw_data"],
+    }
     assert all(t.startswith("build_features.") for t in weekly["retrain_model"])
-    assert steps["mlb_end_of_season_archival"] == {"check_season_complete": [],
-                                                   "archive_season": ["check_season_complete"]}
+    assert steps["mlb_end_of_season_archival"] == {
+        "check_season_complete": [],
+        "archive_season": ["check_season_complete"],
+    }
     assert steps["mlb_monthly_audit"] == {"audit_warehouse": []}
 
     # Every DAG's trigger form: defaults valid, bad input refused with the reason.
@@ -146,9 +168,14 @@ def test_the_other_dags_steps_and_their_typed_params(dagbag):
         for name in dag.params:
             param = dag.params.get_param(name)
             assert param.schema.get("title") and param.description, f"{dag.dag_id}.{name} has no help text"
-    bad = {("mlb_monthly_audit", "month"): "2024-13", ("mlb_weekly_sync", "seasons"): [2014],
-           ("mlb_weekly_sync", "from_date"): "yesterday", ("mlb_end_of_season_archival", "season"): "last",
-           ("mlb_daily_collection", "game_date"): "2024-02-30", ("mlb_daily_collection", "strict"): "maybe"}
+    bad = {
+        ("mlb_monthly_audit", "month"): "2024-13",
+        ("mlb_weekly_sync", "seasons"): [2014],
+        ("mlb_weekly_sync", "from_date"): "yesterday",
+        ("mlb_end_of_season_archival", "season"): "last",
+        ("mlb_daily_collection", "game_date"): "2024-02-30",
+        ("mlb_daily_collection", "strict"): "maybe",
+    }
     for (dag_id, name), value in bad.items():
         with pytest.raises(ParamValidationError):
             bag.dags[dag_id].params.get_param(name).resolve(value)

@@ -1,6 +1,7 @@
 """The dbt project builds (models, data tests, unit tests) on DuckDB over what the daily DAG
 landed from the recorded real day, and parses with the BigQuery profile without a connection.
 (The simulated day and month: tests/test_features.py.)"""
+
 from __future__ import annotations
 
 import orjson
@@ -21,8 +22,9 @@ def test_dbt_builds_on_the_recorded_real_day(daily_dag, embedded, recorded, monk
     assert states["grade_raw_data"] == "success"  # the one real game is graded and promoted
     result = dbt("build", tmp_path=tmp_path)
     assert result.returncode == 0, result.stdout[-4000:]
-    rows = DuckDBWarehouse().query("SELECT team_id, runs_scored, runs_allowed, is_home FROM "
-                                   "intermediate.int_team_games ORDER BY is_home")
+    rows = DuckDBWarehouse().query(
+        "SELECT team_id, runs_scored, runs_allowed, is_home FROM intermediate.int_team_games ORDER BY is_home"
+    )
     assert [(r["runs_scored"], r["runs_allowed"], r["is_home"]) for r in rows] == [(3, 1, False), (1, 3, True)]
 
 

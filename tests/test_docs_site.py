@@ -1,6 +1,7 @@
 """The dbt docs site, opened in a real headless browser (Debian's chromium): as the Airflow UI
 serves it (a real api-server with cosmos' plugin, Browse > dbt docs) and as `make docs`
 serves it locally. The page loads and lists the feature models."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,10 @@ from conftest import REPO
 from live_airflow import free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed "
-                                    "(scripts/test.sh installs it: apt-get install chromium)")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="Debian's chromium is not installed (scripts/test.sh installs it: apt-get install chromium)",
+)
 FEATURE_MODELS = ("team_rolling_features", "player_rolling_features", "game_features")
 
 
@@ -37,10 +40,24 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 120) -> bytes
 def rendered_dom(url: str, tmp_path: Path) -> str:
     """The page's DOM after its scripts ran, from headless chromium."""
     result = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'chromium'}",
-         "--virtual-time-budget=20000", "--dump-dom", url],
-        capture_output=True, text=True, timeout=180)
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'chromium'}",
+            "--virtual-time-budget=20000",
+            "--dump-dom",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 
@@ -75,23 +92,32 @@ def assert_lists_the_feature_models(dom: str) -> None:
 @needs_chromium
 def test_the_airflow_ui_serves_the_docs_site(airflow_db, published_site, tmp_path):
     port = free_port()
-    env = {**os.environ,
-           "AIRFLOW__COSMOS__DBT_DOCS_PROJECTS": json.dumps({"mlb_pipeline": {"dir": str(published_site),
-                                                                              "name": "dbt docs"}}),
-           "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-           "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}"}
-    server = subprocess.Popen([sys.executable, "-m", "airflow", "api-server", "--port", str(port), "--workers", "1"],
-                              env=env, stdout=open(tmp_path / "api-server.log", "wb"), stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "AIRFLOW__COSMOS__DBT_DOCS_PROJECTS": json.dumps(
+            {"mlb_pipeline": {"dir": str(published_site), "name": "dbt docs"}}
+        ),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "airflow", "api-server", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=open(tmp_path / "api-server.log", "wb"),
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_for(f"http://127.0.0.1:{port}/api/v2/monitor/health", server)
         # The UI's navigation lists the view (Browse > dbt docs) ...
         token = json.loads(wait_for(f"http://127.0.0.1:{port}/auth/token", server))["access_token"]
-        req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v2/plugins",
-                                     headers={"Authorization": f"Bearer {token}"})
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v2/plugins", headers={"Authorization": f"Bearer {token}"}
+        )
         plugins = json.loads(urllib.request.urlopen(req, timeout=30).read())["plugins"]
         views = [v for p in plugins for v in p.get("external_views", [])]
-        assert {"name": "dbt docs", "href": "/cosmos/mlb_pipeline/dbt_docs_index.html"}.items() <= \
-            next(v for v in views if v["name"] == "dbt docs").items()
+        assert {"name": "dbt docs", "href": "/cosmos/mlb_pipeline/dbt_docs_index.html"}.items() <= next(
+            v for v in views if v["name"] == "dbt docs"
+        ).items()
         # ... and the page it opens loads in a browser and lists the feature models.
         dom = rendered_dom(f"http://127.0.0.1:{port}/cosmos/mlb_pipeline/dbt_docs_index.html", tmp_path)
         assert_lists_the_feature_models(dom)
@@ -103,8 +129,9 @@ def test_the_airflow_ui_serves_the_docs_site(airflow_db, published_site, tmp_pat
 def test_make_docs_serves_the_same_site_locally(published_site, embedded, tmp_path):
     port = free_port()
     env = {**os.environ, "MLB_LAKE_URL": (embedded / "lake").as_uri(), "DOCS_PORT": str(port)}
-    server = subprocess.Popen([str(REPO / "scripts" / "docs.sh")], env=env,
-                              stdout=open(tmp_path / "docs.log", "wb"), stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [str(REPO / "scripts" / "docs.sh")], env=env, stdout=open(tmp_path / "docs.log", "wb"), stderr=subprocess.STDOUT
+    )
     try:
         wait_for(f"http://127.0.0.1:{port}/manifest.json", server)
         assert_lists_the_feature_models(rendered_dom(f"http://127.0.0.1:{port}/", tmp_path))

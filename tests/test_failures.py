@@ -1,6 +1,7 @@
 """Errors that cannot heal by waiting fail the task at once, with the reason (issue 18,
 item 9): a corrupt warehouse file, a schedule the API refuses or keeps failing; a transient
 error is raised as it is, for Airflow's retries. Each through a real operator's ``execute``."""
+
 from __future__ import annotations
 
 import time
@@ -21,8 +22,11 @@ def plan(day: str = "2024-06-03"):
 
 
 def test_every_operator_of_ours_is_wrapped():
-    ours = [op for op in vars(operators).values() if isinstance(op, type) and issubclass(op, BaseOperator)
-            and op.__module__ == operators.__name__]
+    ours = [
+        op
+        for op in vars(operators).values()
+        if isinstance(op, type) and issubclass(op, BaseOperator) and op.__module__ == operators.__name__
+    ]
     assert len(ours) > 15
     for op in ours:
         assert getattr(op.execute, "fails_permanent_errors_at_once", False), op.__name__

@@ -2,6 +2,7 @@
 rebuild, strict mode blocks a gap in the lookback window (then the run trains the first
 model, predicts, and rolls back by param), and backfill detection finds each kind of gap.
 One simulated day through the DAG's feature tasks is in test_features_in_the_dag.py."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,8 +23,15 @@ FEATURES = ("team_rolling_features", "player_rolling_features", "game_features")
 
 def checksums(tables=FEATURES) -> dict[str, tuple]:
     wh = DuckDBWarehouse()
-    return {t: tuple(wh.query(f"SELECT count(*) n, md5(string_agg(x::varchar, '|' ORDER BY x::varchar)) h "
-                              f"FROM (SELECT * FROM features.{t}) AS x")[0].values()) for t in tables}
+    return {
+        t: tuple(
+            wh.query(
+                f"SELECT count(*) n, md5(string_agg(x::varchar, '|' ORDER BY x::varchar)) h "
+                f"FROM (SELECT * FROM features.{t}) AS x"
+            )[0].values()
+        )
+        for t in tables
+    }
 
 
 @pytest.fixture(scope="session")
@@ -79,28 +87,41 @@ def test_dbt_builds_a_simulated_month(month, tmp_path):
 
     wh = DuckDBWarehouse()
     games = wh.query("SELECT count(*) n FROM raw.games WHERE is_final")[0]["n"]
-    rows = wh.query("SELECT count(*) n, count(home_win) decided, max(home_games_30d) most, "
-                    "count(*) FILTER (WHERE last_game_date_used >= game_date) leaks, "
-                    "count(home_starter_era_10g) starters_with_form FROM features.game_features "
-                    "WHERE game_date <= ?", [MONTH[-1]])[0]
+    rows = wh.query(
+        "SELECT count(*) n, count(home_win) decided, max(home_games_30d) most, "
+        "count(*) FILTER (WHERE last_game_date_used >= game_date) leaks, "
+        "count(home_starter_era_10g) starters_with_form FROM features.game_features "
+        "WHERE game_date <= ?",
+        [MONTH[-1]],
+    )[0]
     assert rows["n"] == rows["decided"] == games > 400 and rows["leaks"] == 0
     # and the games of the day after the last run, from its schedule, still to be played
-    assert wh.query("SELECT count(*) n, count(home_win) decided FROM features.game_features WHERE game_date > ?",
-                    [MONTH[-1]])[0] == {"n": 15, "decided": 0}
+    assert wh.query(
+        "SELECT count(*) n, count(home_win) decided FROM features.game_features WHERE game_date > ?", [MONTH[-1]]
+    )[0] == {"n": 15, "decided": 0}
     assert 24 <= rows["most"] <= 30  # by 30 May a club has played most days of the month
     # a home starter has recent form unless it is his first start of the month (5 a club at most)
     assert games - 75 <= rows["starters_with_form"] < games
     # On the last day every club has a month of history, and its 7-day window is a subset of it.
-    last = wh.query("SELECT min(games_30d) lo, max(games_7d) hi7, count(*) FILTER (WHERE games_7d > games_30d) bad "
-                    "FROM features.team_rolling_features WHERE as_of_date = ?", [MONTH[-1]])[0]
+    last = wh.query(
+        "SELECT min(games_30d) lo, max(games_7d) hi7, count(*) FILTER (WHERE games_7d > games_30d) bad "
+        "FROM features.team_rolling_features WHERE as_of_date = ?",
+        [MONTH[-1]],
+    )[0]
     assert last["lo"] >= 20 and last["hi7"] <= 8 and last["bad"] == 0
     # The simulated season the model tests train on (tests/data) is the table dbt builds today.
-    built = [r["column_name"] for r in wh.query(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'features' "
-        "AND table_name = 'game_features' ORDER BY ordinal_position")]
+    built = [
+        r["column_name"]
+        for r in wh.query(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'features' "
+            "AND table_name = 'game_features' ORDER BY ordinal_position"
+        )
+    ]
     snapshot = str(Path(__file__).parent / "data" / "simulated_game_features_2024.parquet")
-    kept = [r["column_name"] for r in wh.query("SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(?))",
-                                               [snapshot])]
+    kept = [
+        r["column_name"]
+        for r in wh.query("SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(?))", [snapshot])
+    ]
     assert kept == built, "regenerate it: python benchmarks/bench_model.py --seasons 1 --write-snapshot"
 
     # The starters' form, recomputed from their pitching lines of the 10 game days before the
@@ -126,13 +147,27 @@ def test_dbt_builds_a_simulated_month(month, tmp_path):
 def leaks_planted_in(project: Path, wh) -> set[str]:
     """Build the player and game features of a changed copy of the dbt project; its leakage
     test must fail. The feature tables whose rows it finds."""
-    assert dbt("run", "--full-refresh", "--select", "player_rolling_features", "game_features", tmp_path=project,
-               project=project).returncode == 0
-    result = dbt("test", "--select", "no_feature_uses_a_game_of_its_own_date_or_later", tmp_path=project,
-                 project=project)
+    assert (
+        dbt(
+            "run",
+            "--full-refresh",
+            "--select",
+            "player_rolling_features",
+            "game_features",
+            tmp_path=project,
+            project=project,
+        ).returncode
+        == 0
+    )
+    result = dbt(
+        "test", "--select", "no_feature_uses_a_game_of_its_own_date_or_later", tmp_path=project, project=project
+    )
     assert result.returncode == 1 and "FAIL" in result.stdout, result.stdout[-2000:]
-    return {t for t, c in (("player_rolling_features", "as_of_date"), ("game_features", "game_date"))
-            if wh.query(f"SELECT count(*) n FROM features.{t} WHERE last_game_date_used >= {c}")[0]["n"]}
+    return {
+        t
+        for t, c in (("player_rolling_features", "as_of_date"), ("game_features", "game_date"))
+        if wh.query(f"SELECT count(*) n FROM features.{t} WHERE last_game_date_used >= {c}")[0]["n"]
+    }
 
 
 def test_backfill_detection_lists_every_gap_per_processor(month, tmp_path, capsys):
@@ -144,8 +179,9 @@ def test_backfill_detection_lists_every_gap_per_processor(month, tmp_path, capsy
     assert all(not v for v in backfill_candidates(wh, MONTH[-1], 29).values())  # the month is complete
     pk = lambda date: wh.query("SELECT min(game_pk) pk FROM raw.games WHERE official_date = ?", [date])[0]["pk"]  # noqa: E731
     lost, unfinished = pk(MONTH[7]), pk(MONTH[21])
-    late = wh.query("SELECT min(official_date) d FROM raw.games WHERE official_date > ?",
-                    [MONTH[23]])[0]["d"].isoformat()
+    late = wh.query("SELECT min(official_date) d FROM raw.games WHERE official_date > ?", [MONTH[23]])[0][
+        "d"
+    ].isoformat()
     unfeatured = pk(late)
     with wh.connect() as con:
         con.execute("DELETE FROM ops.ingestion_runs WHERE game_date = ?", [MONTH[19]])  # never collected
@@ -155,28 +191,49 @@ def test_backfill_detection_lists_every_gap_per_processor(month, tmp_path, capsy
         con.execute("DELETE FROM features.game_features WHERE game_pk = ?", [unfeatured])
     found = backfill_candidates(wh, MONTH[-1], 29)
     brief = {p: [(i["date"], i["game_pk"]) for i in items] for p, items in found.items()}
-    assert brief == {"collection": [(MONTH[7], lost), (MONTH[19], None)], "incomplete": [(MONTH[21], unfinished)],
-                     "grading": [(MONTH[3], None)], "features": [(late, unfeatured)]}
+    assert brief == {
+        "collection": [(MONTH[7], lost), (MONTH[19], None)],
+        "incomplete": [(MONTH[21], unfinished)],
+        "grading": [(MONTH[3], None)],
+        "features": [(late, unfeatured)],
+    }
 
     # The daily run's find_gaps: the same detection over the days before its date, from the
     # season's first collected date; a run per date to collect or grade again, features off.
     assert daily_window(wh, MONTH[0], 30) is None and daily_window(wh, MONTH[-1], 30) == (MONTH[-2], 28)
     assert gap_runs(found, MONTH[-1], rebuild_features=True) == [
-        {"trigger_run_id": f"fill_gaps__{d}__found_{MONTH[-1]}",
-         "conf": {"game_date": d, "fill_gaps": False, "build_features": False}}
-        for d in (MONTH[3], MONTH[7], MONTH[19], MONTH[21])]
+        {
+            "trigger_run_id": f"fill_gaps__{d}__found_{MONTH[-1]}",
+            "conf": {"game_date": d, "fill_gaps": False, "build_features": False},
+        }
+        for d in (MONTH[3], MONTH[7], MONTH[19], MONTH[21])
+    ]
     only_features = {**{p: [] for p in found}, "features": found["features"]}
     assert gap_runs(only_features, MONTH[-1], rebuild_features=True) == [
-        {"trigger_run_id": f"fill_gaps__{late}__found_{MONTH[-1]}",
-         "conf": {"game_date": late, "fill_gaps": False, "build_features": True}}]
+        {
+            "trigger_run_id": f"fill_gaps__{late}__found_{MONTH[-1]}",
+            "conf": {"game_date": late, "fill_gaps": False, "build_features": True},
+        }
+    ]
     assert gap_runs(only_features, MONTH[-1], rebuild_features=False) == []
     assert backfill_commands(only_features, MONTH[-1]) == [  # the command triggers the rebuild itself
-        ["airflow", "dags", "trigger", "mlb_daily_collection", "--conf",
-         f'{{"game_date": "{MONTH[-1]}", "full_refresh": true}}']]
+        [
+            "airflow",
+            "dags",
+            "trigger",
+            "mlb_daily_collection",
+            "--conf",
+            f'{{"game_date": "{MONTH[-1]}", "full_refresh": true}}',
+        ]
+    ]
 
     # Long runs of dates are cut into backfills of at most backfill.max_dates, one after the other.
-    assert date_ranges(MONTH[:12] + [MONTH[20]], 5) == [(MONTH[0], MONTH[4]), (MONTH[5], MONTH[9]),
-                                                          (MONTH[10], MONTH[11]), (MONTH[20], MONTH[20])]
+    assert date_ranges(MONTH[:12] + [MONTH[20]], 5) == [
+        (MONTH[0], MONTH[4]),
+        (MONTH[5], MONTH[9]),
+        (MONTH[10], MONTH[11]),
+        (MONTH[20], MONTH[20]),
+    ]
 
     assert main(["--lookback-days", "29", "--end-date", MONTH[-1], "--dry-run"]) == 0
     out = capsys.readouterr().out
@@ -192,37 +249,46 @@ def test_day_by_day_incremental_runs_equal_one_full_rebuild(month, tmp_path):
     full = checksums()
     wh = DuckDBWarehouse()
     with wh.connect() as con:  # lose the last three days of every feature table
-        for table, column in (("team_rolling_features", "as_of_date"), ("player_rolling_features", "as_of_date"),
-                              ("game_features", "game_date")):
+        for table, column in (
+            ("team_rolling_features", "as_of_date"),
+            ("player_rolling_features", "as_of_date"),
+            ("game_features", "game_date"),
+        ):
             con.execute(f"DELETE FROM features.{table} WHERE {column} >= ?", [MONTH[-3]])
     assert checksums() != full
     for day in MONTH[-3:]:  # what three daily runs do: each builds its own date onward
-        result = dbt("run", "--select", "path:models/features", "--vars", f"{{features_from: '{day}'}}",
-                     tmp_path=tmp_path)
+        result = dbt(
+            "run", "--select", "path:models/features", "--vars", f"{{features_from: '{day}'}}", tmp_path=tmp_path
+        )
         assert result.returncode == 0, result.stdout[-4000:]
     assert checksums() == full
     # A window touches only its dates: a value changed before it stays changed, every row of it.
-    clubs = wh.query("SELECT count(*) n FROM (SELECT home_team_id FROM raw.games WHERE official_date = ? UNION "
-                     "SELECT away_team_id FROM raw.games WHERE official_date = ?)", [MONTH[10]] * 2)[0]["n"]
+    clubs = wh.query(
+        "SELECT count(*) n FROM (SELECT home_team_id FROM raw.games WHERE official_date = ? UNION "
+        "SELECT away_team_id FROM raw.games WHERE official_date = ?)",
+        [MONTH[10]] * 2,
+    )[0]["n"]
     with wh.connect() as con:
         con.execute("UPDATE features.team_rolling_features SET games_7d = -1 WHERE as_of_date = ?", [MONTH[10]])
-    result = dbt("run", "--select", "path:models/features", "--vars", f"{{features_from: '{MONTH[11]}'}}",
-                 tmp_path=tmp_path)
+    result = dbt(
+        "run", "--select", "path:models/features", "--vars", f"{{features_from: '{MONTH[11]}'}}", tmp_path=tmp_path
+    )
     assert result.returncode == 0, result.stdout[-4000:]
-    assert wh.query("SELECT count(*) n, min(as_of_date) lo, max(as_of_date) hi FROM features.team_rolling_features "
-                    "WHERE games_7d = -1")[0] == {"n": clubs, "lo": dt.date.fromisoformat(MONTH[10]),
-                                                  "hi": dt.date.fromisoformat(MONTH[10])}
+    assert wh.query(
+        "SELECT count(*) n, min(as_of_date) lo, max(as_of_date) hi FROM features.team_rolling_features "
+        "WHERE games_7d = -1"
+    )[0] == {"n": clubs, "lo": dt.date.fromisoformat(MONTH[10]), "hi": dt.date.fromisoformat(MONTH[10])}
     assert clubs > 0
 
 
-def test_strict_mode_blocks_the_features_on_a_gap_in_the_lookback_window(daily_dag, month, simulated,
-                                                                          monkeypatch):
+def test_strict_mode_blocks_the_features_on_a_gap_in_the_lookback_window(daily_dag, month, simulated, monkeypatch):
     from mlb_pipeline.gaps import describe_feature_gaps, feature_window_gaps
 
     wh = DuckDBWarehouse()
     assert feature_window_gaps(wh, MONTH[-1], 60) == []  # the month is complete
-    unfinished = wh.query("SELECT game_pk FROM raw.games WHERE official_date = ? ORDER BY game_pk LIMIT 1",
-                          [MONTH[21]])[0]["game_pk"]
+    unfinished = wh.query(
+        "SELECT game_pk FROM raw.games WHERE official_date = ? ORDER BY game_pk LIMIT 1", [MONTH[21]]
+    )[0]["game_pk"]
     with wh.connect() as con:  # a date never collected, and a game landed before it was final
         con.execute("DELETE FROM ops.ingestion_runs WHERE game_date = ?", [MONTH[19]])
         con.execute("UPDATE raw.games SET is_final = false, status_code = 'I' WHERE game_pk = ?", [unfinished])
@@ -241,8 +307,7 @@ def test_strict_mode_blocks_the_features_on_a_gap_in_the_lookback_window(daily_d
     assert not wh.query("SELECT count(*) n FROM information_schema.tables WHERE table_schema = 'features'")[0]["n"]
 
     # strict=false builds them anyway (here set-based, full_refresh, as after a backfill).
-    run, states = run_day(daily_dag, MONTH[-1], simulated, monkeypatch, features=True, strict=False,
-                          full_refresh=True)
+    run, states = run_day(daily_dag, MONTH[-1], simulated, monkeypatch, features=True, strict=False, full_refresh=True)
     assert run.state == "success", states
     assert wh.query("SELECT count(*) n FROM features.game_features")[0]["n"] > 400
 
@@ -252,8 +317,11 @@ def test_strict_mode_blocks_the_features_on_a_gap_in_the_lookback_window(daily_d
     assert version["status"] == "champion" and version["games"] > 400
     assert (month / "lake" / "models" / "game_outcome" / version["version"] / "model.json").exists()
     following = dt.date.fromisoformat(MONTH[-1]) + dt.timedelta(days=1)
-    predicted = wh.query("SELECT count(*) n, min(home_win_probability) lo, max(home_win_probability) hi, "
-                         "count(DISTINCT model_version) versions FROM ml.predictions WHERE game_date = ?", [following])
+    predicted = wh.query(
+        "SELECT count(*) n, min(home_win_probability) lo, max(home_win_probability) hi, "
+        "count(DISTINCT model_version) versions FROM ml.predictions WHERE game_date = ?",
+        [following],
+    )
     assert predicted[0]["n"] == 15 and 0 < predicted[0]["lo"] < predicted[0]["hi"] < 1
 
     # A second version (a full retrain, as the weekly sync does), then a run that rolls the
@@ -264,16 +332,22 @@ def test_strict_mode_blocks_the_features_on_a_gap_in_the_lookback_window(daily_d
     registry = model.Registry(lake_url())
     model.train_and_register(wh, registry, following, "full-retrain", full=True)
     [other] = [v for v in registry.versions() if v != registry.champion()["version"]]
-    run, states = run_day(daily_dag, MONTH[-1], simulated, monkeypatch, features=True, strict=False,
-                          champion_version=other)
+    run, states = run_day(
+        daily_dag, MONTH[-1], simulated, monkeypatch, features=True, strict=False, champion_version=other
+    )
     assert run.state == "success", states
     assert registry.champion()["version"] == other and "rolled back" in registry.champion()["reason"]
-    assert wh.query("SELECT count(*) n FROM ml.predictions WHERE model_version = ? AND game_date = ?",
-                    [other, following])[0]["n"] == 15
+    assert (
+        wh.query("SELECT count(*) n FROM ml.predictions WHERE model_version = ? AND game_date = ?", [other, following])[
+            0
+        ]["n"]
+        == 15
+    )
 
 
-def test_the_monthly_audit_finds_what_is_missing_or_wrong_and_passes_a_whole_month(month, simulated, monkeypatch,
-                                                                                  tmp_path, airflow_db):
+def test_the_monthly_audit_finds_what_is_missing_or_wrong_and_passes_a_whole_month(
+    month, simulated, monkeypatch, tmp_path, airflow_db
+):
     from airflow.dag_processing.dagbag import DagBag
 
     from mlb_pipeline import audit
@@ -289,14 +363,20 @@ def test_the_monthly_audit_finds_what_is_missing_or_wrong_and_passes_a_whole_mon
     assert run.state == "failed"
     [row] = wh.query("SELECT month, status, problems, summary, report_url FROM ops.audit_reports")
     assert (row["month"], row["status"]) == ("2024-05", "failed")
-    assert row["summary"].startswith("backfill candidates (collection): ") and "(2024-05-31 .. 2024-05-31)" in \
-        row["summary"], row["summary"]
+    assert (
+        row["summary"].startswith("backfill candidates (collection): ")
+        and "(2024-05-31 .. 2024-05-31)" in row["summary"]
+    ), row["summary"]
     assert row["problems"] == 1
 
     # Collected (and its features built), the month is whole: the audit passes.
     collect_days(simulated, month / "warehouse.duckdb", (month / "lake").as_uri(), ["2024-05-31"])
-    assert dbt("run", "--select", "+game_features", "--vars", "{features_from: '2024-05-31'}",
-               tmp_path=tmp_path).returncode == 0
+    assert (
+        dbt(
+            "run", "--select", "+game_features", "--vars", "{features_from: '2024-05-31'}", tmp_path=tmp_path
+        ).returncode
+        == 0
+    )
     run = dag.test(logical_date=dt.datetime(2024, 6, 1, 8, tzinfo=dt.timezone.utc), run_conf={"api_sample_size": 5})
     assert run.state == "success"
     [row] = wh.query("SELECT month, status, problems, summary, report_url FROM ops.audit_reports")
@@ -320,7 +400,8 @@ def test_the_monthly_audit_finds_what_is_missing_or_wrong_and_passes_a_whole_mon
 
 
 def test_the_weekly_sync_finds_corrections_by_content_hash_fills_gaps_regrades_and_retrains(
-        month, simulated, monkeypatch, airflow_db):
+    month, simulated, monkeypatch, airflow_db
+):
     from airflow.dag_processing.dagbag import DagBag
 
     from mlb_pipeline.landing import RawZone
@@ -331,21 +412,29 @@ def test_the_weekly_sync_finds_corrections_by_content_hash_fills_gaps_regrades_a
 
     wh = DuckDBWarehouse()
     corrected_day, gap_day = MONTH[-2], MONTH[-1]
-    line = wh.query("SELECT game_pk, player_id, hits FROM raw.batting_lines WHERE official_date = ? AND hits > 0 "
-                    "ORDER BY game_pk, player_id LIMIT 1", [corrected_day])[0]
+    line = wh.query(
+        "SELECT game_pk, player_id, hits FROM raw.batting_lines WHERE official_date = ? AND hits > 0 "
+        "ORDER BY game_pk, player_id LIMIT 1",
+        [corrected_day],
+    )[0]
     lost = wh.query("SELECT min(game_pk) pk FROM raw.games WHERE official_date = ?", [gap_day])[0]["pk"]
     lost_rows = {t: wh.query(f"SELECT count(*) n FROM raw.{t} WHERE game_pk = ?", [lost])[0]["n"] for t in GAME_TABLES}
     with wh.connect() as con:  # an old version of one line (the API has corrected it since), and a lost game
-        con.execute("UPDATE raw.batting_lines SET hits = hits - 1, content_hash = 'before-correction' "
-                    "WHERE game_pk = ? AND player_id = ?", [line["game_pk"], line["player_id"]])
+        con.execute(
+            "UPDATE raw.batting_lines SET hits = hits - 1, content_hash = 'before-correction' "
+            "WHERE game_pk = ? AND player_id = ?",
+            [line["game_pk"], line["player_id"]],
+        )
         for table in GAME_TABLES:
             con.execute(f"DELETE FROM raw.{table} WHERE game_pk = ?", [lost])
 
     # A dry run finds them by content hash and writes nothing.
     client = StatsApiClient(ClientSettings(simulated.url))
     found = resync_dates(client, RawZone(lake_url()), wh, [corrected_day, gap_day], "dry", 4, dry_run=True)
-    assert found["rows_changed"] == {**{t: n for t, n in lost_rows.items() if n},
-                                     "batting_lines": lost_rows["batting_lines"] + 1}
+    assert found["rows_changed"] == {
+        **{t: n for t, n in lost_rows.items() if n},
+        "batting_lines": lost_rows["batting_lines"] + 1,
+    }
     assert found["changed_games"] == {corrected_day: [line["game_pk"]], gap_day: [lost]}
     assert wh.query("SELECT count(*) n FROM raw.games WHERE game_pk = ?", [lost])[0]["n"] == 0
 
@@ -355,16 +444,26 @@ def test_the_weekly_sync_finds_corrections_by_content_hash_fills_gaps_regrades_a
     dag = without_deadlines(DagBag(dag_folder="dags/mlb_weekly_sync.py").dags["mlb_weekly_sync"])
     for task in dag.tasks:
         task.retries = 0
-    run = dag.test(logical_date=dt.datetime(2024, 6, 2, 6, tzinfo=dt.timezone.utc),
-                   run_conf={"from_date": corrected_day, "to_date": gap_day})
+    run = dag.test(
+        logical_date=dt.datetime(2024, 6, 2, 6, tzinfo=dt.timezone.utc),
+        run_conf={"from_date": corrected_day, "to_date": gap_day},
+    )
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert run.state == "success", states
-    assert wh.query("SELECT hits FROM raw.batting_lines WHERE game_pk = ? AND player_id = ?",
-                    [line["game_pk"], line["player_id"]])[0]["hits"] == line["hits"]
-    assert {t: wh.query(f"SELECT count(*) n FROM raw.{t} WHERE game_pk = ?", [lost])[0]["n"]
-            for t in GAME_TABLES} == lost_rows
-    regraded = wh.query("SELECT DISTINCT CAST(game_date AS VARCHAR) d, batch_grade FROM ops.quality_grades "
-                        "WHERE run_id = ? ORDER BY 1", [run.run_id])
+    assert (
+        wh.query(
+            "SELECT hits FROM raw.batting_lines WHERE game_pk = ? AND player_id = ?",
+            [line["game_pk"], line["player_id"]],
+        )[0]["hits"]
+        == line["hits"]
+    )
+    assert {
+        t: wh.query(f"SELECT count(*) n FROM raw.{t} WHERE game_pk = ?", [lost])[0]["n"] for t in GAME_TABLES
+    } == lost_rows
+    regraded = wh.query(
+        "SELECT DISTINCT CAST(game_date AS VARCHAR) d, batch_grade FROM ops.quality_grades WHERE run_id = ? ORDER BY 1",
+        [run.run_id],
+    )
     assert regraded == [{"d": corrected_day, "batch_grade": "A"}, {"d": gap_day, "batch_grade": "A"}]
     assert wh.query("SELECT count(*) n FROM features.game_features WHERE game_date <= ?", [MONTH[-1]])[0]["n"] > 400
     assert wh.query("SELECT count(*) n FROM ml.model_versions WHERE run_id = ?", [run.run_id])[0]["n"] == 1

@@ -1,6 +1,7 @@
 """The gaps command waits for a backfill already running and for each one it creates, and
 says so when no scheduler is alive to run it instead of waiting forever (a dead scheduler
 under ``airflow standalone`` is not restarted). On the real metadata database, without a scheduler."""
+
 from __future__ import annotations
 
 import contextlib
@@ -78,7 +79,6 @@ def test_the_wait_ends_when_the_backfill_completes(waiting_backfill, capsys):
     assert capsys.readouterr().out == ""
 
 
-
 def is_paused() -> bool:
     from airflow.models.dag import DagModel
     from airflow.utils.session import create_session
@@ -95,8 +95,9 @@ def test_a_backfill_of_a_paused_dag_stops_the_wait_with_the_reason(waiting_backf
     assert not is_paused()  # set back as it was
 
 
-def test_the_gaps_command_waits_for_a_running_backfill_before_looking_for_gaps(airflow_db, embedded, capsys,
-                                                                              monkeypatch):
+def test_the_gaps_command_waits_for_a_running_backfill_before_looking_for_gaps(
+    airflow_db, embedded, capsys, monkeypatch
+):
     """A backfill still running (say, one interrupted and resumed) is waited for first: its
     dates are not gaps, and Airflow would refuse a second backfill of the DAG meanwhile. No
     scheduler is alive here, so the wait stops after the (shortened) grace, before the

@@ -2,6 +2,7 @@
 other schedules list games on, a game date far ahead, gaps looked for in the off-season, and
 bad arguments to the gaps command. The pipeline's functions against the simulated league
 over real HTTP, no DAG runs."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,8 +19,11 @@ EMPTY = '{"copyright": "", "totalItems": 0, "totalEvents": 0, "totalGames": 0, "
 
 
 def parts(server, embedded):
-    return (StatsApiClient(ClientSettings(server.url, backoff_factor_s=0)), RawZone((embedded / "lake").as_uri()),
-            DuckDBWarehouse(embedded / "warehouse.duckdb"))
+    return (
+        StatsApiClient(ClientSettings(server.url, backoff_factor_s=0)),
+        RawZone((embedded / "lake").as_uri()),
+        DuckDBWarehouse(embedded / "warehouse.duckdb"),
+    )
 
 
 def date_schedule(day: str) -> str:
@@ -36,23 +40,31 @@ def test_an_empty_schedule_where_games_are_listed_fails_loudly(embedded, simulat
 
     simulated.clear_requests()
     simulated.add_fault(date_schedule("2024-06-10"), body=EMPTY)
-    with pytest.raises(collect.SuspiciousSchedule, match=r"the schedule of 2024-06-10 is empty after 3 tries, but "
-                       r"an earlier schedule \(raw.schedule\) lists 16 games on it") as failure:
+    with pytest.raises(
+        collect.SuspiciousSchedule,
+        match=r"the schedule of 2024-06-10 is empty after 3 tries, but "
+        r"an earlier schedule \(raw.schedule\) lists 16 games on it",
+    ) as failure:
         collect.plan_day(api, zone, "2024-06-10", wh, run_id="run_0610")
     assert str(listed) in str(failure.value)
     assert len(simulated.requests(date_schedule("2024-06-10"))) == 3  # asked, then asked again twice
     [letter] = wh.query("SELECT game_date, endpoint, kind, error FROM ops.dead_letters WHERE resolved_at IS NULL")
-    assert (letter["game_date"], letter["endpoint"], letter["kind"]) == (dt.date(2024, 6, 10), "schedule",
-                                                                         "empty_schedule")
-    assert wh.query("SELECT status, games_scheduled, games_missing FROM ops.ingestion_runs WHERE game_date = ?",
-                    [dt.date(2024, 6, 10)]) == [{"status": "failed", "games_scheduled": 16, "games_missing": 16}]
+    assert (letter["game_date"], letter["endpoint"], letter["kind"]) == (
+        dt.date(2024, 6, 10),
+        "schedule",
+        "empty_schedule",
+    )
+    assert wh.query(
+        "SELECT status, games_scheduled, games_missing FROM ops.ingestion_runs WHERE game_date = ?",
+        [dt.date(2024, 6, 10)],
+    ) == [{"status": "failed", "games_scheduled": 16, "games_missing": 16}]
     # The gap finder (the gaps command, the daily run's find_gaps, strict mode) lists the date.
     found = gaps.backfill_candidates(wh, "2024-06-10", 1)["collection"]
-    assert [(g["date"], g["reason"]) for g in found if g["game_pk"] is None] == \
-        [("2024-06-10", f"its collection failed: {letter['error']}")]
+    assert [(g["date"], g["reason"]) for g in found if g["game_pk"] is None] == [
+        ("2024-06-10", f"its collection failed: {letter['error']}")
+    ]
     assert "2024-06-10" in gaps.dates_to_recollect(gaps.backfill_candidates(wh, "2024-06-10", 1))
-    assert [g["date"] for g in gaps.feature_window_gaps(wh, "2024-06-10", 1) if g["game_pk"] is None] == \
-        ["2024-06-10"]
+    assert [g["date"] for g in gaps.feature_window_gaps(wh, "2024-06-10", 1) if g["game_pk"] is None] == ["2024-06-10"]
 
     # Once the API lists the games again, the date plans them and its letter is closed.
     simulated.clear_faults()
@@ -66,8 +78,11 @@ def test_the_seasons_schedule_tells_an_empty_answer_from_an_off_day(embedded, si
     # No earlier schedule of 2024-06-12 in the warehouse: the season's schedule is asked.
     listed = sorted(g.game_pk for g in league.played_on(dt.date(2024, 6, 12)))
     simulated.add_fault(date_schedule("2024-06-12"), body=EMPTY)
-    with pytest.raises(collect.SuspiciousSchedule, match=f"but the season's schedule lists {len(listed)} games "
-                       rf"on it: \[{listed[0]}, "):
+    with pytest.raises(
+        collect.SuspiciousSchedule,
+        match=f"but the season's schedule lists {len(listed)} games "
+        rf"on it: \[{listed[0]}, ",
+    ):
         collect.plan_day(api, zone, "2024-06-12", wh)
     assert len(simulated.requests(r"/api/v1/schedule\?.*season=2024")) == 1
     assert list((embedded / "lake" / "current" / "reference" / "schedule" / "2024").glob("schedule_season-*.json"))
@@ -99,8 +114,16 @@ def test_a_game_date_far_ahead_is_refused_before_anything_is_written(embedded, s
 def test_off_season_dates_are_no_gaps(embedded, simulated):
     api, zone, wh = parts(simulated, embedded)
     wh.ensure_schema()
-    wh.record_run({"run_id": "r", "game_date": dt.date(2024, 9, 20), "started_at": dt.datetime.now(dt.timezone.utc),
-                   "status": "complete", "table_counts": {}, "errors": []})
+    wh.record_run(
+        {
+            "run_id": "r",
+            "game_date": dt.date(2024, 9, 20),
+            "started_at": dt.datetime.now(dt.timezone.utc),
+            "status": "complete",
+            "table_counts": {},
+            "errors": [],
+        }
+    )
 
     def runs(game_date: str) -> list[str]:
         end, days = gaps.daily_window(wh, game_date, 30)
@@ -110,15 +133,19 @@ def test_off_season_dates_are_no_gaps(embedded, simulated):
 
     assert runs("2024-12-15") == []  # the off-season: nothing to fill
     # Late in the postseason (it ends on 2024-11-05 in the simulated calendar) its dates are gaps, no later one.
-    assert runs("2024-11-20") == [f"2024-{d}" for d in [f"10-{n}" for n in range(21, 32)] + [
-        f"11-0{n}" for n in range(1, 6)]]
+    assert runs("2024-11-20") == [
+        f"2024-{d}" for d in [f"10-{n}" for n in range(21, 32)] + [f"11-0{n}" for n in range(1, 6)]
+    ]
 
 
-@pytest.mark.parametrize("argv, error", [
-    (["--lookback-days", "-5", "--dry-run"], "argument --lookback-days: '-5' is not a whole number of at least 0"),
-    (["--end-date", "notadate", "--dry-run"], "argument --end-date: 'notadate' is not a date (YYYY-MM-DD)"),
-    (["--max-dates", "0", "--dry-run"], "argument --max-dates: '0' is not a whole number of at least 1"),
-])
+@pytest.mark.parametrize(
+    "argv, error",
+    [
+        (["--lookback-days", "-5", "--dry-run"], "argument --lookback-days: '-5' is not a whole number of at least 0"),
+        (["--end-date", "notadate", "--dry-run"], "argument --end-date: 'notadate' is not a date (YYYY-MM-DD)"),
+        (["--max-dates", "0", "--dry-run"], "argument --max-dates: '0' is not a whole number of at least 1"),
+    ],
+)
 def test_the_gaps_command_refuses_bad_arguments(argv, error, embedded, capsys):
     with pytest.raises(SystemExit) as done:
         gaps.main(argv)

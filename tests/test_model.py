@@ -6,6 +6,7 @@ pipeline, kept in tests/data (collecting a season takes half an hour; regenerate
 ``python benchmarks/bench_model.py --seasons 1 --write-snapshot`` after changing the
 features; tests/test_features.py checks it has the columns the dbt model builds today).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,8 +28,9 @@ SNAPSHOT = Path(__file__).parent / "data" / "simulated_game_features_2024.parque
 def games(per_day: list[int]) -> pd.DataFrame:
     rows = []
     for n, count in enumerate(per_day):
-        rows += [{"game_date": dt.date(2024, 5, 1) + dt.timedelta(days=n), "home_win": i % 2 == 0}
-                 for i in range(count)]
+        rows += [
+            {"game_date": dt.date(2024, 5, 1) + dt.timedelta(days=n), "home_win": i % 2 == 0} for i in range(count)
+        ]
     return pd.DataFrame(rows)
 
 
@@ -49,8 +51,10 @@ def test_metrics_of_a_coin_and_of_a_sure_thing():
     assert coin["accuracy"] == 0.75  # 0.5 counts as predicting the home club
     sure = metrics([0.9, 0.9, 0.1, 0.1], [1, 1, 0, 1])
     assert math.isclose(sure["brier"], (0.01 + 0.01 + 0.01 + 0.81) / 4) and sure["accuracy"] == 0.75
-    assert [(c["bin"], c["games"], c["observed"]) for c in sure["calibration"]] == [("0.1-0.2", 2, 0.5),
-                                                                                    ("0.9-1.0", 2, 1.0)]
+    assert [(c["bin"], c["games"], c["observed"]) for c in sure["calibration"]] == [
+        ("0.1-0.2", 2, 0.5),
+        ("0.9-1.0", 2, 1.0),
+    ]
     with pytest.raises(ModelInputError):
         metrics([0.5, 1.2], [1, 0])
 
@@ -64,11 +68,12 @@ def test_log5():
 
 def test_baselines_score_the_same_test_games():
     train = pd.DataFrame({"home_win": [True, True, True, False]})
-    test = pd.DataFrame({"home_win": [True, False], "home_season_win_pct": [0.6, None],
-                         "away_season_win_pct": [0.4, 0.5]})
+    test = pd.DataFrame(
+        {"home_win": [True, False], "home_season_win_pct": [0.6, None], "away_season_win_pct": [0.4, 0.5]}
+    )
     out = baselines(train, test)
     assert out["always_home"]["games"] == out["log5"]["games"] == 2
-    assert math.isclose(out["always_home"]["brier"], ((0.75 - 1) ** 2 + 0.75 ** 2) / 2)
+    assert math.isclose(out["always_home"]["brier"], ((0.75 - 1) ** 2 + 0.75**2) / 2)
     p = [float(log5(0.6, 0.4, 0.54)), 0.54]  # an unknown win rate counts as 0.5
     assert math.isclose(out["log5"]["brier"], ((p[0] - 1) ** 2 + p[1] ** 2) / 2)
 
@@ -177,14 +182,20 @@ def test_training_registers_a_challenger_and_promotes_only_a_better_one(warehous
     assert d["games"] > 400 and d["from"] == registry.metadata(later["version"])["evaluation"]["cutoff"]
     # The rule's numbers, computed here: each version's Brier score on the final games both held
     # out (from the later cut-off to the run's date). This one is worse: kept as a challenger.
-    held_out = warehouse.frame("SELECT * FROM features.game_features WHERE is_final AND game_date >= ? "
-                               "AND game_date < ?", [d["from"], dt.date(2024, 9, 30)])
+    held_out = warehouse.frame(
+        "SELECT * FROM features.game_features WHERE is_final AND game_date >= ? AND game_date < ?",
+        [d["from"], dt.date(2024, 9, 30)],
+    )
     outcomes = held_out["home_win"].astype(int).to_numpy()
-    brier = {v: float(((registry.load(v).predict(held_out) - outcomes) ** 2).mean())
-             for v in (first["version"], later["version"])}
+    brier = {
+        v: float(((registry.load(v).predict(held_out) - outcomes) ** 2).mean())
+        for v in (first["version"], later["version"])
+    }
     assert d["games"] == len(held_out) and d["margin"] == model.model_config()["promotion_margin_brier"]
-    assert (d["champion_brier"], d["challenger_brier"]) == \
-        (pytest.approx(brier[first["version"]]), pytest.approx(brier[later["version"]]))
+    assert (d["champion_brier"], d["challenger_brier"]) == (
+        pytest.approx(brier[first["version"]]),
+        pytest.approx(brier[later["version"]]),
+    )
     assert brier[later["version"]] > brier[first["version"]] - d["margin"]
     assert later["outcome"] == "not_promoted" and later["champion"] == first["version"]
     rows = {r["version"]: r for r in warehouse.query("SELECT * FROM ml.model_versions")}
@@ -231,8 +242,10 @@ def test_the_champion_is_frozen_in_the_postseason(warehouse, registry):
 
 
 def test_the_registry_keeps_the_last_versions_and_the_champion(warehouse, registry, monkeypatch):
-    names = [model.train_and_register(warehouse, registry, day, f"run-{n}", full=True)["version"]
-             for n, day in enumerate([dt.date(2024, 7, 1), dt.date(2024, 7, 15), dt.date(2024, 8, 1)])]
+    names = [
+        model.train_and_register(warehouse, registry, day, f"run-{n}", full=True)["version"]
+        for n, day in enumerate([dt.date(2024, 7, 1), dt.date(2024, 7, 15), dt.date(2024, 8, 1)])
+    ]
     champion = registry.champion()["version"]
     pruned = registry.prune(keep=1)
     assert registry.versions() == sorted({names[-1], champion}) and set(pruned) == set(names) - {names[-1], champion}
@@ -266,10 +279,13 @@ def test_predictions_are_idempotent_and_scored_the_next_day(warehouse, registry,
     # The next day the games are final in raw.games: the predictions are scored.
     with warehouse.connect() as con:
         for g in played.itertuples():
-            con.execute("INSERT INTO raw.games (game_pk, official_date, season, game_type, phase, home_team_id, "
-                        "away_team_id, home_score, away_score, status_code, is_final, ingested_at, source, "
-                        "content_hash) VALUES (?, ?, '2024', 'R', 'regular-season', ?, ?, ?, ?, 'F', true, now(), "
-                        "'test', '')", [g.game_pk, day, g.home_team_id, g.away_team_id, 1 + int(g.home_win), 1])
+            con.execute(
+                "INSERT INTO raw.games (game_pk, official_date, season, game_type, phase, home_team_id, "
+                "away_team_id, home_score, away_score, status_code, is_final, ingested_at, source, "
+                "content_hash) VALUES (?, ?, '2024', 'R', 'regular-season', ?, ?, ?, ?, 'F', true, now(), "
+                "'test', '')",
+                [g.game_pk, day, g.home_team_id, g.away_team_id, 1 + int(g.home_win), 1],
+            )
     scored = model.score_predictions(warehouse, day)
     p = np.array([r["home_win_probability"] for r in first])
     y = played.set_index("game_pk").loc[[r["game_pk"] for r in first], "home_win"].astype(int).to_numpy()

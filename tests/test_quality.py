@@ -1,6 +1,7 @@
 """Grading with Great Expectations: real days grade A; mutations of a real day lower the
 grade to what config/quality.yaml says and name the failed check; phases move the
 thresholds; a failing batch is re-collected, and refused when it still fails."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,8 +20,11 @@ def grader():
 
 
 def _columns(wh) -> dict[str, list[str]]:
-    return {t.split(".", 1)[1]: [c for c in s["columns"] if c not in ("ingested_at", "source", "content_hash")]
-            for t, s in wh.tables.items() if t.startswith("raw.")}
+    return {
+        t.split(".", 1)[1]: [c for c in s["columns"] if c not in ("ingested_at", "source", "content_hash")]
+        for t, s in wh.tables.items()
+        if t.startswith("raw.")
+    }
 
 
 def _load_recorded(wh, game_pk: int) -> str:
@@ -51,13 +55,16 @@ def test_every_real_recorded_game_grades_a(embedded, grader):
 
 
 @needs_fixtures
-@pytest.mark.parametrize("mutation, table, grade, check", [
-    ("player line removed", "batting_lines", "F", "players' hits = team hits"),
-    ("run added to an inning", "linescore_innings", "F", "line score runs = team runs"),
-    ("pitch deleted", "pitches", "F", "pitches in play events = pitchers' pitch counts"),
-    ("field renamed", "pitching_lines", "F", "ExpectTableColumnsToMatchSet"),
-    ("score out of range", "games", "F", "team runs = final score"),
-])
+@pytest.mark.parametrize(
+    "mutation, table, grade, check",
+    [
+        ("player line removed", "batting_lines", "F", "players' hits = team hits"),
+        ("run added to an inning", "linescore_innings", "F", "line score runs = team runs"),
+        ("pitch deleted", "pitches", "F", "pitches in play events = pitchers' pitch counts"),
+        ("field renamed", "pitching_lines", "F", "ExpectTableColumnsToMatchSet"),
+        ("score out of range", "games", "F", "team runs = final score"),
+    ],
+)
 def test_mutations_of_a_real_day_lower_its_grade_and_name_the_check(embedded, grader, mutation, table, grade, check):
     wh = DuckDBWarehouse()
     _load_recorded(wh, 744914)
@@ -86,14 +93,14 @@ def test_mutations_of_a_real_day_lower_its_grade_and_name_the_check(embedded, gr
         assert grades["batting_lines"].scores["player_completeness"] < 1.0
 
 
-def test_a_missing_team_and_a_missing_stats_row_on_a_simulated_day(daily_dag, embedded, simulated, monkeypatch,
-                                                                   grader):
+def test_a_missing_team_and_a_missing_stats_row_on_a_simulated_day(daily_dag, embedded, simulated, monkeypatch, grader):
     day = "2024-06-11"
     run, states = run_day(daily_dag, day, simulated, monkeypatch)
     assert run.state == "success", states
     wh = DuckDBWarehouse()
-    graded = wh.query("SELECT table_name, grade, promoted, data_docs FROM ops.quality_grades WHERE game_date = ?",
-                      [day])
+    graded = wh.query(
+        "SELECT table_name, grade, promoted, data_docs FROM ops.quality_grades WHERE game_date = ?", [day]
+    )
     assert len(graded) == 12 and {g["grade"] for g in graded} == {"A"} and all(g["promoted"] for g in graded)
     assert graded[0]["data_docs"].endswith("quality/data_docs/index.html")
     assert (embedded / "lake" / "quality" / "data_docs" / "index.html").exists()
@@ -117,12 +124,17 @@ def test_a_missing_team_and_a_missing_stats_row_on_a_simulated_day(daily_dag, em
     # A sixth of the stats rows missing: too few players for a regular-season day, enough
     # for a spring-training one (roster churn), far too few for the postseason.
     frames = quality.read_batch(wh, day)
-    frames["player_stats"] = frames["player_stats"].iloc[len(frames["player_stats"]) // 6:]
-    by_phase = {phase: _by_table(grader.grade_day(frames, _columns(wh), phase, day))["player_stats"]
-                for phase in ("spring_training", "regular_season", "postseason")}
+    frames["player_stats"] = frames["player_stats"].iloc[len(frames["player_stats"]) // 6 :]
+    by_phase = {
+        phase: _by_table(grader.grade_day(frames, _columns(wh), phase, day))["player_stats"]
+        for phase in ("spring_training", "regular_season", "postseason")
+    }
     assert 0.80 < by_phase["regular_season"].scores["player_completeness"] < 0.90
-    assert {p: g.grade for p, g in by_phase.items()} == \
-        {"spring_training": "C", "regular_season": "F", "postseason": "F"}
+    assert {p: g.grade for p, g in by_phase.items()} == {
+        "spring_training": "C",
+        "regular_season": "F",
+        "postseason": "F",
+    }
 
 
 def test_phase_thresholds_come_from_config():
@@ -152,8 +164,9 @@ def test_failing_batch_is_recollected_and_promoted_once_fixed(daily_dag, embedde
         quality.grade_and_promote(wh, day, "regular_season", "run-refused", None, recollect=lambda pks: None)
     message = str(exc.value)
     assert f"games [{pk}] still fail after 2 re-collections" in message and "line score runs = team runs" in message
-    refused = wh.query("SELECT DISTINCT batch_grade, promoted, attempt FROM ops.quality_grades "
-                       "WHERE run_id = 'run-refused'")
+    refused = wh.query(
+        "SELECT DISTINCT batch_grade, promoted, attempt FROM ops.quality_grades WHERE run_id = 'run-refused'"
+    )
     assert refused == [{"batch_grade": "F", "promoted": False, "attempt": 2}]
 
     # The day's run again: its games are final, so the plan fetches none of them, and the DAG's
@@ -164,8 +177,9 @@ def test_failing_batch_is_recollected_and_promoted_once_fixed(daily_dag, embedde
     assert run.state == "success" and states["grade_raw_data"] == "success", states
     assert [r["target"].split("?")[0] for r in simulated.requests(r"/feed/live")] == [f"/api/v1.1/game/{pk}/feed/live"]
     assert f"{day} graded F; re-collecting games [{pk}] (attempt 1 of 2)" in caplog.text
-    graded = wh.query("SELECT DISTINCT batch_grade, promoted, attempt FROM ops.quality_grades WHERE run_id = ?",
-                      [run.run_id])
+    graded = wh.query(
+        "SELECT DISTINCT batch_grade, promoted, attempt FROM ops.quality_grades WHERE run_id = ?", [run.run_id]
+    )
     assert graded == [{"batch_grade": "A", "promoted": True, "attempt": 1}]
     # ... and the re-run, repaired, holds exactly what the clean run held: nothing lost or doubled.
     assert raw_content(wh) == clean

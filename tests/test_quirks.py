@@ -1,6 +1,7 @@
 """The schedule's quirks, on simulated and real cases: postponed games are not played
 games, doubleheaders are two games, a game whose UTC start is the next day belongs to its
 officialDate, and the season calendar comes from the API (config only as a fallback)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,28 +13,35 @@ from mlb_pipeline.seasons import fallback_calendar, parse_seasons, phase_on
 from mlb_pipeline.warehouse import DuckDBWarehouse
 
 
-def test_rained_out_game_is_skipped_then_collected_once_on_its_makeup_day(daily_dag, embedded, simulated, league,
-                                                                          monkeypatch, caplog):
-    game = next(g for g in sorted(league.games.values(), key=lambda g: g.game_pk)
-                if g.postponed_from and g.postponed_from.month >= 4)
+def test_rained_out_game_is_skipped_then_collected_once_on_its_makeup_day(
+    daily_dag, embedded, simulated, league, monkeypatch, caplog
+):
+    game = next(
+        g
+        for g in sorted(league.games.values(), key=lambda g: g.game_pk)
+        if g.postponed_from and g.postponed_from.month >= 4
+    )
     rained_out, makeup = game.postponed_from, game.official_date
     run, _ = run_day(daily_dag, rained_out.isoformat(), simulated, monkeypatch)
     assert run.state == "success"  # a postponed game is not a missing game
     assert any(f"skip game {game.game_pk}: postponed" in r.getMessage() for r in caplog.records)
     wh = DuckDBWarehouse()
     assert wh.query("SELECT count(*) n FROM raw.games WHERE game_pk = ?", [game.game_pk])[0]["n"] == 0
-    run_info = wh.query("SELECT games_scheduled, games_final, status FROM ops.ingestion_runs WHERE game_date = ?",
-                        [rained_out])[0]
+    run_info = wh.query(
+        "SELECT games_scheduled, games_final, status FROM ops.ingestion_runs WHERE game_date = ?", [rained_out]
+    )[0]
     assert run_info["games_final"] == run_info["games_scheduled"] - 1 and run_info["status"] == "complete"
 
     run, _ = run_day(daily_dag, makeup.isoformat(), simulated, monkeypatch)
     assert run.state == "success"
-    rows = wh.query("SELECT official_date, game_number, double_header FROM raw.games WHERE game_pk = ?",
-                    [game.game_pk])
+    rows = wh.query("SELECT official_date, game_number, double_header FROM raw.games WHERE game_pk = ?", [game.game_pk])
     assert rows == [{"official_date": makeup, "game_number": 2, "double_header": "S"}]
     # Its doubleheader partner is another game between the same clubs that day.
-    partner = wh.query("SELECT game_pk, game_number FROM raw.games WHERE official_date = ? AND home_team_id = ? "
-                       "AND away_team_id = ? AND game_pk <> ?", [makeup, game.home, game.away, game.game_pk])
+    partner = wh.query(
+        "SELECT game_pk, game_number FROM raw.games WHERE official_date = ? AND home_team_id = ? "
+        "AND away_team_id = ? AND game_pk <> ?",
+        [makeup, game.home, game.away, game.game_pk],
+    )
     assert [p["game_number"] for p in partner] == [1]
 
 
@@ -74,15 +82,20 @@ def test_post_game_corrections_are_collected_again(daily_dag, embedded, monkeypa
     from mlb_pipeline.replay.simulate import League
 
     league = League(seed=11, seasons=[2024])
-    day = next(dt.date(2024, 7, 15) + dt.timedelta(days=i) for i in range(7)
-               if league.played_on(dt.date(2024, 7, 15) + dt.timedelta(days=i)))
+    day = next(
+        dt.date(2024, 7, 15) + dt.timedelta(days=i)
+        for i in range(7)
+        if league.played_on(dt.date(2024, 7, 15) + dt.timedelta(days=i))
+    )
     game = league.played_on(day)[0]
     with ReplayServer(SimulatedBackend(league)) as server:
         run, _ = run_day(daily_dag, day.isoformat(), server, monkeypatch)
         assert run.state == "success"
         wh = DuckDBWarehouse()
-        before = {(r["player_id"], r["rbi"]) for r in wh.query(
-            "SELECT player_id, rbi FROM raw.batting_lines WHERE game_pk = ?", [game.game_pk])}
+        before = {
+            (r["player_id"], r["rbi"])
+            for r in wh.query("SELECT player_id, rbi FROM raw.batting_lines WHERE game_pk = ?", [game.game_pk])
+        }
         league.correct(game.game_pk)
         server.clear_requests()
         caplog.clear()
@@ -91,8 +104,10 @@ def test_post_game_corrections_are_collected_again(daily_dag, embedded, monkeypa
         assert server.requests(f"/game/{game.game_pk}/feed/live")  # fetched again...
         others = [g.game_pk for g in league.played_on(day) if g.game_pk != game.game_pk]
         assert not any(server.requests(f"/game/{pk}/feed/live") for pk in others)  # ...and only it
-    after = {(r["player_id"], r["rbi"]) for r in wh.query(
-        "SELECT player_id, rbi FROM raw.batting_lines WHERE game_pk = ?", [game.game_pk])}
+    after = {
+        (r["player_id"], r["rbi"])
+        for r in wh.query("SELECT player_id, rbi FROM raw.batting_lines WHERE game_pk = ?", [game.game_pk])
+    }
     changed = after - before
     assert len(changed) == 1 and len(before - after) == 1  # exactly one line rewritten: the corrected one
     assert any("changed since it was collected (game/changes)" in r.getMessage() for r in caplog.records)
@@ -103,20 +118,25 @@ def test_suspended_game_resumes_later_and_counts_once_on_its_own_date(daily_dag,
     from mlb_pipeline.replay.simulate import League
 
     league = League(seed=11, seasons=[2024])
-    game = min((g for g in league.games.values() if g.resumed_on and g.official_date.month in (5, 6, 7)),
-               key=lambda g: g.official_date)
+    game = min(
+        (g for g in league.games.values() if g.resumed_on and g.official_date.month in (5, 6, 7)),
+        key=lambda g: g.official_date,
+    )
     suspended_on, resumed_on = game.official_date, game.resumed_on
     wh = DuckDBWarehouse()
     with ReplayServer(SimulatedBackend(league)).start() as server:
         league.today = suspended_on + dt.timedelta(days=1)  # the morning after: suspended, not resumed
         run, states = run_day(daily_dag, suspended_on.isoformat(), server, monkeypatch)
         assert run.state == "success", states  # a suspended game is not a missing game
-        assert any(f"game {game.game_pk} was suspended; it resumes on {resumed_on}" in r.getMessage()
-                   for r in caplog.records)
-        assert wh.query("SELECT is_final, status_code FROM raw.games WHERE game_pk = ?", [game.game_pk]) == \
-            [{"is_final": False, "status_code": "U"}]
-        first = wh.query("SELECT games_scheduled, games_final, status FROM ops.ingestion_runs WHERE game_date = ?",
-                         [suspended_on])[0]
+        assert any(
+            f"game {game.game_pk} was suspended; it resumes on {resumed_on}" in r.getMessage() for r in caplog.records
+        )
+        assert wh.query("SELECT is_final, status_code FROM raw.games WHERE game_pk = ?", [game.game_pk]) == [
+            {"is_final": False, "status_code": "U"}
+        ]
+        first = wh.query(
+            "SELECT games_scheduled, games_final, status FROM ops.ingestion_runs WHERE game_date = ?", [suspended_on]
+        )[0]
         n_day = len(league.played_on(suspended_on))
         assert first == {"games_scheduled": n_day, "games_final": n_day - 1, "status": "complete"}
 
@@ -124,14 +144,19 @@ def test_suspended_game_resumes_later_and_counts_once_on_its_own_date(daily_dag,
         caplog.clear()
         run, states = run_day(daily_dag, resumed_on.isoformat(), server, monkeypatch)
         assert run.state == "success", states
-        assert any(f"collect game {game.game_pk} of {suspended_on}: resumption" in r.getMessage()
-                   for r in caplog.records)
+        assert any(
+            f"collect game {game.game_pk} of {suspended_on}: resumption" in r.getMessage() for r in caplog.records
+        )
     rows = wh.query("SELECT official_date, is_final FROM raw.games WHERE game_pk = ?", [game.game_pk])
     assert rows == [{"official_date": suspended_on, "is_final": True}]  # one row, on its own date
-    resumed_run = wh.query("SELECT games_scheduled, games_final, games_loaded FROM ops.ingestion_runs "
-                           "WHERE game_date = ?", [resumed_on])[0]
+    resumed_run = wh.query(
+        "SELECT games_scheduled, games_final, games_loaded FROM ops.ingestion_runs WHERE game_date = ?", [resumed_on]
+    )[0]
     own = league.played_on(resumed_on)
     final = sum(1 for g in own if league.is_final(g))  # that day may have a suspended game of its own
-    assert resumed_run == {"games_scheduled": len(own), "games_final": final,
-                           "games_loaded": final}  # the resumption is not counted twice
+    assert resumed_run == {
+        "games_scheduled": len(own),
+        "games_final": final,
+        "games_loaded": final,
+    }  # the resumption is not counted twice
     assert wh.query("SELECT count(*) n FROM raw.games WHERE official_date = ?", [suspended_on])[0]["n"] == n_day

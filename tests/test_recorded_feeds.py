@@ -1,4 +1,5 @@
 """Every real recorded feed parses and loads; counts are checked against the JSON itself."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,8 +20,9 @@ def expected_counts(feed: dict) -> dict:
         "batting_lines": sum(1 for p in players if p["stats"].get("batting")),
         "pitching_lines": sum(1 for p in players if p["stats"].get("pitching")),
         "linescore_innings": sum(1 for i in innings for side in ("home", "away") if i.get(side)),
-        "pitches": sum(1 for play in feed["liveData"]["plays"]["allPlays"]
-                       for ev in play["playEvents"] if ev.get("isPitch")),
+        "pitches": sum(
+            1 for play in feed["liveData"]["plays"]["allPlays"] for ev in play["playEvents"] if ev.get("isPitch")
+        ),
     }
 
 
@@ -49,12 +51,20 @@ def test_recorded_feed_parses_and_loads(game_pk, embedded):
     # Team totals in the warehouse equal the box score's team totals.
     for side in ("home", "away"):
         team = feed["liveData"]["boxscore"]["teams"][side]["teamStats"]
-        sums = wh.query("SELECT sum(runs) r, sum(hits) h, sum(at_bats) ab FROM raw.batting_lines "
-                        "WHERE game_pk = ? AND team_side = ?", [game_pk, side])[0]
+        sums = wh.query(
+            "SELECT sum(runs) r, sum(hits) h, sum(at_bats) ab FROM raw.batting_lines "
+            "WHERE game_pk = ? AND team_side = ?",
+            [game_pk, side],
+        )[0]
         assert (sums["r"], sums["h"], sums["ab"]) == (
-            team["batting"]["runs"], team["batting"]["hits"], team["batting"]["atBats"])
-        outs = wh.query("SELECT sum(outs) o, sum(number_of_pitches) p FROM raw.pitching_lines "
-                        "WHERE game_pk = ? AND team_side = ?", [game_pk, side])[0]
+            team["batting"]["runs"],
+            team["batting"]["hits"],
+            team["batting"]["atBats"],
+        )
+        outs = wh.query(
+            "SELECT sum(outs) o, sum(number_of_pitches) p FROM raw.pitching_lines WHERE game_pk = ? AND team_side = ?",
+            [game_pk, side],
+        )[0]
         assert outs["o"] == team["pitching"]["outs"]
         assert outs["p"] == team["pitching"]["numberOfPitches"]
 

@@ -1,5 +1,6 @@
 """A day that failed and was then repaired ends exactly as a clean run of it (issue 18,
 item 10): its rosters load while every feed fails, its box scores on the repair."""
+
 from __future__ import annotations
 
 from mlb_pipeline.collect import collect_feeds, load_day, plan_day
@@ -18,8 +19,14 @@ def collect_days(server, warehouse_path, lake_url, dates):
     api = StatsApiClient(ClientSettings(server.url, concurrency=4))
     for day in dates:
         plan = plan_day(api, zone, day, warehouse)
-        load_day(warehouse, zone, plan, collect_feeds(api, zone, plan, 4), run_id=f"repair__{day}",
-                 reference=collect_reference(api, zone, plan, 4))
+        load_day(
+            warehouse,
+            zone,
+            plan,
+            collect_feeds(api, zone, plan, 4),
+            run_id=f"repair__{day}",
+            reference=collect_reference(api, zone, plan, 4),
+        )
 
 
 def test_a_repaired_day_equals_a_clean_one_in_raw_players(simulated, tmp_path):

@@ -1,4 +1,5 @@
 """The MLB Stats API double: recorded and simulated modes, and fault injection, over HTTP."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,8 +26,10 @@ def fast_client(url: str, **kw) -> StatsApiClient:
 def test_recorded_answers_are_the_recorded_bytes(recorded):
     client = fast_client(recorded.url)
     assert client.fetch("game", gamePk=744914).body == (FIXTURES / "feed_live/744914.json").read_bytes()
-    assert client.fetch("schedule", sportId=1, date="2024-07-01").body == \
-        (FIXTURES / "schedule/2024-07-01.json").read_bytes()
+    assert (
+        client.fetch("schedule", sportId=1, date="2024-07-01").body
+        == (FIXTURES / "schedule/2024-07-01.json").read_bytes()
+    )
     # A gzipped recording is served as the JSON it holds.
     assert orjson.loads(client.fetch("game", gamePk=747175).body)["gamePk"] == 747175
 
@@ -34,9 +37,11 @@ def test_recorded_answers_are_the_recorded_bytes(recorded):
 @needs_fixtures
 def test_unknown_requests_get_the_apis_404(recorded):
     http = urllib3.PoolManager()
-    for target in ("/api/v1.1/game/744840/feed/live",  # scheduled that day, never recorded
-                   "/api/v1/schedule?sportId=1&date=2024-07-02",  # a day nobody recorded
-                   "/api/v1/schedule?sportId=1&date=2024-07-01&hydrate=linescore"):  # other params
+    for target in (
+        "/api/v1.1/game/744840/feed/live",  # scheduled that day, never recorded
+        "/api/v1/schedule?sportId=1&date=2024-07-02",  # a day nobody recorded
+        "/api/v1/schedule?sportId=1&date=2024-07-01&hydrate=linescore",
+    ):  # other params
         resp = http.request("GET", recorded.url + target)
         assert resp.status == 404
         body = orjson.loads(resp.data)
@@ -84,8 +89,7 @@ def test_dropped_connection_and_latency_are_survived(simulated):
 
 def test_read_timeout_is_enforced(simulated):
     simulated.add_fault(r"/feed/live", delay_s=1.0)
-    client = StatsApiClient(ClientSettings(simulated.url, read_timeout_s=0.2, max_retries=1,
-                                           backoff_factor_s=0.01))
+    client = StatsApiClient(ClientSettings(simulated.url, read_timeout_s=0.2, max_retries=1, backoff_factor_s=0.01))
     with pytest.raises(SourceError, match="request failed"):
         client.fetch("game", gamePk=2400603)
 
@@ -117,8 +121,13 @@ def test_body_cut_at_a_line_keeps_the_header_and_half_the_rows(simulated, league
     assert cut == whole[: 1 + (len(whole) - 1) // 2] and len(cut) > 100  # whole lines, header first
 
 
-@pytest.mark.parametrize("endpoint, params", [("game", {"gamePk": 2400605}),  # gzip-encoded
-                                              ("season", {"seasonId": 2024, "sportId": 1})])  # plain
+@pytest.mark.parametrize(
+    "endpoint, params",
+    [
+        ("game", {"gamePk": 2400605}),  # gzip-encoded
+        ("season", {"seasonId": 2024, "sportId": 1}),
+    ],
+)  # plain
 def test_body_shorter_than_its_content_length_is_retried_then_a_truncated_body(simulated, endpoint, params):
     target = r"/game/2400605/feed/live|/seasons/2024"
     simulated.add_fault(target, short_body=True, times=1)
@@ -134,8 +143,11 @@ def test_body_shorter_than_its_content_length_is_retried_then_a_truncated_body(s
 
 def test_faults_can_be_set_over_http(simulated):
     http = urllib3.PoolManager()
-    http.request("POST", simulated.url + "/__replay__/faults",
-                 body=orjson.dumps([{"pattern": "/api/v1/seasons", "status": 503, "times": 1}]))
+    http.request(
+        "POST",
+        simulated.url + "/__replay__/faults",
+        body=orjson.dumps([{"pattern": "/api/v1/seasons", "status": 503, "times": 1}]),
+    )
     assert http.request("GET", simulated.url + "/api/v1/seasons/2024?sportId=1", retries=False).status == 503
     assert http.request("GET", simulated.url + "/api/v1/seasons/2024?sportId=1").status == 200
     log = orjson.loads(http.request("GET", simulated.url + "/__replay__/requests").data)
@@ -211,8 +223,15 @@ def key_paths(doc, prefix="") -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
 
     def walk(node, path):
-        kind = ("null" if node is None else "bool" if isinstance(node, bool)
-                else "number" if isinstance(node, (int, float)) else type(node).__name__)
+        kind = (
+            "null"
+            if node is None
+            else "bool"
+            if isinstance(node, bool)
+            else "number"
+            if isinstance(node, (int, float))
+            else type(node).__name__
+        )
         out.setdefault(path, set()).add(kind)
         if isinstance(node, dict):
             for k, v in node.items():
@@ -238,8 +257,13 @@ def merged_paths(docs) -> dict[str, set[str]]:
 def test_simulated_responses_have_the_recorded_structure(endpoint, league):
     day = dt.date(2024, 7, 1)
     pk = league.played_on(day)[0].game_pk
-    feeds = ["feed_live/744914.json", "feed_live/745218.json", "feed_live/745927.json",
-             "feed_live/747175.json", "feed_live/717055.json"]
+    feeds = [
+        "feed_live/744914.json",
+        "feed_live/745218.json",
+        "feed_live/745927.json",
+        "feed_live/747175.json",
+        "feed_live/717055.json",
+    ]
     recorded = {
         "schedule": ["schedule/2024-07-01.json", "schedule/2022-04-07.json"],
         "feed": feeds,
@@ -260,8 +284,9 @@ def test_simulated_responses_have_the_recorded_structure(endpoint, league):
     sim = key_paths(simulated)
     invented = sorted(p for p in sim if p not in real)
     assert invented == [], f"simulated {endpoint} has keys the real API never sends: {invented[:10]}"
-    clashes = {p: (sim[p], real[p]) for p in sim
-               if "null" not in real[p] and "null" not in sim[p] and not sim[p] <= real[p]}
+    clashes = {
+        p: (sim[p], real[p]) for p in sim if "null" not in real[p] and "null" not in sim[p] and not sim[p] <= real[p]
+    }
     assert clashes == {}, f"simulated {endpoint} has values of other kinds than the real API: {clashes}"
 
 
@@ -273,7 +298,6 @@ def test_simulated_feeds_fill_every_column_real_feeds_fill(league):
     def filled(rows_by_table):
         return {(t, c) for t, rows in rows_by_table.items() for r in rows for c, v in r.items() if v is not None}
 
-    real = set().union(*(filled(parse_feed(load_fixture(f"feed_live/{pk}.json")))
-                         for pk in (744914, 745218, 747175)))
+    real = set().union(*(filled(parse_feed(load_fixture(f"feed_live/{pk}.json"))) for pk in (744914, 745218, 747175)))
     sim = set().union(*(filled(parse_feed(league.feed_doc(pk))) for pk in sorted(league.games)[600:603]))
     assert sorted(real - sim) == []

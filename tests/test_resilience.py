@@ -1,5 +1,6 @@
 """The collector survives the API failing: circuit breaker, raw-zone fallback, dead letters
 retried by later runs, games collected before they were final, a polite rate limit."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,8 +22,9 @@ FAST = "backoff_factor_s=0.01&backoff_max_s=0.02"
 
 def test_breaker_opens_after_three_failures_and_then_skips_the_source(simulated):
     simulated.add_fault(r"/feed/live", status=500)
-    client = StatsApiClient(ClientSettings(simulated.url, max_retries=1, backoff_factor_s=0.01,
-                                           breaker_fail_max=3, breaker_reset_s=60))
+    client = StatsApiClient(
+        ClientSettings(simulated.url, max_retries=1, backoff_factor_s=0.01, breaker_fail_max=3, breaker_reset_s=60)
+    )
     errors = []
     for pk in range(2400700, 2400706):
         try:
@@ -97,8 +99,9 @@ def test_the_collection_deadline_stops_new_requests_and_leaves_dead_letters(embe
         client.fetch("game", gamePk=plan["collect"][0]["game_pk"])
 
 
-def test_api_outage_is_served_from_the_raw_zone_and_said_so(daily_dag, embedded, simulated, league, monkeypatch,
-                                                           caplog):
+def test_api_outage_is_served_from_the_raw_zone_and_said_so(
+    daily_dag, embedded, simulated, league, monkeypatch, caplog
+):
     day = "2024-06-17"
     run, _ = run_day(daily_dag, day, simulated, monkeypatch, FAST)
     assert run.state == "success"
@@ -112,10 +115,13 @@ def test_api_outage_is_served_from_the_raw_zone_and_said_so(daily_dag, embedded,
     feed_requests = simulated.requests("/feed/live")
     assert len(feed_requests) < n * 6  # the breaker stopped the hammering
     wh = DuckDBWarehouse()
-    assert wh.query("SELECT source, count(*) n FROM raw.games GROUP BY source") == \
-        [{"source": "raw_zone_fallback", "n": n}]
-    latest = wh.query("SELECT used_fallback, status FROM ops.ingestion_runs WHERE game_date = ? "
-                      "ORDER BY finished_at DESC LIMIT 1", [day])[0]
+    assert wh.query("SELECT source, count(*) n FROM raw.games GROUP BY source") == [
+        {"source": "raw_zone_fallback", "n": n}
+    ]
+    latest = wh.query(
+        "SELECT used_fallback, status FROM ops.ingestion_runs WHERE game_date = ? ORDER BY finished_at DESC LIMIT 1",
+        [day],
+    )[0]
     assert latest == {"used_fallback": True, "status": "complete"}
     letters = wh.query("SELECT kind, count(*) n FROM ops.dead_letters WHERE resolved_at IS NULL GROUP BY kind")
     assert letters == [{"kind": "unavailable", "n": n}]
@@ -144,8 +150,7 @@ def test_a_later_run_retries_the_games_an_earlier_run_missed(daily_dag, embedded
     assert fetched == {victim} | {g.game_pk for g in league.played_on(later)}
     wh = DuckDBWarehouse()
     assert wh.query("SELECT count(*) n FROM raw.games WHERE game_pk = ?", [victim])[0]["n"] == 1
-    statuses = wh.query("SELECT arg_max(status, finished_at) s FROM ops.ingestion_runs WHERE game_date = ?",
-                        [first])
+    statuses = wh.query("SELECT arg_max(status, finished_at) s FROM ops.ingestion_runs WHERE game_date = ?", [first])
     assert statuses == [{"s": "complete"}]
 
 

@@ -1,5 +1,6 @@
 """Statcast pitches from Baseball Savant over real HTTP, recorded and simulated, and the
 fallback to the Stats API feed's pitch data when Savant fails or has nothing yet."""
+
 from __future__ import annotations
 
 import csv
@@ -27,8 +28,12 @@ def _fixture_pitches(name: str) -> Counter:
 
 
 def _plan(games: list[int], date: str) -> dict:
-    return {"game_date": date, "collect": [{"game_pk": pk, "official_date": date, "phase": "regular-season",
-                                            "is_final": True} for pk in games]}
+    return {
+        "game_date": date,
+        "collect": [
+            {"game_pk": pk, "official_date": date, "phase": "regular-season", "is_final": True} for pk in games
+        ],
+    }
 
 
 def _feeds_saying(wh, pitches: dict[int, int], date: str) -> None:
@@ -36,12 +41,42 @@ def _feeds_saying(wh, pitches: dict[int, int], date: str) -> None:
     Savant games were not recorded: these stand in for them, with the count a feed gives)."""
     day = dt.date.fromisoformat(date)
     for pk, n in pitches.items():
-        wh.merge_tables([("raw.games", [{"game_pk": pk, "official_date": day, "season": date[:4], "game_type": "R",
-                                         "phase": "regular-season", "home_team_id": 1, "away_team_id": 2,
-                                         "status_code": "F", "is_final": True}], {"game_pk": pk}),
-                         ("raw.pitching_lines", [{"game_pk": pk, "official_date": day, "team_id": 1, "player_id": 1,
-                                                  "team_side": "home", "number_of_pitches": n}], {"game_pk": pk})],
-                        source="test")
+        wh.merge_tables(
+            [
+                (
+                    "raw.games",
+                    [
+                        {
+                            "game_pk": pk,
+                            "official_date": day,
+                            "season": date[:4],
+                            "game_type": "R",
+                            "phase": "regular-season",
+                            "home_team_id": 1,
+                            "away_team_id": 2,
+                            "status_code": "F",
+                            "is_final": True,
+                        }
+                    ],
+                    {"game_pk": pk},
+                ),
+                (
+                    "raw.pitching_lines",
+                    [
+                        {
+                            "game_pk": pk,
+                            "official_date": day,
+                            "team_id": 1,
+                            "player_id": 1,
+                            "team_side": "home",
+                            "number_of_pitches": n,
+                        }
+                    ],
+                    {"game_pk": pk},
+                ),
+            ],
+            source="test",
+        )
 
 
 @needs_fixtures
@@ -60,12 +95,15 @@ def test_recorded_savant_day_lands_every_pitch_of_every_game(embedded):
         before = wh.table_checksums()
         load_statcast(wh, zone, collect_statcast(client, zone, _plan(sorted(expected), DAY_2020), 2))
         assert wh.table_checksums() == before  # re-running changes nothing
-    got = wh.query("SELECT game_pk, count(*) n, min(game_date) d, max(release_speed) v "
-                   "FROM raw.statcast_pitches GROUP BY game_pk ORDER BY game_pk")
+    got = wh.query(
+        "SELECT game_pk, count(*) n, min(game_date) d, max(release_speed) v "
+        "FROM raw.statcast_pitches GROUP BY game_pk ORDER BY game_pk"
+    )
     assert {r["game_pk"]: r["n"] for r in got} == dict(expected)
     assert {str(r["d"]) for r in got} == {DAY_2020} and max(r["v"] for r in got) == 100.6
-    sources = wh.query("SELECT pitch_source, count(*) n, sum(statcast_pitches) p FROM raw.statcast_games "
-                       "GROUP BY pitch_source")
+    sources = wh.query(
+        "SELECT pitch_source, count(*) n, sum(statcast_pitches) p FROM raw.statcast_games GROUP BY pitch_source"
+    )
     assert sources == [{"pitch_source": "baseball_savant", "n": 8, "p": 2507}]
     # The game also recorded alone matches its rows in the day's recording.
     single = _fixture_pitches("pybaseball_single_game_request_raw.csv")
@@ -85,11 +123,14 @@ def test_recorded_savant_games_within_and_beyond_the_tolerance(embedded):
         client = SavantClient(ClientSettings(server.url))
         counts, failed = load_statcast(wh, zone, collect_statcast(client, zone, _plan([within, beyond], DAY_2020), 2))
         assert [(f["game_pk"], f["kind"]) for f in failed] == [(beyond, "short")]
-        assert f"Savant's CSV has {expected[beyond]} pitches, the game's feed {expected[beyond] + 3}" \
-            in failed[0]["error"]
+        assert (
+            f"Savant's CSV has {expected[beyond]} pitches, the game's feed {expected[beyond] + 3}" in failed[0]["error"]
+        )
         got = wh.query("SELECT game_pk, pitch_source, statcast_pitches FROM raw.statcast_games ORDER BY game_pk")
-        assert got == [{"game_pk": within, "pitch_source": "baseball_savant", "statcast_pitches": expected[within]},
-                       {"game_pk": beyond, "pitch_source": "statsapi_feed", "statcast_pitches": 0}]
+        assert got == [
+            {"game_pk": within, "pitch_source": "baseball_savant", "statcast_pitches": expected[within]},
+            {"game_pk": beyond, "pitch_source": "statsapi_feed", "statcast_pitches": 0},
+        ]
         # The feed of `within` is corrected to 3 more pitches: the same CSV is now short, but
         # the whole game loaded before stays, with its raw object, and no letter is written.
         _feeds_saying(wh, {within: expected[within] + 3}, DAY_2020)
@@ -118,8 +159,7 @@ def test_savant_csv_that_is_not_a_game_is_an_error():
     assert parse_statcast(b"", 631614) == []
 
 
-def test_simulated_day_has_savant_pitches_for_every_final_game(daily_dag, embedded, simulated, league,
-                                                               monkeypatch):
+def test_simulated_day_has_savant_pitches_for_every_final_game(daily_dag, embedded, simulated, league, monkeypatch):
     day = "2024-06-04"
     run, states = run_day(daily_dag, day, simulated, monkeypatch)
     assert run.state == "success", states
@@ -131,7 +171,9 @@ def test_simulated_day_has_savant_pitches_for_every_final_game(daily_dag, embedd
         "SELECT p.game_pk, p.n AS feed, s.n AS savant, g.pitch_source FROM "
         "(SELECT game_pk, count(*) n FROM raw.pitches WHERE official_date = ? GROUP BY game_pk) p "
         "JOIN (SELECT game_pk, count(*) n FROM raw.statcast_pitches GROUP BY game_pk) s USING (game_pk) "
-        "JOIN raw.statcast_games g USING (game_pk)", [day])
+        "JOIN raw.statcast_games g USING (game_pk)",
+        [day],
+    )
     assert len(per_game) == len(games)
     assert all(r["feed"] == r["savant"] and r["pitch_source"] == "baseball_savant" for r in per_game)
     run_row = wh.query("SELECT table_counts FROM ops.ingestion_runs WHERE game_date = ?", [day])[0]
@@ -160,23 +202,30 @@ def test_savant_outage_falls_back_to_the_feed_and_is_retried_later(embedded, sim
     # 3 games fail (2 tries each), then the breaker: with 2 requests at once, the one already
     # in flight when the third failure opens it finishes (the breaker does not serialise).
     assert 3 * 2 <= len(simulated.requests("/statcast_search/")) <= (3 + 1) * 2
-    assert wh.query("SELECT pitch_source, count(*) n FROM raw.statcast_games GROUP BY pitch_source") == \
-        [{"pitch_source": "statsapi_feed", "n": n}]
+    assert wh.query("SELECT pitch_source, count(*) n FROM raw.statcast_games GROUP BY pitch_source") == [
+        {"pitch_source": "statsapi_feed", "n": n}
+    ]
     reasons = {r["reason"] for r in wh.query("SELECT reason FROM raw.statcast_games")}
     assert all(r.startswith("Savant failed") for r in reasons), reasons
     assert wh.query("SELECT count(*) n FROM raw.statcast_pitches")[0]["n"] == 0
-    letters = wh.query("SELECT count(*) n FROM ops.dead_letters WHERE endpoint = 'statcast_single_game' "
-                       "AND resolved_at IS NULL")[0]["n"]
+    letters = wh.query(
+        "SELECT count(*) n FROM ops.dead_letters WHERE endpoint = 'statcast_single_game' AND resolved_at IS NULL"
+    )[0]["n"]
     assert letters == n
     assert any("FALLBACK" in r.getMessage() and "Stats API feed" in r.getMessage() for r in caplog.records)
 
     simulated.clear_faults()
     plan = run(next_day, SavantClient(ClientSettings(simulated.url, **FAST)))
-    assert sorted(g["game_pk"] for g in plan["statcast_retry"]) == \
-        sorted(g.game_pk for g in league.played_on(dt.date.fromisoformat(day)))
+    assert sorted(g["game_pk"] for g in plan["statcast_retry"]) == sorted(
+        g.game_pk for g in league.played_on(dt.date.fromisoformat(day))
+    )
     assert wh.query("SELECT DISTINCT pitch_source FROM raw.statcast_games") == [{"pitch_source": "baseball_savant"}]
-    assert wh.query("SELECT count(*) n FROM ops.dead_letters WHERE endpoint = 'statcast_single_game' "
-                    "AND resolved_at IS NULL")[0]["n"] == 0
+    assert (
+        wh.query(
+            "SELECT count(*) n FROM ops.dead_letters WHERE endpoint = 'statcast_single_game' AND resolved_at IS NULL"
+        )[0]["n"]
+        == 0
+    )
     # Feed games are never re-collected for Savant's sake: the feed was fetched once a game.
     assert len(simulated.requests(r"/feed/live")) == n + len(league.played_on(dt.date.fromisoformat(next_day)))
 
@@ -213,8 +262,9 @@ def test_savant_failure_keeps_pitches_already_loaded_and_uses_the_raw_zone_copy(
     load_statcast(wh, zone, collected)
     assert wh.query(pitches) == before and len(before) > 100  # the same pitches, marked as served
     assert wh.query("SELECT DISTINCT source FROM raw.statcast_pitches") == [{"source": "raw_zone_fallback"}]
-    assert wh.query("SELECT pitch_source, reason LIKE 'Savant failed; its copy%' AS copy FROM raw.statcast_games") \
-        == [{"pitch_source": "baseball_savant", "copy": True}]
+    assert wh.query("SELECT pitch_source, reason LIKE 'Savant failed; its copy%' AS copy FROM raw.statcast_games") == [
+        {"pitch_source": "baseball_savant", "copy": True}
+    ]
 
 
 def test_malformed_savant_body_is_quarantined_with_its_reason(embedded, simulated, league):
@@ -230,8 +280,9 @@ def test_malformed_savant_body_is_quarantined_with_its_reason(embedded, simulate
     assert b"cut-off body" in reason
     lake = embedded / "lake"  # the cut CSV is in quarantine/ only
     cut = zone.read(failure["raw_object"])
-    assert [str(p.relative_to(lake)) for p in lake.rglob("*") if p.is_file() and p.read_bytes() == cut] == \
-        [failure["raw_object"].removeprefix(lake.as_uri() + "/")]
+    assert [str(p.relative_to(lake)) for p in lake.rglob("*") if p.is_file() and p.read_bytes() == cut] == [
+        failure["raw_object"].removeprefix(lake.as_uri() + "/")
+    ]
     assert game["source"] == "statsapi_feed" and game["reason"].startswith("Savant failed")
 
 
@@ -248,8 +299,10 @@ def _run_day(wh, zone, server_url: str, date: str, games: int = 3) -> tuple[dict
 
 
 def _savant_letters(wh) -> list[dict]:
-    return wh.query("SELECT game_pk, kind, error, raw_object FROM ops.dead_letters "
-                    "WHERE endpoint = 'statcast_single_game' AND resolved_at IS NULL ORDER BY game_pk")
+    return wh.query(
+        "SELECT game_pk, kind, error, raw_object FROM ops.dead_letters "
+        "WHERE endpoint = 'statcast_single_game' AND resolved_at IS NULL ORDER BY game_pk"
+    )
 
 
 def test_savant_csv_cut_at_a_row_boundary_is_refused_quarantined_and_asked_again(embedded, simulated, league):
@@ -271,12 +324,16 @@ def test_savant_csv_cut_at_a_row_boundary_is_refused_quarantined_and_asked_again
     assert wh.query("SELECT count(*) n FROM raw.statcast_pitches WHERE game_pk = ?", [victim])[0]["n"] == 0
     [record] = wh.query("SELECT pitch_source, reason FROM raw.statcast_games WHERE game_pk = ?", [victim])
     assert record["pitch_source"] == "statsapi_feed" and f"the game's feed {feed}" in record["reason"]
-    assert wh.query("SELECT count(*) n FROM raw.statcast_games WHERE pitch_source = 'baseball_savant'")[0]["n"] \
-        == len(games) - 1 == 2
+    assert (
+        wh.query("SELECT count(*) n FROM raw.statcast_games WHERE pitch_source = 'baseball_savant'")[0]["n"]
+        == len(games) - 1
+        == 2
+    )
     [letter] = _savant_letters(wh)
     assert letter["game_pk"] == victim and letter["kind"] == "short" and "short" in letter["error"]
     assert "/quarantine/" in letter["raw_object"] and b"short" in zone.read(
-        letter["raw_object"][: -len(".csv")] + ".reason.json")
+        letter["raw_object"][: -len(".csv")] + ".reason.json"
+    )
     phase = next(g["phase"] for g in plan["collect"] if g["game_pk"] == victim)
     assert zone.copies(victim, day, phase, "statcast_single_game", ".csv") == []  # no good-looking copy left
 
@@ -284,9 +341,13 @@ def test_savant_csv_cut_at_a_row_boundary_is_refused_quarantined_and_asked_again
     frames = quality.read_batch(wh, day)
     other = games[0]
     frames["statcast_pitches"] = frames["statcast_pitches"][
-        (frames["statcast_pitches"]["game_pk"] != other) | (frames["statcast_pitches"]["at_bat_number"] < 30)]
-    columns = {t.split(".", 1)[1]: [c for c in s["columns"] if c not in ("ingested_at", "source", "content_hash")]
-               for t, s in wh.tables.items() if t.startswith("raw.")}
+        (frames["statcast_pitches"]["game_pk"] != other) | (frames["statcast_pitches"]["at_bat_number"] < 30)
+    ]
+    columns = {
+        t.split(".", 1)[1]: [c for c in s["columns"] if c not in ("ingested_at", "source", "content_hash")]
+        for t, s in wh.tables.items()
+        if t.startswith("raw.")
+    }
     grades = {g.table: g for g in quality.Grader().grade_day(frames, columns, "regular_season", day)}
     assert grades["statcast_pitches"].grade == "F"
     [failure] = [f for f in grades["statcast_pitches"].failed if "_identities" in f["suite"]]
@@ -296,8 +357,9 @@ def test_savant_csv_cut_at_a_row_boundary_is_refused_quarantined_and_asked_again
     plan, _ = _run_day(wh, zone, simulated.url, next_day, games=0)  # the next day's run, its Savant retries alone
     assert victim in [g["game_pk"] for g in plan["statcast_retry"]]  # asked again
     assert wh.query("SELECT count(*) n FROM raw.statcast_pitches WHERE game_pk = ?", [victim])[0]["n"] == feed
-    assert wh.query("SELECT pitch_source FROM raw.statcast_games WHERE game_pk = ?", [victim]) == \
-        [{"pitch_source": "baseball_savant"}]
+    assert wh.query("SELECT pitch_source FROM raw.statcast_games WHERE game_pk = ?", [victim]) == [
+        {"pitch_source": "baseball_savant"}
+    ]
     assert _savant_letters(wh) == []
 
 
@@ -305,8 +367,12 @@ def test_a_short_copy_in_the_raw_zone_is_not_served(embedded, simulated, league)
     day = "2024-06-13"
     pk, wh, zone = _first_game_with_its_feed(league, simulated.url, day)
     lines = SavantClient(ClientSettings(simulated.url)).fetch_game(pk).body.splitlines(keepends=True)
-    short = zone.land(zone.game_key(pk, day, "regular-season", True), "statcast_single_game",
-                      b"".join(lines[: len(lines) // 2]), ".csv")  # landed before loads were checked
+    short = zone.land(
+        zone.game_key(pk, day, "regular-season", True),
+        "statcast_single_game",
+        b"".join(lines[: len(lines) // 2]),
+        ".csv",
+    )  # landed before loads were checked
     simulated.add_fault(r"/statcast_search/", status=500)
     collected = collect_statcast(SavantClient(ClientSettings(simulated.url, **FAST)), zone, _plan([pk], day), 1)
     assert [g["source"] for g in collected["games"]] == ["raw_zone_fallback"]
@@ -334,7 +400,13 @@ def test_when_every_feed_fails_no_statcast_is_loaded_until_the_feeds_are(embedde
 
     simulated.clear_faults()
     _run_day(wh, zone, simulated.url, day)  # a later run: the feeds come, and Statcast with them
-    rows = wh.query("SELECT count(*) n, count(DISTINCT s.game_pk) g FROM raw.statcast_pitches AS s "
-                    "JOIN raw.games AS g USING (game_pk) WHERE g.official_date = ?", [dt.date.fromisoformat(day)])
-    assert rows[0]["g"] == n and rows[0]["n"] == wh.query(
-        "SELECT count(*) n FROM raw.pitches WHERE official_date = ?", [dt.date.fromisoformat(day)])[0]["n"]
+    rows = wh.query(
+        "SELECT count(*) n, count(DISTINCT s.game_pk) g FROM raw.statcast_pitches AS s "
+        "JOIN raw.games AS g USING (game_pk) WHERE g.official_date = ?",
+        [dt.date.fromisoformat(day)],
+    )
+    assert (
+        rows[0]["g"] == n
+        and rows[0]["n"]
+        == wh.query("SELECT count(*) n FROM raw.pitches WHERE official_date = ?", [dt.date.fromisoformat(day)])[0]["n"]
+    )

@@ -1,4 +1,5 @@
 """The warehouse and the raw zone: idempotent, atomic, and the same schema on both backends."""
+
 from __future__ import annotations
 
 import copy
@@ -18,7 +19,7 @@ def test_duckdb_and_bigquery_ddl_declare_the_same_tables():
     assert duck == bq  # same tables, columns in the same order, same natural keys
     text = (sql_dir() / "bigquery" / "raw.sql").read_text()
     for table in [t for t in bq if t.startswith("raw.")]:
-        block = text[text.index(f"CREATE TABLE IF NOT EXISTS {table} ("):]
+        block = text[text.index(f"CREATE TABLE IF NOT EXISTS {table} (") :]
         block = block[: block.index(";")]
         assert "CLUSTER BY" in block, table
         # Fact tables are partitioned by their date; the two small dimensions are not.
@@ -26,8 +27,9 @@ def test_duckdb_and_bigquery_ddl_declare_the_same_tables():
 
 
 def test_merge_statement_binds_values_and_names_only_ddl_columns():
-    sql = merge_statement("raw.games", ["game_pk", "home_score", "content_hash"], ["game_pk"], "game_pk",
-                          "staged_rows", "?")
+    sql = merge_statement(
+        "raw.games", ["game_pk", "home_score", "content_hash"], ["game_pk"], "game_pk", "staged_rows", "?"
+    )
     assert sql.count("?") == 1 and "WHEN NOT MATCHED BY SOURCE AND t.game_pk = ?" in sql
 
 

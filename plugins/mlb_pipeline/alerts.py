@@ -7,6 +7,7 @@ Airflow 3 replaced task SLAs with Deadline Alerts: each DAG declares its deadlin
 ``config/pipeline.yaml`` (``alerts``); where it is not defined (a laptop) the alert is
 logged instead, so nothing breaks for want of a mail server.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -60,16 +61,17 @@ def send(subject: str, lines: list[str], link: str | None = None) -> bool:
     try:
         BaseHook.get_connection(cfg["smtp_conn_id"])
     except AirflowNotFoundException:
-        log.warning("no SMTP connection %r: alert not emailed: %s | %s", cfg["smtp_conn_id"], subject,
-                    " | ".join(lines))
+        log.warning(
+            "no SMTP connection %r: alert not emailed: %s | %s", cfg["smtp_conn_id"], subject, " | ".join(lines)
+        )
         return False
     except AirflowSecretsBackendAccessDenied as error:
         conn_id = cfg["smtp_conn_id"]
         raise ConnectionUnreadable(
             f"the SMTP connection {conn_id!r} cannot be read here ({error}): Airflow 3.3's deadline callbacks "
             f"cannot read connections kept in the metadata database; define it as AIRFLOW_CONN_{conn_id.upper()} "
-            f"or in a secrets backend (Composer: Secret Manager). Alert not emailed: {subject} | "
-            + " | ".join(lines)) from error
+            f"or in a secrets backend (Composer: Secret Manager). Alert not emailed: {subject} | " + " | ".join(lines)
+        ) from error
     with SmtpHook(smtp_conn_id=cfg["smtp_conn_id"]) as smtp:
         smtp.send_email_smtp(to=cfg["to"], from_email=cfg["from"], subject=subject, html_content=body)
     log.info("alert emailed to %s: %s", ", ".join(cfg["to"]), subject)
@@ -129,24 +131,38 @@ def deadlines(dag_id: str) -> list | None:
         return None
     cfg = alerts_config()
     minutes = cfg["expected_minutes"][dag_id]
-    alerts = [DeadlineAlert(
-        reference=DeadlineReference.DAGRUN_QUEUED_AT,
-        interval=dt.timedelta(minutes=minutes),
-        callback=SyncCallback(deadline_missed, kwargs={
-            "kind": "slow", "reason": f"still running {minutes:g} minutes after it was queued "
-                                      f"(expected duration, config/pipeline.yaml alerts.expected_minutes)"}),
-        name=f"{dag_id} slower than expected",
-    )]
+    alerts = [
+        DeadlineAlert(
+            reference=DeadlineReference.DAGRUN_QUEUED_AT,
+            interval=dt.timedelta(minutes=minutes),
+            callback=SyncCallback(
+                deadline_missed,
+                kwargs={
+                    "kind": "slow",
+                    "reason": f"still running {minutes:g} minutes after it was queued "
+                    f"(expected duration, config/pipeline.yaml alerts.expected_minutes)",
+                },
+            ),
+            name=f"{dag_id} slower than expected",
+        )
+    ]
     if dag_id == "mlb_daily_collection":
         timezone = load_config("pipeline")["schedules"]["timezone"]
         done_by = cfg["daily_done_by"]
-        alerts.append(DeadlineAlert(
-            reference=DagRunLogicalDateUnlessBackfill(),
-            interval=daily_done_by_interval(done_by, timezone, dt.date.today()),
-            callback=SyncCallback(deadline_missed, kwargs={
-                "kind": "done_by", "reason": f"not finished by {done_by} {timezone} the morning after its game day"}),
-            name=f"{dag_id} done by {done_by}",
-        ))
+        alerts.append(
+            DeadlineAlert(
+                reference=DagRunLogicalDateUnlessBackfill(),
+                interval=daily_done_by_interval(done_by, timezone, dt.date.today()),
+                callback=SyncCallback(
+                    deadline_missed,
+                    kwargs={
+                        "kind": "done_by",
+                        "reason": f"not finished by {done_by} {timezone} the morning after its game day",
+                    },
+                ),
+                name=f"{dag_id} done by {done_by}",
+            )
+        )
     return alerts
 
 

@@ -15,6 +15,7 @@ the immutable historical zone.
    archived. ``rollback`` removes a half-done archive (copied, not marked); an archived
    season cannot be rolled back.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -45,15 +46,26 @@ def completeness_problems(warehouse, season: int, scheduled: list[dict]) -> list
 
     final_states = load_config("seasons")["final_coded_states"]
     # A resumed game is listed again on the day it resumes; it counts once, on its own date.
-    played = sorted({(g["official_date"], g["game_pk"]) for g in scheduled
-                     if g["coded_state"] in final_states and not g.get("resumed_from")})
+    played = sorted(
+        {
+            (g["official_date"], g["game_pk"])
+            for g in scheduled
+            if g["coded_state"] in final_states and not g.get("resumed_from")
+        }
+    )
     if not played:
         return [f"season {season}: the API's schedule of the season lists no played games"]
-    landed = {int(r["game_pk"]) for r in warehouse.query(
-        "SELECT game_pk FROM raw.games WHERE season = ? AND is_final", [str(season)])}
-    collected = {str(r["d"])[:10] for r in warehouse.query(
-        "SELECT DISTINCT game_date AS d FROM ops.ingestion_runs WHERE game_date >= ? AND game_date <= ?",
-        [dt.date.fromisoformat(played[0][0]), dt.date.fromisoformat(played[-1][0])])}
+    landed = {
+        int(r["game_pk"])
+        for r in warehouse.query("SELECT game_pk FROM raw.games WHERE season = ? AND is_final", [str(season)])
+    }
+    collected = {
+        str(r["d"])[:10]
+        for r in warehouse.query(
+            "SELECT DISTINCT game_date AS d FROM ops.ingestion_runs WHERE game_date >= ? AND game_date <= ?",
+            [dt.date.fromisoformat(played[0][0]), dt.date.fromisoformat(played[-1][0])],
+        )
+    }
     problems = []
     by_date: dict[str, list[int]] = {}
     for date, pk in played:
@@ -61,21 +73,28 @@ def completeness_problems(warehouse, season: int, scheduled: list[dict]) -> list
     for date, pks in sorted(by_date.items()):
         missing = [pk for pk in pks if pk not in landed]
         if date not in collected:
-            problems.append(f"{date}: never collected ({len(pks)} games played, {len(missing)} not landed: "
-                            f"{missing})")
+            problems.append(f"{date}: never collected ({len(pks)} games played, {len(missing)} not landed: {missing})")
         else:
             problems += [f"{date} game {pk}: played, not landed final" for pk in missing]
-    promoted = {str(r["d"])[:10] for r in warehouse.query(
-        "SELECT game_date AS d FROM ops.quality_grades WHERE true QUALIFY row_number() OVER "
-        "(PARTITION BY game_date ORDER BY graded_at DESC) = 1 AND promoted")}
+    promoted = {
+        str(r["d"])[:10]
+        for r in warehouse.query(
+            "SELECT game_date AS d FROM ops.quality_grades WHERE true QUALIFY row_number() OVER "
+            "(PARTITION BY game_date ORDER BY graded_at DESC) = 1 AND promoted"
+        )
+    }
     dates = sorted({d for d, pk in played if pk in landed})
     problems += [f"{d}: not graded A to C and promoted" for d in dates if d not in promoted]
     featured = set()
     if warehouse.has_table("features", "game_features"):
-        featured = {int(r["game_pk"]) for r in warehouse.query(
-            "SELECT game_pk FROM features.game_features WHERE EXTRACT(YEAR FROM game_date) = ? "
-            "AND home_win IS NOT NULL",
-            [season])}
+        featured = {
+            int(r["game_pk"])
+            for r in warehouse.query(
+                "SELECT game_pk FROM features.game_features WHERE EXTRACT(YEAR FROM game_date) = ? "
+                "AND home_win IS NOT NULL",
+                [season],
+            )
+        }
     problems += [f"{d} game {pk}: no features row" for d, pk in played if pk in landed and pk not in featured]
     return problems
 
@@ -96,8 +115,13 @@ def season_objects(lake_root: str, season: int, calendar: dict) -> dict[str, str
         if dates:
             if not dates[0].startswith(f"{season}-"):
                 continue
-            phase = ("postseason" if post[0] <= dates[0] <= post[1] else
-                     "spring_training" if spring[0] <= dates[0] <= spring[1] else "regular_season")
+            phase = (
+                "postseason"
+                if post[0] <= dates[0] <= post[1]
+                else "spring_training"
+                if spring[0] <= dates[0] <= spring[1]
+                else "regular_season"
+            )
         elif str(season) in parts:
             phase = "regular_season"
         else:
@@ -122,8 +146,10 @@ def copy_season(mapping: dict[str, str]) -> dict:
         sha = _sha256(src)
         if dst.exists():
             if _sha256(dst) != sha:
-                raise ArchiveConflict(f"{dst} already holds different content than {src}: the historical zone is "
-                                      f"immutable, nothing was overwritten")
+                raise ArchiveConflict(
+                    f"{dst} already holds different content than {src}: the historical zone is "
+                    f"immutable, nothing was overwritten"
+                )
             kept += 1
         else:
             dst.parent.mkdir(parents=True, exist_ok=True)
@@ -152,8 +178,9 @@ def mark_archived(warehouse, lake_root: str, season: int, checksums: dict[str, s
     import orjson
     from airflow.sdk import ObjectStoragePath
 
-    bad = [t for t, sha in checksums.items()
-           if not ObjectStoragePath(t).exists() or _sha256(ObjectStoragePath(t)) != sha]
+    bad = [
+        t for t, sha in checksums.items() if not ObjectStoragePath(t).exists() or _sha256(ObjectStoragePath(t)) != sha
+    ]
     if bad:
         raise RuntimeError(f"{len(bad)} historical objects missing or changed, not marked archived: {bad[:5]}")
     now = dt.datetime.now(dt.timezone.utc)
@@ -162,14 +189,24 @@ def mark_archived(warehouse, lake_root: str, season: int, checksums: dict[str, s
         objects = {t: sha for t, sha in sorted(checksums.items()) if f"/historical/{folder}/{season}/" in t}
         if not objects:
             continue
-        body = orjson.dumps({"season": season, "phase": folder, "archived_at": now.isoformat(), "objects": objects},
-                            option=orjson.OPT_INDENT_2)
+        body = orjson.dumps(
+            {"season": season, "phase": folder, "archived_at": now.isoformat(), "objects": objects},
+            option=orjson.OPT_INDENT_2,
+        )
         if manifest.exists() and orjson.loads(manifest.read_bytes())["objects"] != objects:
             raise ArchiveConflict(f"{manifest} lists other objects: the season was archived differently before")
         if not manifest.exists():
             manifest.write_bytes(body)
-        rows.append({"season": season, "phase": folder, "archived_at": now, "objects": len(objects),
-                     "manifest": str(manifest), "manifest_sha256": _sha256(manifest)})
+        rows.append(
+            {
+                "season": season,
+                "phase": folder,
+                "archived_at": now,
+                "objects": len(objects),
+                "manifest": str(manifest),
+                "manifest_sha256": _sha256(manifest),
+            }
+        )
     warehouse.upsert("ops.archives", rows)
     log.info("season %s archived: %s", season, ", ".join(f"{r['phase']} {r['objects']} objects" for r in rows))
     return {"season": season, "phases": {r["phase"]: r["objects"] for r in rows}}
@@ -215,8 +252,9 @@ def main(argv: list[str] | None = None) -> int:
     from mlb_pipeline.settings import lake_url
     from mlb_pipeline.warehouse import open_warehouse
 
-    ap = argparse.ArgumentParser(prog="python -m mlb_pipeline.archive",
-                                 description="Inspect or roll back the end-of-season archive.")
+    ap = argparse.ArgumentParser(
+        prog="python -m mlb_pipeline.archive", description="Inspect or roll back the end-of-season archive."
+    )
     sub = ap.add_subparsers(dest="command", required=True)
     sub.add_parser("check", help="is the season complete enough to archive?").add_argument("season", type=int)
     sub.add_parser("rollback", help="remove a half-done archive").add_argument("season", type=int)

@@ -8,6 +8,7 @@ compared with the live API. ``run_audit`` gathers them and lists the problems;
 ``render_html`` writes the report (with a chart of completeness by date).
 Thresholds live in ``config/pipeline.yaml`` under ``audit``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -45,15 +46,20 @@ def row_counts(warehouse) -> list[dict]:
     for table, spec in table_definitions().items():
         date_col = next((c for c in DATE_COLUMNS if c in spec["columns"]), None)
         # Identifiers from our DDL only.
-        sql = (f"SELECT CAST(EXTRACT(YEAR FROM {date_col}) AS VARCHAR) AS season, count(*) AS n FROM {table} "
-               f"GROUP BY 1 ORDER BY 1" if date_col else f"SELECT 'all' AS season, count(*) AS n FROM {table}")
+        sql = (
+            f"SELECT CAST(EXTRACT(YEAR FROM {date_col}) AS VARCHAR) AS season, count(*) AS n FROM {table} "
+            f"GROUP BY 1 ORDER BY 1"
+            if date_col
+            else f"SELECT 'all' AS season, count(*) AS n FROM {table}"
+        )
         try:
             rows = warehouse.query(sql)
         except Exception as exc:  # an unreadable table is a finding, not a crash
             counts.append({"table": table, "season": None, "rows": None, "error": f"{type(exc).__name__}: {exc}"})
             continue
-        counts += [{"table": table, "season": r["season"], "rows": int(r["n"]), "error": None} for r in rows] or \
-            [{"table": table, "season": None, "rows": 0, "error": None}]
+        counts += [{"table": table, "season": r["season"], "rows": int(r["n"]), "error": None} for r in rows] or [
+            {"table": table, "season": None, "rows": 0, "error": None}
+        ]
     return counts
 
 
@@ -64,8 +70,9 @@ def duplicate_keys(warehouse) -> list[dict]:
     found = []
     for table, spec in table_definitions().items():
         key = ", ".join(spec["key"])
-        rows = warehouse.query(f"SELECT count(*) AS n FROM (SELECT {key} FROM {table} GROUP BY {key} "
-                               f"HAVING count(*) > 1) AS d")
+        rows = warehouse.query(
+            f"SELECT count(*) AS n FROM (SELECT {key} FROM {table} GROUP BY {key} HAVING count(*) > 1) AS d"
+        )
         if rows[0]["n"]:
             found.append({"table": table, "key": spec["key"], "duplicated": int(rows[0]["n"])})
     return found
@@ -79,21 +86,30 @@ def identity_failures(warehouse) -> dict[str, list[dict]]:
     from mlb_pipeline.parse import GAME_TABLES
     from mlb_pipeline.quality import identities
 
-    seasons = [r["season"] for r in warehouse.query(
-        "SELECT DISTINCT season FROM raw.games WHERE is_final ORDER BY season")]
+    seasons = [
+        r["season"] for r in warehouse.query("SELECT DISTINCT season FROM raw.games WHERE is_final ORDER BY season")
+    ]
     failures = {}
     for season in seasons:
         frames = {"games": warehouse.frame("SELECT * FROM raw.games WHERE season = ? AND is_final", [season])}
         for table in GAME_TABLES[1:]:
             frames[table] = warehouse.frame(
                 f"SELECT t.* FROM raw.{table} AS t JOIN raw.games AS g USING (game_pk) "
-                f"WHERE g.season = ? AND g.is_final", [season])
+                f"WHERE g.season = ? AND g.is_final",
+                [season],
+            )
         ids = identities(frames)
         bad = ids[~((ids["expected"] == ids["actual"]) | (ids["expected"].isna() & ids["actual"].isna()))]
-        failures[season] = [{"game_pk": int(r.game_pk), "side": r.team_side, "check": r.check,
-                             "expected": None if pd.isna(r.expected) else float(r.expected),
-                             "actual": None if pd.isna(r.actual) else float(r.actual)}
-                            for r in bad.itertuples()]
+        failures[season] = [
+            {
+                "game_pk": int(r.game_pk),
+                "side": r.team_side,
+                "check": r.check,
+                "expected": None if pd.isna(r.expected) else float(r.expected),
+                "actual": None if pd.isna(r.actual) else float(r.actual),
+            }
+            for r in bad.itertuples()
+        ]
         log.info("identities of %s: %d final games, %d failures", season, len(frames["games"]), len(bad))
     return failures
 
@@ -106,8 +122,13 @@ def object_columns() -> list[tuple[str, str]]:
     """(table, column) of every raw-zone pointer in our DDL: the raw tables' ``*_object`` columns."""
     from mlb_pipeline.warehouse import table_definitions
 
-    return [(table, col) for table, spec in table_definitions().items() if table.startswith("raw.")
-            for col in spec["columns"] if col.endswith("_object")]
+    return [
+        (table, col)
+        for table, spec in table_definitions().items()
+        if table.startswith("raw.")
+        for col in spec["columns"]
+        if col.endswith("_object")
+    ]
 
 
 def raw_object_problems(warehouse) -> dict:
@@ -133,11 +154,16 @@ def raw_object_problems(warehouse) -> dict:
             continue
         sha = hashlib.sha256(body).hexdigest()
         if named is None or not sha.startswith(named.group(1)):
-            changed.append({"object": url, "referenced_by": where,
-                            "reason": f"sha256 {sha[:16]} does not match its name"
-                            if named else "its name carries no content hash"})
-    log.info("raw zone: %d referenced objects checked, %d missing, %d changed", len(urls), len(missing),
-             len(changed))
+            changed.append(
+                {
+                    "object": url,
+                    "referenced_by": where,
+                    "reason": f"sha256 {sha[:16]} does not match its name"
+                    if named
+                    else "its name carries no content hash",
+                }
+            )
+    log.info("raw zone: %d referenced objects checked, %d missing, %d changed", len(urls), len(missing), len(changed))
     return {"checked": len(urls), "missing": missing, "changed": changed}
 
 
@@ -146,8 +172,13 @@ def freshness(warehouse, audit_date: dt.date, in_season: bool, max_lag_days: int
     newest = warehouse.query("SELECT max(official_date) AS d FROM raw.games WHERE is_final")[0]["d"]
     lag = (audit_date - newest).days if newest else None
     stale = in_season and (lag is None or lag > max_lag_days)
-    return {"newest_final_game": newest.isoformat() if newest else None, "lag_days": lag,
-            "in_season": in_season, "max_lag_days": max_lag_days, "stale": stale}
+    return {
+        "newest_final_game": newest.isoformat() if newest else None,
+        "lag_days": lag,
+        "in_season": in_season,
+        "max_lag_days": max_lag_days,
+        "stale": stale,
+    }
 
 
 def grade_distribution(warehouse, start: dt.date, end: dt.date) -> dict[str, int]:
@@ -155,7 +186,9 @@ def grade_distribution(warehouse, start: dt.date, end: dt.date) -> dict[str, int
     rows = warehouse.query(
         "SELECT grade, count(*) AS n FROM (SELECT game_date, batch_grade AS grade FROM ops.quality_grades "
         "WHERE game_date BETWEEN ? AND ? QUALIFY row_number() OVER (PARTITION BY game_date ORDER BY graded_at DESC) "
-        "= 1) AS g GROUP BY grade ORDER BY grade", [start, end])
+        "= 1) AS g GROUP BY grade ORDER BY grade",
+        [start, end],
+    )
     return {r["grade"]: int(r["n"]) for r in rows}
 
 
@@ -165,15 +198,21 @@ def completeness_by_date(warehouse, start: dt.date, end: dt.date) -> list[dict]:
         "SELECT s.official_date AS d, count(DISTINCT s.game_pk) AS scheduled, "
         "count(DISTINCT CASE WHEN g.is_final THEN g.game_pk END) AS stored "
         "FROM raw.schedule AS s LEFT JOIN raw.games AS g ON g.game_pk = s.game_pk "
-        "WHERE s.official_date BETWEEN ? AND ? AND s.coded_state = 'F' GROUP BY 1 ORDER BY 1", [start, end])
+        "WHERE s.official_date BETWEEN ? AND ? AND s.coded_state = 'F' GROUP BY 1 ORDER BY 1",
+        [start, end],
+    )
     return [{"date": r["d"].isoformat(), "scheduled": int(r["scheduled"]), "stored": int(r["stored"])} for r in rows]
 
 
 def sample_games(warehouse, start: dt.date, end: dt.date, size: int, seed: int) -> list[int]:
     """``size`` final games of the period, drawn at random (the same ones for the same seed)."""
-    pks = [r["game_pk"] for r in warehouse.query(
-        "SELECT game_pk FROM raw.games WHERE is_final AND official_date BETWEEN ? AND ? ORDER BY game_pk",
-        [start, end])]
+    pks = [
+        r["game_pk"]
+        for r in warehouse.query(
+            "SELECT game_pk FROM raw.games WHERE is_final AND official_date BETWEEN ? AND ? ORDER BY game_pk",
+            [start, end],
+        )
+    ]
     return sorted(random.Random(seed).sample(pks, min(size, len(pks))))
 
 
@@ -196,13 +235,19 @@ def api_sample(client, warehouse, game_pks: list[int]) -> list[dict]:
         for field, value in stored.items():
             if fresh["games"][0].get(field) != value:
                 differences.append(f"games.{field}: stored {value}, API {fresh['games'][0].get(field)}")
-        lines = {r["team_side"]: r for r in warehouse.query(
-            "SELECT team_side, runs, hits, home_runs FROM raw.team_lines WHERE game_pk = ?", [pk])}
+        lines = {
+            r["team_side"]: r
+            for r in warehouse.query(
+                "SELECT team_side, runs, hits, home_runs FROM raw.team_lines WHERE game_pk = ?", [pk]
+            )
+        }
         for row in fresh["team_lines"]:
             for field in ("runs", "hits", "home_runs"):
                 if lines.get(row["team_side"], {}).get(field) != row.get(field):
-                    differences.append(f"team_lines.{row['team_side']}.{field}: stored "
-                                       f"{lines.get(row['team_side'], {}).get(field)}, API {row.get(field)}")
+                    differences.append(
+                        f"team_lines.{row['team_side']}.{field}: stored "
+                        f"{lines.get(row['team_side'], {}).get(field)}, API {row.get(field)}"
+                    )
         for table in GAME_TABLES:
             n = warehouse.query(f"SELECT count(*) AS n FROM raw.{table} WHERE game_pk = ?", [pk])[0]["n"]
             if n != len(fresh[table]):
@@ -217,8 +262,11 @@ def run_audit(warehouse, client, month: str, in_season: bool, cfg: dict | None =
 
     cfg = cfg or audit_config()
     start, end = month_bounds(month)
-    report = {"month": month, "period": [start.isoformat(), end.isoformat()],
-              "audited_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    report = {
+        "month": month,
+        "period": [start.isoformat(), end.isoformat()],
+        "audited_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
     report["row_counts"] = row_counts(warehouse)
     report["duplicates"] = duplicate_keys(warehouse)
     report["identities"] = identity_failures(warehouse)
@@ -238,21 +286,28 @@ def run_audit(warehouse, client, month: str, in_season: bool, cfg: dict | None =
             problems.append(f"{c['table']} cannot be read: {c['error']}")
         totals[c["table"]] = totals.get(c["table"], 0) + (c["rows"] or 0)
     problems += [f"{t} is empty" for t in cfg["required_tables"] if totals.get(t, 0) == 0]
-    problems += [f"{d['table']}: {d['duplicated']} natural keys ({', '.join(d['key'])}) held more than once"
-                 for d in report["duplicates"]]
+    problems += [
+        f"{d['table']}: {d['duplicated']} natural keys ({', '.join(d['key'])}) held more than once"
+        for d in report["duplicates"]
+    ]
     for season, failures in report["identities"].items():
         if failures:
             games = sorted({f["game_pk"] for f in failures})
-            problems.append(f"{season}: {len(failures)} box-score identities fail in {len(games)} games "
-                            f"(first: {games[:5]})")
+            problems.append(
+                f"{season}: {len(failures)} box-score identities fail in {len(games)} games (first: {games[:5]})"
+            )
     raw = report["raw_objects"]
     for kind in ("missing", "changed"):
         if raw[kind]:
-            problems.append(f"raw zone: {len(raw[kind])} of {raw['checked']} referenced objects {kind} "
-                            f"(first: {[o['object'] for o in raw[kind][:3]]})")
+            problems.append(
+                f"raw zone: {len(raw[kind])} of {raw['checked']} referenced objects {kind} "
+                f"(first: {[o['object'] for o in raw[kind][:3]]})"
+            )
     if report["freshness"]["stale"]:
-        problems.append(f"stale: the newest final game is {report['freshness']['newest_final_game']} "
-                        f"({report['freshness']['lag_days']} days before {end + dt.timedelta(days=1)})")
+        problems.append(
+            f"stale: the newest final game is {report['freshness']['newest_final_game']} "
+            f"({report['freshness']['lag_days']} days before {end + dt.timedelta(days=1)})"
+        )
     bad_grades = {g: n for g, n in report["grades"].items() if g not in cfg["acceptable_grades"]}
     if bad_grades:
         problems.append(f"game dates graded {', '.join(f'{g} ({n})' for g, n in bad_grades.items())}")
@@ -260,13 +315,18 @@ def run_audit(warehouse, client, month: str, in_season: bool, cfg: dict | None =
         if items:
             # A candidate may have no date (features.game_features not built yet): say so, no range.
             dates = sorted({i["date"] for i in items if i["date"]})
-            span = f"on {len(dates)} dates ({dates[0]} .. {dates[-1]})" if dates else \
-                f"({'; '.join(sorted({i['reason'] for i in items}))})"
+            span = (
+                f"on {len(dates)} dates ({dates[0]} .. {dates[-1]})"
+                if dates
+                else f"({'; '.join(sorted({i['reason'] for i in items}))})"
+            )
             problems.append(f"backfill candidates ({processor}): {len(items)} {span}")
     mismatched = [s for s in report["api_sample"] if not s["matches"]]
     if mismatched:
-        problems.append(f"{len(mismatched)} of {len(report['api_sample'])} sampled games differ from the API: "
-                        + "; ".join(f"{s['game_pk']}: {', '.join(s['differences'][:3])}" for s in mismatched[:5]))
+        problems.append(
+            f"{len(mismatched)} of {len(report['api_sample'])} sampled games differ from the API: "
+            + "; ".join(f"{s['game_pk']}: {', '.join(s['differences'][:3])}" for s in mismatched[:5])
+        )
     report["problems"] = problems
     report["status"] = "failed" if problems else "passed"
     return report
@@ -286,21 +346,28 @@ def completeness_chart(days: list[dict], width: int = 640, height: int = 120) ->
         share = d["stored"] / d["scheduled"] if d["scheduled"] else 1.0
         h = max(1.0, share * (height - 20))
         colour = "#2e7d32" if share >= 1 else "#c62828"
-        bars.append(f'<rect x="{i * bar:.1f}" y="{height - 20 - h:.1f}" width="{max(bar - 1, 1):.1f}" '
-                    f'height="{h:.1f}" fill="{colour}"><title>{d["date"]}: {d["stored"]}/{d["scheduled"]}'
-                    f'</title></rect>')
-    labels = (f'<text x="0" y="{height - 4}" font-size="11">{days[0]["date"]}</text>'
-              f'<text x="{width}" y="{height - 4}" font-size="11" text-anchor="end">{days[-1]["date"]}</text>')
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-            f'aria-label="completeness by date">{"".join(bars)}{labels}</svg>')
+        bars.append(
+            f'<rect x="{i * bar:.1f}" y="{height - 20 - h:.1f}" width="{max(bar - 1, 1):.1f}" '
+            f'height="{h:.1f}" fill="{colour}"><title>{d["date"]}: {d["stored"]}/{d["scheduled"]}'
+            f"</title></rect>"
+        )
+    labels = (
+        f'<text x="0" y="{height - 4}" font-size="11">{days[0]["date"]}</text>'
+        f'<text x="{width}" y="{height - 4}" font-size="11" text-anchor="end">{days[-1]["date"]}</text>'
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'aria-label="completeness by date">{"".join(bars)}{labels}</svg>'
+    )
 
 
 def _table(rows: list[dict], columns: list[str]) -> str:
     if not rows:
         return "<p>None.</p>"
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(c, '')))}</td>" for c in columns) + "</tr>"
-                   for r in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(r.get(c, '')))}</td>" for c in columns) + "</tr>" for r in rows
+    )
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
@@ -309,33 +376,41 @@ def render_html(report: dict) -> str:
     status = report["status"].upper()
     problems = "".join(f"<li>{html.escape(p)}</li>" for p in report["problems"]) or "<li>None.</li>"
     fresh = report["freshness"]
-    candidates = [{"processor": p, "date": i["date"] or "", "game": i["game_pk"] or "", "reason": i["reason"]}
-                  for p, items in report["backfill_candidates"].items() for i in items]
-    identity_rows = [{"season": s, "failures": len(f), "games": len({x["game_pk"] for x in f})}
-                     for s, f in report["identities"].items()]
+    candidates = [
+        {"processor": p, "date": i["date"] or "", "game": i["game_pk"] or "", "reason": i["reason"]}
+        for p, items in report["backfill_candidates"].items()
+        for i in items
+    ]
+    identity_rows = [
+        {"season": s, "failures": len(f), "games": len({x["game_pk"] for x in f})}
+        for s, f in report["identities"].items()
+    ]
     raw_objects = report["raw_objects"]["missing"] + report["raw_objects"]["changed"]
-    sample = [{"game": s["game_pk"], "matches": s["matches"], "differences": "; ".join(s["differences"])}
-              for s in report["api_sample"]]
+    sample = [
+        {"game": s["game_pk"], "matches": s["matches"], "differences": "; ".join(s["differences"])}
+        for s in report["api_sample"]
+    ]
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>MLB warehouse audit {report['month']}</title>
+<html lang="en"><head><meta charset="utf-8"><title>MLB warehouse audit {report["month"]}</title>
 <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:2px 6px;text-align:left}}</style></head><body>
-<h1>MLB warehouse audit {report['month']}: {status}</h1>
-<p>Period {report['period'][0]} to {report['period'][1]}; audited {report['audited_at']}.</p>
+<h1>MLB warehouse audit {report["month"]}: {status}</h1>
+<p>Period {report["period"][0]} to {report["period"][1]}; audited {report["audited_at"]}.</p>
 <h2>Problems</h2><ul>{problems}</ul>
-<h2>Completeness by date</h2>{completeness_chart(report['completeness'])}
-<h2>Freshness</h2><p>Newest final game {fresh['newest_final_game']} ({fresh['lag_days']} days before the audit;
-{'in season' if fresh['in_season'] else 'off season'}, at most {fresh['max_lag_days']} allowed in season).</p>
-<h2>Grades of the period (game dates)</h2>{_table([{'grade': g, 'dates': n} for g, n in report['grades'].items()],
-                                                ['grade', 'dates'])}
-<h2>Box-score identities over every stored game</h2>{_table(identity_rows, ['season', 'failures', 'games'])}
+<h2>Completeness by date</h2>{completeness_chart(report["completeness"])}
+<h2>Freshness</h2><p>Newest final game {fresh["newest_final_game"]} ({fresh["lag_days"]} days before the audit;
+{"in season" if fresh["in_season"] else "off season"}, at most {fresh["max_lag_days"]} allowed in season).</p>
+<h2>Grades of the period (game dates)</h2>{
+        _table([{"grade": g, "dates": n} for g, n in report["grades"].items()], ["grade", "dates"])
+    }
+<h2>Box-score identities over every stored game</h2>{_table(identity_rows, ["season", "failures", "games"])}
 <h2>Raw zone: referenced objects missing or changed</h2>
-<p>{len(raw_objects)} of {report['raw_objects']['checked']} objects the raw tables point to.</p>
-{_table(raw_objects, ['object', 'referenced_by', 'reason'])}
-<h2>Duplicate natural keys</h2>{_table(report['duplicates'], ['table', 'key', 'duplicated'])}
-<h2>Backfill candidates</h2>{_table(candidates, ['processor', 'date', 'game', 'reason'])}
-<h2>Sample compared with the live API</h2>{_table(sample, ['game', 'matches', 'differences'])}
-<h2>Row counts</h2>{_table(report['row_counts'], ['table', 'season', 'rows', 'error'])}
+<p>{len(raw_objects)} of {report["raw_objects"]["checked"]} objects the raw tables point to.</p>
+{_table(raw_objects, ["object", "referenced_by", "reason"])}
+<h2>Duplicate natural keys</h2>{_table(report["duplicates"], ["table", "key", "duplicated"])}
+<h2>Backfill candidates</h2>{_table(candidates, ["processor", "date", "game", "reason"])}
+<h2>Sample compared with the live API</h2>{_table(sample, ["game", "matches", "differences"])}
+<h2>Row counts</h2>{_table(report["row_counts"], ["table", "season", "rows", "error"])}
 </body></html>
 """
 
@@ -351,8 +426,17 @@ def publish(warehouse, lake_root: str, report: dict) -> str:
     (folder / "report.html").write_text(render_html(report))
     (folder / "report.json").write_bytes(orjson.dumps(report, default=str, option=orjson.OPT_INDENT_2))
     location = str(folder / "report.html")
-    warehouse.upsert("ops.audit_reports", [{
-        "month": report["month"], "audited_at": dt.datetime.fromisoformat(report["audited_at"]),
-        "status": report["status"], "problems": len(report["problems"]),
-        "summary": "\n".join(report["problems"]) or "no problems", "report_url": location}])
+    warehouse.upsert(
+        "ops.audit_reports",
+        [
+            {
+                "month": report["month"],
+                "audited_at": dt.datetime.fromisoformat(report["audited_at"]),
+                "status": report["status"],
+                "problems": len(report["problems"]),
+                "summary": "\n".join(report["problems"]) or "no problems",
+                "report_url": location,
+            }
+        ],
+    )
     return location

@@ -15,6 +15,7 @@ Three steps, each safe to retry on its own:
 
 :func:`check_day` then turns an incomplete day into a clear failure.
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -54,27 +55,50 @@ def check_game_date(game_date: str, today: dt.date | None = None) -> str:
     ahead = load_config("pipeline")["daily"]["max_days_ahead"]
     today = today or dt.datetime.now(dt.timezone.utc).date()
     if day > today + dt.timedelta(days=ahead):
-        raise InvalidGameDate(f"game date {day} is more than {ahead} day(s) after today ({today}): refused, "
-                              "nothing collected or recorded")
+        raise InvalidGameDate(
+            f"game date {day} is more than {ahead} day(s) after today ({today}): refused, nothing collected or recorded"
+        )
     return day.isoformat()
 
 
 def _schedule(client: StatsApiClient, zone: RawZone, date: str) -> dict:
     """One date's schedule, landed raw; every game with its state."""
     resp = client.fetch("schedule", sportId=1, date=date)
-    landed, games = zone.land_parsed(zone.schedule_key(date), "schedule", resp.body,
-                                     lambda body: parse_schedule(decode_json(body, f"schedule {date}"), date),
-                                     date=date, what="schedule", url=resp.url)
+    landed, games = zone.land_parsed(
+        zone.schedule_key(date),
+        "schedule",
+        resp.body,
+        lambda body: parse_schedule(decode_json(body, f"schedule {date}"), date),
+        date=date,
+        what="schedule",
+        url=resp.url,
+    )
     wanted = set(load_config("seasons")["collected_game_types"])
     return {
         "schedule_object": landed.url,
-        "games": [dict(g.to_dict(), phase=g.phase, is_final=g.is_final, is_postponed=g.is_postponed,
-                       is_suspended=g.is_suspended) for g in games if g.game_type in wanted],
+        "games": [
+            dict(
+                g.to_dict(),
+                phase=g.phase,
+                is_final=g.is_final,
+                is_postponed=g.is_postponed,
+                is_suspended=g.is_suspended,
+            )
+            for g in games
+            if g.game_type in wanted
+        ],
     }
 
 
-def plan_day(client: StatsApiClient, zone: RawZone, game_date: str, warehouse=None,
-             lookback_days: int = 7, force: bool = False, run_id: str | None = None) -> dict:
+def plan_day(
+    client: StatsApiClient,
+    zone: RawZone,
+    game_date: str,
+    warehouse=None,
+    lookback_days: int = 7,
+    force: bool = False,
+    run_id: str | None = None,
+) -> dict:
     """What this run collects, and why; what it skips, and why.
 
     Without a warehouse (or with ``force``) every game of ``game_date`` is collected.
@@ -120,16 +144,33 @@ def plan_day(client: StatsApiClient, zone: RawZone, game_date: str, warehouse=No
                 to_collect.append(dict(game, reason=reason))
 
     planned = {g["game_pk"] for g in to_collect}
-    statcast_retry = [g for g in (statcast_pending(warehouse, game_date, lookback_days) if warehouse else [])
-                      if g["game_pk"] not in planned]
-    plan = {"game_date": game_date, "season_phase": phase, "calendar_source": calendar["source"],
-            "dates": dates, "next_day": _next_day(client, zone, game_date),
-            "collect": to_collect, "skipped": skipped, "statcast_retry": statcast_retry,
-            "reference_retry": reference_gaps(warehouse, game_date, lookback_days) if warehouse else {}}
+    statcast_retry = [
+        g
+        for g in (statcast_pending(warehouse, game_date, lookback_days) if warehouse else [])
+        if g["game_pk"] not in planned
+    ]
+    plan = {
+        "game_date": game_date,
+        "season_phase": phase,
+        "calendar_source": calendar["source"],
+        "dates": dates,
+        "next_day": _next_day(client, zone, game_date),
+        "collect": to_collect,
+        "skipped": skipped,
+        "statcast_retry": statcast_retry,
+        "reference_retry": reference_gaps(warehouse, game_date, lookback_days) if warehouse else {},
+    }
     day = dates[game_date]["games"]
-    log.info("%s (%s, calendar from %s): %d games scheduled, %d final, %d postponed%s", game_date, phase,
-             calendar["source"], len(day), sum(g["is_final"] for g in day), sum(g["is_postponed"] for g in day),
-             "" if day else f" (no games: nothing to collect{' in the off-season' if phase == 'off_season' else ''})")
+    log.info(
+        "%s (%s, calendar from %s): %d games scheduled, %d final, %d postponed%s",
+        game_date,
+        phase,
+        calendar["source"],
+        len(day),
+        sum(g["is_final"] for g in day),
+        sum(g["is_postponed"] for g in day),
+        "" if day else f" (no games: nothing to collect{' in the off-season' if phase == 'off_season' else ''})",
+    )
     for g in to_collect:
         log.info("collect game %s of %s: %s", g["game_pk"], g["official_date"], g["reason"])
     for s in skipped:
@@ -143,13 +184,17 @@ def _expected_games(client: StatsApiClient, zone: RawZone, date: str, warehouse)
     """Games other schedules list on ``date``, and which: the earlier schedules the warehouse
     holds (``raw.schedule``: say, the previous run's next day), else the season's schedule."""
     if warehouse is not None:
-        rows = warehouse.query("SELECT game_pk FROM raw.schedule WHERE official_date = ? AND NOT is_postponed "
-                               "AND resumed_from IS NULL ORDER BY game_pk", [dt.date.fromisoformat(date)])
+        rows = warehouse.query(
+            "SELECT game_pk FROM raw.schedule WHERE official_date = ? AND NOT is_postponed "
+            "AND resumed_from IS NULL ORDER BY game_pk",
+            [dt.date.fromisoformat(date)],
+        )
         if rows:
             return [int(r["game_pk"]) for r in rows], "an earlier schedule (raw.schedule)"
     games = season_schedule(client, zone, int(date[:4]))
-    return sorted({g["game_pk"] for g in games if g["official_date"] == date and not g["is_postponed"]
-                   and not g["resumed_from"]}), "the season's schedule"
+    return sorted(
+        {g["game_pk"] for g in games if g["official_date"] == date and not g["is_postponed"] and not g["resumed_from"]}
+    ), "the season's schedule"
 
 
 def _confirm_empty(client: StatsApiClient, zone: RawZone, date: str, day: dict, warehouse, run_id) -> dict:
@@ -161,30 +206,67 @@ def _confirm_empty(client: StatsApiClient, zone: RawZone, date: str, day: dict, 
         return day
     cfg = load_config("pipeline")["daily"]
     for attempt in range(cfg["empty_schedule_retries"]):
-        log.warning("%s: the schedule is empty, but %s lists %d games on it; asking again (%d of %d)", date,
-                    source, len(expected), attempt + 1, cfg["empty_schedule_retries"])
+        log.warning(
+            "%s: the schedule is empty, but %s lists %d games on it; asking again (%d of %d)",
+            date,
+            source,
+            len(expected),
+            attempt + 1,
+            cfg["empty_schedule_retries"],
+        )
         time.sleep(cfg["empty_schedule_retry_delay_s"])
         day = _schedule(client, zone, date)
         if day["games"]:
             return day
-    error = (f"the schedule of {date} is empty after {cfg['empty_schedule_retries'] + 1} tries, but {source} "
-             f"lists {len(expected)} games on it: {expected}")
+    error = (
+        f"the schedule of {date} is empty after {cfg['empty_schedule_retries'] + 1} tries, but {source} "
+        f"lists {len(expected)} games on it: {expected}"
+    )
     if warehouse is not None:
         now = dt.datetime.now(dt.timezone.utc)
         url = client.url("schedule", sportId=1, date=date)
         run_id = run_id or f"plan__{date}"
-        warehouse.record_dead_letter({"game_date": date, "endpoint": "schedule", "request_url": url,
-                                      "game_pk": None, "kind": "empty_schedule", "error": error,
-                                      "raw_object": day["schedule_object"]}, run_id)
-        warehouse.record_run({"run_id": run_id, "game_date": dt.date.fromisoformat(date), "started_at": now,
-                              "finished_at": now, "status": "failed", "games_scheduled": len(expected),
-                              "games_final": None, "games_loaded": 0, "games_missing": len(expected),
-                              "games_quarantined": 0, "used_fallback": False, "table_counts": {},
-                              "errors": [{"game_pk": None, "endpoint": "schedule", "kind": "empty_schedule",
-                                          "error": error, "request_url": url,
-                                          "raw_object": day["schedule_object"]}]})
-    raise SuspiciousSchedule(error + "; not recorded as a day without games (ops.dead_letters, "
-                             "ops.ingestion_runs: failed)")
+        warehouse.record_dead_letter(
+            {
+                "game_date": date,
+                "endpoint": "schedule",
+                "request_url": url,
+                "game_pk": None,
+                "kind": "empty_schedule",
+                "error": error,
+                "raw_object": day["schedule_object"],
+            },
+            run_id,
+        )
+        warehouse.record_run(
+            {
+                "run_id": run_id,
+                "game_date": dt.date.fromisoformat(date),
+                "started_at": now,
+                "finished_at": now,
+                "status": "failed",
+                "games_scheduled": len(expected),
+                "games_final": None,
+                "games_loaded": 0,
+                "games_missing": len(expected),
+                "games_quarantined": 0,
+                "used_fallback": False,
+                "table_counts": {},
+                "errors": [
+                    {
+                        "game_pk": None,
+                        "endpoint": "schedule",
+                        "kind": "empty_schedule",
+                        "error": error,
+                        "request_url": url,
+                        "raw_object": day["schedule_object"],
+                    }
+                ],
+            }
+        )
+    raise SuspiciousSchedule(
+        error + "; not recorded as a day without games (ops.dead_letters, ops.ingestion_runs: failed)"
+    )
 
 
 def _next_day(client: StatsApiClient, zone: RawZone, game_date: str) -> dict | None:
@@ -200,14 +282,30 @@ def _next_day(client: StatsApiClient, zone: RawZone, game_date: str) -> dict | N
 
 def schedule_rows(games: list[dict], schedule_object: str | None) -> list[dict]:
     """``raw.schedule`` rows for one date's schedule (the plan's form of it), one a game."""
-    return list({g["game_pk"]: {"game_pk": g["game_pk"], "official_date": dt.date.fromisoformat(g["official_date"]),
-             "season": g["season"], "game_type": g["game_type"], "phase": g["phase"],
-             "game_number": g["game_number"], "double_header": g["double_header"],
-             "game_datetime": g["game_datetime"], "home_team_id": g["home_team_id"],
-             "away_team_id": g["away_team_id"], "coded_state": g["coded_state"],
-             "abstract_state": g["abstract_state"], "detailed_state": g["detailed_state"],
-             "is_postponed": g["is_postponed"], "resume_date": g["resume_date"], "resumed_from": g["resumed_from"],
-             "schedule_object": schedule_object} for g in games}.values())
+    return list(
+        {
+            g["game_pk"]: {
+                "game_pk": g["game_pk"],
+                "official_date": dt.date.fromisoformat(g["official_date"]),
+                "season": g["season"],
+                "game_type": g["game_type"],
+                "phase": g["phase"],
+                "game_number": g["game_number"],
+                "double_header": g["double_header"],
+                "game_datetime": g["game_datetime"],
+                "home_team_id": g["home_team_id"],
+                "away_team_id": g["away_team_id"],
+                "coded_state": g["coded_state"],
+                "abstract_state": g["abstract_state"],
+                "detailed_state": g["detailed_state"],
+                "is_postponed": g["is_postponed"],
+                "resume_date": g["resume_date"],
+                "resumed_from": g["resumed_from"],
+                "schedule_object": schedule_object,
+            }
+            for g in games
+        }.values()
+    )
 
 
 def _changed_since_last_collection(client: StatsApiClient, warehouse) -> dict[int, str]:
@@ -253,33 +351,57 @@ def _collect_one(client: StatsApiClient, zone: RawZone, game: dict) -> dict:
     try:
         resp = client.fetch("game", gamePk=pk)
     except NotFound:
-        return {**base, "ok": False, "kind": "not_found", "raw_object": None,
-                "error": f"the API has no live feed for game {pk} (404)"}
+        return {
+            **base,
+            "ok": False,
+            "kind": "not_found",
+            "raw_object": None,
+            "error": f"the API has no live feed for game {pk} (404)",
+        }
     except SourceError as exc:
         failure = {**base, "ok": False, "kind": "unavailable", "error": exc.reason, "raw_object": None}
         copy = _fallback(zone, game)
         if copy is None:
             return failure
-        log.warning("game %s: API unavailable (%s); serving the last good copy from the raw zone: %s",
-                    pk, exc.reason, copy.url)
-        return {**base, "ok": True, "url": copy.url, "sha256": copy.sha256, "written": False,
-                "source": "raw_zone_fallback", "failure": failure}
+        log.warning(
+            "game %s: API unavailable (%s); serving the last good copy from the raw zone: %s", pk, exc.reason, copy.url
+        )
+        return {
+            **base,
+            "ok": True,
+            "url": copy.url,
+            "sha256": copy.sha256,
+            "written": False,
+            "source": "raw_zone_fallback",
+            "failure": failure,
+        }
     # Write-through: the body is stored as received (in quarantine/ when it cannot be parsed)
     # before anything is loaded.
     try:
-        landed, _ = zone.land_parsed(zone.game_key(pk, date, game["phase"], game["is_final"]), "feed_live",
-                                     resp.body, lambda body: parse_feed(decode_json(body, f"feed {pk}")),
-                                     date=date, what=str(pk), url=resp.url)
+        landed, _ = zone.land_parsed(
+            zone.game_key(pk, date, game["phase"], game["is_final"]),
+            "feed_live",
+            resp.body,
+            lambda body: parse_feed(decode_json(body, f"feed {pk}")),
+            date=date,
+            what=str(pk),
+            url=resp.url,
+        )
     except Quarantined as exc:
-        return {**base, "request_url": resp.url, "ok": False, "kind": "unparseable", "error": exc.reason,
-                "raw_object": exc.landed.url}
+        return {
+            **base,
+            "request_url": resp.url,
+            "ok": False,
+            "kind": "unparseable",
+            "error": exc.reason,
+            "raw_object": exc.landed.url,
+        }
     return {**base, "request_url": resp.url, "ok": True, "source": "statsapi", **landed.to_dict()}
 
 
 def collect_feeds(client: StatsApiClient, zone: RawZone, plan: dict, concurrency: int) -> dict:
     """Fetch and land the live feed of every planned game."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, concurrency),
-                                               thread_name_prefix="feeds") as pool:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="feeds") as pool:
         results = list(pool.map(lambda g: _collect_one(client, zone, g), plan["collect"]))
     landed = [r for r in results if r["ok"]]
     failed = [r for r in results if not r["ok"]] + [r["failure"] for r in landed if "failure" in r]
@@ -288,14 +410,26 @@ def collect_feeds(client: StatsApiClient, zone: RawZone, plan: dict, concurrency
     fallback = [r["game_pk"] for r in landed if r["source"] == "raw_zone_fallback"]
     if fallback:
         log.warning("FALLBACK: %d games served from the raw zone instead of the API: %s", len(fallback), fallback)
-    log.info("%s: %d feeds landed (%d new objects), %d failed", plan["game_date"], len(landed),
-             sum(1 for r in landed if r["written"]), len(failed))
+    log.info(
+        "%s: %d feeds landed (%d new objects), %d failed",
+        plan["game_date"],
+        len(landed),
+        sum(1 for r in landed if r["written"]),
+        len(failed),
+    )
     return {"game_date": plan["game_date"], "landed": landed, "failed": failed}
 
 
-def load_day(warehouse, zone: RawZone, plan: dict, collected: dict, run_id: str,
-             reference: dict | None = None, statcast: dict | None = None,
-             started_at: dt.datetime | None = None) -> dict:
+def load_day(
+    warehouse,
+    zone: RawZone,
+    plan: dict,
+    collected: dict,
+    run_id: str,
+    reference: dict | None = None,
+    statcast: dict | None = None,
+    started_at: dt.datetime | None = None,
+) -> dict:
     """Merge every landed game (its feed, its Statcast pitches) and the day's reference
     data into the raw tables, then the players they reveal; record dead letters and each
     date's run."""
@@ -330,11 +464,21 @@ def load_day(warehouse, zone: RawZone, plan: dict, collected: dict, run_id: str,
             failed += sc_failed
             for date, tables in sc_counts.items():
                 counts.setdefault(date, {}).update(tables)
-        schedules = [*plan["dates"].items()] + ([(plan["next_day"]["game_date"], plan["next_day"])]
-                                                 if plan.get("next_day") else [])
-        warehouse.merge_tables([("raw.schedule", schedule_rows(
-            [g for g in day["games"] if g["official_date"] == date], day.get("schedule_object")),
-            {"official_date": dt.date.fromisoformat(date)}) for date, day in schedules], source="statsapi", con=con)
+        schedules = [*plan["dates"].items()] + (
+            [(plan["next_day"]["game_date"], plan["next_day"])] if plan.get("next_day") else []
+        )
+        warehouse.merge_tables(
+            [
+                (
+                    "raw.schedule",
+                    schedule_rows([g for g in day["games"] if g["official_date"] == date], day.get("schedule_object")),
+                    {"official_date": dt.date.fromisoformat(date)},
+                )
+                for date, day in schedules
+            ],
+            source="statsapi",
+            con=con,
+        )
         touched = sorted(set(loaded) | ({plan["game_date"]} if reference else set()))
         if touched:
             players = warehouse.refresh_players(touched, con=con)
@@ -344,8 +488,10 @@ def load_day(warehouse, zone: RawZone, plan: dict, collected: dict, run_id: str,
     answered: dict[str, list[str]] = {}  # requests that succeeded now, by date: their letters close
     for date in plan["dates"]:
         answered.setdefault(date, []).extend(
-            i["request_url"] for i in collected["landed"]
-            if i["official_date"] == date and i["source"] == "statsapi" and i["game_pk"] in loaded.get(date, []))
+            i["request_url"]
+            for i in collected["landed"]
+            if i["official_date"] == date and i["source"] == "statsapi" and i["game_pk"] in loaded.get(date, [])
+        )
     for item in (reference or {}).get("landed", []):  # reference retries may be of any recent date
         answered.setdefault(item["official_date"], []).extend(item.get("request_urls", [item["request_url"]]))
     for item in (statcast or {}).get("games", []):  # Savant retries may be of any recent date
@@ -363,31 +509,54 @@ def load_day(warehouse, zone: RawZone, plan: dict, collected: dict, run_id: str,
         in_warehouse = final_games_loaded(warehouse, final)
         missing = sorted(set(final) - in_warehouse)
         suspended = {g["game_pk"]: g["resume_date"] for g in games if g["is_suspended"]}
-        not_final = [g["game_pk"] for g in games
-                     if not g["is_final"] and not g["is_postponed"] and not g["is_suspended"]]
+        not_final = [
+            g["game_pk"] for g in games if not g["is_final"] and not g["is_postponed"] and not g["is_suspended"]
+        ]
         errors = [f for f in failed if f["official_date"] == date]
         game_errors = [f for f in errors if f.get("game_pk") is not None]
-        fallback = [i["game_pk"] for i in collected["landed"]
-                    if i["official_date"] == date and i["source"] == "raw_zone_fallback"]
+        fallback = [
+            i["game_pk"]
+            for i in collected["landed"]
+            if i["official_date"] == date and i["source"] == "raw_zone_fallback"
+        ]
         status = "no_games" if not games else "incomplete" if missing or not_final else "complete"
         summary = {
-            "run_id": run_id, "game_date": date, "started_at": started_at,
-            "finished_at": dt.datetime.now(dt.timezone.utc), "status": status,
-            "games_scheduled": len(games), "games_final": len(final), "games_loaded": len(in_warehouse),
+            "run_id": run_id,
+            "game_date": date,
+            "started_at": started_at,
+            "finished_at": dt.datetime.now(dt.timezone.utc),
+            "status": status,
+            "games_scheduled": len(games),
+            "games_final": len(final),
+            "games_loaded": len(in_warehouse),
             "games_missing": len(missing),
             "games_quarantined": sum(1 for f in game_errors if f["kind"] == "unparseable" and f["endpoint"] == "game"),
-            "used_fallback": bool(fallback), "table_counts": counts.get(date, {}),
-            "errors": [{k: f.get(k) for k in ("game_pk", "endpoint", "kind", "error", "request_url", "raw_object")}
-                       for f in errors],
+            "used_fallback": bool(fallback),
+            "table_counts": counts.get(date, {}),
+            "errors": [
+                {k: f.get(k) for k in ("game_pk", "endpoint", "kind", "error", "request_url", "raw_object")}
+                for f in errors
+            ],
         }
         warehouse.record_run(summary)
-        summary.update(missing_game_pks=missing, not_final_game_pks=not_final, suspended_games=suspended,
-                       resumed_game_pks=resumed,
-                       loaded_game_pks=sorted(loaded.get(date, [])), fallback_game_pks=fallback)
+        summary.update(
+            missing_game_pks=missing,
+            not_final_game_pks=not_final,
+            suspended_games=suspended,
+            resumed_game_pks=resumed,
+            loaded_game_pks=sorted(loaded.get(date, [])),
+            fallback_game_pks=fallback,
+        )
         summaries[date] = {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in summary.items()}
-        log.info("%s: %s; %d of %d final games in the warehouse (%d loaded by this run)%s", date, status,
-                 len(in_warehouse), len(final), len(loaded.get(date, [])),
-                 f"; {len(fallback)} from the raw-zone fallback" if fallback else "")
+        log.info(
+            "%s: %s; %d of %d final games in the warehouse (%d loaded by this run)%s",
+            date,
+            status,
+            len(in_warehouse),
+            len(final),
+            len(loaded.get(date, [])),
+            f"; {len(fallback)} from the raw-zone fallback" if fallback else "",
+        )
     return {"game_date": plan["game_date"], "dates": summaries}
 
 
@@ -400,21 +569,30 @@ def check_day(result: dict) -> str:
             notes.append(f"earlier date {date} still incomplete: missing {s['missing_game_pks']}")
     summary = result["dates"][result["game_date"]]
     date, status = summary["game_date"], summary["status"]
-    fallback = (f" ({len(summary['fallback_game_pks'])} games served from the raw-zone fallback: "
-                f"{summary['fallback_game_pks']})") if summary["fallback_game_pks"] else ""
+    fallback = (
+        (
+            f" ({len(summary['fallback_game_pks'])} games served from the raw-zone fallback: "
+            f"{summary['fallback_game_pks']})"
+        )
+        if summary["fallback_game_pks"]
+        else ""
+    )
     if status == "no_games":
         return "\n".join([f"{date}: no games scheduled; nothing to collect.", *notes])
     for pk, resumes in summary.get("suspended_games", {}).items():
-        notes.append(f"game {pk} was suspended; it resumes on {resumes or 'a date not yet set'} and counts "
-                     f"on {date} once final")
+        notes.append(
+            f"game {pk} was suspended; it resumes on {resumes or 'a date not yet set'} and counts on {date} once final"
+        )
     for pk in summary.get("resumed_game_pks", []):
         notes.append(f"game {pk} resumed today; it counts on the date it was suspended on")
     if status == "complete":
-        return "\n".join([f"{date}: complete, {summary['games_loaded']} final games in the warehouse{fallback}.",
-                          *notes])
+        return "\n".join(
+            [f"{date}: complete, {summary['games_loaded']} final games in the warehouse{fallback}.", *notes]
+        )
     reasons = {e["game_pk"]: f"{e['kind']}: {e['error']}" for e in summary["errors"] if e["game_pk"]}
-    lines = [f"{date} is incomplete: {summary['games_loaded']} of {summary['games_final']} final games loaded"
-             f"{fallback}."]
+    lines = [
+        f"{date} is incomplete: {summary['games_loaded']} of {summary['games_final']} final games loaded{fallback}."
+    ]
     for pk in summary["missing_game_pks"]:
         lines.append(f"  game {pk}: {reasons.get(pk, 'not collected')}")
     for pk in summary["not_final_game_pks"]:
@@ -423,16 +601,24 @@ def check_day(result: dict) -> str:
     raise IncompleteDay("\n".join(lines + notes))
 
 
-def recollect_games(client: StatsApiClient, zone: RawZone, warehouse, game_pks: list[int],
-                    concurrency: int) -> dict:
+def recollect_games(client: StatsApiClient, zone: RawZone, warehouse, game_pks: list[int], concurrency: int) -> dict:
     """Fetch these games' feeds again and merge them (the grading step's retry of games
     that failed their checks). Games the API cannot serve now keep what they had."""
-    rows = warehouse.query("SELECT game_pk, official_date, phase, is_final FROM raw.games "
-                           "WHERE list_contains(?, game_pk)" if warehouse.backend == "duckdb" else
-                           "SELECT game_pk, official_date, phase, is_final FROM raw.games "
-                           "WHERE game_pk IN UNNEST(?)", [list(game_pks)])
-    games = [{"game_pk": int(r["game_pk"]), "official_date": str(r["official_date"])[:10], "phase": r["phase"],
-              "is_final": bool(r["is_final"])} for r in rows]
+    rows = warehouse.query(
+        "SELECT game_pk, official_date, phase, is_final FROM raw.games WHERE list_contains(?, game_pk)"
+        if warehouse.backend == "duckdb"
+        else "SELECT game_pk, official_date, phase, is_final FROM raw.games WHERE game_pk IN UNNEST(?)",
+        [list(game_pks)],
+    )
+    games = [
+        {
+            "game_pk": int(r["game_pk"]),
+            "official_date": str(r["official_date"])[:10],
+            "phase": r["phase"],
+            "is_final": bool(r["is_final"]),
+        }
+        for r in rows
+    ]
     collected = collect_feeds(client, zone, {"game_date": "re-collection", "collect": games}, concurrency)
     with warehouse.connect() as con:
         for item in collected["landed"]:

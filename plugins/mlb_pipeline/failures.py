@@ -15,11 +15,17 @@ lost for what does not. Permanent, here:
 
 Errors without an HTTP status (timeouts, refused connections) stay retryable.
 """
+
 from __future__ import annotations
 
 # DuckDB's words for a file that is not (or no longer) a readable database.
-_CORRUPT_WAREHOUSE = ("not a valid duckdb database file", "could not read enough bytes", "corrupt",
-                      "checksum", "failed to read database header")
+_CORRUPT_WAREHOUSE = (
+    "not a valid duckdb database file",
+    "could not read enough bytes",
+    "corrupt",
+    "checksum",
+    "failed to read database header",
+)
 
 
 def _chain(exc: BaseException):
@@ -38,16 +44,21 @@ def permanent_reason(exc: BaseException) -> str | None:
 
     for err in _chain(exc):
         text = str(err)
-        if type(err).__module__.lstrip("_").startswith("duckdb") and \
-                any(words in text.lower() for words in _CORRUPT_WAREHOUSE):
-            return (f"the warehouse file cannot be read ({text}): it is damaged or not a DuckDB file; "
-                    f"retrying will not help: restore it from a backup or rebuild it")
+        if type(err).__module__.lstrip("_").startswith("duckdb") and any(
+            words in text.lower() for words in _CORRUPT_WAREHOUSE
+        ):
+            return (
+                f"the warehouse file cannot be read ({text}): it is damaged or not a DuckDB file; "
+                f"retrying will not help: restore it from a backup or rebuild it"
+            )
         if isinstance(err, yaml.YAMLError):
             return f"a configuration file does not parse: {text}"
         if isinstance(err, SourceError) and not isinstance(err, CircuitOpen) and err.status is not None:
             if 400 <= err.status < 500 and err.status not in (408, 429):
                 return f"the API refused the request (HTTP {err.status}), which will not change on retry: {text}"
             if err.status >= 500:
-                return (f"the API kept failing through the client's own retries (HTTP {err.status}): {text}; "
-                        f"the next run or the gaps command collects the day again")
+                return (
+                    f"the API kept failing through the client's own retries (HTTP {err.status}): {text}; "
+                    f"the next run or the gaps command collects the day again"
+                )
     return None

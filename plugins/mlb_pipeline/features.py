@@ -7,6 +7,7 @@ embedded default, ``bigquery`` in production (``dbt/profiles.yml``, ``MLB_WAREHO
 After the models, ``dbt docs generate`` publishes the docs site next to the raw zone, where
 cosmos' Airflow UI plugin serves it (Browse > dbt docs) and ``make docs`` serves it locally.
 """
+
 from __future__ import annotations
 
 import logging
@@ -61,18 +62,25 @@ def feature_task_group(group_id: str, dbt_vars: dict, full_refresh: bool | str =
     project = dbt_project_dir()
     return DbtTaskGroup(
         group_id=group_id,
-        project_config=ProjectConfig(dbt_project_path=project, manifest_path=manifest_path(),
-                                     project_name="mlb_pipeline"),
-        profile_config=ProfileConfig(profile_name="mlb_pipeline", target_name=warehouse_backend(),
-                                     profiles_yml_filepath=project / "profiles.yml"),
+        project_config=ProjectConfig(
+            dbt_project_path=project, manifest_path=manifest_path(), project_name="mlb_pipeline"
+        ),
+        profile_config=ProfileConfig(
+            profile_name="mlb_pipeline", target_name=warehouse_backend(), profiles_yml_filepath=project / "profiles.yml"
+        ),
         # dbt in the task's own process (dbtRunner): a dbt subprocess a task would cost ~5 s more each.
-        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER,
-                                         dbt_executable_path=dbt_executable()),
+        execution_config=ExecutionConfig(
+            invocation_mode=InvocationMode.DBT_RUNNER, dbt_executable_path=dbt_executable()
+        ),
         # A test of several models (relationships, the leakage test) runs once all of them
         # are built, as a task of its own, not inside the first parent's build.
-        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, select=cfg["select"],
-                                   test_behavior=TestBehavior.BUILD, should_detach_multiple_parents_tests=True,
-                                   enable_mock_profile=False),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
+            select=cfg["select"],
+            test_behavior=TestBehavior.BUILD,
+            should_detach_multiple_parents_tests=True,
+            enable_mock_profile=False,
+        ),
         operator_args={"vars": dbt_vars, "pool": cfg["pool"], "install_deps": False, "full_refresh": full_refresh},
         **kwargs,
     )
@@ -89,9 +97,22 @@ def generate_docs() -> str:
         target = Path(tmp)
         # In this process, as the cosmos tasks run dbt: dbt-duckdb keeps the warehouse file
         # open for the life of the process, so a dbt subprocess could not open it beside them.
-        result = dbtRunner().invoke(["docs", "generate", "--project-dir", str(project), "--profiles-dir",
-                                     str(project), "--target", warehouse_backend(), "--target-path", str(target),
-                                     "--log-path", str(target / "logs")])
+        result = dbtRunner().invoke(
+            [
+                "docs",
+                "generate",
+                "--project-dir",
+                str(project),
+                "--profiles-dir",
+                str(project),
+                "--target",
+                warehouse_backend(),
+                "--target-path",
+                str(target),
+                "--log-path",
+                str(target / "logs"),
+            ]
+        )
         if not result.success:
             raise RuntimeError(f"dbt docs generate failed: {result.exception or result.result}")
         dest = ObjectStoragePath(docs_url())

@@ -9,6 +9,7 @@ processor and starts the backfills that close them. Every daily run does the sam
 detection over the days before its date and starts the runs that close what it finds;
 the monthly audit reports it.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -30,14 +31,18 @@ def recent_gaps(warehouse, game_date: str, lookback_days: int) -> dict[str, dict
     letters = warehouse.query(
         "SELECT game_date, game_pk, kind FROM ops.dead_letters "
         "WHERE resolved_at IS NULL AND game_pk IS NOT NULL AND endpoint = 'game' "
-        "AND game_date >= ? AND game_date < ?", [start, day])
+        "AND game_date >= ? AND game_date < ?",
+        [start, day],
+    )
     for r in letters:
         gaps.setdefault(_day(r["game_date"]), {})[int(r["game_pk"])] = f"retry: open dead letter ({r['kind']})"
     # Suspended games wait for the schedule to list their resumption.
     suspended = load_config("seasons")["suspended_coded_states"]
     not_final = warehouse.query(
         "SELECT official_date, game_pk, status_code FROM raw.games "
-        "WHERE NOT is_final AND official_date >= ? AND official_date < ?", [start, day])
+        "WHERE NOT is_final AND official_date >= ? AND official_date < ?",
+        [start, day],
+    )
     for r in not_final:
         if r["status_code"] in suspended:
             continue
@@ -49,9 +54,11 @@ def final_games_loaded(warehouse, game_pks: list[int]) -> set[int]:
     """Which of these games the warehouse already holds as final."""
     if not game_pks:
         return set()
-    rows = warehouse.query("SELECT game_pk FROM raw.games WHERE is_final AND list_contains(?, game_pk)",
-                           [list(game_pks)]) if warehouse.backend == "duckdb" else warehouse.query(
-        "SELECT game_pk FROM raw.games WHERE is_final AND game_pk IN UNNEST(?)", [list(game_pks)])
+    rows = (
+        warehouse.query("SELECT game_pk FROM raw.games WHERE is_final AND list_contains(?, game_pk)", [list(game_pks)])
+        if warehouse.backend == "duckdb"
+        else warehouse.query("SELECT game_pk FROM raw.games WHERE is_final AND game_pk IN UNNEST(?)", [list(game_pks)])
+    )
     return {int(r["game_pk"]) for r in rows}
 
 
@@ -67,11 +74,18 @@ def statcast_pending(warehouse, game_date: str, lookback_days: int) -> list[dict
         "LEFT JOIN raw.statcast_games AS s ON s.game_pk = g.game_pk "
         "WHERE g.is_final AND (s.game_pk IS NULL OR s.pitch_source = 'statsapi_feed') "
         "AND g.official_date >= ? AND g.official_date <= ? ORDER BY g.official_date, g.game_pk",
-        [day - dt.timedelta(days=lookback_days), day])
-    return [{"game_pk": int(r["game_pk"]), "official_date": _day(r["official_date"]), "is_final": True,
-             "phase": phase_of(r["game_type"]),
-             "reason": "retry Savant: pitch data still from the feed" if r["pitch_source"]
-             else "Savant not asked yet"} for r in rows]
+        [day - dt.timedelta(days=lookback_days), day],
+    )
+    return [
+        {
+            "game_pk": int(r["game_pk"]),
+            "official_date": _day(r["official_date"]),
+            "is_final": True,
+            "phase": phase_of(r["game_type"]),
+            "reason": "retry Savant: pitch data still from the feed" if r["pitch_source"] else "Savant not asked yet",
+        }
+        for r in rows
+    ]
 
 
 def reference_gaps(warehouse, game_date: str, lookback_days: int) -> dict[str, list[str]]:
@@ -81,7 +95,8 @@ def reference_gaps(warehouse, game_date: str, lookback_days: int) -> dict[str, l
     rows = warehouse.query(
         "SELECT game_date, request_url FROM ops.dead_letters WHERE resolved_at IS NULL AND game_pk IS NULL "
         "AND endpoint <> 'schedule' AND game_date >= ? AND game_date < ? ORDER BY game_date, request_url",
-        [day - dt.timedelta(days=lookback_days), day])
+        [day - dt.timedelta(days=lookback_days), day],
+    )
     out: dict[str, list[str]] = {}
     for r in rows:
         out.setdefault(_day(r["game_date"]), []).append(r["request_url"])
@@ -120,7 +135,8 @@ def first_collected(warehouse, day: dt.date) -> dt.date | None:
     it is a backfill's job, not a gap the daily run reports."""
     first = warehouse.query(
         "SELECT min(game_date) AS first FROM ops.ingestion_runs WHERE game_date >= ? AND game_date <= ?",
-        [dt.date(day.year, 1, 1), day])[0]["first"]
+        [dt.date(day.year, 1, 1), day],
+    )[0]["first"]
     return None if first is None else dt.date.fromisoformat(_day(first))
 
 
@@ -139,19 +155,39 @@ def _raw_gaps(warehouse, start: dt.date, day: dt.date, calendars: dict[int, dict
     gaps: list[dict] = []
 
     def add(date, game_pk, reason, processor):
-        gaps.append({"date": _day(date), "game_pk": int(game_pk) if game_pk is not None else None,
-                     "reason": reason, "processor": processor})
+        gaps.append(
+            {
+                "date": _day(date),
+                "game_pk": int(game_pk) if game_pk is not None else None,
+                "reason": reason,
+                "processor": processor,
+            }
+        )
 
-    runs = {_day(r["game_date"]): r for r in warehouse.query(
-        "SELECT game_date, status, games_missing FROM ops.ingestion_runs WHERE game_date >= ? AND game_date <= ? "
-        "QUALIFY row_number() OVER (PARTITION BY game_date ORDER BY started_at DESC) = 1", [start, day])}
-    scheduled = {_day(r["official_date"]) for r in warehouse.query(
-        "SELECT DISTINCT official_date FROM raw.schedule WHERE official_date >= ? AND official_date <= ?",
-        [start, day])}
+    runs = {
+        _day(r["game_date"]): r
+        for r in warehouse.query(
+            "SELECT game_date, status, games_missing FROM ops.ingestion_runs WHERE game_date >= ? AND game_date <= ? "
+            "QUALIFY row_number() OVER (PARTITION BY game_date ORDER BY started_at DESC) = 1",
+            [start, day],
+        )
+    }
+    scheduled = {
+        _day(r["official_date"])
+        for r in warehouse.query(
+            "SELECT DISTINCT official_date FROM raw.schedule WHERE official_date >= ? AND official_date <= ?",
+            [start, day],
+        )
+    }
     # A schedule that came back empty where other schedules list games (collect._confirm_empty).
-    empty = {_day(r["game_date"]): r["error"] for r in warehouse.query(
-        "SELECT game_date, error FROM ops.dead_letters WHERE resolved_at IS NULL AND endpoint = 'schedule' "
-        "AND kind = 'empty_schedule' AND game_date >= ? AND game_date <= ?", [start, day])}
+    empty = {
+        _day(r["game_date"]): r["error"]
+        for r in warehouse.query(
+            "SELECT game_date, error FROM ops.dead_letters WHERE resolved_at IS NULL AND endpoint = 'schedule' "
+            "AND kind = 'empty_schedule' AND game_date >= ? AND game_date <= ?",
+            [start, day],
+        )
+    }
     for n in range((day - start).days + 1):
         date = (start + dt.timedelta(days=n)).isoformat()
         run = runs.get(date)
@@ -166,30 +202,45 @@ def _raw_gaps(warehouse, start: dt.date, day: dt.date, calendars: dict[int, dict
     seasons = load_config("seasons")
     not_played = seasons["suspended_coded_states"] + seasons["postponed_coded_states"]
     for r in warehouse.query(
-            "SELECT official_date, game_pk, status_code FROM raw.games WHERE NOT is_final "
-            "AND official_date >= ? AND official_date <= ? ORDER BY official_date, game_pk", [start, day]):
+        "SELECT official_date, game_pk, status_code FROM raw.games WHERE NOT is_final "
+        "AND official_date >= ? AND official_date <= ? ORDER BY official_date, game_pk",
+        [start, day],
+    ):
         if r["status_code"] not in not_played:
-            add(r["official_date"], r["game_pk"], f"not final in the warehouse (status {r['status_code']})",
-                "incomplete")
+            add(
+                r["official_date"],
+                r["game_pk"],
+                f"not final in the warehouse (status {r['status_code']})",
+                "incomplete",
+            )
     for r in warehouse.query(
-            "SELECT game_date, game_pk, kind FROM ops.dead_letters WHERE resolved_at IS NULL AND endpoint = 'game' "
-            "AND game_date >= ? AND game_date <= ? ORDER BY game_date, game_pk", [start, day]):
+        "SELECT game_date, game_pk, kind FROM ops.dead_letters WHERE resolved_at IS NULL AND endpoint = 'game' "
+        "AND game_date >= ? AND game_date <= ? ORDER BY game_date, game_pk",
+        [start, day],
+    ):
         add(r["game_date"], r["game_pk"], f"not loaded ({r['kind']}, open dead letter)", "collection")
     for r in warehouse.query(
-            "SELECT g.official_date, q.batch_grade, q.promoted FROM "
-            "(SELECT DISTINCT official_date FROM raw.games WHERE is_final AND official_date >= ? "
-            "AND official_date <= ?) AS g "
-            "LEFT JOIN (SELECT game_date, batch_grade, promoted FROM ops.quality_grades WHERE true "
-            "QUALIFY row_number() OVER (PARTITION BY game_date ORDER BY graded_at DESC) = 1) AS q "
-            "ON q.game_date = g.official_date WHERE q.promoted IS NULL OR NOT q.promoted "
-            "ORDER BY g.official_date", [start, day]):
-        add(r["official_date"], None, f"graded {r['batch_grade']}, not promoted" if r["batch_grade"] else "not graded",
-            "grading")
+        "SELECT g.official_date, q.batch_grade, q.promoted FROM "
+        "(SELECT DISTINCT official_date FROM raw.games WHERE is_final AND official_date >= ? "
+        "AND official_date <= ?) AS g "
+        "LEFT JOIN (SELECT game_date, batch_grade, promoted FROM ops.quality_grades WHERE true "
+        "QUALIFY row_number() OVER (PARTITION BY game_date ORDER BY graded_at DESC) = 1) AS q "
+        "ON q.game_date = g.official_date WHERE q.promoted IS NULL OR NOT q.promoted "
+        "ORDER BY g.official_date",
+        [start, day],
+    ):
+        add(
+            r["official_date"],
+            None,
+            f"graded {r['batch_grade']}, not promoted" if r["batch_grade"] else "not graded",
+            "grading",
+        )
     return sorted(gaps, key=lambda g: (g["date"], g["game_pk"] or 0))
 
 
-def backfill_candidates(warehouse, end_date: str, lookback_days: int,
-                        calendars: dict[int, dict] | None = None) -> dict[str, list[dict]]:
+def backfill_candidates(
+    warehouse, end_date: str, lookback_days: int, calendars: dict[int, dict] | None = None
+) -> dict[str, list[dict]]:
     """Backfill detection (seed 004), per processor: everything missing in the
     ``lookback_days`` before ``end_date`` and on it. Besides strict mode's gaps: final games
     a schedule listed (``raw.schedule``) that ``raw.games`` does not hold as final, and final
@@ -203,27 +254,49 @@ def backfill_candidates(warehouse, end_date: str, lookback_days: int,
     final = load_config("seasons")["final_coded_states"]
     known = {(g["date"], g["game_pk"]) for g in out["collection"] + out["incomplete"]}
     for r in warehouse.query(
-            "SELECT s.official_date, s.game_pk, s.coded_state FROM raw.schedule AS s "
-            "LEFT JOIN raw.games AS g ON g.game_pk = s.game_pk AND g.is_final "
-            "WHERE g.game_pk IS NULL AND s.official_date >= ? AND s.official_date <= ? AND s.resumed_from IS NULL "
-            "ORDER BY s.official_date, s.game_pk", [start, day]):
+        "SELECT s.official_date, s.game_pk, s.coded_state FROM raw.schedule AS s "
+        "LEFT JOIN raw.games AS g ON g.game_pk = s.game_pk AND g.is_final "
+        "WHERE g.game_pk IS NULL AND s.official_date >= ? AND s.official_date <= ? AND s.resumed_from IS NULL "
+        "ORDER BY s.official_date, s.game_pk",
+        [start, day],
+    ):
         if r["coded_state"] in final and (_day(r["official_date"]), int(r["game_pk"])) not in known:
-            out["collection"].append({"date": _day(r["official_date"]), "game_pk": int(r["game_pk"]),
-                                      "reason": "final in the schedule, no final raw data", "processor": "collection"})
+            out["collection"].append(
+                {
+                    "date": _day(r["official_date"]),
+                    "game_pk": int(r["game_pk"]),
+                    "reason": "final in the schedule, no final raw data",
+                    "processor": "collection",
+                }
+            )
     out["collection"].sort(key=lambda g: (g["date"], g["game_pk"] or 0))
     if warehouse.has_table("features", "game_features"):
         for r in warehouse.query(
-                "SELECT g.official_date, g.game_pk, f.game_pk AS featured FROM raw.games AS g "
-                "JOIN (SELECT game_date, promoted FROM ops.quality_grades WHERE true QUALIFY row_number() OVER "
-                "(PARTITION BY game_date ORDER BY graded_at DESC) = 1) AS q ON q.game_date = g.official_date "
-                "LEFT JOIN features.game_features AS f ON f.game_pk = g.game_pk AND f.home_win IS NOT NULL "
-                "WHERE g.is_final AND q.promoted AND f.game_pk IS NULL AND g.official_date >= ? "
-                "AND g.official_date <= ? ORDER BY g.official_date, g.game_pk", [start, day]):
-            out["features"].append({"date": _day(r["official_date"]), "game_pk": int(r["game_pk"]),
-                                    "reason": "no features", "processor": "features"})
+            "SELECT g.official_date, g.game_pk, f.game_pk AS featured FROM raw.games AS g "
+            "JOIN (SELECT game_date, promoted FROM ops.quality_grades WHERE true QUALIFY row_number() OVER "
+            "(PARTITION BY game_date ORDER BY graded_at DESC) = 1) AS q ON q.game_date = g.official_date "
+            "LEFT JOIN features.game_features AS f ON f.game_pk = g.game_pk AND f.home_win IS NOT NULL "
+            "WHERE g.is_final AND q.promoted AND f.game_pk IS NULL AND g.official_date >= ? "
+            "AND g.official_date <= ? ORDER BY g.official_date, g.game_pk",
+            [start, day],
+        ):
+            out["features"].append(
+                {
+                    "date": _day(r["official_date"]),
+                    "game_pk": int(r["game_pk"]),
+                    "reason": "no features",
+                    "processor": "features",
+                }
+            )
     else:
-        out["features"] = [{"date": None, "game_pk": None, "reason": "features.game_features does not exist yet",
-                            "processor": "features"}]
+        out["features"] = [
+            {
+                "date": None,
+                "game_pk": None,
+                "reason": "features.game_features does not exist yet",
+                "processor": "features",
+            }
+        ]
     return out
 
 
@@ -248,9 +321,12 @@ def gap_runs(candidates: dict[str, list[dict]], game_date: str, rebuild_features
     starts runs itself (``fill_gaps`` off). Run ids are fixed per gap and finding run, so a retried task
     starts nothing twice; a gap still open the next day is tried again by that day's run.
     ``[{"trigger_run_id", "conf"}]`` for ``TriggerDagRunOperator.expand_kwargs``."""
+
     def run(date: str, **conf) -> dict:
-        return {"trigger_run_id": f"fill_gaps__{date}__found_{game_date}",
-                "conf": {"game_date": date, "fill_gaps": False, **conf}}
+        return {
+            "trigger_run_id": f"fill_gaps__{date}__found_{game_date}",
+            "conf": {"game_date": date, "fill_gaps": False, **conf},
+        }
 
     dates = dates_to_recollect(candidates)
     if dates:
@@ -269,10 +345,13 @@ def describe_candidates(candidates: dict[str, list[dict]], end_date: str, lookba
             continue
         dates = sorted({i["date"] for i in items if i["date"]})
         games = sum(1 for i in items if i["game_pk"])
-        lines.append(f"  {processor:<11} {len(items)} found: {games} games on {len(dates)} dates "
-                     f"({PROCESSORS[processor]})")
-        lines += [f"    {i['date'] or ''}" + (f" game {i['game_pk']}" if i["game_pk"] else "") + f": {i['reason']}"
-                  for i in items]
+        lines.append(
+            f"  {processor:<11} {len(items)} found: {games} games on {len(dates)} dates ({PROCESSORS[processor]})"
+        )
+        lines += [
+            f"    {i['date'] or ''}" + (f" game {i['game_pk']}" if i["game_pk"] else "") + f": {i['reason']}"
+            for i in items
+        ]
     return "\n".join(lines)
 
 
@@ -287,8 +366,11 @@ def date_ranges(dates: list[str], max_dates: int | None = None) -> list[tuple[st
     ranges: list[tuple[str, str]] = []
     for d in sorted(dates):
         first, last = (dt.date.fromisoformat(x) for x in ranges[-1]) if ranges else (None, None)
-        if last and dt.date.fromisoformat(d) - last == dt.timedelta(days=1) and \
-                (max_dates is None or (last - first).days + 1 < max_dates):
+        if (
+            last
+            and dt.date.fromisoformat(d) - last == dt.timedelta(days=1)
+            and (max_dates is None or (last - first).days + 1 < max_dates)
+        ):
             ranges[-1] = (ranges[-1][0], d)
         else:
             ranges.append((d, d))
@@ -299,13 +381,17 @@ def describe_feature_gaps(gaps: list[dict], game_date: str, window_days: int) ->
     """The message of a strict-mode block: the missing dates and games, and what to do."""
     dates = sorted({g["date"] for g in gaps})
     games = sorted({g["game_pk"] for g in gaps if g["game_pk"]})
-    lines = [f"STRICT MODE: features for {game_date} blocked: {len(gaps)} gap(s) in the {window_days}-day "
-             f"lookback window on {len(dates)} date(s).",
-             f"Missing dates: {dates}",
-             f"Missing games: {games}"]
+    lines = [
+        f"STRICT MODE: features for {game_date} blocked: {len(gaps)} gap(s) in the {window_days}-day "
+        f"lookback window on {len(dates)} date(s).",
+        f"Missing dates: {dates}",
+        f"Missing games: {games}",
+    ]
     lines += [f"  {g['date']}" + (f" game {g['game_pk']}" if g["game_pk"] else "") + f": {g['reason']}" for g in gaps]
-    lines.append(f"Resolution: collect those dates first (airflow backfill create --dag-id mlb_daily_collection "
-                 f"--from-date {dates[0]} --to-date {dates[-1]}), then clear this task; or trigger with strict=false.")
+    lines.append(
+        f"Resolution: collect those dates first (airflow backfill create --dag-id mlb_daily_collection "
+        f"--from-date {dates[0]} --to-date {dates[-1]}), then clear this task; or trigger with strict=false."
+    )
     return "\n".join(lines)
 
 
@@ -315,8 +401,9 @@ def describe_feature_gaps(gaps: list[dict], game_date: str, window_days: int) ->
 DAILY_DAG = "mlb_daily_collection"
 
 
-def backfill_commands(candidates: dict[str, list[dict]], end_date: str,
-                      max_dates: int | None = None) -> list[list[str]]:
+def backfill_commands(
+    candidates: dict[str, list[dict]], end_date: str, max_dates: int | None = None
+) -> list[list[str]]:
     """The Airflow commands that close the gaps: one backfill of the daily DAG per run of
     consecutive dates to collect or grade again, at most ``max_dates`` long (config
     ``backfill.max_dates``; existing runs re-run: ``--reprocess-behavior completed``); with
@@ -324,8 +411,22 @@ def backfill_commands(candidates: dict[str, list[dict]], end_date: str,
     if max_dates is None:
         max_dates = load_config("pipeline")["backfill"]["max_dates"]
     ranges = date_ranges(dates_to_recollect(candidates), max_dates)
-    commands = [["airflow", "backfill", "create", "--dag-id", DAILY_DAG, "--from-date", a, "--to-date", b,
-                 "--reprocess-behavior", "completed"] for a, b in ranges]
+    commands = [
+        [
+            "airflow",
+            "backfill",
+            "create",
+            "--dag-id",
+            DAILY_DAG,
+            "--from-date",
+            a,
+            "--to-date",
+            b,
+            "--reprocess-behavior",
+            "completed",
+        ]
+        for a, b in ranges
+    ]
     if not commands and candidates["features"]:
         commands.append(rebuild_command(end_date))
     return commands
@@ -346,10 +447,21 @@ def record_detection(warehouse, candidates: dict[str, list[dict]], action: str, 
     now = dt.datetime.now(dt.timezone.utc)
     detection = f"detect__{now:%Y%m%dT%H%M%S%fZ}"
     command = "\n".join(shlex.join(c) for c in commands) or None
-    rows = [{"detection_id": detection, "detected_at": now, "processor": i["processor"],
-             "game_date": dt.date.fromisoformat(i["date"]), "item": str(i["game_pk"]) if i["game_pk"] else "date",
-             "reason": i["reason"], "action": action, "command": command}
-            for items in candidates.values() for i in items if i["date"]]
+    rows = [
+        {
+            "detection_id": detection,
+            "detected_at": now,
+            "processor": i["processor"],
+            "game_date": dt.date.fromisoformat(i["date"]),
+            "item": str(i["game_pk"]) if i["game_pk"] else "date",
+            "reason": i["reason"],
+            "action": action,
+            "command": command,
+        }
+        for items in candidates.values()
+        for i in items
+        if i["date"]
+    ]
     warehouse.upsert("ops.backfill_log", list({(r["processor"], r["game_date"], r["item"]): r for r in rows}.values()))
     return detection
 
@@ -370,8 +482,12 @@ def run_airflow(command: list[str]) -> None:
 
     import tenacity
 
-    @tenacity.retry(retry=tenacity.retry_if_exception_type(MetadataDatabaseLocked), wait=tenacity.wait_fixed(3),
-                    stop=tenacity.stop_after_attempt(5), reraise=True)
+    @tenacity.retry(
+        retry=tenacity.retry_if_exception_type(MetadataDatabaseLocked),
+        wait=tenacity.wait_fixed(3),
+        stop=tenacity.stop_after_attempt(5),
+        reraise=True,
+    )
     def attempt() -> None:
         done = subprocess.run(command, capture_output=True, text=True)
         print(done.stdout, end="", flush=True)
@@ -399,12 +515,15 @@ def stop_if_paused(dag_id: str) -> None:
 
     with create_session() as session:
         if dag_paused(session, dag_id):
-            raise SchedulerNotRunning(f"{dag_id} is paused, so no backfill of it would run: unpause it "
-                                      f"(`airflow dags unpause {dag_id}`), then run this command again")
+            raise SchedulerNotRunning(
+                f"{dag_id} is paused, so no backfill of it would run: unpause it "
+                f"(`airflow dags unpause {dag_id}`), then run this command again"
+            )
 
 
-def wait_for_backfills(dag_id: str, poll_s: float = 5.0, scheduler_grace_s: float | None = None,
-                       saying: str = "") -> None:
+def wait_for_backfills(
+    dag_id: str, poll_s: float = 5.0, scheduler_grace_s: float | None = None, saying: str = ""
+) -> None:
     """Wait until ``dag_id`` has no running backfill (Airflow runs one per DAG at a time),
     printing ``saying`` once if there is one. Reads the metadata database, as the ``airflow``
     command beside which this runs does.
@@ -425,8 +544,9 @@ def wait_for_backfills(dag_id: str, poll_s: float = 5.0, scheduler_grace_s: floa
     last_alive = time.monotonic()
     while True:
         with create_session() as session:
-            running = session.scalar(select(func.count()).where(Backfill.dag_id == dag_id,
-                                                                Backfill.completed_at.is_(None)))
+            running = session.scalar(
+                select(func.count()).where(Backfill.dag_id == dag_id, Backfill.completed_at.is_(None))
+            )
             scheduler = most_recent_job("SchedulerJob", session=session)
             alive = scheduler is not None and scheduler.is_alive()
             paused = dag_paused(session, dag_id)
@@ -436,15 +556,19 @@ def wait_for_backfills(dag_id: str, poll_s: float = 5.0, scheduler_grace_s: floa
             print(saying, flush=True)
             saying = ""
         if paused:
-            raise SchedulerNotRunning(f"a backfill of {dag_id} is waiting, but the DAG is paused: unpause it "
-                                      f"(`airflow dags unpause {dag_id}`), then run this command again")
+            raise SchedulerNotRunning(
+                f"a backfill of {dag_id} is waiting, but the DAG is paused: unpause it "
+                f"(`airflow dags unpause {dag_id}`), then run this command again"
+            )
         now = time.monotonic()
         if alive:
             last_alive = now
         elif now - last_alive > scheduler_grace_s:
-            raise SchedulerNotRunning(f"a backfill of {dag_id} is waiting, but no Airflow scheduler has been "
-                                      f"alive for {scheduler_grace_s:.0f} s: start one (`airflow scheduler`), "
-                                      "then run this command again")
+            raise SchedulerNotRunning(
+                f"a backfill of {dag_id} is waiting, but no Airflow scheduler has been "
+                f"alive for {scheduler_grace_s:.0f} s: start one (`airflow scheduler`), "
+                "then run this command again"
+            )
         time.sleep(poll_s)
 
 
@@ -518,6 +642,7 @@ def _count(least: int):
         if n is None or n < least:
             raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of at least {least}")
         return n
+
     return parse
 
 
@@ -528,21 +653,33 @@ def main(argv: list[str] | None = None) -> int:
     from mlb_pipeline.warehouse import open_warehouse
 
     yesterday = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)).isoformat()
-    ap = argparse.ArgumentParser(prog="python -m mlb_pipeline.gaps",
-                                 description="Find what the warehouse is missing, per processor, and backfill it.")
+    ap = argparse.ArgumentParser(
+        prog="python -m mlb_pipeline.gaps",
+        description="Find what the warehouse is missing, per processor, and backfill it.",
+    )
     ap.add_argument("--lookback-days", type=_count(0), default=30, help="how far back to look (default 30)")
-    ap.add_argument("--end-date", type=_iso_date, default=yesterday,
-                    help="the last game date to look at, YYYY-MM-DD (default yesterday, UTC)")
+    ap.add_argument(
+        "--end-date",
+        type=_iso_date,
+        default=yesterday,
+        help="the last game date to look at, YYYY-MM-DD (default yesterday, UTC)",
+    )
     ap.add_argument("--dry-run", action="store_true", help="report only: start no backfill")
-    ap.add_argument("--max-dates", type=_count(1), default=None,
-                    help="dates per backfill, one backfill after the other (default: config backfill.max_dates)")
+    ap.add_argument(
+        "--max-dates",
+        type=_count(1),
+        default=None,
+        help="dates per backfill, one backfill after the other (default: config backfill.max_dates)",
+    )
     args = ap.parse_args(argv)
     end = args.end_date
     if not args.dry_run:  # what a running backfill (say, one interrupted) still lands is no gap
         try:
             stop_if_paused(DAILY_DAG)
-            wait_for_backfills(DAILY_DAG, saying=f"A backfill of {DAILY_DAG} is running: waiting for it to "
-                                                 "finish before looking for gaps...")
+            wait_for_backfills(
+                DAILY_DAG,
+                saying=f"A backfill of {DAILY_DAG} is running: waiting for it to finish before looking for gaps...",
+            )
         except SchedulerNotRunning as error:
             print(f"Stopped: {error}", file=sys.stderr)
             return 1
@@ -561,8 +698,10 @@ def main(argv: list[str] | None = None) -> int:
         except SchedulerNotRunning as error:
             stopped = error
     if dates_to_recollect(candidates):
-        print(f"Once the backfill is complete, rebuild the features set-based and retrain: "
-              f"{shlex.join(rebuild_command(end))}")
+        print(
+            f"Once the backfill is complete, rebuild the features set-based and retrain: "
+            f"{shlex.join(rebuild_command(end))}"
+        )
     detection = record_detection(warehouse, candidates, "reported" if args.dry_run else "backfill_created", commands)
     print(f"Recorded in ops.backfill_log as {detection}.")
     if stopped:

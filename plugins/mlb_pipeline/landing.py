@@ -14,6 +14,7 @@ and a changed response (a stat correction) lands beside the old one. A body that
 be parsed goes to quarantine/ only (:meth:`RawZone.land_parsed`): everything under
 current/ parses, and the end-of-season archival copies only those.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -79,8 +80,18 @@ class RawZone:
         """Store a response body exactly as received (Savant's CSV with ``suffix=".csv"``)."""
         return self._put(parts, endpoint, body, suffix)
 
-    def land_parsed(self, parts: tuple[str, ...], endpoint: str, body: bytes, parse: Callable[[bytes], Any], *,
-                    date: str, what: str, url: str, suffix: str = ".json") -> tuple[LandedObject, Any]:
+    def land_parsed(
+        self,
+        parts: tuple[str, ...],
+        endpoint: str,
+        body: bytes,
+        parse: Callable[[bytes], Any],
+        *,
+        date: str,
+        what: str,
+        url: str,
+        suffix: str = ".json",
+    ) -> tuple[LandedObject, Any]:
         """Parse ``body`` in memory, then store it: under ``parts`` when it parses (returning the
         object and what ``parse`` made of it), in quarantine/ with the reason when ``parse``
         raises :class:`FeedError` (raising :class:`Quarantined`). Either way the body is stored
@@ -91,8 +102,9 @@ class RawZone:
             raise Quarantined(str(exc), self.quarantine(date, what, endpoint, body, str(exc), url, suffix)) from exc
         return self._put(parts, endpoint, body, suffix), parsed
 
-    def quarantine(self, date: str, what: str, endpoint: str, body: bytes, reason: str, url: str,
-                   suffix: str = ".json") -> LandedObject:
+    def quarantine(
+        self, date: str, what: str, endpoint: str, body: bytes, reason: str, url: str, suffix: str = ".json"
+    ) -> LandedObject:
         """Keep a response we could not use, with the reason beside it."""
         parts = ("quarantine", date, what)
         landed = self._put(parts, endpoint, body, suffix)
@@ -112,10 +124,10 @@ class RawZone:
     def read(url: str) -> bytes:
         return ObjectStoragePath(url).read_bytes()
 
-    def copies(self, game_pk: int, official_date: str, phase: str, endpoint: str,
-               suffix: str = ".json") -> list[str]:
+    def copies(self, game_pk: int, official_date: str, phase: str, endpoint: str, suffix: str = ".json") -> list[str]:
         """Every stored copy of one game's response, final (current/) and live ones."""
-        folders = [self.root.joinpath(*self.game_key(game_pk, official_date, phase, final=True)),
-                   self.root.joinpath(*self.game_key(game_pk, official_date, phase, final=False))]
-        return [str(p) for folder in folders if folder.exists()
-                for p in sorted(folder.glob(f"{endpoint}-*{suffix}"))]
+        folders = [
+            self.root.joinpath(*self.game_key(game_pk, official_date, phase, final=True)),
+            self.root.joinpath(*self.game_key(game_pk, official_date, phase, final=False)),
+        ]
+        return [str(p) for folder in folders if folder.exists() for p in sorted(folder.glob(f"{endpoint}-*{suffix}"))]

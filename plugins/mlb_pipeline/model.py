@@ -18,6 +18,7 @@ An XGBoost classifier of the home club's win probability, learnt from
 
 Configuration: ``config/model.yaml``. Command line: ``python -m mlb_pipeline.model --help``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -81,14 +82,23 @@ def metrics(probabilities, outcomes, bins: int = 10) -> dict:
         raise ModelInputError("probabilities must lie in [0, 1]")
     clipped = np.clip(p, 1e-15, 1 - 1e-15)
     which = np.minimum((p * bins).astype(int), bins - 1)
-    table = [{"bin": f"{b / bins:.1f}-{(b + 1) / bins:.1f}", "games": int((which == b).sum()),
-              "mean_predicted": float(p[which == b].mean()), "observed": float(y[which == b].mean())}
-             for b in range(bins) if (which == b).any()]
-    return {"games": int(y.size),
-            "accuracy": float(((p >= 0.5) == (y == 1)).mean()),
-            "brier": float(((p - y) ** 2).mean()),
-            "log_loss": float(-(y * np.log(clipped) + (1 - y) * np.log(1 - clipped)).mean()),
-            "calibration": table}
+    table = [
+        {
+            "bin": f"{b / bins:.1f}-{(b + 1) / bins:.1f}",
+            "games": int((which == b).sum()),
+            "mean_predicted": float(p[which == b].mean()),
+            "observed": float(y[which == b].mean()),
+        }
+        for b in range(bins)
+        if (which == b).any()
+    ]
+    return {
+        "games": int(y.size),
+        "accuracy": float(((p >= 0.5) == (y == 1)).mean()),
+        "brier": float(((p - y) ** 2).mean()),
+        "log_loss": float(-(y * np.log(clipped) + (1 - y) * np.log(1 - clipped)).mean()),
+        "calibration": table,
+    }
 
 
 def log5(home_win_pct, away_win_pct, home_edge: float):
@@ -113,8 +123,10 @@ def baselines(train: pd.DataFrame, test: pd.DataFrame) -> dict:
         raise ModelInputError("no training games to take the home-win rate from")
     home = np.full(len(test), home_rate)
     pct = {side: test[f"{side}_season_win_pct"].astype(float).fillna(0.5).to_numpy() for side in ("home", "away")}
-    return {"always_home": metrics(home, y, cfg["calibration_bins"]),
-            "log5": metrics(log5(pct["home"], pct["away"], cfg["home_edge"]), y, cfg["calibration_bins"])}
+    return {
+        "always_home": metrics(home, y, cfg["calibration_bins"]),
+        "log5": metrics(log5(pct["home"], pct["away"], cfg["home_edge"]), y, cfg["calibration_bins"]),
+    }
 
 
 # ------------------------------------------------------------------------------------
@@ -123,10 +135,14 @@ def baselines(train: pd.DataFrame, test: pd.DataFrame) -> dict:
 def training_frame(warehouse, as_of: dt.date, seasons: int) -> pd.DataFrame:
     """The final games before ``as_of`` of the last ``seasons`` seasons that have any (in
     January, the last one is the season just ended)."""
-    return _dated(warehouse.frame(
-        "SELECT * FROM features.game_features WHERE is_final AND home_win IS NOT NULL AND game_date < ? "
-        "AND season > (SELECT max(season) FROM features.game_features WHERE is_final AND game_date < ?) - ? "
-        "ORDER BY game_date, game_pk", [as_of, as_of, seasons]))
+    return _dated(
+        warehouse.frame(
+            "SELECT * FROM features.game_features WHERE is_final AND home_win IS NOT NULL AND game_date < ? "
+            "AND season > (SELECT max(season) FROM features.game_features WHERE is_final AND game_date < ?) - ? "
+            "ORDER BY game_date, game_pk",
+            [as_of, as_of, seasons],
+        )
+    )
 
 
 def _dated(frame: pd.DataFrame) -> pd.DataFrame:
@@ -137,8 +153,10 @@ def _dated(frame: pd.DataFrame) -> pd.DataFrame:
 def check_columns(frame: pd.DataFrame, features: list[str], what: str) -> None:
     missing = [f for f in features if f not in frame.columns]
     if missing:
-        raise ModelInputError(f"the {what} lacks feature columns {missing} (is features.game_features current? "
-                              "a new column needs one `dbt build --full-refresh`)")
+        raise ModelInputError(
+            f"the {what} lacks feature columns {missing} (is features.game_features current? "
+            "a new column needs one `dbt build --full-refresh`)"
+        )
 
 
 def check_inputs(frame: pd.DataFrame, features: list[str], what: str = "training window") -> None:
@@ -148,8 +166,10 @@ def check_inputs(frame: pd.DataFrame, features: list[str], what: str = "training
     check_columns(frame, features, what)
     outcomes = set(frame["home_win"].astype(bool))
     if len(outcomes) < 2:
-        raise ModelInputError(f"every game of the {what} ({len(frame)}) has the same outcome "
-                              f"(home_win={outcomes.pop()}): there is nothing to learn")
+        raise ModelInputError(
+            f"every game of the {what} ({len(frame)}) has the same outcome "
+            f"(home_win={outcomes.pop()}): there is nothing to learn"
+        )
 
 
 def data_checksum(frame: pd.DataFrame, features: list[str]) -> str:
@@ -161,8 +181,11 @@ def data_checksum(frame: pd.DataFrame, features: list[str]) -> str:
 def _matrix(frame: pd.DataFrame, features: list[str], label: str | None = None):
     import xgboost as xgb
 
-    return xgb.DMatrix(frame[features].astype(float).to_numpy(), feature_names=list(features),
-                       label=frame[label].astype(int).to_numpy() if label else None)
+    return xgb.DMatrix(
+        frame[features].astype(float).to_numpy(),
+        feature_names=list(features),
+        label=frame[label].astype(int).to_numpy() if label else None,
+    )
 
 
 def predict(booster, frame: pd.DataFrame, features: list[str]) -> np.ndarray:
@@ -175,6 +198,7 @@ def predict(booster, frame: pd.DataFrame, features: list[str]) -> np.ndarray:
 @dataclasses.dataclass
 class Version:
     """A trained model and what is known about it (``metadata`` is ``metadata.json``)."""
+
     booster: object
     metadata: dict
 
@@ -194,8 +218,12 @@ class Version:
         return predict(self.booster, frame, self.features)
 
 
-def train(frame: pd.DataFrame, truth: dict[int, float] | None = None, cfg: dict | None = None,
-          trained_at: dt.datetime | None = None) -> Version:
+def train(
+    frame: pd.DataFrame,
+    truth: dict[int, float] | None = None,
+    cfg: dict | None = None,
+    trained_at: dt.datetime | None = None,
+) -> Version:
     """Train on the games before the forward split's cut-off; score the held-out games with
     the model, both baselines and (simulated data) the true probabilities."""
     import xgboost as xgb
@@ -203,16 +231,21 @@ def train(frame: pd.DataFrame, truth: dict[int, float] | None = None, cfg: dict 
     cfg = cfg or model_config()
     features = list(cfg["features"])
     if 0 < len(frame) < cfg["min_training_games"]:
-        raise NotEnoughGames(f"the training window has {len(frame)} final games; at least "
-                             f"{cfg['min_training_games']} are needed (config/model.yaml min_training_games)")
+        raise NotEnoughGames(
+            f"the training window has {len(frame)} final games; at least "
+            f"{cfg['min_training_games']} are needed (config/model.yaml min_training_games)"
+        )
     check_inputs(frame, features)
     learn, held_out, cutoff = forward_split(frame, cfg["holdout_fraction"])
     check_inputs(learn, features, "training part (before the cut-off)")
-    booster = xgb.train(dict(cfg["params"]), _matrix(learn, features, label="home_win"),
-                        num_boost_round=cfg["num_boost_round"])
+    booster = xgb.train(
+        dict(cfg["params"]), _matrix(learn, features, label="home_win"), num_boost_round=cfg["num_boost_round"]
+    )
     y = held_out["home_win"].astype(int).to_numpy()
-    evaluation = {"cutoff": cutoff.isoformat(), **metrics(predict(booster, held_out, features), y,
-                                                          cfg["calibration_bins"])}
+    evaluation = {
+        "cutoff": cutoff.isoformat(),
+        **metrics(predict(booster, held_out, features), y, cfg["calibration_bins"]),
+    }
     base = baselines(learn, held_out)
     if truth:
         known = held_out["game_pk"].map(truth)
@@ -221,20 +254,40 @@ def train(frame: pd.DataFrame, truth: dict[int, float] | None = None, cfg: dict 
     trained_at = trained_at or dt.datetime.now(dt.timezone.utc)
     dates = pd.to_datetime(frame["game_date"]).dt.date
     metadata = {
-        "model": MODEL_NAME, "version": trained_at.strftime("%Y%m%dT%H%M%S%fZ"), "trained_at": trained_at.isoformat(),
-        "training_window": {"from": min(dates).isoformat(), "to": max(learn["game_date"]).isoformat(),
-                            "seasons": sorted(int(s) for s in frame["season"].unique()),
-                            "games": len(learn), "held_out_games": len(held_out)},
-        "features": features, "data_checksum": data_checksum(frame, features),
-        "params": dict(cfg["params"]), "num_boost_round": cfg["num_boost_round"],
+        "model": MODEL_NAME,
+        "version": trained_at.strftime("%Y%m%dT%H%M%S%fZ"),
+        "trained_at": trained_at.isoformat(),
+        "training_window": {
+            "from": min(dates).isoformat(),
+            "to": max(learn["game_date"]).isoformat(),
+            "seasons": sorted(int(s) for s in frame["season"].unique()),
+            "games": len(learn),
+            "held_out_games": len(held_out),
+        },
+        "features": features,
+        "data_checksum": data_checksum(frame, features),
+        "params": dict(cfg["params"]),
+        "num_boost_round": cfg["num_boost_round"],
         "holdout_fraction": cfg["holdout_fraction"],
-        "evaluation": evaluation, "baselines": base,
-        "libraries": {"xgboost": xgb.__version__, "pandas": pd.__version__, "numpy": np.__version__,
-                      "python": platform.python_version()},
+        "evaluation": evaluation,
+        "baselines": base,
+        "libraries": {
+            "xgboost": xgb.__version__,
+            "pandas": pd.__version__,
+            "numpy": np.__version__,
+            "python": platform.python_version(),
+        },
     }
-    log.info("trained %s on %d games (%s to %s); held out %d games from %s: %s", metadata["version"], len(learn),
-             metadata["training_window"]["from"], metadata["training_window"]["to"], len(held_out), cutoff,
-             report_line(metadata))
+    log.info(
+        "trained %s on %d games (%s to %s); held out %d games from %s: %s",
+        metadata["version"],
+        len(learn),
+        metadata["training_window"]["from"],
+        metadata["training_window"]["to"],
+        len(held_out),
+        cutoff,
+        report_line(metadata),
+    )
     return Version(booster, metadata)
 
 
@@ -242,9 +295,11 @@ def report_line(metadata: dict) -> str:
     """Brier and accuracy of a version beside the baselines (and the limit, when known)."""
     e, b = metadata["evaluation"], metadata["baselines"]
     limit = f", true probabilities {e['true_probability_brier']:.4f}" if "true_probability_brier" in e else ""
-    return (f"Brier {e['brier']:.4f} (always home {b['always_home']['brier']:.4f}, log5 {b['log5']['brier']:.4f}"
-            f"{limit}); accuracy {e['accuracy']:.3f} (always home {b['always_home']['accuracy']:.3f}, "
-            f"log5 {b['log5']['accuracy']:.3f}) on {e['games']} held-out games")
+    return (
+        f"Brier {e['brier']:.4f} (always home {b['always_home']['brier']:.4f}, log5 {b['log5']['brier']:.4f}"
+        f"{limit}); accuracy {e['accuracy']:.3f} (always home {b['always_home']['accuracy']:.3f}, "
+        f"log5 {b['log5']['accuracy']:.3f}) on {e['games']} held-out games"
+    )
 
 
 def compare(champion: Version, challenger: Version, frame: pd.DataFrame, margin: float) -> dict:
@@ -252,8 +307,13 @@ def compare(champion: Version, challenger: Version, frame: pd.DataFrame, margin:
     both cut-offs), and whether the challenger wins by ``margin``."""
     common_from = max(champion.cutoff, challenger.cutoff)
     games = frame[pd.to_datetime(frame["game_date"]).dt.date >= common_from]
-    out = {"champion": champion.name, "challenger": challenger.name, "games": len(games),
-           "from": common_from.isoformat(), "margin": margin}
+    out = {
+        "champion": champion.name,
+        "challenger": challenger.name,
+        "games": len(games),
+        "from": common_from.isoformat(),
+        "margin": margin,
+    }
     if games.empty:
         return {**out, "promote": False, "reason": "no games held out by both versions yet"}
     y = games["home_win"].astype(int).to_numpy()
@@ -262,9 +322,16 @@ def compare(champion: Version, challenger: Version, frame: pd.DataFrame, margin:
         return {**out, "promote": True, "reason": f"the champion's features {missing} no longer exist"}
     champ, chall = (float(((v.predict(games) - y) ** 2).mean()) for v in (champion, challenger))
     better = champ - chall >= margin
-    return {**out, "champion_brier": champ, "challenger_brier": chall, "promote": better,
-            "reason": (f"Brier {chall:.4f} against the champion's {champ:.4f} on {len(games)} games from "
-                       f"{common_from}: " + ("better by at least" if better else "not better by") + f" {margin}")}
+    return {
+        **out,
+        "champion_brier": champ,
+        "challenger_brier": chall,
+        "promote": better,
+        "reason": (
+            f"Brier {chall:.4f} against the champion's {champ:.4f} on {len(games)} games from "
+            f"{common_from}: " + ("better by at least" if better else "not better by") + f" {margin}"
+        ),
+    }
 
 
 # ------------------------------------------------------------------------------------
@@ -313,8 +380,12 @@ class Registry:
         if name not in self.versions():
             raise ModelInputError(f"no version {name!r} in the registry (versions: {self.versions()})")
         previous = self.champion()
-        record = {"version": name, "since": dt.datetime.now(dt.timezone.utc).isoformat(), "reason": reason,
-                  "previous": previous["version"] if previous else None}
+        record = {
+            "version": name,
+            "since": dt.datetime.now(dt.timezone.utc).isoformat(),
+            "reason": reason,
+            "previous": previous["version"] if previous else None,
+        }
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "champion.json").write_bytes(orjson.dumps(record, option=orjson.OPT_INDENT_2))
         return record
@@ -338,31 +409,59 @@ def mirror_versions(warehouse, registry: Registry) -> int:
         m = registry.metadata(name)
         e, w = m["evaluation"], m["training_window"]
         status = "champion" if name == champion else ("retired" if m.get("was_champion") else "challenger")
-        rows.append({
-            "model_name": MODEL_NAME, "version": name, "trained_at": dt.datetime.fromisoformat(m["trained_at"]),
-            "run_id": m.get("run_id"), "status": status, "is_champion": name == champion,
-            "training_from": dt.date.fromisoformat(w["from"]), "training_to": dt.date.fromisoformat(w["to"]),
-            "cutoff": dt.date.fromisoformat(e["cutoff"]), "training_games": w["games"],
-            "holdout_games": w["held_out_games"], "data_checksum": m["data_checksum"], "brier": e["brier"],
-            "accuracy": e["accuracy"], "log_loss": e["log_loss"],
-            "baseline_brier": {k: v["brier"] for k, v in m["baselines"].items()},
-            "true_brier": e.get("true_probability_brier"), "decision": (m.get("decision") or {}).get("reason"),
-            "uri": str(registry.root / name), "metadata": m})
+        rows.append(
+            {
+                "model_name": MODEL_NAME,
+                "version": name,
+                "trained_at": dt.datetime.fromisoformat(m["trained_at"]),
+                "run_id": m.get("run_id"),
+                "status": status,
+                "is_champion": name == champion,
+                "training_from": dt.date.fromisoformat(w["from"]),
+                "training_to": dt.date.fromisoformat(w["to"]),
+                "cutoff": dt.date.fromisoformat(e["cutoff"]),
+                "training_games": w["games"],
+                "holdout_games": w["held_out_games"],
+                "data_checksum": m["data_checksum"],
+                "brier": e["brier"],
+                "accuracy": e["accuracy"],
+                "log_loss": e["log_loss"],
+                "baseline_brier": {k: v["brier"] for k, v in m["baselines"].items()},
+                "true_brier": e.get("true_probability_brier"),
+                "decision": (m.get("decision") or {}).get("reason"),
+                "uri": str(registry.root / name),
+                "metadata": m,
+            }
+        )
     warehouse.upsert("ml.model_versions", rows, ("baseline_brier", "metadata"))
-    gone = [r["version"] for r in warehouse.query(
-        "SELECT version FROM ml.model_versions WHERE model_name = ? AND status <> 'pruned'", [MODEL_NAME])
-        if r["version"] not in held]
+    gone = [
+        r["version"]
+        for r in warehouse.query(
+            "SELECT version FROM ml.model_versions WHERE model_name = ? AND status <> 'pruned'", [MODEL_NAME]
+        )
+        if r["version"] not in held
+    ]
     for name in gone:
-        warehouse.execute("UPDATE ml.model_versions SET status = 'pruned', is_champion = false "
-                          "WHERE model_name = ? AND version = ?", [MODEL_NAME, name])
+        warehouse.execute(
+            "UPDATE ml.model_versions SET status = 'pruned', is_champion = false WHERE model_name = ? AND version = ?",
+            [MODEL_NAME, name],
+        )
     return len(rows)
 
 
 # ------------------------------------------------------------------------------------
 # The training step: train a challenger, promote it or not, keep the registry tidy
 # ------------------------------------------------------------------------------------
-def train_and_register(warehouse, registry: Registry, as_of: dt.date, run_id: str, *, phase: str = "regular_season",
-                       full: bool = False, truth: dict[int, float] | None = None) -> dict:
+def train_and_register(
+    warehouse,
+    registry: Registry,
+    as_of: dt.date,
+    run_id: str,
+    *,
+    phase: str = "regular_season",
+    full: bool = False,
+    truth: dict[int, float] | None = None,
+) -> dict:
     """What the training task does. Returns what happened (``outcome``: ``frozen``,
     ``unchanged``, ``promoted`` or ``not_promoted``) with the version's report.
 
@@ -374,16 +473,20 @@ def train_and_register(warehouse, registry: Registry, as_of: dt.date, run_id: st
         return {"outcome": "frozen", "champion": (registry.champion() or {}).get("version")}
     frame = training_frame(warehouse, as_of, cfg["training_seasons"])
     if frame.empty:
-        raise ModelInputError(f"no final games in features.game_features before {as_of} in the last "
-                              f"{cfg['training_seasons']} seasons: nothing to train on")
+        raise ModelInputError(
+            f"no final games in features.game_features before {as_of} in the last "
+            f"{cfg['training_seasons']} seasons: nothing to train on"
+        )
     check_columns(frame, cfg["features"], "training window")
     versions = registry.versions()
     checksum = data_checksum(frame, cfg["features"])
     if not full and versions and _same_training(registry.metadata(versions[-1]), checksum, cfg):
-        log.info("neither the training data nor config/model.yaml changed since %s was trained (%s): "
-                 "nothing to train", versions[-1], checksum[:12])
-        return {"outcome": "unchanged", "champion": (registry.champion() or {}).get("version"),
-                "latest": versions[-1]}
+        log.info(
+            "neither the training data nor config/model.yaml changed since %s was trained (%s): nothing to train",
+            versions[-1],
+            checksum[:12],
+        )
+        return {"outcome": "unchanged", "champion": (registry.champion() or {}).get("version"), "latest": versions[-1]}
     challenger = train(frame, truth, cfg)
     challenger.metadata["run_id"] = run_id
     champion_name = (registry.champion() or {}).get("version")
@@ -404,16 +507,25 @@ def train_and_register(warehouse, registry: Registry, as_of: dt.date, run_id: st
         log.warning("%s trained and kept as a challenger, NOT promoted: %s", challenger.name, decision["reason"])
     pruned = registry.prune(cfg["keep_versions"])
     mirror_versions(warehouse, registry)
-    return {"outcome": "promoted" if decision["promote"] else "not_promoted", "version": challenger.name,
-            "champion": registry.champion()["version"], "decision": decision, "pruned": pruned,
-            "report": report_line(challenger.metadata)}
+    return {
+        "outcome": "promoted" if decision["promote"] else "not_promoted",
+        "version": challenger.name,
+        "champion": registry.champion()["version"],
+        "decision": decision,
+        "pruned": pruned,
+        "report": report_line(challenger.metadata),
+    }
 
 
 def _same_training(metadata: dict, checksum: str, cfg: dict) -> bool:
     """Would training now learn exactly what ``metadata``'s version learnt, the same way?"""
-    return (metadata["data_checksum"] == checksum and metadata["features"] == list(cfg["features"])
-            and metadata["params"] == dict(cfg["params"]) and metadata["num_boost_round"] == cfg["num_boost_round"]
-            and metadata.get("holdout_fraction") == cfg["holdout_fraction"])
+    return (
+        metadata["data_checksum"] == checksum
+        and metadata["features"] == list(cfg["features"])
+        and metadata["params"] == dict(cfg["params"])
+        and metadata["num_boost_round"] == cfg["num_boost_round"]
+        and metadata.get("holdout_fraction") == cfg["holdout_fraction"]
+    )
 
 
 def rollback(warehouse, registry: Registry, version: str, who: str = "command line") -> dict:
@@ -438,8 +550,16 @@ def top_contributions(booster, frame: pd.DataFrame, features: list[str], k: int)
     out = []
     for row, vals in zip(contribs, values):
         order = [i for i in np.argsort(-np.abs(row))[:k] if row[i] != 0]
-        out.append([{"feature": features[i], "value": None if math.isnan(vals[i]) else float(vals[i]),
-                     "contribution": round(float(row[i]), 6)} for i in order])
+        out.append(
+            [
+                {
+                    "feature": features[i],
+                    "value": None if math.isnan(vals[i]) else float(vals[i]),
+                    "contribution": round(float(row[i]), 6),
+                }
+                for i in order
+            ]
+        )
     return out
 
 
@@ -450,8 +570,11 @@ def predict_games(warehouse, registry: Registry, game_date: dt.date, run_id: str
     if champion is None:
         raise ModelInputError("no champion yet: nothing can predict (the first training makes one)")
     version = registry.load(champion["version"])
-    games = _dated(warehouse.frame("SELECT * FROM features.game_features WHERE game_date = ? AND NOT is_final "
-                                   "ORDER BY game_pk", [game_date]))
+    games = _dated(
+        warehouse.frame(
+            "SELECT * FROM features.game_features WHERE game_date = ? AND NOT is_final ORDER BY game_pk", [game_date]
+        )
+    )
     if games.empty:
         log.info("no games to predict on %s", game_date)
         return []
@@ -459,10 +582,20 @@ def predict_games(warehouse, registry: Registry, game_date: dt.date, run_id: str
     p = version.predict(games)
     contribs = top_contributions(version.booster, games, version.features, model_config()["top_contributions"])
     now = dt.datetime.now(dt.timezone.utc)
-    rows = [{"game_pk": int(g.game_pk), "model_version": version.name, "game_date": game_date,
-             "home_team_id": int(g.home_team_id), "away_team_id": int(g.away_team_id),
-             "home_win_probability": float(prob), "top_contributions": c, "predicted_at": now, "run_id": run_id}
-            for g, prob, c in zip(games.itertuples(), p, contribs)]
+    rows = [
+        {
+            "game_pk": int(g.game_pk),
+            "model_version": version.name,
+            "game_date": game_date,
+            "home_team_id": int(g.home_team_id),
+            "away_team_id": int(g.away_team_id),
+            "home_win_probability": float(prob),
+            "top_contributions": c,
+            "predicted_at": now,
+            "run_id": run_id,
+        }
+        for g, prob, c in zip(games.itertuples(), p, contribs)
+    ]
     warehouse.upsert("ml.predictions", rows, ("top_contributions",))
     log.info("%d games of %s predicted by %s", len(rows), game_date, version.name)
     return rows
@@ -475,7 +608,9 @@ def score_predictions(warehouse, game_date: dt.date) -> dict | None:
     frame = warehouse.frame(
         "SELECT p.game_pk, p.game_date, p.model_version, p.home_win_probability, p.predicted_at, "
         "g.home_score, g.away_score FROM ml.predictions AS p JOIN raw.games AS g ON g.game_pk = p.game_pk "
-        "WHERE g.is_final AND p.game_date BETWEEN ? AND ?", [game_date - dt.timedelta(days=6), game_date])
+        "WHERE g.is_final AND p.game_date BETWEEN ? AND ?",
+        [game_date - dt.timedelta(days=6), game_date],
+    )
     if frame.empty:
         return None
     frame = frame.sort_values("predicted_at").groupby("game_pk").tail(1)
@@ -485,13 +620,28 @@ def score_predictions(warehouse, game_date: dt.date) -> dict | None:
         return None
     score = lambda f: metrics(f["home_win_probability"], f["home_win"])  # noqa: E731
     d, w = score(day), score(frame)
-    row = {"game_date": game_date, "games": d["games"], "accuracy": d["accuracy"], "brier": d["brier"],
-           "games_7d": w["games"], "accuracy_7d": w["accuracy"], "brier_7d": w["brier"],
-           "model_versions": sorted(day["model_version"].unique().tolist()),
-           "scored_at": dt.datetime.now(dt.timezone.utc)}
+    row = {
+        "game_date": game_date,
+        "games": d["games"],
+        "accuracy": d["accuracy"],
+        "brier": d["brier"],
+        "games_7d": w["games"],
+        "accuracy_7d": w["accuracy"],
+        "brier_7d": w["brier"],
+        "model_versions": sorted(day["model_version"].unique().tolist()),
+        "scored_at": dt.datetime.now(dt.timezone.utc),
+    }
     warehouse.upsert("ml.prediction_scores", [row], ("model_versions",))
-    log.info("predictions of %s: %d games, accuracy %.3f, Brier %.4f; last 7 days: %d games, accuracy %.3f, "
-             "Brier %.4f", game_date, d["games"], d["accuracy"], d["brier"], w["games"], w["accuracy"], w["brier"])
+    log.info(
+        "predictions of %s: %d games, accuracy %.3f, Brier %.4f; last 7 days: %d games, accuracy %.3f, Brier %.4f",
+        game_date,
+        d["games"],
+        d["accuracy"],
+        d["brier"],
+        w["games"],
+        w["accuracy"],
+        w["brier"],
+    )
     return row
 
 

@@ -4,6 +4,7 @@ The work itself lives in ``collect``, ``source``, ``landing`` and ``warehouse`` 
 tested without Airflow; here we only decide which date a run is about, where the API and
 the storage are, and how a failure is reported.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -51,8 +52,14 @@ def source_client(section: str = "source"):
     except AirflowNotFoundException:
         base_url = cfg["default_base_url"]
     settings = ClientSettings.from_config(base_url, cfg, extras)
-    log.info("%s at %s (timeout %gs, %d retries, concurrency %d)", cfg["name"], base_url,
-             settings.read_timeout_s, settings.max_retries, settings.concurrency)
+    log.info(
+        "%s at %s (timeout %gs, %d retries, concurrency %d)",
+        cfg["name"],
+        base_url,
+        settings.read_timeout_s,
+        settings.max_retries,
+        settings.concurrency,
+    )
     return (SavantClient if section == "savant" else StatsApiClient)(settings)
 
 
@@ -80,9 +87,15 @@ class PlanGameDayOperator(BaseOperator):
             raise AirflowFailException(str(exc)) from exc
         warehouse = open_warehouse()
         params = context.get("params") or {}
-        return plan_day(source_client(), raw_zone(), game_date, warehouse,
-                        lookback_days=load_config("pipeline")["daily"]["lookback_days"],
-                        force=bool(params.get("force")), run_id=context.get("run_id"))
+        return plan_day(
+            source_client(),
+            raw_zone(),
+            game_date,
+            warehouse,
+            lookback_days=load_config("pipeline")["daily"]["lookback_days"],
+            force=bool(params.get("force")),
+            run_id=context.get("run_id"),
+        )
 
 
 class _CollectOperator(BaseOperator):
@@ -146,8 +159,15 @@ class LoadRawTablesOperator(BaseOperator):
 
     ui_color = "#d5f5e3"
 
-    def __init__(self, *, plan_task_id: str, collect_task_id: str, reference_task_id: str | None = None,
-                 statcast_task_id: str | None = None, **kwargs):
+    def __init__(
+        self,
+        *,
+        plan_task_id: str,
+        collect_task_id: str,
+        reference_task_id: str | None = None,
+        statcast_task_id: str | None = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.plan_task_id, self.collect_task_id = plan_task_id, collect_task_id
         self.reference_task_id, self.statcast_task_id = reference_task_id, statcast_task_id
@@ -159,9 +179,15 @@ class LoadRawTablesOperator(BaseOperator):
         ti = context["ti"]
         reference = ti.xcom_pull(task_ids=self.reference_task_id) if self.reference_task_id else None
         statcast = ti.xcom_pull(task_ids=self.statcast_task_id) if self.statcast_task_id else None
-        return load_day(open_warehouse(), raw_zone(), ti.xcom_pull(task_ids=self.plan_task_id),
-                        ti.xcom_pull(task_ids=self.collect_task_id), run_id=context["run_id"],
-                        reference=reference, statcast=statcast)
+        return load_day(
+            open_warehouse(),
+            raw_zone(),
+            ti.xcom_pull(task_ids=self.plan_task_id),
+            ti.xcom_pull(task_ids=self.collect_task_id),
+            run_id=context["run_id"],
+            reference=reference,
+            statcast=statcast,
+        )
 
 
 class GradeRawDataOperator(BaseOperator):
@@ -186,9 +212,13 @@ class GradeRawDataOperator(BaseOperator):
         client = source_client()
         try:
             return grade_and_promote(
-                warehouse, plan["game_date"], plan["season_phase"], context["run_id"],
+                warehouse,
+                plan["game_date"],
+                plan["season_phase"],
+                context["run_id"],
                 docs_url=lake_url().rstrip("/") + "/quality/data_docs",
-                recollect=lambda pks: recollect_games(client, zone, warehouse, pks, client.settings.concurrency))
+                recollect=lambda pks: recollect_games(client, zone, warehouse, pks, client.settings.concurrency),
+            )
         except BatchRejected as exc:
             log.error("%s", exc)
             raise AirflowFailException(str(exc)) from exc
@@ -248,7 +278,8 @@ class CheckFeatureInputsOperator(BaseOperator):
         if is_backfill(context):
             raise AirflowSkipException(
                 f"backfill run for {game_date}: raw data only; rebuild the features once the backfill is "
-                f"complete (README, 'Rebuilding features after a backfill')")
+                f"complete (README, 'Rebuilding features after a backfill')"
+            )
         params = context.get("params") or {}
         if params.get("build_features") is False:
             raise AirflowSkipException(f"build_features=false: {game_date} collected only, features not rebuilt")
@@ -263,8 +294,11 @@ class CheckFeatureInputsOperator(BaseOperator):
                 raise AirflowFailException(message)
             log.info("strict mode: the %d-day lookback window before %s is complete and graded", days, game_date)
         else:
-            log.warning("strict mode off for this run: features of %s are built without checking the "
-                        "%d-day lookback window", game_date, days)
+            log.warning(
+                "strict mode off for this run: features of %s are built without checking the %d-day lookback window",
+                game_date,
+                days,
+            )
         return {"features_from": game_date}
 
 
@@ -318,11 +352,17 @@ class FindGapsOperator(BaseOperator):
         # A run that rebuilds every feature itself (full_refresh) needs no run to rebuild some.
         rebuild = params.get("build_features") is not False and not params.get("full_refresh")
         runs = gap_runs(candidates, game_date, rebuild_features=rebuild) if fill else []
-        commands = [["airflow", "dags", "trigger", DAILY_DAG, "--run-id", r["trigger_run_id"], "--conf",
-                     json.dumps(r["conf"])] for r in runs]
+        commands = [
+            ["airflow", "dags", "trigger", DAILY_DAG, "--run-id", r["trigger_run_id"], "--conf", json.dumps(r["conf"])]
+            for r in runs
+        ]
         if any(i["date"] for items in candidates.values() for i in items):
-            record_detection(warehouse, candidates, "runs started by the daily run" if runs
-                             else "reported by the daily run", commands)
+            record_detection(
+                warehouse,
+                candidates,
+                "runs started by the daily run" if runs else "reported by the daily run",
+                commands,
+            )
         if runs:
             log.info("starting %d run(s) to close them:\n%s", len(runs), "\n".join(shlex.join(c) for c in commands))
         elif not fill:
@@ -376,8 +416,15 @@ class TrainModelOperator(BaseOperator):
         seasons = model.model_config()["training_seasons"]
         truth = model.true_probabilities(source_client(), list(range(game_date.year - seasons + 1, game_date.year + 1)))
         try:
-            result = model.train_and_register(warehouse, registry, game_date + dt.timedelta(days=1),
-                                              context["run_id"], phase=phase, full=self.full, truth=truth)
+            result = model.train_and_register(
+                warehouse,
+                registry,
+                game_date + dt.timedelta(days=1),
+                context["run_id"],
+                phase=phase,
+                full=self.full,
+                truth=truth,
+            )
         except model.NotEnoughGames as exc:
             raise AirflowSkipException(f"{exc}: no model trained yet") from exc
         except model.ModelInputError as exc:
@@ -411,10 +458,16 @@ class PredictGamesOperator(BaseOperator):
             rows = model.predict_games(warehouse, registry, game_date + dt.timedelta(days=1), context["run_id"])
         except model.ModelInputError as exc:
             raise AirflowFailException(str(exc)) from exc
-        return {"scored": {k: (v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v)
-                           for k, v in (scored or {}).items()} or None,
-                "predicted": [{k: r[k] for k in ("game_pk", "home_team_id", "away_team_id", "home_win_probability",
-                                                 "model_version")} for r in rows]}
+        return {
+            "scored": {
+                k: (v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v) for k, v in (scored or {}).items()
+            }
+            or None,
+            "predicted": [
+                {k: r[k] for k in ("game_pk", "home_team_id", "away_team_id", "home_win_probability", "model_version")}
+                for r in rows
+            ],
+        }
 
 
 def previous_month(context) -> str:
@@ -455,16 +508,18 @@ class MonthlyAuditOperator(BaseOperator):
         try:
             end = audit.month_bounds(month)[1]
             phase = phase_on(season_calendar(client, raw_zone(), end.year), end.isoformat())
-            report = audit.run_audit(warehouse, client, month, in_season=phase in ("regular_season", "postseason"),
-                                     cfg=cfg)
+            report = audit.run_audit(
+                warehouse, client, month, in_season=phase in ("regular_season", "postseason"), cfg=cfg
+            )
         finally:
             client.close()
         location = audit.publish(warehouse, lake_url(), report)
         log.info("audit of %s: %s, report at %s", month, report["status"], location)
         if report["problems"]:
             summary = "\n".join(f"- {p}" for p in report["problems"])
-            raise AirflowFailException(f"audit of {month}: {len(report['problems'])} problem(s); report at "
-                                       f"{location}\n{summary}")
+            raise AirflowFailException(
+                f"audit of {month}: {len(report['problems'])} problem(s); report at {location}\n{summary}"
+            )
         return {"month": month, "status": report["status"], "report": location}
 
 
@@ -495,8 +550,13 @@ class PlanWeeklySyncOperator(BaseOperator):
                 dates = [d for s in seasons for d in sync.season_dates(season_calendar(client, raw_zone(), s), today)]
             finally:
                 client.close()
-        log.info("weekly sync of seasons %s: %d dates (%s .. %s)", seasons, len(dates),
-                 dates[0] if dates else "-", dates[-1] if dates else "-")
+        log.info(
+            "weekly sync of seasons %s: %d dates (%s .. %s)",
+            seasons,
+            len(dates),
+            dates[0] if dates else "-",
+            dates[-1] if dates else "-",
+        )
         return {"seasons": seasons, "dates": dates, "dry_run": bool(params.get("dry_run"))}
 
 
@@ -517,8 +577,15 @@ class ResyncRawDataOperator(BaseOperator):
         plan = context["ti"].xcom_pull(task_ids=self.plan_task_id)
         client = source_client()
         try:
-            return resync_dates(client, raw_zone(), open_warehouse(), plan["dates"], context["run_id"],
-                                client.settings.concurrency, dry_run=plan["dry_run"])
+            return resync_dates(
+                client,
+                raw_zone(),
+                open_warehouse(),
+                plan["dates"],
+                context["run_id"],
+                client.settings.concurrency,
+                dry_run=plan["dry_run"],
+            )
         finally:
             client.close()
 
@@ -550,15 +617,20 @@ class RegradeOperator(BaseOperator):
         rejected, graded = [], {}
         for date in dates:
             try:
-                graded[date] = grade_and_promote(warehouse, date, synced["phases"].get(date, "regular_season"),
-                                                 context["run_id"], docs_url=lake_url().rstrip("/") +
-                                                 "/quality/data_docs")["grade"]
+                graded[date] = grade_and_promote(
+                    warehouse,
+                    date,
+                    synced["phases"].get(date, "regular_season"),
+                    context["run_id"],
+                    docs_url=lake_url().rstrip("/") + "/quality/data_docs",
+                )["grade"]
             except BatchRejected as exc:
                 rejected.append(str(exc).splitlines()[0])
         log.info("re-graded %d dates: %s", len(dates), graded)
         if rejected:
-            raise AirflowFailException(f"{len(rejected)} of {len(dates)} re-graded dates not promoted:\n"
-                                       + "\n".join(rejected))
+            raise AirflowFailException(
+                f"{len(rejected)} of {len(dates)} re-graded dates not promoted:\n" + "\n".join(rejected)
+            )
         return {"regraded": graded}
 
 
@@ -591,10 +663,15 @@ class CheckSeasonCompleteOperator(BaseOperator):
         warehouse.ensure_schema()
         problems = completeness_problems(warehouse, season, scheduled_games(season))
         if problems:
-            raise AirflowFailException(f"season {season} is not complete, nothing archived: {len(problems)} gap(s)\n"
-                                       + "\n".join(problems[:200]))
-        log.info("season %s is complete%s", season, " (already archived: this run verifies it)"
-                 if is_archived(warehouse, season) else "")
+            raise AirflowFailException(
+                f"season {season} is not complete, nothing archived: {len(problems)} gap(s)\n"
+                + "\n".join(problems[:200])
+            )
+        log.info(
+            "season %s is complete%s",
+            season,
+            " (already archived: this run verifies it)" if is_archived(warehouse, season) else "",
+        )
         return {"season": season}
 
 
@@ -622,16 +699,24 @@ class ArchiveSeasonOperator(BaseOperator):
             client.close()
         mapping = archive.season_objects(lake_url(), season, calendar)
         if (context.get("params") or {}).get("dry_run"):
-            log.info("dry run: %d objects of %s would be archived:\n%s", len(mapping), season,
-                     "\n".join(f"{s} -> {t}" for s, t in list(mapping.items())[:100]))
+            log.info(
+                "dry run: %d objects of %s would be archived:\n%s",
+                len(mapping),
+                season,
+                "\n".join(f"{s} -> {t}" for s, t in list(mapping.items())[:100]),
+            )
             return {"season": season, "objects": len(mapping), "dry_run": True}
         try:
             copied = archive.copy_season(mapping)
         except archive.ArchiveConflict as exc:
             raise AirflowFailException(str(exc)) from exc
         marked = archive.mark_archived(open_warehouse(), lake_url(), season, copied["checksums"])
-        return {**marked, "copied": copied["copied"], "already_archived": copied["already_archived"],
-                "bytes": copied["bytes"]}
+        return {
+            **marked,
+            "copied": copied["copied"],
+            "already_archived": copied["already_archived"],
+            "bytes": copied["bytes"],
+        }
 
 
 # --- Permanent errors fail at once ---------------------------------------------------------
@@ -665,9 +750,13 @@ def _apply_to_our_operators() -> None:
     """Every operator of this module (and any added later) gets the wrapper, once, on the
     ``execute`` it defines itself (inherited ones are wrapped where they are defined)."""
     for op in list(globals().values()):
-        if isinstance(op, type) and issubclass(op, BaseOperator) and op.__module__ == __name__ \
-                and "execute" in op.__dict__ and not getattr(op.__dict__["execute"],
-                                                              "fails_permanent_errors_at_once", False):
+        if (
+            isinstance(op, type)
+            and issubclass(op, BaseOperator)
+            and op.__module__ == __name__
+            and "execute" in op.__dict__
+            and not getattr(op.__dict__["execute"], "fails_permanent_errors_at_once", False)
+        ):
             op.execute = fail_permanent_errors_at_once(op.__dict__["execute"])
 
 

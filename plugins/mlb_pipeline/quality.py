@@ -18,6 +18,7 @@ The weighted score and the phase's thresholds give the grade; a failed identity 
 F whatever the score, because an inconsistent game must be collected again. Everything
 runs through GX (``ValidationDefinition.run``), so every result is in the Data Docs.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,10 +43,12 @@ GRADE_ORDER = "ABCF"
 # ------------------------------------------------------------------------------------
 BATCH_QUERIES = {
     "games": "SELECT * FROM raw.games WHERE official_date = ? AND is_final",
-    **{t: f"SELECT t.* FROM raw.{t} AS t JOIN raw.games AS g USING (game_pk) "
-          f"WHERE g.official_date = ? AND g.is_final" for t in GAME_TABLES[1:]},
+    **{
+        t: f"SELECT t.* FROM raw.{t} AS t JOIN raw.games AS g USING (game_pk) WHERE g.official_date = ? AND g.is_final"
+        for t in GAME_TABLES[1:]
+    },
     "statcast_pitches": "SELECT t.* FROM raw.statcast_pitches AS t JOIN raw.games AS g USING (game_pk) "
-                        "WHERE g.official_date = ? AND g.is_final",
+    "WHERE g.official_date = ? AND g.is_final",
     "player_stats": "SELECT * FROM raw.player_stats WHERE stats_date = ?",
     "team_stats": "SELECT * FROM raw.team_stats WHERE stats_date = ?",
     "transactions": "SELECT * FROM raw.transactions WHERE transaction_date = ?",
@@ -79,14 +82,27 @@ def identities(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """One row per game, side and identity: ``expected`` (the box score's total) against
     ``actual`` (what the detail rows add up to), and the table whose rows are checked."""
     games = frames["games"]
-    team = frames["team_lines"].reindex(columns=[
-        "game_pk", "team_side", "runs", "hits", "at_bats", "home_runs", "rbi", "base_on_balls", "strike_outs",
-        "putouts", *(f"pitching_{s}" for s in ("runs", "hits", "base_on_balls", "strike_outs"))])
+    team = frames["team_lines"].reindex(
+        columns=[
+            "game_pk",
+            "team_side",
+            "runs",
+            "hits",
+            "at_bats",
+            "home_runs",
+            "rbi",
+            "base_on_balls",
+            "strike_outs",
+            "putouts",
+            *(f"pitching_{s}" for s in ("runs", "hits", "base_on_balls", "strike_outs")),
+        ]
+    )
     if games.empty:
         return pd.DataFrame(columns=["game_pk", "team_side", "check", "table", "expected", "actual"])
     rows = []
-    sides = pd.DataFrame([(g, s) for g in games["game_pk"] for s in ("home", "away")],
-                         columns=["game_pk", "team_side"]).set_index(["game_pk", "team_side"])
+    sides = pd.DataFrame(
+        [(g, s) for g in games["game_pk"] for s in ("home", "away")], columns=["game_pk", "team_side"]
+    ).set_index(["game_pk", "team_side"])
     team = team.set_index(["game_pk", "team_side"]).reindex(sides.index)
     other = team.rename(index={"home": "away", "away": "home"}, level="team_side").reindex(sides.index)
     innings = _by_side(frames["linescore_innings"], ["runs", "hits"]).reindex(sides.index)
@@ -98,8 +114,9 @@ def identities(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
         side = pitches["half_inning"].map({"top": "home", "bottom": "away"})
         counted = pitches.assign(team_side=side).groupby(["game_pk", "team_side"]).size()
         thrown = counted.reindex(sides.index).fillna(0)
-    score = games.reindex(columns=["game_pk", "home_score", "away_score", "winning_pitcher_id",
-                                   "losing_pitcher_id"]).set_index("game_pk")
+    score = games.reindex(
+        columns=["game_pk", "home_score", "away_score", "winning_pitcher_id", "losing_pitcher_id"]
+    ).set_index("game_pk")
 
     def add(check: str, table: str, expected: pd.Series, actual: pd.Series) -> None:
         for (pk, side), e in expected.items():
@@ -135,15 +152,26 @@ def statcast_identity(frames: dict[str, pd.DataFrame], tolerance: int) -> pd.Dat
     if savant.empty or frames["games"].empty:
         return pd.DataFrame(columns=columns)
     actual = savant.groupby("game_pk").size()
-    box = frames["pitching_lines"].reindex(columns=["game_pk", "number_of_pitches"]) \
-        .groupby("game_pk")["number_of_pitches"].sum(min_count=1)
+    box = (
+        frames["pitching_lines"]
+        .reindex(columns=["game_pk", "number_of_pitches"])
+        .groupby("game_pk")["number_of_pitches"]
+        .sum(min_count=1)
+    )
     thrown = frames["pitches"].reindex(columns=["game_pk"]).groupby("game_pk").size()
     games = [pk for pk in frames["games"]["game_pk"] if pk in actual.index]
-    expected = [max(float(box.get(pk, 0) if pd.notna(box.get(pk, 0)) else 0), float(thrown.get(pk, 0)))
-                for pk in games]
-    out = pd.DataFrame({"game_pk": games, "team_side": "",
-                        "check": f"Savant pitches = feed pitches (within {tolerance})", "table": "statcast_pitches",
-                        "expected": expected, "actual": [float(actual[pk]) for pk in games]}, columns=columns[:-1])
+    expected = [max(float(box.get(pk, 0) if pd.notna(box.get(pk, 0)) else 0), float(thrown.get(pk, 0))) for pk in games]
+    out = pd.DataFrame(
+        {
+            "game_pk": games,
+            "team_side": "",
+            "check": f"Savant pitches = feed pitches (within {tolerance})",
+            "table": "statcast_pitches",
+            "expected": expected,
+            "actual": [float(actual[pk]) for pk in games],
+        },
+        columns=columns[:-1],
+    )
     out["difference"] = (out["expected"] - out["actual"]).abs()
     return out
 
@@ -154,12 +182,22 @@ def players(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     pitches = frames["pitches"].reindex(columns=["game_pk", "batter_id", "pitcher_id"])
     if pitches.empty:
         return pd.DataFrame(columns=["player_id", "role", "has_line", "has_stats"])
-    seen = pd.concat([
-        pitches[["game_pk", "batter_id"]].rename(columns={"batter_id": "player_id"}).assign(role="batting"),
-        pitches[["game_pk", "pitcher_id"]].rename(columns={"pitcher_id": "player_id"}).assign(role="pitching"),
-    ]).dropna().drop_duplicates()
-    lines = pd.concat([frames["batting_lines"].reindex(columns=["game_pk", "player_id"]).assign(role="batting"),
-                       frames["pitching_lines"].reindex(columns=["game_pk", "player_id"]).assign(role="pitching")])
+    seen = (
+        pd.concat(
+            [
+                pitches[["game_pk", "batter_id"]].rename(columns={"batter_id": "player_id"}).assign(role="batting"),
+                pitches[["game_pk", "pitcher_id"]].rename(columns={"pitcher_id": "player_id"}).assign(role="pitching"),
+            ]
+        )
+        .dropna()
+        .drop_duplicates()
+    )
+    lines = pd.concat(
+        [
+            frames["batting_lines"].reindex(columns=["game_pk", "player_id"]).assign(role="batting"),
+            frames["pitching_lines"].reindex(columns=["game_pk", "player_id"]).assign(role="pitching"),
+        ]
+    )
     keys = set(map(tuple, lines[["game_pk", "player_id", "role"]].astype(str).to_numpy()))
     seen["has_line"] = [k in keys for k in map(tuple, seen[["game_pk", "player_id", "role"]].astype(str).to_numpy())]
     stats = frames["player_stats"]
@@ -176,13 +214,19 @@ def players(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def roster_sizes(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     rosters = frames["rosters"]
     active = rosters[rosters["roster_type"] == "active"] if not rosters.empty else rosters
-    return active.groupby("team_id").size().rename("players").reset_index() if not active.empty else \
-        pd.DataFrame(columns=["team_id", "players"])
+    return (
+        active.groupby("team_id").size().rename("players").reset_index()
+        if not active.empty
+        else pd.DataFrame(columns=["team_id", "players"])
+    )
 
 
 def pitches_per_game(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.groupby("game_pk").size().rename("pitches").reset_index() if not frame.empty else \
-        pd.DataFrame(columns=["game_pk", "pitches"])
+    return (
+        frame.groupby("game_pk").size().rename("pitches").reset_index()
+        if not frame.empty
+        else pd.DataFrame(columns=["game_pk", "pitches"])
+    )
 
 
 # ------------------------------------------------------------------------------------
@@ -210,8 +254,10 @@ def suite_specs(table: str, columns: list[str]) -> list[tuple[str, str, dict]]:
     spec = cfg["tables"][table]
     out = [("schema", "ExpectTableColumnsToMatchSet", {"column_set": columns, "exact_match": True})]
     out += [("completeness", "ExpectColumnValuesToNotBeNull", {"column": c}) for c in spec.get("required", [])]
-    out += [("value_ranges", "ExpectColumnValuesToBeBetween", {"column": c, "min_value": lo, "max_value": hi})
-            for c, (lo, hi) in (spec.get("between") or {}).items()]
+    out += [
+        ("value_ranges", "ExpectColumnValuesToBeBetween", {"column": c, "min_value": lo, "max_value": hi})
+        for c, (lo, hi) in (spec.get("between") or {}).items()
+    ]
     for c, allowed in (spec.get("in_set") or {}).items():
         values = cfg[allowed] if isinstance(allowed, str) else allowed
         out.append(("value_ranges", "ExpectColumnValuesToBeInSet", {"column": c, "value_set": values}))
@@ -227,68 +273,162 @@ def derived_checks(frames: dict[str, pd.DataFrame], phase: str, game_date: str) 
     n_games = len(frames["games"])
     playing = set(frames["games"]["home_team_id"]).union(frames["games"]["away_team_id"]) if n_games else set()
     checks = [
-        {"table": "rosters", "name": "roster_sizes", "frame": roster_sizes(frames),
-         "expectations": [("value_ranges", "ExpectColumnValuesToBeBetween",
-                           dict(column="players", min_value=_roster_bounds(phase, game_date)[0],
-                                max_value=_roster_bounds(phase, game_date)[1]))],
-         "applies": not frames["rosters"].empty},
-        {"table": "rosters", "name": "roster_teams", "frame": frames["rosters"],
-         "expectations": [("value_ranges", "ExpectColumnUniqueValueCountToBeBetween",
-                           dict(column="team_id", min_value=30, max_value=30))],
-         "applies": not frames["rosters"].empty},
-        {"table": "standings", "name": "standings_teams", "frame": frames["standings"],
-         "expectations": [("value_ranges", "ExpectColumnUniqueValueCountToBeBetween",
-                           dict(column="team_id", min_value=30, max_value=30))],
-         "applies": not frames["standings"].empty},
-        {"table": "team_stats", "name": "team_stats_teams", "frame": frames["team_stats"],
-         "expectations": [("value_ranges", "ExpectColumnUniqueValueCountToBeBetween",
-                           dict(column="team_id", min_value=len(playing), max_value=len(playing)))],
-         "applies": not frames["team_stats"].empty},
-        {"table": "transactions", "name": "transactions_dates",
-         "frame": pd.DataFrame({"transaction_date": frames["transactions"]["transaction_date"].astype(str).str[:10]}),
-         "expectations": [("value_ranges", "ExpectColumnValuesToBeInSet",
-                           dict(column="transaction_date", value_set=[game_date]))],
-         "applies": not frames["transactions"].empty},
+        {
+            "table": "rosters",
+            "name": "roster_sizes",
+            "frame": roster_sizes(frames),
+            "expectations": [
+                (
+                    "value_ranges",
+                    "ExpectColumnValuesToBeBetween",
+                    dict(
+                        column="players",
+                        min_value=_roster_bounds(phase, game_date)[0],
+                        max_value=_roster_bounds(phase, game_date)[1],
+                    ),
+                )
+            ],
+            "applies": not frames["rosters"].empty,
+        },
+        {
+            "table": "rosters",
+            "name": "roster_teams",
+            "frame": frames["rosters"],
+            "expectations": [
+                (
+                    "value_ranges",
+                    "ExpectColumnUniqueValueCountToBeBetween",
+                    dict(column="team_id", min_value=30, max_value=30),
+                )
+            ],
+            "applies": not frames["rosters"].empty,
+        },
+        {
+            "table": "standings",
+            "name": "standings_teams",
+            "frame": frames["standings"],
+            "expectations": [
+                (
+                    "value_ranges",
+                    "ExpectColumnUniqueValueCountToBeBetween",
+                    dict(column="team_id", min_value=30, max_value=30),
+                )
+            ],
+            "applies": not frames["standings"].empty,
+        },
+        {
+            "table": "team_stats",
+            "name": "team_stats_teams",
+            "frame": frames["team_stats"],
+            "expectations": [
+                (
+                    "value_ranges",
+                    "ExpectColumnUniqueValueCountToBeBetween",
+                    dict(column="team_id", min_value=len(playing), max_value=len(playing)),
+                )
+            ],
+            "applies": not frames["team_stats"].empty,
+        },
+        {
+            "table": "transactions",
+            "name": "transactions_dates",
+            "frame": pd.DataFrame(
+                {"transaction_date": frames["transactions"]["transaction_date"].astype(str).str[:10]}
+            ),
+            "expectations": [
+                ("value_ranges", "ExpectColumnValuesToBeInSet", dict(column="transaction_date", value_set=[game_date]))
+            ],
+            "applies": not frames["transactions"].empty,
+        },
     ]
     limits = cfg["pitches_per_game"]
     for table in ("pitches", "statcast_pitches"):
         frame = pitches_per_game(frames[table])
-        checks.append({"table": table, "name": f"{table}_per_game", "frame": frame,
-                       "expectations": [("value_ranges", "ExpectColumnValuesToBeBetween",
-                                         dict(column="pitches", min_value=limits["error_below"]))],
-                       "warn": [("ExpectColumnValuesToBeBetween", dict(column="pitches",
-                                                                      min_value=limits["warn_below"]))],
-                       "applies": not frame.empty})
+        checks.append(
+            {
+                "table": table,
+                "name": f"{table}_per_game",
+                "frame": frame,
+                "expectations": [
+                    (
+                        "value_ranges",
+                        "ExpectColumnValuesToBeBetween",
+                        dict(column="pitches", min_value=limits["error_below"]),
+                    )
+                ],
+                "warn": [("ExpectColumnValuesToBeBetween", dict(column="pitches", min_value=limits["warn_below"]))],
+                "applies": not frame.empty,
+            }
+        )
     if _phase_rules(phase).get("savant_required") and n_games:
         have = set(frames["statcast_pitches"]["game_pk"]) if not frames["statcast_pitches"].empty else set()
-        cover = pd.DataFrame({"game_pk": frames["games"]["game_pk"],
-                              "has_savant": [pk in have for pk in frames["games"]["game_pk"]]})
-        checks.append({"table": "statcast_pitches", "name": "savant_coverage", "frame": cover,
-                       "expectations": [("completeness", "ExpectColumnValuesToBeInSet",
-                                         dict(column="has_savant", value_set=[True]))], "applies": True})
+        cover = pd.DataFrame(
+            {"game_pk": frames["games"]["game_pk"], "has_savant": [pk in have for pk in frames["games"]["game_pk"]]}
+        )
+        checks.append(
+            {
+                "table": "statcast_pitches",
+                "name": "savant_coverage",
+                "frame": cover,
+                "expectations": [
+                    ("completeness", "ExpectColumnValuesToBeInSet", dict(column="has_savant", value_set=[True]))
+                ],
+                "applies": True,
+            }
+        )
     savant = statcast_identity(frames, cfg["statcast_pitch_tolerance"])
     if not savant.empty:
-        checks.append({"table": "statcast_pitches", "name": "statcast_pitches_identities", "frame": savant,
-                       "identity": True, "applies": True,
-                       "expectations": [("value_ranges", "ExpectColumnValuesToBeBetween",
-                                         dict(column="difference", max_value=cfg["statcast_pitch_tolerance"]))]})
+        checks.append(
+            {
+                "table": "statcast_pitches",
+                "name": "statcast_pitches_identities",
+                "frame": savant,
+                "identity": True,
+                "applies": True,
+                "expectations": [
+                    (
+                        "value_ranges",
+                        "ExpectColumnValuesToBeBetween",
+                        dict(column="difference", max_value=cfg["statcast_pitch_tolerance"]),
+                    )
+                ],
+            }
+        )
     ids = identities(frames)
     for table in GAME_TABLES:
         part = ids[ids["table"] == table].reset_index(drop=True)
         if not part.empty:
-            checks.append({"table": table, "name": f"{table}_identities", "frame": part, "identity": True,
-                           "expectations": [("value_ranges", "ExpectColumnPairValuesToBeEqual",
-                                             dict(column_A="expected", column_B="actual"))],
-                           "applies": True})
+            checks.append(
+                {
+                    "table": table,
+                    "name": f"{table}_identities",
+                    "frame": part,
+                    "identity": True,
+                    "expectations": [
+                        (
+                            "value_ranges",
+                            "ExpectColumnPairValuesToBeEqual",
+                            dict(column_A="expected", column_B="actual"),
+                        )
+                    ],
+                    "applies": True,
+                }
+            )
     people = players(frames)
-    for table, col in (("batting_lines", "has_line"), ("pitching_lines", "has_line"),
-                       ("player_stats", "has_stats")):
+    for table, col in (("batting_lines", "has_line"), ("pitching_lines", "has_line"), ("player_stats", "has_stats")):
         role = {"batting_lines": "batting", "pitching_lines": "pitching"}.get(table)
         part = people[people["role"] == role] if role else people
-        checks.append({"table": table, "name": f"{table}_players", "frame": part.reset_index(drop=True),
-                       "expectations": [("player_completeness", "ExpectColumnValuesToBeInSet",
-                                         dict(column=col, value_set=[True]))],
-                       "applies": not part.empty and (table != "player_stats" or not frames["player_stats"].empty)})
+        checks.append(
+            {
+                "table": table,
+                "name": f"{table}_players",
+                "frame": part.reset_index(drop=True),
+                "expectations": [
+                    ("player_completeness", "ExpectColumnValuesToBeInSet", dict(column=col, value_set=[True]))
+                ],
+                "applies": not part.empty and (table != "player_stats" or not frames["player_stats"].empty),
+            }
+        )
     return checks
 
 
@@ -352,9 +492,15 @@ class Grader:
 
     def _validate(self, name: str, frame: pd.DataFrame, specs: list[tuple[str, str, dict]]) -> list:
         gx = self.gx
-        suite = self.context.suites.add_or_update(gx.ExpectationSuite(name=name, expectations=[
-            getattr(gx.expectations, cls)(**kwargs, meta={"dimension": dimension})
-            for dimension, cls, kwargs in specs]))
+        suite = self.context.suites.add_or_update(
+            gx.ExpectationSuite(
+                name=name,
+                expectations=[
+                    getattr(gx.expectations, cls)(**kwargs, meta={"dimension": dimension})
+                    for dimension, cls, kwargs in specs
+                ],
+            )
+        )
         # One asset and batch definition per suite, a validation definition per run (listing
         # them all to name a new one made a long-lived Grader quadratic).
         try:
@@ -363,15 +509,22 @@ class Grader:
         except LookupError:
             asset = self.source.add_dataframe_asset(name)
             batch = asset.add_batch_definition_whole_dataframe(name)
-        vd = self.context.validation_definitions.add(gx.ValidationDefinition(
-            name=f"{name} #{next(self._runs)}", data=batch, suite=suite))
-        result = vd.run(batch_parameters={"dataframe": frame.reset_index(drop=True)},
-                        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": None,
-                                       "partial_unexpected_count": 10})
+        vd = self.context.validation_definitions.add(
+            gx.ValidationDefinition(name=f"{name} #{next(self._runs)}", data=batch, suite=suite)
+        )
+        result = vd.run(
+            batch_parameters={"dataframe": frame.reset_index(drop=True)},
+            result_format={
+                "result_format": "COMPLETE",
+                "unexpected_index_column_names": None,
+                "partial_unexpected_count": 10,
+            },
+        )
         return result.results
 
-    def grade_day(self, frames: dict[str, pd.DataFrame], columns: dict[str, list[str]], phase: str,
-                  game_date: str) -> list[TableGrade]:
+    def grade_day(
+        self, frames: dict[str, pd.DataFrame], columns: dict[str, list[str]], phase: str, game_date: str
+    ) -> list[TableGrade]:
         """Grade every table of the batch. ``columns`` are the tables' expected columns."""
         version = load_config("quality")["suite_version"]
         checks = derived_checks(frames, phase, game_date)
@@ -383,8 +536,11 @@ class Grader:
             if frame.empty and table not in required:
                 continue  # nothing collected for this table on this day: nothing to grade
             parts = [(f"raw.{table}.v{version}", frame, suite_specs(table, columns[table]))]
-            parts += [(f"raw.{table}.{c['name']}.v{version}", c["frame"], c["expectations"])
-                      for c in checks if c["table"] == table and c["applies"]]
+            parts += [
+                (f"raw.{table}.{c['name']}.v{version}", c["frame"], c["expectations"])
+                for c in checks
+                if c["table"] == table and c["applies"]
+            ]
             got = {d: [] for d in DIMENSIONS}
             failed, warnings, gate = [], [], False
             for name, part, specs in parts:
@@ -397,16 +553,28 @@ class Grader:
             for c in checks:
                 if c["table"] == table and c["applies"] and c.get("warn"):
                     for cls, kwargs in c["warn"]:
-                        [res] = self._validate(f"raw.{table}.{c['name']}_warning.v{version}", c["frame"],
-                                               [("value_ranges", cls, kwargs)])
+                        [res] = self._validate(
+                            f"raw.{table}.{c['name']}_warning.v{version}", c["frame"], [("value_ranges", cls, kwargs)]
+                        )
                         if not res.success:
                             short = c["frame"][c["frame"]["pitches"] < kwargs["min_value"]]
-                            warnings.append(f"{table}: games with fewer than {kwargs['min_value']} pitches "
-                                            f"(short but possible): {sorted(short['game_pk'].tolist())}")
+                            warnings.append(
+                                f"{table}: games with fewer than {kwargs['min_value']} pitches "
+                                f"(short but possible): {sorted(short['game_pk'].tolist())}"
+                            )
             scores = {d: (sum(v) / len(v) if v else 1.0) for d, v in got.items()}
             grade, score = grade_of(scores, phase, gate)
-            grades.append(TableGrade(table, len(frame), grade, round(score, 4),
-                                     {k: round(v, 4) for k, v in scores.items()}, failed, warnings))
+            grades.append(
+                TableGrade(
+                    table,
+                    len(frame),
+                    grade,
+                    round(score, 4),
+                    {k: round(v, 4) for k, v in scores.items()},
+                    failed,
+                    warnings,
+                )
+            )
         return grades
 
     def build_docs(self) -> str | None:
@@ -426,11 +594,15 @@ def _describe(table: str, suite: str, spec: tuple, res, frame: pd.DataFrame) -> 
     if "_identities.v" in suite and idx:
         rows = frame.loc[[i for i in idx if i in frame.index]]
         out["games"] = sorted({int(pk) for pk in rows["game_pk"]})
-        out["checks"] = [f"game {int(r.game_pk)} {r.team_side}: {r.check}: expected {r.expected:g}, got "
-                         f"{'nothing' if pd.isna(r.actual) else format(r.actual, 'g')}" for r in rows.itertuples()]
+        out["checks"] = [
+            f"game {int(r.game_pk)} {r.team_side}: {r.check}: expected {r.expected:g}, got "
+            f"{'nothing' if pd.isna(r.actual) else format(r.actual, 'g')}"
+            for r in rows.itertuples()
+        ]
     elif "game_pk" in frame.columns and idx:
-        out["games"] = sorted({int(pk) for pk in frame.loc[[i for i in idx if i in frame.index], "game_pk"]
-                               if pd.notna(pk)})
+        out["games"] = sorted(
+            {int(pk) for pk in frame.loc[[i for i in idx if i in frame.index], "game_pk"] if pd.notna(pk)}
+        )
     if result.get("observed_value") is not None and cls.startswith("ExpectTable"):
         out["observed"] = [str(v) for v in result["observed_value"]]
     elif result.get("observed_value") is not None:
@@ -442,13 +614,16 @@ def _describe(table: str, suite: str, spec: tuple, res, frame: pd.DataFrame) -> 
 
 def _docs_site(url: str) -> dict:
     if url.startswith("gs://"):
-        bucket, _, prefix = url[len("gs://"):].partition("/")
+        bucket, _, prefix = url[len("gs://") :].partition("/")
         backend = {"class_name": "TupleGCSStoreBackend", "bucket": bucket, "prefix": prefix}
     else:
-        path = url[len("file://"):] if url.startswith("file://") else url
+        path = url[len("file://") :] if url.startswith("file://") else url
         backend = {"class_name": "TupleFilesystemStoreBackend", "base_directory": path}
-    return {"class_name": "SiteBuilder", "store_backend": backend,
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}}
+    return {
+        "class_name": "SiteBuilder",
+        "store_backend": backend,
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    }
 
 
 def day_grade(grades: list[TableGrade]) -> str:
@@ -473,8 +648,8 @@ def _failure_lines(grades: list[TableGrade]) -> list[str]:
         if g.grade not in ("A",):
             for f in g.failed:
                 what = "; ".join(f.get("checks", [])[:5]) or f"{f['expectation']} {f['kwargs']}" + (
-                    f" games {f['games']}" if f.get("games") else "") + (
-                    f" observed {f['observed']}" if f.get("observed") else "")
+                    f" games {f['games']}" if f.get("games") else ""
+                ) + (f" observed {f['observed']}" if f.get("observed") else "")
                 lines.append(f"  raw.{g.table} ({g.grade}, {f['dimension']}): {what}")
     return lines
 
@@ -486,13 +661,18 @@ def scheduled_finals(warehouse, game_date: str) -> pd.DataFrame:
     rows = warehouse.query(
         "SELECT s.game_pk, s.coded_state, g.game_pk IS NOT NULL AS loaded FROM raw.schedule AS s "
         "LEFT JOIN raw.games AS g ON g.game_pk = s.game_pk AND g.is_final "
-        "WHERE s.official_date = ? AND s.resumed_from IS NULL ORDER BY s.game_pk", [dt.date.fromisoformat(game_date)])
-    return pd.DataFrame([{"game_pk": int(r["game_pk"]), "loaded": bool(r["loaded"])}
-                         for r in rows if r["coded_state"] in final], columns=["game_pk", "loaded"])
+        "WHERE s.official_date = ? AND s.resumed_from IS NULL ORDER BY s.game_pk",
+        [dt.date.fromisoformat(game_date)],
+    )
+    return pd.DataFrame(
+        [{"game_pk": int(r["game_pk"]), "loaded": bool(r["loaded"])} for r in rows if r["coded_state"] in final],
+        columns=["game_pk", "loaded"],
+    )
 
 
-def _check_scheduled_games(grader: Grader, warehouse, game_date: str, phase: str,
-                           grades: list[TableGrade]) -> list[int]:
+def _check_scheduled_games(
+    grader: Grader, warehouse, game_date: str, phase: str, grades: list[TableGrade]
+) -> list[int]:
     """Grade the batch's completeness against the day's schedule: the batch reads only the
     games in ``raw.games``, so a day whose games failed to load graded well on what was left.
     A final game of the schedule missing from ``raw.games`` makes the games table F (added
@@ -506,8 +686,11 @@ def _check_scheduled_games(grader: Grader, warehouse, game_date: str, phase: str
     missing = sorted(int(pk) for pk in frame.loc[~frame["loaded"], "game_pk"])
     if res.success and not missing:
         return []
-    failure = dict(_describe("games", name, spec, res, frame), games=missing,
-                   checks=[f"final in the schedule, not in raw.games: games {missing}"])
+    failure = dict(
+        _describe("games", name, spec, res, frame),
+        games=missing,
+        checks=[f"final in the schedule, not in raw.games: games {missing}"],
+    )
     games = next((g for g in grades if g.table == "games"), None)
     if games is None:
         games = TableGrade("games", 0, "F", 0.0, {d: 1.0 for d in DIMENSIONS}, [], [])
@@ -523,14 +706,18 @@ def _missing_lines(warehouse, game_date: str, missing: list[int]) -> list[str]:
     """Why each missing game is missing: its open dead letter, if the collection left one."""
     if not missing:
         return []
-    letters = {int(r["game_pk"]): f"{r['kind']}: {r['error']}" for r in warehouse.query(
-        "SELECT game_pk, kind, error FROM ops.dead_letters WHERE resolved_at IS NULL AND endpoint = 'game' "
-        "AND game_date = ? AND game_pk IS NOT NULL", [dt.date.fromisoformat(game_date)])}
+    letters = {
+        int(r["game_pk"]): f"{r['kind']}: {r['error']}"
+        for r in warehouse.query(
+            "SELECT game_pk, kind, error FROM ops.dead_letters WHERE resolved_at IS NULL AND endpoint = 'game' "
+            "AND game_date = ? AND game_pk IS NOT NULL",
+            [dt.date.fromisoformat(game_date)],
+        )
+    }
     return [f"  game {pk}: final in the schedule, not loaded ({letters.get(pk, 'not collected')})" for pk in missing]
 
 
-def grade_and_promote(warehouse, game_date: str, phase: str, run_id: str, docs_url: str | None,
-                      recollect=None) -> dict:
+def grade_and_promote(warehouse, game_date: str, phase: str, run_id: str, docs_url: str | None, recollect=None) -> dict:
     """Grade the day; while the grade is one the phase retries, re-collect the failing games
     (``recollect(game_pks)``, at most ``recollect_attempts`` times) and grade again. Record
     every table's grade in ``ops.quality_grades`` and build the Data Docs. Raises
@@ -538,8 +725,11 @@ def grade_and_promote(warehouse, game_date: str, phase: str, run_id: str, docs_u
     it never is while a final game of the day's schedule is missing from ``raw.games``."""
     cfg = load_config("quality")
     rules = _phase_rules(phase)
-    columns = {t.split(".", 1)[1]: [c for c in spec["columns"] if c not in ("ingested_at", "source", "content_hash")]
-               for t, spec in warehouse.tables.items() if t.startswith("raw.")}
+    columns = {
+        t.split(".", 1)[1]: [c for c in spec["columns"] if c not in ("ingested_at", "source", "content_hash")]
+        for t, spec in warehouse.tables.items()
+        if t.startswith("raw.")
+    }
     grader = Grader(docs_url)
     attempt = 0
     while True:
@@ -550,42 +740,86 @@ def grade_and_promote(warehouse, game_date: str, phase: str, run_id: str, docs_u
         if batch not in rules["retry_on"] or attempt >= cfg["recollect_attempts"] or not games or recollect is None:
             break
         attempt += 1
-        log.warning("%s graded %s; re-collecting games %s (attempt %d of %d)", game_date, batch, games, attempt,
-                    cfg["recollect_attempts"])
+        log.warning(
+            "%s graded %s; re-collecting games %s (attempt %d of %d)",
+            game_date,
+            batch,
+            games,
+            attempt,
+            cfg["recollect_attempts"],
+        )
         recollect(games)
     missing = _check_scheduled_games(grader, warehouse, game_date, phase, grades)
     batch = day_grade(grades)
     promoted = bool(grades) and batch not in rules["retry_on"] and not missing
     docs = grader.build_docs()
     now = dt.datetime.now(dt.timezone.utc)
-    warehouse.record_grades([{
-        "run_id": run_id, "game_date": game_date, "table_name": g.table, "phase": phase,
-        "suite_version": cfg["suite_version"], "attempt": attempt, "rows_checked": g.rows, "grade": g.grade,
-        "score": g.score, **{f"{d}_score": g.scores[d] for d in DIMENSIONS}, "batch_grade": batch,
-        "promoted": promoted, "failed_expectations": g.failed, "warnings": g.warnings, "data_docs": docs,
-        "graded_at": now} for g in grades])
-    summary = {"game_date": game_date, "phase": phase, "grade": batch if grades else None, "promoted": promoted,
-               "attempts": attempt, "data_docs": docs,
-               "tables": {g.table: {"grade": g.grade, "score": g.score, **g.scores} for g in grades}}
+    warehouse.record_grades(
+        [
+            {
+                "run_id": run_id,
+                "game_date": game_date,
+                "table_name": g.table,
+                "phase": phase,
+                "suite_version": cfg["suite_version"],
+                "attempt": attempt,
+                "rows_checked": g.rows,
+                "grade": g.grade,
+                "score": g.score,
+                **{f"{d}_score": g.scores[d] for d in DIMENSIONS},
+                "batch_grade": batch,
+                "promoted": promoted,
+                "failed_expectations": g.failed,
+                "warnings": g.warnings,
+                "data_docs": docs,
+                "graded_at": now,
+            }
+            for g in grades
+        ]
+    )
+    summary = {
+        "game_date": game_date,
+        "phase": phase,
+        "grade": batch if grades else None,
+        "promoted": promoted,
+        "attempts": attempt,
+        "data_docs": docs,
+        "tables": {g.table: {"grade": g.grade, "score": g.score, **g.scores} for g in grades},
+    }
     if not grades:
         log.info("%s: nothing to grade (no final games, no reference data)", game_date)
         return summary
-    log.info("%s (%s) graded %s%s; tables: %s", game_date, phase, batch,
-             f" after {attempt} re-collections" if attempt else "",
-             ", ".join(f"{g.table} {g.grade} ({g.score:.3f})" for g in grades))
+    log.info(
+        "%s (%s) graded %s%s; tables: %s",
+        game_date,
+        phase,
+        batch,
+        f" after {attempt} re-collections" if attempt else "",
+        ", ".join(f"{g.table} {g.grade} ({g.score:.3f})" for g in grades),
+    )
     for g in grades:
         for w in g.warnings:
             log.warning("%s", w)
     if docs:
         log.info("Great Expectations Data Docs: %s", docs)
     if batch in rules["alert_on"] and promoted:
-        log.warning("QUALITY WARNING: %s graded %s, promoted with warnings:\n%s", game_date, batch,
-                    "\n".join(_failure_lines(grades)))
+        log.warning(
+            "QUALITY WARNING: %s graded %s, promoted with warnings:\n%s",
+            game_date,
+            batch,
+            "\n".join(_failure_lines(grades)),
+        )
     if not promoted:
         games = [pk for pk in failing_games(grades) if pk not in missing]
-        raise BatchRejected("\n".join([
-            f"{game_date} graded {batch} ({phase}): not promoted"
-            + (f"; games {missing} are final in the schedule but not loaded" if missing else "")
-            + (f"; games {games} still fail after {attempt} re-collections" if games else ""),
-            *_missing_lines(warehouse, game_date, missing), *_failure_lines(grades)]))
+        raise BatchRejected(
+            "\n".join(
+                [
+                    f"{game_date} graded {batch} ({phase}): not promoted"
+                    + (f"; games {missing} are final in the schedule but not loaded" if missing else "")
+                    + (f"; games {games} still fail after {attempt} re-collections" if games else ""),
+                    *_missing_lines(warehouse, game_date, missing),
+                    *_failure_lines(grades),
+                ]
+            )
+        )
     return summary

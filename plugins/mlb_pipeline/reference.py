@@ -7,6 +7,7 @@ with them (:func:`load_reference`). Every response is stored before it is loaded
 that cannot be parsed goes to quarantine only; a request that fails for good becomes a dead
 letter. A day without games (off-season) collects none of it, and says so.
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -32,67 +33,144 @@ from mlb_pipeline.source import NotFound, SourceError, StatsApiClient
 log = logging.getLogger(__name__)
 
 
-def _fetch(client: StatsApiClient, zone: RawZone, *, date: str, kind: str, endpoint: str, params: dict,
-           key: tuple[str, ...], parse: Callable[[dict], list[dict]], table: str, scope: dict) -> dict:
+def _fetch(
+    client: StatsApiClient,
+    zone: RawZone,
+    *,
+    date: str,
+    kind: str,
+    endpoint: str,
+    params: dict,
+    key: tuple[str, ...],
+    parse: Callable[[dict], list[dict]],
+    table: str,
+    scope: dict,
+) -> dict:
     """Fetch one response, land it, check that it parses; describe what happened."""
     url = client.url(endpoint, **params)
-    base = {"kind_of_data": kind, "official_date": date, "endpoint": endpoint, "request_url": url,
-            "game_pk": None, "table": table, "scope": scope}
+    base = {
+        "kind_of_data": kind,
+        "official_date": date,
+        "endpoint": endpoint,
+        "request_url": url,
+        "game_pk": None,
+        "table": table,
+        "scope": scope,
+    }
     try:
         resp = client.fetch(endpoint, **params)
     except NotFound:
-        return {**base, "ok": False, "kind": "not_found", "error": f"the API has no {kind} (404)",
-                "raw_object": None}
+        return {**base, "ok": False, "kind": "not_found", "error": f"the API has no {kind} (404)", "raw_object": None}
     except SourceError as exc:
         return {**base, "ok": False, "kind": "unavailable", "error": exc.reason, "raw_object": None}
     try:
-        landed, _ = zone.land_parsed(key, endpoint, resp.body, lambda body: parse(decode_json(body, f"{kind} {date}")),
-                                     date=date, what=kind.replace(" ", "_"), url=resp.url)
+        landed, _ = zone.land_parsed(
+            key,
+            endpoint,
+            resp.body,
+            lambda body: parse(decode_json(body, f"{kind} {date}")),
+            date=date,
+            what=kind.replace(" ", "_"),
+            url=resp.url,
+        )
     except Quarantined as exc:
         return {**base, "ok": False, "kind": "unparseable", "error": exc.reason, "raw_object": exc.landed.url}
     return {**base, "ok": True, "source": "statsapi", **landed.to_dict()}
 
 
 def _transactions(date: str) -> dict:
-    return dict(kind="transactions", endpoint="transactions", params={"startDate": date, "endDate": date},
-                key=("current", "reference", "transactions", date), parse=lambda d: parse_transactions(d, date),
-                table="raw.transactions", scope={"transaction_date": date})
+    return dict(
+        kind="transactions",
+        endpoint="transactions",
+        params={"startDate": date, "endDate": date},
+        key=("current", "reference", "transactions", date),
+        parse=lambda d: parse_transactions(d, date),
+        table="raw.transactions",
+        scope={"transaction_date": date},
+    )
 
 
 def _teams(season: str) -> dict:
-    return dict(kind="teams", endpoint="teams", params={"sportId": 1, "season": season},
-                key=("current", "reference", "teams", season), parse=lambda d: parse_teams(d, season),
-                table="raw.teams", scope={"season": season})
+    return dict(
+        kind="teams",
+        endpoint="teams",
+        params={"sportId": 1, "season": season},
+        key=("current", "reference", "teams", season),
+        parse=lambda d: parse_teams(d, season),
+        table="raw.teams",
+        scope={"season": season},
+    )
 
 
 def _day_requests(date: str, season: str, team_ids: list[int]) -> list[dict]:
     """Every request of a game day's reference data after the teams: standings, rosters
     (the types config asks for), team stats, and player stats (paged)."""
-    specs = [dict(kind="standings", endpoint="standings",
-                  params={"leagueId": "103,104", "season": season, "date": date, "standingsTypes": "regularSeason"},
-                  key=("current", "reference", "standings", date), parse=lambda d: parse_standings(d, date),
-                  table="raw.standings", scope={"standings_date": date})]
+    specs = [
+        dict(
+            kind="standings",
+            endpoint="standings",
+            params={"leagueId": "103,104", "season": season, "date": date, "standingsTypes": "regularSeason"},
+            key=("current", "reference", "standings", date),
+            parse=lambda d: parse_standings(d, date),
+            table="raw.standings",
+            scope={"standings_date": date},
+        )
+    ]
     # The active roster always; the 40-man roster too when config/pipeline.yaml asks for it.
     for kind in load_config("pipeline")["reference"]["roster_types"]:
-        specs += [dict(kind=f"{kind} roster {t}", endpoint="team_roster",
-                       params={"teamId": t, "rosterType": kind, "date": date},
-                       key=("current", "reference", "rosters", date, kind, str(t)),
-                       parse=lambda d, t=t, k=kind: parse_roster(d, date, t, k), table="raw.rosters",
-                       scope={"roster_date": date, "roster_type": kind, "team_id": t}) for t in team_ids]
+        specs += [
+            dict(
+                kind=f"{kind} roster {t}",
+                endpoint="team_roster",
+                params={"teamId": t, "rosterType": kind, "date": date},
+                key=("current", "reference", "rosters", date, kind, str(t)),
+                parse=lambda d, t=t, k=kind: parse_roster(d, date, t, k),
+                table="raw.rosters",
+                scope={"roster_date": date, "roster_type": kind, "team_id": t},
+            )
+            for t in team_ids
+        ]
     for group in TEAM_GROUPS:
-        specs.append(dict(kind=f"team {group} stats", endpoint="teams_stats",
-                          params={"stats": "byDateRange", "group": group, "sportIds": 1, "season": season,
-                                  "startDate": date, "endDate": date},
-                          key=("current", "reference", "team_stats", date, group),
-                          parse=lambda d, g=group: parse_team_stats(d, date, g), table="raw.team_stats",
-                          scope={"stats_date": date, "stat_group": group}))
+        specs.append(
+            dict(
+                kind=f"team {group} stats",
+                endpoint="teams_stats",
+                params={
+                    "stats": "byDateRange",
+                    "group": group,
+                    "sportIds": 1,
+                    "season": season,
+                    "startDate": date,
+                    "endDate": date,
+                },
+                key=("current", "reference", "team_stats", date, group),
+                parse=lambda d, g=group: parse_team_stats(d, date, g),
+                table="raw.team_stats",
+                scope={"stats_date": date, "stat_group": group},
+            )
+        )
     for group in PLAYER_GROUPS:
-        specs.append(dict(kind=f"player {group} stats", endpoint="stats",
-                          params={"stats": "byDateRange", "group": group, "playerPool": "ALL", "sportIds": 1,
-                                  "season": season, "startDate": date, "endDate": date, "limit": PAGE_SIZE},
-                          key=("current", "reference", "player_stats", date, group),
-                          parse=lambda d, g=group: parse_player_stats(d, date, g), table="raw.player_stats",
-                          scope={"stats_date": date, "stat_group": group}, paged=True))
+        specs.append(
+            dict(
+                kind=f"player {group} stats",
+                endpoint="stats",
+                params={
+                    "stats": "byDateRange",
+                    "group": group,
+                    "playerPool": "ALL",
+                    "sportIds": 1,
+                    "season": season,
+                    "startDate": date,
+                    "endDate": date,
+                    "limit": PAGE_SIZE,
+                },
+                key=("current", "reference", "player_stats", date, group),
+                parse=lambda d, g=group: parse_player_stats(d, date, g),
+                table="raw.player_stats",
+                scope={"stats_date": date, "stat_group": group},
+                paged=True,
+            )
+        )
     return specs
 
 
@@ -145,8 +223,13 @@ def collect_reference(client: StatsApiClient, zone: RawZone, plan: dict, concurr
     failed = [r for r in results if not r["ok"]]
     for f in failed:
         log.warning("%s: %s not collected (%s): %s", f["official_date"], f["kind_of_data"], f["kind"], f["error"])
-    log.info("%s: reference data landed: %d responses (teams, standings, %d rosters, team and player stats); "
-             "%d failed", date, len(landed), sum(1 for r in landed if r["table"] == "raw.rosters"), len(failed))
+    log.info(
+        "%s: reference data landed: %d responses (teams, standings, %d rosters, team and player stats); %d failed",
+        date,
+        len(landed),
+        sum(1 for r in landed if r["table"] == "raw.rosters"),
+        len(failed),
+    )
     out = {"game_date": date, "landed": landed, "failed": failed}
     if not games:
         out["skipped"] = "no games scheduled: teams, standings, rosters and stats not collected"
@@ -179,13 +262,14 @@ def _player_stat_pages(client: StatsApiClient, zone: RawZone, date: str, spec: d
 PARSERS = {
     "raw.teams": lambda doc, item: parse_teams(doc, item["scope"]["season"]),
     "raw.standings": lambda doc, item: parse_standings(doc, item["scope"]["standings_date"]),
-    "raw.rosters": lambda doc, item: parse_roster(doc, item["scope"]["roster_date"], item["scope"]["team_id"],
-                                                  item["scope"]["roster_type"]),
+    "raw.rosters": lambda doc, item: parse_roster(
+        doc, item["scope"]["roster_date"], item["scope"]["team_id"], item["scope"]["roster_type"]
+    ),
     "raw.transactions": lambda doc, item: parse_transactions(doc, item["scope"]["transaction_date"]),
-    "raw.team_stats": lambda doc, item: parse_team_stats(doc, item["scope"]["stats_date"],
-                                                         item["scope"]["stat_group"]),
-    "raw.player_stats": lambda doc, item: parse_player_stats(doc, item["scope"]["stats_date"],
-                                                             item["scope"]["stat_group"]),
+    "raw.team_stats": lambda doc, item: parse_team_stats(doc, item["scope"]["stats_date"], item["scope"]["stat_group"]),
+    "raw.player_stats": lambda doc, item: parse_player_stats(
+        doc, item["scope"]["stats_date"], item["scope"]["stat_group"]
+    ),
 }
 
 
@@ -195,11 +279,15 @@ def load_reference(warehouse, zone: RawZone, collected: dict, con=None) -> tuple
     failed = list(collected["failed"])
     for item in collected["landed"]:
         try:
-            rows = [row for url in item.get("urls", [item["url"]])
-                    for row in PARSERS[item["table"]](decode_json(zone.read(url), item["kind_of_data"]), item)]
+            rows = [
+                row
+                for url in item.get("urls", [item["url"]])
+                for row in PARSERS[item["table"]](decode_json(zone.read(url), item["kind_of_data"]), item)
+            ]
             if "expected_rows" in item and len(rows) != item["expected_rows"]:
-                raise FeedError(f"{item['kind_of_data']}: pages hold {len(rows)} rows, the API announced "
-                                f"{item['expected_rows']}")
+                raise FeedError(
+                    f"{item['kind_of_data']}: pages hold {len(rows)} rows, the API announced {item['expected_rows']}"
+                )
         except FeedError as exc:
             failed.append({**item, "kind": "unparseable", "error": str(exc), "raw_object": item["url"]})
             continue

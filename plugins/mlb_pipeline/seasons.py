@@ -4,6 +4,7 @@ Read from the Stats API's seasons endpoint (landed raw like every response); whe
 API cannot answer, the approximate bounds in ``config/seasons.yaml`` are used, and the
 calendar says which source it came from. Never from constants in code.
 """
+
 from __future__ import annotations
 
 import logging
@@ -38,16 +39,26 @@ def parse_seasons(doc: dict, season: int) -> dict:
 
 def fallback_calendar(season: int) -> dict:
     bounds = load_config("seasons")["calendar_fallback"]
-    return {"season": season, "source": "config", "all_star": None,
-            "phases": {p: (f"{season}-{bounds[p]['start']}", f"{season}-{bounds[p]['end']}") for p in PHASES}}
+    return {
+        "season": season,
+        "source": "config",
+        "all_star": None,
+        "phases": {p: (f"{season}-{bounds[p]['start']}", f"{season}-{bounds[p]['end']}") for p in PHASES},
+    }
 
 
 def season_calendar(client: StatsApiClient, zone: RawZone, season: int) -> dict:
     try:
         resp = client.fetch("season", seasonId=season, sportId=1)
-        return zone.land_parsed(("current", "reference", "seasons", str(season)), "season", resp.body,
-                                lambda body: parse_seasons(decode_json(body, f"seasons {season}"), season),
-                                date=str(season), what="seasons", url=resp.url)[1]
+        return zone.land_parsed(
+            ("current", "reference", "seasons", str(season)),
+            "season",
+            resp.body,
+            lambda body: parse_seasons(decode_json(body, f"seasons {season}"), season),
+            date=str(season),
+            what="seasons",
+            url=resp.url,
+        )[1]
     except (SourceError, FeedError) as exc:
         log.warning("season %s calendar not available from the API (%s); using config/seasons.yaml", season, exc)
         return fallback_calendar(season)
@@ -74,8 +85,17 @@ def season_schedule(client: StatsApiClient, zone: RawZone, season: int) -> list[
     against. An unparseable answer is quarantined and raised (``FeedError``)."""
     types = load_config("seasons")["collected_game_types"]
     resp = client.fetch("schedule", sportId=1, season=season, gameTypes=types)
-    _, games = zone.land_parsed(("current", "reference", "schedule", str(season)), "schedule_season", resp.body,
-                                lambda body: parse_schedule(decode_json(body, f"schedule of season {season}"), None),
-                                date=f"{season}-season", what="schedule", url=resp.url)
-    return [g.to_dict() | {"is_final": g.is_final, "is_postponed": g.is_postponed, "phase": g.phase}
-            for g in games if g.game_type in types and str(g.season) == str(season)]
+    _, games = zone.land_parsed(
+        ("current", "reference", "schedule", str(season)),
+        "schedule_season",
+        resp.body,
+        lambda body: parse_schedule(decode_json(body, f"schedule of season {season}"), None),
+        date=f"{season}-season",
+        what="schedule",
+        url=resp.url,
+    )
+    return [
+        g.to_dict() | {"is_final": g.is_final, "is_postponed": g.is_postponed, "phase": g.phase}
+        for g in games
+        if g.game_type in types and str(g.season) == str(season)
+    ]

@@ -4,6 +4,7 @@ Locations come from environment variables so one code path serves the embedded
 default (local files, DuckDB) and production (gs://, BigQuery); tunables come from
 the YAML files in ``config/``.
 """
+
 from __future__ import annotations
 
 import functools

@@ -14,6 +14,7 @@ template and sends it through the same transport (and a circuit breaker of its o
 Responses come back as raw bytes so they can be written to the raw zone *before* they
 are parsed (write-through).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -97,11 +98,14 @@ class ClientSettings:
         cast = {"int": int, "float": float}
         ignored = sorted(k for k in (extras or {}) if k not in kinds)
         if ignored:
-            log.warning("connection extras %s of %s are not client settings and are ignored (settings: %s)",
-                        ignored, base_url, sorted(kinds))
+            log.warning(
+                "connection extras %s of %s are not client settings and are ignored (settings: %s)",
+                ignored,
+                base_url,
+                sorted(kinds),
+            )
         merged = {**cfg, **(extras or {})}
-        return cls(base_url=base_url.rstrip("/"),
-                   **{k: cast[kinds[k]](v) for k, v in merged.items() if k in kinds})
+        return cls(base_url=base_url.rstrip("/"), **{k: cast[kinds[k]](v) for k, v in merged.items() if k in kinds})
 
 
 def build_url(base_url: str, endpoint: str, params: dict) -> str:
@@ -288,11 +292,17 @@ class HttpSource:
         open, :class:`DeadlinePassed` after the collection's deadline, and
         :class:`SourceError` when the request failed for good."""
         if self._deadline is not None and time.monotonic() >= self._deadline:
-            raise DeadlinePassed(url, f"the collection's deadline ({self.settings.collection_deadline_s:g} s) "
-                                      "passed before this request started; a later run asks again")
+            raise DeadlinePassed(
+                url,
+                f"the collection's deadline ({self.settings.collection_deadline_s:g} s) "
+                "passed before this request started; a later run asks again",
+            )
         if not self.breaker.before():
-            raise CircuitOpen(url, f"circuit open after {self.settings.breaker_fail_max} failures in a row; "
-                                   f"source skipped for {self.settings.breaker_reset_s:g} s")
+            raise CircuitOpen(
+                url,
+                f"circuit open after {self.settings.breaker_fail_max} failures in a row; "
+                f"source skipped for {self.settings.breaker_reset_s:g} s",
+            )
         try:
             resp = self._fetch(endpoint, url)
         except NotFound:
@@ -307,8 +317,9 @@ class HttpSource:
     def _fetch(self, endpoint: str, url: str) -> ApiResponse:
         self._pace()
         try:
-            resp = self._http.request("GET", url, preload_content=True, decode_content=True,
-                                      enforce_content_length=True)
+            resp = self._http.request(
+                "GET", url, preload_content=True, decode_content=True, enforce_content_length=True
+            )
         except urllib3.exceptions.MaxRetryError as exc:
             reason = _failure_reason(exc, self.settings.max_retries)
             if self._deadline is not None and time.monotonic() >= self._deadline:
@@ -336,10 +347,13 @@ def _failure_reason(exc: urllib3.exceptions.MaxRetryError, retries: int) -> str:
         seen += 1
         if isinstance(cause, http.client.IncompleteRead):  # urllib3's is one too
             got = cause.partial if isinstance(cause.partial, int) else len(cause.partial)
-            return (f"truncated body: {got} bytes read, {cause.expected} more expected "
-                    f"(Content-Length), after {retries} retries")
-        causes += [c for c in (*getattr(cause, "args", ()), cause.__cause__, cause.__context__)
-                   if isinstance(c, BaseException)]
+            return (
+                f"truncated body: {got} bytes read, {cause.expected} more expected "
+                f"(Content-Length), after {retries} retries"
+            )
+        causes += [
+            c for c in (*getattr(cause, "args", ()), cause.__cause__, cause.__context__) if isinstance(c, BaseException)
+        ]
     return f"request failed after {retries} retries: {exc!r}"
 
 

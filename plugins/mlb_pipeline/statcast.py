@@ -12,6 +12,7 @@ A CSV cut at a row boundary parses cleanly, so at load each game's rows are comp
 its feed's pitch count (the feed is loaded first, in the same transaction): a short one is
 quarantined and the feed serves the game. Games whose feed is not loaded get no Statcast yet.
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -33,25 +34,52 @@ SAVANT, FEED, ZONE_COPY = "baseball_savant", "statsapi_feed", "raw_zone_fallback
 # Savant column -> (our column, type). Savant's CSV has ~90 columns; these are the ones
 # the features and the quality checks read. The whole CSV stays in the raw zone.
 COLUMNS = {
-    "game_pk": ("game_pk", int), "game_date": ("game_date", str), "game_type": ("game_type", str),
-    "at_bat_number": ("at_bat_number", int), "pitch_number": ("pitch_number", int),
-    "inning": ("inning", int), "inning_topbot": ("inning_topbot", str), "outs_when_up": ("outs_when_up", int),
-    "balls": ("balls", int), "strikes": ("strikes", int), "home_team": ("home_team", str),
-    "away_team": ("away_team", str), "batter": ("batter_id", int), "pitcher": ("pitcher_id", int),
-    "player_name": ("player_name", str), "stand": ("stand", str), "p_throws": ("p_throws", str),
-    "pitch_type": ("pitch_type", str), "pitch_name": ("pitch_name", str), "type": ("call_type", str),
-    "description": ("description", str), "events": ("events", str), "zone": ("zone", int),
-    "release_speed": ("release_speed", float), "effective_speed": ("effective_speed", float),
-    "release_spin_rate": ("release_spin_rate", float), "release_extension": ("release_extension", float),
-    "release_pos_x": ("release_pos_x", float), "release_pos_z": ("release_pos_z", float),
-    "pfx_x": ("pfx_x", float), "pfx_z": ("pfx_z", float), "plate_x": ("plate_x", float),
-    "plate_z": ("plate_z", float), "sz_top": ("sz_top", float), "sz_bot": ("sz_bot", float),
-    "bb_type": ("bb_type", str), "launch_speed": ("launch_speed", float), "launch_angle": ("launch_angle", float),
+    "game_pk": ("game_pk", int),
+    "game_date": ("game_date", str),
+    "game_type": ("game_type", str),
+    "at_bat_number": ("at_bat_number", int),
+    "pitch_number": ("pitch_number", int),
+    "inning": ("inning", int),
+    "inning_topbot": ("inning_topbot", str),
+    "outs_when_up": ("outs_when_up", int),
+    "balls": ("balls", int),
+    "strikes": ("strikes", int),
+    "home_team": ("home_team", str),
+    "away_team": ("away_team", str),
+    "batter": ("batter_id", int),
+    "pitcher": ("pitcher_id", int),
+    "player_name": ("player_name", str),
+    "stand": ("stand", str),
+    "p_throws": ("p_throws", str),
+    "pitch_type": ("pitch_type", str),
+    "pitch_name": ("pitch_name", str),
+    "type": ("call_type", str),
+    "description": ("description", str),
+    "events": ("events", str),
+    "zone": ("zone", int),
+    "release_speed": ("release_speed", float),
+    "effective_speed": ("effective_speed", float),
+    "release_spin_rate": ("release_spin_rate", float),
+    "release_extension": ("release_extension", float),
+    "release_pos_x": ("release_pos_x", float),
+    "release_pos_z": ("release_pos_z", float),
+    "pfx_x": ("pfx_x", float),
+    "pfx_z": ("pfx_z", float),
+    "plate_x": ("plate_x", float),
+    "plate_z": ("plate_z", float),
+    "sz_top": ("sz_top", float),
+    "sz_bot": ("sz_bot", float),
+    "bb_type": ("bb_type", str),
+    "launch_speed": ("launch_speed", float),
+    "launch_angle": ("launch_angle", float),
     "hit_distance_sc": ("hit_distance", float),
     "estimated_ba_using_speedangle": ("estimated_ba", float),
-    "estimated_woba_using_speedangle": ("estimated_woba", float), "woba_value": ("woba_value", float),
-    "home_score": ("home_score", int), "away_score": ("away_score", int),
-    "post_home_score": ("post_home_score", int), "post_away_score": ("post_away_score", int),
+    "estimated_woba_using_speedangle": ("estimated_woba", float),
+    "woba_value": ("woba_value", float),
+    "home_score": ("home_score", int),
+    "away_score": ("away_score", int),
+    "post_home_score": ("post_home_score", int),
+    "post_away_score": ("post_away_score", int),
 }
 REQUIRED = ("game_pk", "game_date", "at_bat_number", "pitch_number", "pitcher", "batter")
 
@@ -137,9 +165,16 @@ def _collect_one(client: SavantClient, zone: RawZone, game: dict) -> dict:
         failure = {**base, "kind": "unavailable", "error": exc.reason, "raw_object": None}
     else:
         try:
-            landed, rows = zone.land_parsed(zone.game_key(pk, date, game["phase"], True), ENDPOINT, resp.body,
-                                           lambda body: parse_statcast(body, pk), date=date, what=str(pk),
-                                           url=resp.url, suffix=".csv")
+            landed, rows = zone.land_parsed(
+                zone.game_key(pk, date, game["phase"], True),
+                ENDPOINT,
+                resp.body,
+                lambda body: parse_statcast(body, pk),
+                date=date,
+                what=str(pk),
+                url=resp.url,
+                suffix=".csv",
+            )
         except Quarantined as exc:
             failure = {**base, "kind": "unparseable", "error": exc.reason, "raw_object": exc.landed.url}
         else:
@@ -157,16 +192,22 @@ def collect_statcast(client: SavantClient, zone: RawZone, plan: dict, concurrenc
     """Savant's pitches for every planned final game and every recent game still served by
     the feed; which source serves each game."""
     games = [g for g in plan["collect"] if g["is_final"]] + plan.get("statcast_retry", [])
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, concurrency),
-                                               thread_name_prefix="statcast") as pool:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="statcast") as pool:
         results = list(pool.map(lambda g: _collect_one(client, zone, g), games))
     by_source = {s: [r["game_pk"] for r in results if r["source"] == s] for s in (SAVANT, ZONE_COPY, FEED)}
-    log.info("%s: Statcast for %d games: %d from Savant, %d from its raw-zone copy, %d from the Stats API feed",
-             plan["game_date"], len(results), *(len(v) for v in by_source.values()))
+    log.info(
+        "%s: Statcast for %d games: %d from Savant, %d from its raw-zone copy, %d from the Stats API feed",
+        plan["game_date"],
+        len(results),
+        *(len(v) for v in by_source.values()),
+    )
     if by_source[FEED]:
         log.warning("FALLBACK: pitch data of games %s comes from the Stats API feed (raw.pitches)", by_source[FEED])
-    return {"game_date": plan["game_date"], "games": results,
-            "failed": [r["failure"] for r in results if "failure" in r]}
+    return {
+        "game_date": plan["game_date"],
+        "games": results,
+        "failed": [r["failure"] for r in results if "failure" in r],
+    }
 
 
 def _feed_pitches(warehouse, game_pks: list[int], con=None) -> dict[int, int]:
@@ -180,7 +221,10 @@ def _feed_pitches(warehouse, game_pks: list[int], con=None) -> dict[int, int]:
         "SELECT g.game_pk, "
         "(SELECT sum(p.number_of_pitches) FROM raw.pitching_lines AS p WHERE p.game_pk = g.game_pk) AS box, "
         "(SELECT count(*) FROM raw.pitches AS t WHERE t.game_pk = g.game_pk) AS thrown "
-        f"FROM raw.games AS g WHERE g.is_final AND {where}", [[int(pk) for pk in game_pks]], con=con)
+        f"FROM raw.games AS g WHERE g.is_final AND {where}",
+        [[int(pk) for pk in game_pks]],
+        con=con,
+    )
     return {int(r["game_pk"]): max(int(r["box"] or 0), int(r["thrown"] or 0)) for r in rows}
 
 
@@ -190,8 +234,10 @@ def short_of_feed(savant: int, feed: int) -> str | None:
     tolerance = load_config("quality")["statcast_pitch_tolerance"]
     if feed - savant <= tolerance:
         return None
-    return (f"Savant's CSV has {savant} pitches, the game's feed {feed} (more than {tolerance} short): "
-            "a body cut short; not loaded")
+    return (
+        f"Savant's CSV has {savant} pitches, the game's feed {feed} (more than {tolerance} short): "
+        "a body cut short; not loaded"
+    )
 
 
 def _refuse(zone: RawZone, item: dict, body: bytes, reason: str, keep: bool = False) -> dict:
@@ -199,12 +245,17 @@ def _refuse(zone: RawZone, item: dict, body: bytes, reason: str, keep: bool = Fa
     leave the object, which the loaded pitches point to); its dead letter."""
     from airflow.sdk import ObjectStoragePath
 
-    q = zone.quarantine(item["official_date"], str(item["game_pk"]), ENDPOINT, body, reason,
-                        item["request_url"], ".csv")
+    q = zone.quarantine(
+        item["official_date"], str(item["game_pk"]), ENDPOINT, body, reason, item["request_url"], ".csv"
+    )
     if not keep:
         ObjectStoragePath(item["url"]).unlink(missing_ok=True)
-    return {**{k: item[k] for k in ("game_pk", "official_date", "endpoint", "request_url")},
-            "kind": "short", "error": reason, "raw_object": q.url}
+    return {
+        **{k: item[k] for k in ("game_pk", "official_date", "endpoint", "request_url")},
+        "kind": "short",
+        "error": reason,
+        "raw_object": q.url,
+    }
 
 
 def load_statcast(warehouse, zone: RawZone, collected: dict, con=None) -> tuple[dict, list[dict]]:
@@ -215,8 +266,12 @@ def load_statcast(warehouse, zone: RawZone, collected: dict, con=None) -> tuple[
     Savant are marked so (their ``source`` changes) so that their letters stay open.
     Returns rows per date and table, and the failures."""
     counts: dict[str, dict[str, int]] = {}
-    held = {int(r["game_pk"]): r["raw_object"] for r in warehouse.query(
-        "SELECT game_pk, raw_object FROM raw.statcast_games WHERE pitch_source = ?", [SAVANT], con=con)}
+    held = {
+        int(r["game_pk"]): r["raw_object"]
+        for r in warehouse.query(
+            "SELECT game_pk, raw_object FROM raw.statcast_games WHERE pitch_source = ?", [SAVANT], con=con
+        )
+    }
     feed = _feed_pitches(warehouse, [item["game_pk"] for item in collected["games"]], con=con)
     waiting = sorted(item["game_pk"] for item in collected["games"] if item["game_pk"] not in feed)
     if waiting:
@@ -227,8 +282,14 @@ def load_statcast(warehouse, zone: RawZone, collected: dict, con=None) -> tuple[
         if pk not in feed:  # no final feed: nothing half-loaded; statcast_pending asks again once it is
             item["source"] = "waiting_for_feed"
             continue
-        record = {"game_pk": pk, "official_date": item["official_date"], "pitch_source": SAVANT,
-                  "statcast_pitches": 0, "reason": None, "raw_object": item.get("url")}
+        record = {
+            "game_pk": pk,
+            "official_date": item["official_date"],
+            "pitch_source": SAVANT,
+            "statcast_pitches": 0,
+            "reason": None,
+            "raw_object": item.get("url"),
+        }
         tables = []
         if item["source"] in (SAVANT, ZONE_COPY):
             body = zone.read(item["url"])

@@ -3,6 +3,7 @@ letters, the feature tables, the model and its latest predictions, and where the
 
     python -m mlb_pipeline.summary [--from 2024-06-03 --to 2024-06-09]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,22 +22,31 @@ def summary(date_from: str | None = None, date_to: str | None = None) -> str:
         "SELECT game_date, arg_max(status, finished_at) AS status, arg_max(games_loaded, finished_at) AS loaded, "
         "arg_max(games_final, finished_at) AS final FROM ops.ingestion_runs "
         "WHERE game_date BETWEEN coalesce(?::DATE, DATE '1900-01-01') AND coalesce(?::DATE, DATE '2999-12-31') "
-        "GROUP BY game_date ORDER BY game_date", [date_from, date_to])
-    grades = {r["game_date"]: r for r in wh.query(
-        "SELECT game_date, arg_max(batch_grade, graded_at) AS grade, arg_max(promoted, graded_at) AS promoted, "
-        "arg_max(data_docs, graded_at) AS docs FROM ops.quality_grades GROUP BY game_date")}
+        "GROUP BY game_date ORDER BY game_date",
+        [date_from, date_to],
+    )
+    grades = {
+        r["game_date"]: r
+        for r in wh.query(
+            "SELECT game_date, arg_max(batch_grade, graded_at) AS grade, arg_max(promoted, graded_at) AS promoted, "
+            "arg_max(data_docs, graded_at) AS docs FROM ops.quality_grades GROUP BY game_date"
+        )
+    }
     lines.append("Game days (latest run of each):")
     for r in runs:
         g = grades.get(r["game_date"])
         graded = f"grade {g['grade']}, {'promoted' if g['promoted'] else 'NOT promoted'}" if g else "not graded"
-        lines.append(f"  {r['game_date']}  {r['status']:<10}  {r['loaded']}/{r['final']} final games loaded  "
-                     f"{graded}")
+        lines.append(f"  {r['game_date']}  {r['status']:<10}  {r['loaded']}/{r['final']} final games loaded  {graded}")
     lines.append("Raw tables (all days):")
     for table in [t for t in wh.tables if t.startswith("raw.")]:  # names from our own DDL
         n = wh.query(f"SELECT count(*) AS n FROM {table}")[0]["n"]
         lines.append(f"  {table:<22} {n:>9,} rows")
-    features = [r["table_name"] for r in wh.query(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'features' ORDER BY table_name")]
+    features = [
+        r["table_name"]
+        for r in wh.query(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'features' ORDER BY table_name"
+        )
+    ]
     lines.append("Feature tables (dbt):" if features else "Feature tables (dbt): not built yet")
     for table in features:  # names read from the catalog, not from input
         r = wh.query(f"SELECT count(*) AS n FROM features.{table}")[0]
@@ -66,11 +76,12 @@ def model_summary(wh, predictions: int = 5) -> list[str]:
         return ["Game-outcome model: no champion yet"]
     meta = registry.metadata(champion["version"])
     window = meta["training_window"]
-    lines = [f"Game-outcome model: champion {champion['version']} ({len(registry.versions())} versions in "
-             f"{registry.root})",
-             f"  trained on {window['games']} games {window['from']} to {window['to']}; held out from "
-             f"{meta['evaluation']['cutoff']}:",
-             f"  {report_line(meta)}"]
+    lines = [
+        f"Game-outcome model: champion {champion['version']} ({len(registry.versions())} versions in {registry.root})",
+        f"  trained on {window['games']} games {window['from']} to {window['to']}; held out from "
+        f"{meta['evaluation']['cutoff']}:",
+        f"  {report_line(meta)}",
+    ]
     rows = wh.query(
         "SELECT p.game_date, p.home_win_probability, h.name AS home, a.name AS away, p.top_contributions "
         "FROM ml.predictions AS p "
@@ -79,7 +90,9 @@ def model_summary(wh, predictions: int = 5) -> list[str]:
         "LEFT JOIN (SELECT team_id, arg_max(name, season) AS name FROM raw.teams GROUP BY team_id) AS a "
         "ON a.team_id = p.away_team_id "
         "WHERE p.model_version = ? AND p.game_date = (SELECT max(game_date) FROM ml.predictions) "
-        "ORDER BY abs(p.home_win_probability - 0.5) DESC LIMIT ?", [champion["version"], predictions])
+        "ORDER BY abs(p.home_win_probability - 0.5) DESC LIMIT ?",
+        [champion["version"], predictions],
+    )
     if rows:
         lines.append(f"Predictions for {rows[0]['game_date']} (the most confident {len(rows)}):")
     for r in rows:

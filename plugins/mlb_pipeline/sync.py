@@ -8,6 +8,7 @@ changed rows. A game's ``raw_object`` (where its landed copy is) is provenance, 
 content: a new copy of an unchanged game is not a correction. The dates whose data changed
 (or that were never graded) are graded again by the next task.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -58,16 +59,21 @@ def changed_rows(warehouse, game_pk: int, rows: dict[str, list[dict]]) -> dict[s
         spec = warehouse.tables[f"raw.{table}"]
         key, content = spec["key"], [c for c in spec["columns"] if c not in META_COLUMNS]
         fresh = {tuple(r.get(k) for k in key): row_hash({c: r.get(c) for c in content}) for r in rows.get(table, [])}
-        stored = {tuple(r[k] for k in key): r["content_hash"] for r in warehouse.query(
-            f"SELECT {', '.join(key)}, content_hash FROM raw.{table} WHERE game_pk = ?", [game_pk])}
+        stored = {
+            tuple(r[k] for k in key): r["content_hash"]
+            for r in warehouse.query(
+                f"SELECT {', '.join(key)}, content_hash FROM raw.{table} WHERE game_pk = ?", [game_pk]
+            )
+        }
         n = sum(1 for k, h in fresh.items() if stored.get(k) != h) + sum(1 for k in stored if k not in fresh)
         if n:
             changes[table] = n
     return changes
 
 
-def resync_dates(client, zone, warehouse, dates: list[str], run_id: str, concurrency: int,
-                 dry_run: bool = False) -> dict:
+def resync_dates(
+    client, zone, warehouse, dates: list[str], run_id: str, concurrency: int, dry_run: bool = False
+) -> dict:
     """Fetch every game of ``dates`` again; count, per table, the rows that differ from the
     warehouse; merge them (unless ``dry_run``), which fills gaps and rewrites only changed
     rows. Returns the totals and the dates and games that changed."""
@@ -97,19 +103,36 @@ def resync_dates(client, zone, warehouse, dates: list[str], run_id: str, concurr
                 changed_games.setdefault(date, []).append(item["game_pk"])
                 for table, n in changes.items():
                     totals[table] = totals.get(table, 0) + n
-                log.info("%s game %s: %s", date, item["game_pk"],
-                         ", ".join(f"{n} {t} rows changed" for t, n in changes.items()))
+                log.info(
+                    "%s game %s: %s",
+                    date,
+                    item["game_pk"],
+                    ", ".join(f"{n} {t} rows changed" for t, n in changes.items()),
+                )
         if not dry_run:  # unchanged games are not merged at all
             load_day(warehouse, zone, plan, {**collected, "landed": changed_items}, run_id=run_id)
-    summary = {"dates": len(dates), "games_fetched": fetched, "games_failed": failed,
-               "rows_changed": totals, "rows_changed_total": sum(totals.values()),
-               "changed_games": changed_games, "changed_dates": sorted(changed_games), "phases": phases,
-               "dry_run": dry_run}
-    log.info("weekly sync of %d dates: %d games fetched, %d failed; %d rows changed (%s) in %d games on %d dates%s",
-             len(dates), fetched, failed, summary["rows_changed_total"],
-             ", ".join(f"{t} {n}" for t, n in sorted(totals.items())) or "none",
-             sum(len(v) for v in changed_games.values()), len(changed_games), " (dry run: nothing written)"
-             if dry_run else "")
+    summary = {
+        "dates": len(dates),
+        "games_fetched": fetched,
+        "games_failed": failed,
+        "rows_changed": totals,
+        "rows_changed_total": sum(totals.values()),
+        "changed_games": changed_games,
+        "changed_dates": sorted(changed_games),
+        "phases": phases,
+        "dry_run": dry_run,
+    }
+    log.info(
+        "weekly sync of %d dates: %d games fetched, %d failed; %d rows changed (%s) in %d games on %d dates%s",
+        len(dates),
+        fetched,
+        failed,
+        summary["rows_changed_total"],
+        ", ".join(f"{t} {n}" for t, n in sorted(totals.items())) or "none",
+        sum(len(v) for v in changed_games.values()),
+        len(changed_games),
+        " (dry run: nothing written)" if dry_run else "",
+    )
     return summary
 
 
@@ -118,10 +141,18 @@ def dates_to_regrade(warehouse, dates: list[str], changed_dates: list[str]) -> l
     but no promoted grade (never graded, or rejected before)."""
     if not dates:
         return []
-    promoted = {r["d"].isoformat() for r in warehouse.query(
-        "SELECT DISTINCT game_date AS d FROM ops.quality_grades WHERE promoted AND game_date BETWEEN ? AND ?",
-        [dt.date.fromisoformat(min(dates)), dt.date.fromisoformat(max(dates))])}
-    with_games = {r["d"].isoformat() for r in warehouse.query(
-        "SELECT DISTINCT official_date AS d FROM raw.games WHERE is_final AND official_date BETWEEN ? AND ?",
-        [dt.date.fromisoformat(min(dates)), dt.date.fromisoformat(max(dates))])}
+    promoted = {
+        r["d"].isoformat()
+        for r in warehouse.query(
+            "SELECT DISTINCT game_date AS d FROM ops.quality_grades WHERE promoted AND game_date BETWEEN ? AND ?",
+            [dt.date.fromisoformat(min(dates)), dt.date.fromisoformat(max(dates))],
+        )
+    }
+    with_games = {
+        r["d"].isoformat()
+        for r in warehouse.query(
+            "SELECT DISTINCT official_date AS d FROM raw.games WHERE is_final AND official_date BETWEEN ? AND ?",
+            [dt.date.fromisoformat(min(dates)), dt.date.fromisoformat(max(dates))],
+        )
+    }
     return sorted(set(changed_dates) | (with_games - promoted))

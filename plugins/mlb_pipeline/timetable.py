@@ -14,6 +14,7 @@ the UTC day [D, D+1); it becomes due the next morning, at ``run_at`` in ``timezo
 logical dates fall at 02:00 ET (06:00 UTC), so a backfill ending "2024-07-03" stops at
 07-02. Registered with Airflow by ``plugins/mlb_pipeline_plugin.py``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,8 +28,10 @@ class GameDayTimetable(Timetable):
         hour, minute = (int(x) for x in run_at.split(":"))
         self.run_at, self.timezone = run_at, timezone
         self._run_time = dt.time(hour, minute)
-        self.description = (f"One run per game day, due at {run_at} {timezone} the morning after; "
-                            f"logical date = the game day (00:00 UTC)")
+        self.description = (
+            f"One run per game day, due at {run_at} {timezone} the morning after; "
+            f"logical date = the game day (00:00 UTC)"
+        )
 
     @property
     def summary(self) -> str:
@@ -42,8 +45,9 @@ class GameDayTimetable(Timetable):
 
     def due(self, day: dt.date) -> pendulum.DateTime:
         nxt = day + dt.timedelta(days=1)
-        local = pendulum.datetime(nxt.year, nxt.month, nxt.day, self._run_time.hour, self._run_time.minute,
-                                  tz=self.timezone)
+        local = pendulum.datetime(
+            nxt.year, nxt.month, nxt.day, self._run_time.hour, self._run_time.minute, tz=self.timezone
+        )
         return local.in_timezone("UTC")
 
     def latest_due_day(self, now: dt.datetime) -> dt.date:

@@ -9,6 +9,7 @@ the new response no longer has (a corrected play, say) are deleted in the same M
 Re-loading an unchanged game changes nothing, not even ``ingested_at``: rows are only
 rewritten when their content hash differs.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -55,8 +56,15 @@ def table_definitions(backend: str = "duckdb") -> dict[str, dict]:
     return tables
 
 
-def merge_statement(table: str, columns: list[str], key: list[str], scope_column: str | list[str],
-                    staged: str, placeholder: str, rewrite: bool = False) -> str:
+def merge_statement(
+    table: str,
+    columns: list[str],
+    key: list[str],
+    scope_column: str | list[str],
+    staged: str,
+    placeholder: str,
+    rewrite: bool = False,
+) -> str:
     """MERGE that upserts ``staged`` into ``table`` and deletes rows of the same scope
     (for example the same game) that the staged rows no longer have. Matched rows are
     rewritten only when their content hash or source differ, unless ``rewrite`` (a repair).
@@ -71,8 +79,11 @@ def merge_statement(table: str, columns: list[str], key: list[str], scope_column
     vals = ", ".join(f"s.{c}" for c in columns)
     return (
         f"MERGE INTO {table} AS t USING {staged} AS s ON ({on}) "
-        + ("WHEN MATCHED " if rewrite else
-           "WHEN MATCHED AND (t.content_hash <> s.content_hash OR t.source <> s.source) ")
+        + (
+            "WHEN MATCHED "
+            if rewrite
+            else "WHEN MATCHED AND (t.content_hash <> s.content_hash OR t.source <> s.source) "
+        )
         + f"THEN UPDATE SET {updates} "
         f"WHEN NOT MATCHED BY TARGET THEN INSERT ({cols}) VALUES ({vals}) "
         f"WHEN NOT MATCHED BY SOURCE AND {in_scope} THEN DELETE"
@@ -157,8 +168,12 @@ class DuckDBWarehouse:
         self.path = Path(path or settings.duckdb_path())
         self.tables = table_definitions("duckdb")
 
-    @retry(retry=retry_if_exception(_is_lock_error), wait=wait_exponential(0.2, max=5),
-           stop=stop_after_delay(120), reraise=True)
+    @retry(
+        retry=retry_if_exception(_is_lock_error),
+        wait=wait_exponential(0.2, max=5),
+        stop=stop_after_delay(120),
+        reraise=True,
+    )
     def _open(self, read_only: bool):
         import duckdb
 
@@ -188,8 +203,12 @@ class DuckDBWarehouse:
                 con.execute((settings.sql_dir() / "duckdb" / name).read_text())
 
     def has_table(self, schema: str, table: str) -> bool:
-        return bool(self.query("SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = ? "
-                               "AND table_name = ?", [schema, table])[0]["n"])
+        return bool(
+            self.query(
+                "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                [schema, table],
+            )[0]["n"]
+        )
 
     def execute(self, sql: str, params: list | None = None) -> None:
         """One statement that changes something (ours; values bound)."""
@@ -206,8 +225,15 @@ class DuckDBWarehouse:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur.fetchall()]
 
-    def load_game(self, game_pk: int, tables: dict[str, list[dict]], source: str,
-                  ingested_at: dt.datetime | None = None, con=None, rewrite: bool = False) -> dict[str, int]:
+    def load_game(
+        self,
+        game_pk: int,
+        tables: dict[str, list[dict]],
+        source: str,
+        ingested_at: dt.datetime | None = None,
+        con=None,
+        rewrite: bool = False,
+    ) -> dict[str, int]:
         """Merge every table of one game in one transaction; returns rows per table.
 
         Pass ``con`` (from :meth:`connect`) to load many games over one connection, and
@@ -217,14 +243,21 @@ class DuckDBWarehouse:
         counts = self.merge_tables(items, source, ingested_at, con, rewrite)
         return {table.split(".", 1)[1]: n for table, n in counts.items()}
 
-    def merge_rows(self, table: str, rows: list[dict], scope: dict, source: str,
-                   ingested_at: dt.datetime | None = None, con=None) -> int:
+    def merge_rows(
+        self, table: str, rows: list[dict], scope: dict, source: str, ingested_at: dt.datetime | None = None, con=None
+    ) -> int:
         """Upsert ``rows`` into ``table``; rows of the same ``scope`` (e.g. one team's roster
         on one date) that are no longer there are deleted. One transaction."""
         return self.merge_tables([(table, rows, scope)], source, ingested_at, con)[table]
 
-    def merge_tables(self, items: list[tuple[str, list[dict], dict]], source: str,
-                     ingested_at: dt.datetime | None = None, con=None, rewrite: bool = False) -> dict[str, int]:
+    def merge_tables(
+        self,
+        items: list[tuple[str, list[dict], dict]],
+        source: str,
+        ingested_at: dt.datetime | None = None,
+        con=None,
+        rewrite: bool = False,
+    ) -> dict[str, int]:
         """:meth:`merge_rows` for several ``(table, rows, scope)`` in one transaction."""
         if con is None:
             with self.connect() as own:
@@ -237,8 +270,10 @@ class DuckDBWarehouse:
                 spec = self.tables[table]
                 frame = stage_frame(rows, spec["columns"], ingested_at, source)
                 con.register("staged_rows", frame)
-                con.execute(merge_statement(table, spec["columns"], spec["key"], list(scope), "staged_rows", "?",
-                                            rewrite), list(scope.values()))
+                con.execute(
+                    merge_statement(table, spec["columns"], spec["key"], list(scope), "staged_rows", "?", rewrite),
+                    list(scope.values()),
+                )
                 con.unregister("staged_rows")
                 counts[table] = frame.num_rows
             con.execute("COMMIT")
@@ -272,8 +307,10 @@ class DuckDBWarehouse:
                 row = {c: run.get(c) for c in cols}
                 for c in json_columns:
                     row[c] = orjson.dumps(row[c]).decode() if row[c] is not None else None
-                con.execute(f"INSERT OR REPLACE INTO {table} ({', '.join(cols)}) "
-                            f"VALUES ({', '.join('?' for _ in cols)})", [row[c] for c in cols])
+                con.execute(
+                    f"INSERT OR REPLACE INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                    [row[c] for c in cols],
+                )
 
     def upsert(self, table: str, rows: list[dict], json_columns: tuple[str, ...] = ()) -> None:
         """Insert ``rows`` into ``table``, replacing those with the same primary key."""
@@ -300,8 +337,19 @@ class DuckDBWarehouse:
                     last_run_id = excluded.last_run_id, last_attempt_at = excluded.last_attempt_at,
                     attempts = d.attempts + 1, resolved_at = NULL
                 """,
-                [letter["game_date"], letter["endpoint"], letter["request_url"], letter.get("game_pk"),
-                 letter["kind"], letter["error"], letter.get("raw_object"), run_id, run_id, now, now],
+                [
+                    letter["game_date"],
+                    letter["endpoint"],
+                    letter["request_url"],
+                    letter.get("game_pk"),
+                    letter["kind"],
+                    letter["error"],
+                    letter.get("raw_object"),
+                    run_id,
+                    run_id,
+                    now,
+                    now,
+                ],
             )
 
     def resolve_dead_letters(self, game_date: str, request_urls: list[str]) -> None:
@@ -358,9 +406,19 @@ class BigQueryWarehouse:
             if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
                 return bq.ArrayQueryParameter(name, "INT64", list(value))
             return bq.ArrayQueryParameter(name, "STRING", [str(v) for v in value])
-        kind = ("BOOL" if isinstance(value, bool) else "INT64" if isinstance(value, int)
-                else "FLOAT64" if isinstance(value, float) else "TIMESTAMP" if isinstance(value, dt.datetime)
-                else "DATE" if isinstance(value, dt.date) else "STRING")
+        kind = (
+            "BOOL"
+            if isinstance(value, bool)
+            else "INT64"
+            if isinstance(value, int)
+            else "FLOAT64"
+            if isinstance(value, float)
+            else "TIMESTAMP"
+            if isinstance(value, dt.datetime)
+            else "DATE"
+            if isinstance(value, dt.date)
+            else "STRING"
+        )
         if kind == "STRING" and value is not None:
             value = str(value)
         return bq.ScalarQueryParameter(name, kind, value)
@@ -374,8 +432,13 @@ class BigQueryWarehouse:
 
     def has_table(self, schema: str, table: str) -> bool:
         # the dataset name is ours (a dbt schema), not input
-        return bool(self.query(f"SELECT count(*) AS n FROM `{self.client.project}.{schema}`.INFORMATION_SCHEMA.TABLES "
-                               "WHERE table_name = ?", [table])[0]["n"])
+        return bool(
+            self.query(
+                f"SELECT count(*) AS n FROM `{self.client.project}.{schema}`.INFORMATION_SCHEMA.TABLES "
+                "WHERE table_name = ?",
+                [table],
+            )[0]["n"]
+        )
 
     def execute(self, sql: str, params: list | None = None) -> None:
         self._run(sql, params)
@@ -386,18 +449,32 @@ class BigQueryWarehouse:
     def frame(self, sql: str, params: list | None = None, con=None):
         return self._run(sql, params).to_dataframe()
 
-    def load_game(self, game_pk: int, tables: dict[str, list[dict]], source: str,
-                  ingested_at: dt.datetime | None = None, con=None, rewrite: bool = False) -> dict[str, int]:
+    def load_game(
+        self,
+        game_pk: int,
+        tables: dict[str, list[dict]],
+        source: str,
+        ingested_at: dt.datetime | None = None,
+        con=None,
+        rewrite: bool = False,
+    ) -> dict[str, int]:
         items = [(f"raw.{name}", tables.get(name, []), {"game_pk": game_pk}) for name in GAME_TABLES]
         counts = self.merge_tables(items, source, ingested_at, con, rewrite)
         return {table.split(".", 1)[1]: n for table, n in counts.items()}
 
-    def merge_rows(self, table: str, rows: list[dict], scope: dict, source: str,
-                   ingested_at: dt.datetime | None = None, con=None) -> int:
+    def merge_rows(
+        self, table: str, rows: list[dict], scope: dict, source: str, ingested_at: dt.datetime | None = None, con=None
+    ) -> int:
         return self.merge_tables([(table, rows, scope)], source, ingested_at, con)[table]
 
-    def merge_tables(self, items: list[tuple[str, list[dict], dict]], source: str,
-                     ingested_at: dt.datetime | None = None, con=None, rewrite: bool = False) -> dict[str, int]:
+    def merge_tables(
+        self,
+        items: list[tuple[str, list[dict], dict]],
+        source: str,
+        ingested_at: dt.datetime | None = None,
+        con=None,
+        rewrite: bool = False,
+    ) -> dict[str, int]:
         ingested_at = ingested_at or dt.datetime.now(dt.timezone.utc)
         dataset = f"{self.client.project}._mlb_staging"
         self.client.create_dataset(dataset, exists_ok=True)
@@ -406,11 +483,13 @@ class BigQueryWarehouse:
             spec = self.tables[table]
             frame = stage_frame(rows, spec["columns"], ingested_at, source)
             staged = f"{dataset}.{table.replace('.', '_')}_{abs(hash(tuple(scope.values())))}"
-            job_config = self._bq.LoadJobConfig(schema=self.client.get_table(table).schema,
-                                                write_disposition="WRITE_TRUNCATE")
+            job_config = self._bq.LoadJobConfig(
+                schema=self.client.get_table(table).schema, write_disposition="WRITE_TRUNCATE"
+            )
             self.client.load_table_from_dataframe(frame.to_pandas(), staged, job_config=job_config).result()
-            statements.append(merge_statement(table, spec["columns"], spec["key"], list(scope), staged, "?",
-                                              rewrite) + ";")
+            statements.append(
+                merge_statement(table, spec["columns"], spec["key"], list(scope), staged, "?", rewrite) + ";"
+            )
             params += list(scope.values())
             staged_tables.append(staged)
             counts[table] = frame.num_rows
@@ -421,19 +500,26 @@ class BigQueryWarehouse:
         return counts
 
     def refresh_players(self, dates: list[str], con=None) -> int:
-        sql = (PLAYERS_MERGE.replace("list_contains({dates}::DATE[], official_date)", "official_date IN UNNEST(?)")
-               .replace("list_contains({dates}::DATE[], roster_date)", "roster_date IN UNNEST(?)")
-               .replace("list_contains({dates}::DATE[], transaction_date)", "transaction_date IN UNNEST(?)")
-               .replace("arg_min(player_name, CAST(seen AS VARCHAR) || seen_in || coalesce(player_name, ''))",
-                        "ARRAY_AGG(player_name ORDER BY seen, seen_in, player_name LIMIT 1)[OFFSET(0)]")
-               .replace("arg_min(seen_in, CAST(seen AS VARCHAR) || seen_in)",
-                        "ARRAY_AGG(seen_in ORDER BY seen, seen_in LIMIT 1)[OFFSET(0)]")
-               .replace("md5(coalesce(s.full_name, ''))", "TO_HEX(MD5(coalesce(s.full_name, '')))")
-               .replace("MERGE INTO raw.players AS t", "MERGE raw.players AS t"))
+        sql = (
+            PLAYERS_MERGE.replace("list_contains({dates}::DATE[], official_date)", "official_date IN UNNEST(?)")
+            .replace("list_contains({dates}::DATE[], roster_date)", "roster_date IN UNNEST(?)")
+            .replace("list_contains({dates}::DATE[], transaction_date)", "transaction_date IN UNNEST(?)")
+            .replace(
+                "arg_min(player_name, CAST(seen AS VARCHAR) || seen_in || coalesce(player_name, ''))",
+                "ARRAY_AGG(player_name ORDER BY seen, seen_in, player_name LIMIT 1)[OFFSET(0)]",
+            )
+            .replace(
+                "arg_min(seen_in, CAST(seen AS VARCHAR) || seen_in)",
+                "ARRAY_AGG(seen_in ORDER BY seen, seen_in LIMIT 1)[OFFSET(0)]",
+            )
+            .replace("md5(coalesce(s.full_name, ''))", "TO_HEX(MD5(coalesce(s.full_name, '')))")
+            .replace("MERGE INTO raw.players AS t", "MERGE raw.players AS t")
+        )
         days = [dt.date.fromisoformat(d) for d in dates]
         bq = self._bq
         params = [bq.ArrayQueryParameter(None, "DATE", days)] * 4 + [
-            bq.ScalarQueryParameter(None, "TIMESTAMP", dt.datetime.now(dt.timezone.utc))]
+            bq.ScalarQueryParameter(None, "TIMESTAMP", dt.datetime.now(dt.timezone.utc))
+        ]
         self.client.query(sql, job_config=bq.QueryJobConfig(query_parameters=params)).result()
         return self.query("SELECT count(*) AS n FROM raw.players")[0]["n"]
 
@@ -451,7 +537,8 @@ class BigQueryWarehouse:
                 f"ON {' AND '.join(f't.{k} = s.{k}' for k in key)} "
                 f"WHEN MATCHED THEN UPDATE SET {', '.join(f'{c} = s.{c}' for c in cols)} "
                 f"WHEN NOT MATCHED THEN INSERT ({', '.join(cols)}) VALUES ({', '.join(f's.{c}' for c in cols)})",
-                values)
+                values,
+            )
 
     def upsert(self, table: str, rows: list[dict], json_columns: tuple[str, ...] = ()) -> None:
         self._replace(table, self.tables[table]["key"], rows, json_columns)
@@ -460,8 +547,9 @@ class BigQueryWarehouse:
         self._replace("ops.ingestion_runs", ["run_id", "game_date"], [run], ("table_counts", "errors"))
 
     def record_grades(self, grades: list[dict]) -> None:
-        self._replace("ops.quality_grades", ["run_id", "game_date", "table_name"], grades,
-                      ("failed_expectations", "warnings"))
+        self._replace(
+            "ops.quality_grades", ["run_id", "game_date", "table_name"], grades, ("failed_expectations", "warnings")
+        )
 
     def record_dead_letter(self, letter: dict, run_id: str) -> None:
         now = dt.datetime.now(dt.timezone.utc)
@@ -478,22 +566,38 @@ class BigQueryWarehouse:
               VALUES (@game_date, @endpoint, @request_url, @game_pk, @kind, @error, @raw_object,
                 @run_id, @run_id, @now, @now, 1, NULL)
             """,
-            {"game_date": dt.date.fromisoformat(str(letter["game_date"])), "endpoint": letter["endpoint"],
-             "request_url": letter["request_url"], "game_pk": letter.get("game_pk"), "kind": letter["kind"],
-             "error": letter["error"], "raw_object": letter.get("raw_object"), "run_id": run_id, "now": now})
+            {
+                "game_date": dt.date.fromisoformat(str(letter["game_date"])),
+                "endpoint": letter["endpoint"],
+                "request_url": letter["request_url"],
+                "game_pk": letter.get("game_pk"),
+                "kind": letter["kind"],
+                "error": letter["error"],
+                "raw_object": letter.get("raw_object"),
+                "run_id": run_id,
+                "now": now,
+            },
+        )
 
     def resolve_dead_letters(self, game_date: str, request_urls: list[str]) -> None:
         if request_urls:
-            self._run("UPDATE ops.dead_letters SET resolved_at = @now WHERE game_date = @game_date "
-                      "AND resolved_at IS NULL AND request_url IN UNNEST(@urls)",
-                      {"now": dt.datetime.now(dt.timezone.utc), "game_date": dt.date.fromisoformat(game_date),
-                       "urls": list(request_urls)})
+            self._run(
+                "UPDATE ops.dead_letters SET resolved_at = @now WHERE game_date = @game_date "
+                "AND resolved_at IS NULL AND request_url IN UNNEST(@urls)",
+                {
+                    "now": dt.datetime.now(dt.timezone.utc),
+                    "game_date": dt.date.fromisoformat(game_date),
+                    "urls": list(request_urls),
+                },
+            )
 
     def table_checksums(self) -> dict[str, str]:
         out = {}
         for table in self.tables:
-            row = self.query(f"SELECT count(*) || ':' || coalesce(BIT_XOR(FARM_FINGERPRINT(TO_JSON_STRING(t))), 0) "
-                             f"AS c FROM {table} AS t")[0]
+            row = self.query(
+                f"SELECT count(*) || ':' || coalesce(BIT_XOR(FARM_FINGERPRINT(TO_JSON_STRING(t))), 0) "
+                f"AS c FROM {table} AS t"
+            )[0]
             out[table] = row["c"]
         return out
 

@@ -5,6 +5,7 @@
 
 Then point the pipeline at it: AIRFLOW_CONN_MLB_STATSAPI=http://127.0.0.1:8765
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,15 +19,20 @@ from mlb_pipeline.replay.simulate import League
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m mlb_pipeline.replay", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m mlb_pipeline.replay", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     mode = ap.add_mutually_exclusive_group(required=True)
     mode.add_argument("--recorded", metavar="DIR", help="serve real recorded responses from DIR")
     mode.add_argument("--simulate", action="store_true", help="serve a seeded simulated league")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--seasons", default="2024", help="comma-separated seasons to simulate")
-    ap.add_argument("--today", type=dt.date.fromisoformat, default=None,
-                    help="simulated 'today': games from this date on are not played yet")
+    ap.add_argument(
+        "--today",
+        type=dt.date.fromisoformat,
+        default=None,
+        help="simulated 'today': games from this date on are not played yet",
+    )
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8765)
     ap.add_argument("--faults", metavar="FILE", help="JSON list of faults to inject (see server.Fault)")

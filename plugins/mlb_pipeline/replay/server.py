@@ -9,6 +9,7 @@ truncated bodies, bodies cut at a line or shorter than their Content-Length, dro
 connections), in code or over HTTP at ``/__replay__/faults``; every request is logged at
 ``/__replay__/requests`` so tests can count retries.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -31,9 +32,15 @@ IGNORED_QUERY = {"language"}
 
 
 def _error_body(number: int, message: str) -> bytes:
-    return orjson.dumps({"messageNumber": number, "message": message,
-                         "timestamp": dt.datetime.now(dt.timezone.utc).isoformat().replace("+00:00", "Z"),
-                         "traceId": None}, option=orjson.OPT_INDENT_2)
+    return orjson.dumps(
+        {
+            "messageNumber": number,
+            "message": message,
+            "timestamp": dt.datetime.now(dt.timezone.utc).isoformat().replace("+00:00", "Z"),
+            "traceId": None,
+        },
+        option=orjson.OPT_INDENT_2,
+    )
 
 
 NOT_FOUND = (404, None)
@@ -79,8 +86,9 @@ class RecordedBackend:
         rules = yaml.safe_load((routes_file or Path(__file__).with_name("recorded_routes.yaml")).read_text())
         self.index: dict[tuple[str, frozenset], Path] = {}
         self.savant: dict[int, tuple[int, Path]] = {}  # game_pk -> (games in the file, file)
-        files = sorted(p for p in self.folder.rglob("*")
-                       if p.is_file() and p.name.endswith((".json", ".json.gz", ".csv")))
+        files = sorted(
+            p for p in self.folder.rglob("*") if p.is_file() and p.name.endswith((".json", ".json.gz", ".csv"))
+        )
         for rule in rules:
             pattern = re.compile(rule["file"])
             for f in files:
@@ -177,8 +185,7 @@ class SimulatedBackend:
             return None
         if q:  # a parameter we do not simulate: do not pretend
             return None
-        return self.league.schedule_doc(start, end, set(types.split(",")) if types else None,
-                                        scores=season is None)
+        return self.league.schedule_doc(start, end, set(types.split(",")) if types else None, scores=season is None)
 
     def _teams(self, query):
         if query.get("sportId") != "1" or set(query) - {"sportId", "season"}:
@@ -372,8 +379,9 @@ class ReplayServer:
                     body = gzip.compress(body, compresslevel=1)
                 self.send_response(status)
                 csv_body = status == 200 and urlsplit(self.path).path == SAVANT_PATH
-                self.send_header("Content-Type", "text/csv;charset=UTF-8" if csv_body
-                                 else "application/json;charset=UTF-8")
+                self.send_header(
+                    "Content-Type", "text/csv;charset=UTF-8" if csv_body else "application/json;charset=UTF-8"
+                )
                 if gz:
                     self.send_header("Content-Encoding", "gzip")
                 for k, v in (headers or {}).items():
@@ -389,8 +397,14 @@ class ReplayServer:
 
             def _record(self, target: str, status: int | str, fault: Fault | None) -> None:
                 with server._lock:
-                    server.log.append({"target": target, "status": status, "time": time.time(),
-                                       "fault": dataclasses.asdict(fault) if fault else None})
+                    server.log.append(
+                        {
+                            "target": target,
+                            "status": status,
+                            "time": time.time(),
+                            "fault": dataclasses.asdict(fault) if fault else None,
+                        }
+                    )
 
             def do_GET(self):
                 parts = urlsplit(self.path)
@@ -413,8 +427,11 @@ class ReplayServer:
                     self._record(target, fault.status, fault)
                     return self._send(fault.status, _error_body(1, "Internal error occurred"), headers)
                 query = {k: v for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in IGNORED_QUERY}
-                answer = (200, fault.body.encode()) if fault and fault.body is not None else \
-                    server.backend.respond(parts.path, query)
+                answer = (
+                    (200, fault.body.encode())
+                    if fault and fault.body is not None
+                    else server.backend.respond(parts.path, query)
+                )
                 if answer is None:
                     self._record(target, 404, fault)
                     return self._send(404, _error_body(10, "Object not found"))

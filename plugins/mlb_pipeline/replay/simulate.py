@@ -14,6 +14,7 @@ and pitchers' outs are fielders' putouts.
 Responses use the real responses' key names and nesting (a test compares them with the
 recorded ones); they leave out parts the pipeline does not read (season stats, weather).
 """
+
 from __future__ import annotations
 
 import csv
@@ -31,28 +32,192 @@ import yaml
 COPYRIGHT = "Copyright 2026 MLB Advanced Media, L.P.  Simulated data from mlb-pipeline's replay server."
 HOME_EDGE = 0.15
 POSITIONS = {
-    "1": ("Pitcher", "Pitcher", "P"), "2": ("Catcher", "Catcher", "C"), "3": ("First Base", "Infielder", "1B"),
-    "4": ("Second Base", "Infielder", "2B"), "5": ("Third Base", "Infielder", "3B"),
-    "6": ("Shortstop", "Infielder", "SS"), "7": ("Outfielder", "Outfielder", "LF"),
-    "8": ("Outfielder", "Outfielder", "CF"), "9": ("Outfielder", "Outfielder", "RF"),
+    "1": ("Pitcher", "Pitcher", "P"),
+    "2": ("Catcher", "Catcher", "C"),
+    "3": ("First Base", "Infielder", "1B"),
+    "4": ("Second Base", "Infielder", "2B"),
+    "5": ("Third Base", "Infielder", "3B"),
+    "6": ("Shortstop", "Infielder", "SS"),
+    "7": ("Outfielder", "Outfielder", "LF"),
+    "8": ("Outfielder", "Outfielder", "CF"),
+    "9": ("Outfielder", "Outfielder", "RF"),
     "10": ("Designated Hitter", "Hitter", "DH"),
 }
 LINEUP_POSITIONS = ["8", "6", "3", "10", "5", "9", "4", "7", "2"]
 BENCH_POSITIONS = ["2", "4", "5", "7"]
-PITCH_TYPES = [("FF", "Four-Seam Fastball", 94.5), ("SI", "Sinker", 93.5), ("SL", "Slider", 85.5),
-               ("CH", "Changeup", 86.0), ("CU", "Curveball", 79.5), ("FC", "Cutter", 89.0)]
+PITCH_TYPES = [
+    ("FF", "Four-Seam Fastball", 94.5),
+    ("SI", "Sinker", 93.5),
+    ("SL", "Slider", 85.5),
+    ("CH", "Changeup", 86.0),
+    ("CU", "Curveball", 79.5),
+    ("FC", "Cutter", 89.0),
+]
 # The columns of Baseball Savant's Statcast CSV, as recorded (it names "pitcher" and
 # "fielder_2" twice, with the same value in both).
-SAVANT_COLUMNS = ['pitch_type', 'game_date', 'release_speed', 'release_pos_x', 'release_pos_z', 'player_name', 'batter', 'pitcher', 'events', 'description', 'spin_dir', 'spin_rate_deprecated', 'break_angle_deprecated', 'break_length_deprecated', 'zone', 'des', 'game_type', 'stand', 'p_throws', 'home_team', 'away_team', 'type', 'hit_location', 'bb_type', 'balls', 'strikes', 'game_year', 'pfx_x', 'pfx_z', 'plate_x', 'plate_z', 'on_3b', 'on_2b', 'on_1b', 'outs_when_up', 'inning', 'inning_topbot', 'hc_x', 'hc_y', 'tfs_deprecated', 'tfs_zulu_deprecated', 'fielder_2', 'umpire', 'sv_id', 'vx0', 'vy0', 'vz0', 'ax', 'ay', 'az', 'sz_top', 'sz_bot', 'hit_distance_sc', 'launch_speed', 'launch_angle', 'effective_speed', 'release_spin_rate', 'release_extension', 'game_pk', 'pitcher', 'fielder_2', 'fielder_3', 'fielder_4', 'fielder_5', 'fielder_6', 'fielder_7', 'fielder_8', 'fielder_9', 'release_pos_y', 'estimated_ba_using_speedangle', 'estimated_woba_using_speedangle', 'woba_value', 'woba_denom', 'babip_value', 'iso_value', 'launch_speed_angle', 'at_bat_number', 'pitch_number', 'pitch_name', 'home_score', 'away_score', 'bat_score', 'fld_score', 'post_away_score', 'post_home_score', 'post_bat_score', 'post_fld_score', 'if_fielding_alignment', 'of_fielding_alignment']  # noqa: E501
-SAVANT_DESCRIPTIONS = {"B": "ball", "C": "called_strike", "S": "swinging_strike", "F": "foul",
-                       "X": "hit_into_play", "D": "hit_into_play", "E": "hit_into_play", "H": "hit_by_pitch"}
-CALLS = {"B": "Ball", "C": "Called Strike", "S": "Swinging Strike", "F": "Foul",
-         "X": "In play, out(s)", "D": "In play, no out", "E": "In play, run(s)", "H": "Hit By Pitch"}
-FIRST = ["Alex", "Ben", "Carlos", "Dan", "Eli", "Felix", "Gabe", "Hector", "Ian", "Jose", "Kyle", "Luis",
-         "Matt", "Nico", "Omar", "Pablo", "Quinn", "Rafael", "Sam", "Tyler", "Victor", "Will", "Yusei", "Zack"]
-LAST = ["Abreu", "Baker", "Castro", "Diaz", "Evans", "Flores", "Garcia", "Hayes", "Ito", "Jones", "Kim",
-        "Lopez", "Miller", "Nunez", "Ortiz", "Perez", "Quintana", "Reyes", "Smith", "Torres", "Urias",
-        "Vega", "Walker", "Young"]
+SAVANT_COLUMNS = [
+    "pitch_type",
+    "game_date",
+    "release_speed",
+    "release_pos_x",
+    "release_pos_z",
+    "player_name",
+    "batter",
+    "pitcher",
+    "events",
+    "description",
+    "spin_dir",
+    "spin_rate_deprecated",
+    "break_angle_deprecated",
+    "break_length_deprecated",
+    "zone",
+    "des",
+    "game_type",
+    "stand",
+    "p_throws",
+    "home_team",
+    "away_team",
+    "type",
+    "hit_location",
+    "bb_type",
+    "balls",
+    "strikes",
+    "game_year",
+    "pfx_x",
+    "pfx_z",
+    "plate_x",
+    "plate_z",
+    "on_3b",
+    "on_2b",
+    "on_1b",
+    "outs_when_up",
+    "inning",
+    "inning_topbot",
+    "hc_x",
+    "hc_y",
+    "tfs_deprecated",
+    "tfs_zulu_deprecated",
+    "fielder_2",
+    "umpire",
+    "sv_id",
+    "vx0",
+    "vy0",
+    "vz0",
+    "ax",
+    "ay",
+    "az",
+    "sz_top",
+    "sz_bot",
+    "hit_distance_sc",
+    "launch_speed",
+    "launch_angle",
+    "effective_speed",
+    "release_spin_rate",
+    "release_extension",
+    "game_pk",
+    "pitcher",
+    "fielder_2",
+    "fielder_3",
+    "fielder_4",
+    "fielder_5",
+    "fielder_6",
+    "fielder_7",
+    "fielder_8",
+    "fielder_9",
+    "release_pos_y",
+    "estimated_ba_using_speedangle",
+    "estimated_woba_using_speedangle",
+    "woba_value",
+    "woba_denom",
+    "babip_value",
+    "iso_value",
+    "launch_speed_angle",
+    "at_bat_number",
+    "pitch_number",
+    "pitch_name",
+    "home_score",
+    "away_score",
+    "bat_score",
+    "fld_score",
+    "post_away_score",
+    "post_home_score",
+    "post_bat_score",
+    "post_fld_score",
+    "if_fielding_alignment",
+    "of_fielding_alignment",
+]  # noqa: E501
+SAVANT_DESCRIPTIONS = {
+    "B": "ball",
+    "C": "called_strike",
+    "S": "swinging_strike",
+    "F": "foul",
+    "X": "hit_into_play",
+    "D": "hit_into_play",
+    "E": "hit_into_play",
+    "H": "hit_by_pitch",
+}
+CALLS = {
+    "B": "Ball",
+    "C": "Called Strike",
+    "S": "Swinging Strike",
+    "F": "Foul",
+    "X": "In play, out(s)",
+    "D": "In play, no out",
+    "E": "In play, run(s)",
+    "H": "Hit By Pitch",
+}
+FIRST = [
+    "Alex",
+    "Ben",
+    "Carlos",
+    "Dan",
+    "Eli",
+    "Felix",
+    "Gabe",
+    "Hector",
+    "Ian",
+    "Jose",
+    "Kyle",
+    "Luis",
+    "Matt",
+    "Nico",
+    "Omar",
+    "Pablo",
+    "Quinn",
+    "Rafael",
+    "Sam",
+    "Tyler",
+    "Victor",
+    "Will",
+    "Yusei",
+    "Zack",
+]
+LAST = [
+    "Abreu",
+    "Baker",
+    "Castro",
+    "Diaz",
+    "Evans",
+    "Flores",
+    "Garcia",
+    "Hayes",
+    "Ito",
+    "Jones",
+    "Kim",
+    "Lopez",
+    "Miller",
+    "Nunez",
+    "Ortiz",
+    "Perez",
+    "Quintana",
+    "Reyes",
+    "Smith",
+    "Torres",
+    "Urias",
+    "Vega",
+    "Walker",
+    "Young",
+]
 
 
 def _sigmoid(x: float) -> float:
@@ -148,10 +313,18 @@ class League:
             for k, role in enumerate(roles):
                 pos = "1" if role in ("SP", "RP") else role
                 skill = rng.gauss(0.12 if role == "SP" else 0.0, 0.12) if pos == "1" else rng.gauss(0, 0.12)
-                players.append(Player(
-                    id=base + k, name=f"{rng.choice(FIRST)} {rng.choice(LAST)}", number=str(rng.randint(1, 99)),
-                    position=pos, role=role, skill=skill if k < 22 else skill - 0.1,
-                    bats=rng.choice("RRL"), throws=rng.choice("RRL")))
+                players.append(
+                    Player(
+                        id=base + k,
+                        name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                        number=str(rng.randint(1, 99)),
+                        position=pos,
+                        role=role,
+                        skill=skill if k < 22 else skill - 0.1,
+                        bats=rng.choice("RRL"),
+                        throws=rng.choice("RRL"),
+                    )
+                )
             rosters[tid] = players
         return rosters
 
@@ -181,8 +354,17 @@ class League:
                 sps = [p for p in self.rosters[tid] if p.role == "SP"]
                 starters[tid] = sps[rotation[tid] % 5].id
                 rotation[tid] += 1
-            g = Game(self._pk(season, n), season, day, gtype, home, away,
-                     home_starter=starters[home], away_starter=starters[away], **kw)
+            g = Game(
+                self._pk(season, n),
+                season,
+                day,
+                gtype,
+                home,
+                away,
+                home_starter=starters[home],
+                away_starter=starters[away],
+                **kw,
+            )
             s = self.strength[season]
             g.p_home = _sigmoid(s[home] - s[away] + HOME_EDGE)
             g.home_wins = random.Random(f"{self.seed}:{g.game_pk}:winner").random() < g.p_home
@@ -217,8 +399,15 @@ class League:
                     if doubleheader and p_idx == 0 and g_idx == 1:
                         first = self.by_date[day + dt.timedelta(days=1)][-1]
                         first.double_header = "S"
-                        made_up = add(day + dt.timedelta(days=1), "R", h, a, game_number=2, double_header="S",
-                                      series_game_number=1 if rain else 3)
+                        made_up = add(
+                            day + dt.timedelta(days=1),
+                            "R",
+                            h,
+                            a,
+                            game_number=2,
+                            double_header="S",
+                            series_game_number=1 if rain else 3,
+                        )
                         if rain:
                             made_up.postponed_from = day
                             self.by_date.setdefault(day, []).append(made_up)
@@ -231,8 +420,10 @@ class League:
     def _suspend_some(self, season: int, rng: random.Random, n: int = 4) -> None:
         """A few regular-season games are suspended part-way and finished the next time the
         same clubs meet at the same park, under the same gamePk."""
-        regular = sorted((g for g in self.games.values() if g.season == season and g.game_type == "R"
-                          and g.postponed_from is None), key=lambda g: g.game_pk)
+        regular = sorted(
+            (g for g in self.games.values() if g.season == season and g.game_type == "R" and g.postponed_from is None),
+            key=lambda g: g.game_pk,
+        )
         later = {}
         for g in regular:
             later.setdefault((g.home, g.away), []).append(g)
@@ -253,8 +444,10 @@ class League:
         day = start
         bracket = {}
         for league in (103, 104):
-            ranked = sorted((t for t in self.teams if self.divisions[self.teams[t]["division"]]["league"] == league),
-                            key=lambda t: (-wins[t], t))[:6]
+            ranked = sorted(
+                (t for t in self.teams if self.divisions[self.teams[t]["division"]]["league"] == league),
+                key=lambda t: (-wins[t], t),
+            )[:6]
             bracket[league] = ranked
 
         def series(pairs, gtype, best_of, desc):
@@ -269,8 +462,15 @@ class League:
                         continue
                     high, low = pair
                     home, away = (high, low) if game_no in (1, 2, 5, 7) else (low, high)
-                    g = add(day, gtype, home, away, series_description=desc, games_in_series=best_of,
-                            series_game_number=game_no)
+                    g = add(
+                        day,
+                        gtype,
+                        home,
+                        away,
+                        series_description=desc,
+                        games_in_series=best_of,
+                        series_game_number=game_no,
+                    )
                     winner = g.home if g.home_wins else g.away
                     alive[pair][0 if winner == high else 1] += 1
                     if max(alive[pair]) > best_of // 2:
@@ -280,10 +480,14 @@ class League:
             return [winners[p] for p in pairs]
 
         wc = {lg: series([(b[2], b[5]), (b[3], b[4])], "F", 3, "Wild Card Game") for lg, b in bracket.items()}
-        ds = {lg: series([(bracket[lg][0], wc[lg][1]), (bracket[lg][1], wc[lg][0])], "D", 5, "Division Series")
-              for lg in bracket}
-        cs = {lg: series([tuple(sorted(ds[lg], key=lambda t: -wins[t]))], "L", 7, "League Championship Series")[0]
-              for lg in bracket}
+        ds = {
+            lg: series([(bracket[lg][0], wc[lg][1]), (bracket[lg][1], wc[lg][0])], "D", 5, "Division Series")
+            for lg in bracket
+        }
+        cs = {
+            lg: series([tuple(sorted(ds[lg], key=lambda t: -wins[t]))], "L", 7, "League Championship Series")[0]
+            for lg in bracket
+        }
         series([tuple(sorted(cs.values(), key=lambda t: -wins[t]))], "W", 7, "World Series")
 
     def played_on(self, day: dt.date) -> list[Game]:
@@ -292,11 +496,20 @@ class League:
 
     # --------------------------------------------------------------- the truth ----
     def truth(self, season: int) -> list[dict]:
-        return [{"gamePk": g.game_pk, "officialDate": g.official_date.isoformat(), "gameType": g.game_type,
-                 "homeTeamId": g.home, "awayTeamId": g.away, "homeWinProbability": round(g.p_home, 6),
-                 "homeStrength": round(self.strength[season][g.home], 6),
-                 "awayStrength": round(self.strength[season][g.away], 6)}
-                for g in sorted(self.games.values(), key=lambda g: g.game_pk) if g.season == season]
+        return [
+            {
+                "gamePk": g.game_pk,
+                "officialDate": g.official_date.isoformat(),
+                "gameType": g.game_type,
+                "homeTeamId": g.home,
+                "awayTeamId": g.away,
+                "homeWinProbability": round(g.p_home, 6),
+                "homeStrength": round(self.strength[season][g.home], 6),
+                "awayStrength": round(self.strength[season][g.away], 6),
+            }
+            for g in sorted(self.games.values(), key=lambda g: g.game_pk)
+            if g.season == season
+        ]
 
     def is_final(self, g: Game) -> bool:
         return self.today is None or (g.resumed_on or g.official_date) < self.today
@@ -312,16 +525,32 @@ class League:
         if full:
             div = self.divisions[t["division"]]
             lg = self.leagues[div["league"]]
-            ref.update({
-                "season": season, "venue": {"id": 5000 + tid, "name": f"{t['location']} Ballpark",
-                                            "link": f"/api/v1/venues/{5000 + tid}"},
-                "teamCode": t["abbreviation"].lower(), "fileCode": t["abbreviation"].lower(),
-                "abbreviation": t["abbreviation"], "teamName": t["club"], "locationName": t["location"],
-                "league": {"id": div["league"], "name": lg["name"], "link": f"/api/v1/league/{div['league']}"},
-                "division": {"id": t["division"], "name": div["name"], "link": f"/api/v1/divisions/{t['division']}"},
-                "sport": {"id": 1, "link": "/api/v1/sports/1", "name": "Major League Baseball"},
-                "shortName": t["location"], "franchiseName": t["location"], "clubName": t["club"], "active": True,
-            })
+            ref.update(
+                {
+                    "season": season,
+                    "venue": {
+                        "id": 5000 + tid,
+                        "name": f"{t['location']} Ballpark",
+                        "link": f"/api/v1/venues/{5000 + tid}",
+                    },
+                    "teamCode": t["abbreviation"].lower(),
+                    "fileCode": t["abbreviation"].lower(),
+                    "abbreviation": t["abbreviation"],
+                    "teamName": t["club"],
+                    "locationName": t["location"],
+                    "league": {"id": div["league"], "name": lg["name"], "link": f"/api/v1/league/{div['league']}"},
+                    "division": {
+                        "id": t["division"],
+                        "name": div["name"],
+                        "link": f"/api/v1/divisions/{t['division']}",
+                    },
+                    "sport": {"id": 1, "link": "/api/v1/sports/1", "name": "Major League Baseball"},
+                    "shortName": t["location"],
+                    "franchiseName": t["location"],
+                    "clubName": t["club"],
+                    "active": True,
+                }
+            )
         return ref
 
     def teams_doc(self, season: int) -> dict:
@@ -335,16 +564,27 @@ class League:
         reg = [g.official_date for g in self.games.values() if g.season == season and g.game_type == "R"]
         post = [g.official_date for g in self.games.values() if g.season == season and g.game_type in "FDLW"]
         iso = dt.date.isoformat
-        return {"copyright": COPYRIGHT, "seasons": [{
-            "seasonId": str(season), "hasWildcard": True,
-            "preSeasonStartDate": f"{season}-01-01",
-            "preSeasonEndDate": iso(cal["spring_start"] - dt.timedelta(days=1)),
-            "seasonStartDate": iso(cal["spring_start"]), "springStartDate": iso(cal["spring_start"]),
-            "springEndDate": iso(cal["spring_end"]), "regularSeasonStartDate": iso(min(reg)),
-            "regularSeasonEndDate": iso(max(reg)), "postSeasonStartDate": iso(min(post)),
-            "postSeasonEndDate": iso(max(post)), "seasonEndDate": iso(max(dates)),
-            "offseasonStartDate": iso(max(dates) + dt.timedelta(days=1)), "offSeasonEndDate": f"{season}-12-31",
-        }]}
+        return {
+            "copyright": COPYRIGHT,
+            "seasons": [
+                {
+                    "seasonId": str(season),
+                    "hasWildcard": True,
+                    "preSeasonStartDate": f"{season}-01-01",
+                    "preSeasonEndDate": iso(cal["spring_start"] - dt.timedelta(days=1)),
+                    "seasonStartDate": iso(cal["spring_start"]),
+                    "springStartDate": iso(cal["spring_start"]),
+                    "springEndDate": iso(cal["spring_end"]),
+                    "regularSeasonStartDate": iso(min(reg)),
+                    "regularSeasonEndDate": iso(max(reg)),
+                    "postSeasonStartDate": iso(min(post)),
+                    "postSeasonEndDate": iso(max(post)),
+                    "seasonEndDate": iso(max(dates)),
+                    "offseasonStartDate": iso(max(dates) + dt.timedelta(days=1)),
+                    "offSeasonEndDate": f"{season}-12-31",
+                }
+            ],
+        }
 
     def standings_doc(self, season: int, date: dt.date) -> dict | None:
         """Regular-season standings after the games of ``date``."""
@@ -361,30 +601,49 @@ class League:
         records = []
         for div_id in sorted(self.divisions):
             div = self.divisions[div_id]
-            members = sorted((t for t in self.teams if self.teams[t]["division"] == div_id),
-                             key=lambda t: (-(wins[t] - losses[t]), t))
+            members = sorted(
+                (t for t in self.teams if self.teams[t]["division"] == div_id),
+                key=lambda t: (-(wins[t] - losses[t]), t),
+            )
             lead = wins[members[0]] - losses[members[0]]
             team_records = []
             for rank, t in enumerate(members, start=1):
                 gp = wins[t] + losses[t]
                 gb = (lead - (wins[t] - losses[t])) / 2
-                team_records.append({
-                    "team": {"id": t, "name": self.teams[t]["club"], "link": f"/api/v1/teams/{t}"},
-                    "season": str(season), "divisionRank": str(rank), "gamesPlayed": gp,
-                    "gamesBack": "-" if gb == 0 else f"{gb:.1f}",
-                    "leagueRecord": {"wins": wins[t], "losses": losses[t], "ties": 0,
-                                     "pct": f"{wins[t] / gp:.3f}".lstrip("0") if gp else ".000"},
-                    "wins": wins[t], "losses": losses[t],
-                    "winningPercentage": f"{wins[t] / gp:.3f}".lstrip("0") if gp else ".000"})
-            records.append({"standingsType": "regularSeason",
-                            "league": {"id": div["league"], "link": f"/api/v1/league/{div['league']}"},
-                            "division": {"id": div_id, "link": f"/api/v1/divisions/{div_id}"},
-                            "sport": {"id": 1, "link": "/api/v1/sports/1"}, "teamRecords": team_records})
+                team_records.append(
+                    {
+                        "team": {"id": t, "name": self.teams[t]["club"], "link": f"/api/v1/teams/{t}"},
+                        "season": str(season),
+                        "divisionRank": str(rank),
+                        "gamesPlayed": gp,
+                        "gamesBack": "-" if gb == 0 else f"{gb:.1f}",
+                        "leagueRecord": {
+                            "wins": wins[t],
+                            "losses": losses[t],
+                            "ties": 0,
+                            "pct": f"{wins[t] / gp:.3f}".lstrip("0") if gp else ".000",
+                        },
+                        "wins": wins[t],
+                        "losses": losses[t],
+                        "winningPercentage": f"{wins[t] / gp:.3f}".lstrip("0") if gp else ".000",
+                    }
+                )
+            records.append(
+                {
+                    "standingsType": "regularSeason",
+                    "league": {"id": div["league"], "link": f"/api/v1/league/{div['league']}"},
+                    "division": {"id": div_id, "link": f"/api/v1/divisions/{div_id}"},
+                    "sport": {"id": 1, "link": "/api/v1/sports/1"},
+                    "teamRecords": team_records,
+                }
+            )
         return {"copyright": COPYRIGHT, "records": records}
 
-    TRANSACTION_TYPES = [("SFA", "Signed as Free Agent", "signed free agent {who} to a minor league contract."),
-                         ("ASG", "Assigned", "assigned {who} to their minor league affiliate."),
-                         ("REL", "Released", "released {who}.")]
+    TRANSACTION_TYPES = [
+        ("SFA", "Signed as Free Agent", "signed free agent {who} to a minor league contract."),
+        ("ASG", "Assigned", "assigned {who} to their minor league affiliate."),
+        ("REL", "Released", "released {who}."),
+    ]
 
     def transactions_doc(self, start: dt.date, end: dt.date) -> dict | None:
         """A few minor-league moves a day (signings, assignments, releases) of players who
@@ -402,9 +661,16 @@ class League:
                 team = self.team_ref(tid)
                 entry = {"id": int(day.strftime("%Y%m%d")) * 10 + k, "person": _ref(pid, who)}
                 entry["toTeam" if code != "REL" else "fromTeam"] = team
-                entry.update({"date": day.isoformat(), "effectiveDate": day.isoformat(),
-                              "resolutionDate": day.isoformat(), "typeCode": code, "typeDesc": desc,
-                              "description": f"{self.teams[tid]['name']} " + text.format(who=who)})
+                entry.update(
+                    {
+                        "date": day.isoformat(),
+                        "effectiveDate": day.isoformat(),
+                        "resolutionDate": day.isoformat(),
+                        "typeCode": code,
+                        "typeDesc": desc,
+                        "description": f"{self.teams[tid]['name']} " + text.format(who=who),
+                    }
+                )
                 out.append(entry)
             day += dt.timedelta(days=1)
         return {"copyright": COPYRIGHT, "transactions": out}
@@ -417,21 +683,37 @@ class League:
         roster = []
         for p in self.rosters[team_id]:
             name, ptype, abbr = POSITIONS[p.position]
-            roster.append({"person": _ref(p.id, p.name), "jerseyNumber": p.number,
-                           "position": {"code": p.position, "name": name, "type": ptype, "abbreviation": abbr},
-                           "status": {"code": "A", "description": "Active"}, "parentTeamId": team_id})
+            roster.append(
+                {
+                    "person": _ref(p.id, p.name),
+                    "jerseyNumber": p.number,
+                    "position": {"code": p.position, "name": name, "type": ptype, "abbreviation": abbr},
+                    "status": {"code": "A", "description": "Active"},
+                    "parentTeamId": team_id,
+                }
+            )
         if roster_type == "40Man":
             rng = random.Random(f"{self.seed}:40man:{team_id}")
             base = self.rosters[team_id][0].id + len(self.rosters[team_id])
             for k in range(40 - len(roster)):
                 pos = "1" if k < 8 else rng.choice(LINEUP_POSITIONS)
                 name, ptype, abbr = POSITIONS[pos]
-                roster.append({"person": _ref(base + k, f"{rng.choice(FIRST)} {rng.choice(LAST)}"),
-                               "jerseyNumber": str(rng.randint(1, 99)),
-                               "position": {"code": pos, "name": name, "type": ptype, "abbreviation": abbr},
-                               "status": {"code": "MIN", "description": "Minor League"}, "parentTeamId": team_id})
-        return {"copyright": COPYRIGHT, "roster": roster, "link": f"/api/v1/teams/{team_id}/roster",
-                "teamId": team_id, "rosterType": roster_type}
+                roster.append(
+                    {
+                        "person": _ref(base + k, f"{rng.choice(FIRST)} {rng.choice(LAST)}"),
+                        "jerseyNumber": str(rng.randint(1, 99)),
+                        "position": {"code": pos, "name": name, "type": ptype, "abbreviation": abbr},
+                        "status": {"code": "MIN", "description": "Minor League"},
+                        "parentTeamId": team_id,
+                    }
+                )
+        return {
+            "copyright": COPYRIGHT,
+            "roster": roster,
+            "link": f"/api/v1/teams/{team_id}/roster",
+            "teamId": team_id,
+            "rosterType": roster_type,
+        }
 
     # ----------------------------------------------------------------- stats ----
     GROUPS = {"hitting": "batting", "pitching": "pitching", "fielding": "fielding"}
@@ -463,12 +745,20 @@ class League:
                 total[k] = total.get(k, 0) + v
 
     def _stats_block(self, group: str, splits: list[dict], total: int) -> dict:
-        return {"copyright": COPYRIGHT, "stats": [{"type": {"displayName": "byDateRange"},
-                                                   "group": {"displayName": group}, "totalSplits": total,
-                                                   "exemptions": [], "splits": splits}]}
+        return {
+            "copyright": COPYRIGHT,
+            "stats": [
+                {
+                    "type": {"displayName": "byDateRange"},
+                    "group": {"displayName": group},
+                    "totalSplits": total,
+                    "exemptions": [],
+                    "splits": splits,
+                }
+            ],
+        }
 
-    def player_stats_doc(self, group: str, start: dt.date, end: dt.date, limit: int | None,
-                         offset: int) -> dict | None:
+    def player_stats_doc(self, group: str, start: dt.date, end: dt.date, limit: int | None, offset: int) -> dict | None:
         """Every player who played (playerPool=ALL), paged like the API: 50 rows when no
         limit is given, which is the trap the real API sets."""
         if group not in ("hitting", "pitching") or (end - start).days > 6 or end < start:
@@ -484,11 +774,18 @@ class League:
             gp = total["gamesPlayed"] + 1
             self._add(total, {k: v for k, v in line.items() if k != "gamesPlayed"})
             total["gamesPlayed"] = gp
-        rows = [{"season": str(start.year), "stat": stat, "team": self.team_ref(tid),
-                 "player": {"id": pid, "fullName": names[pid], "link": f"/api/v1/people/{pid}"},
-                 "sport": {"id": 1, "link": "/api/v1/sports/1"}, "numTeams": 1}
-                for (pid, tid), stat in sorted(totals.items())]
-        page = rows[offset: offset + (50 if limit is None else limit)]
+        rows = [
+            {
+                "season": str(start.year),
+                "stat": stat,
+                "team": self.team_ref(tid),
+                "player": {"id": pid, "fullName": names[pid], "link": f"/api/v1/people/{pid}"},
+                "sport": {"id": 1, "link": "/api/v1/sports/1"},
+                "numTeams": 1,
+            }
+            for (pid, tid), stat in sorted(totals.items())
+        ]
+        page = rows[offset : offset + (50 if limit is None else limit)]
         return self._stats_block(group, page, len(rows))
 
     def team_stats_doc(self, group: str, start: dt.date, end: dt.date) -> dict | None:
@@ -500,19 +797,40 @@ class League:
                 total = totals.setdefault(tid, {"gamesPlayed": 0})
                 total["gamesPlayed"] += 1
                 self._add(total, stats[self.GROUPS[group]])
-        splits = [{"season": str(start.year), "stat": stat, "team": self.team_ref(tid)}
-                  for tid, stat in sorted(totals.items())]
+        splits = [
+            {"season": str(start.year), "stat": stat, "team": self.team_ref(tid)}
+            for tid, stat in sorted(totals.items())
+        ]
         return self._stats_block(group, splits, len(splits))
 
     def _status(self, g: Game) -> dict:
         if self.is_suspended(g):
-            return {"abstractGameState": "Final", "codedGameState": "U", "detailedState": "Suspended: Rain",
-                    "statusCode": "UR", "startTimeTBD": False, "reason": "Rain", "abstractGameCode": "F"}
+            return {
+                "abstractGameState": "Final",
+                "codedGameState": "U",
+                "detailedState": "Suspended: Rain",
+                "statusCode": "UR",
+                "startTimeTBD": False,
+                "reason": "Rain",
+                "abstractGameCode": "F",
+            }
         if self.is_final(g):
-            return {"abstractGameState": "Final", "codedGameState": "F", "detailedState": "Final",
-                    "statusCode": "F", "startTimeTBD": False, "abstractGameCode": "F"}
-        return {"abstractGameState": "Preview", "codedGameState": "S", "detailedState": "Scheduled",
-                "statusCode": "S", "startTimeTBD": False, "abstractGameCode": "P"}
+            return {
+                "abstractGameState": "Final",
+                "codedGameState": "F",
+                "detailedState": "Final",
+                "statusCode": "F",
+                "startTimeTBD": False,
+                "abstractGameCode": "F",
+            }
+        return {
+            "abstractGameState": "Preview",
+            "codedGameState": "S",
+            "detailedState": "Scheduled",
+            "statusCode": "S",
+            "startTimeTBD": False,
+            "abstractGameCode": "P",
+        }
 
     def schedule_game(self, g: Game, listed_on: dt.date | None = None, scores: bool = True) -> dict:
         if listed_on is not None and g.postponed_from == listed_on:
@@ -531,27 +849,47 @@ class League:
         resumption = g.resumed_on is not None and listed_on == g.resumed_on
         start = g.game_datetime(offset)
         # A suspended game resumes two hours before that day's own game between the clubs.
-        resumes_at = None if g.resumed_on is None else (
-            start + (g.resumed_on - g.official_date) - dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        resumes_at = (
+            None
+            if g.resumed_on is None
+            else (start + (g.resumed_on - g.official_date) - dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        )
         entry = {
-            "gamePk": g.game_pk, "link": f"/api/v1.1/game/{g.game_pk}/feed/live", "gameType": g.game_type,
+            "gamePk": g.game_pk,
+            "link": f"/api/v1.1/game/{g.game_pk}/feed/live",
+            "gameType": g.game_type,
             "season": str(g.season),
             "gameDate": resumes_at if resumption else start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "officialDate": g.official_date.isoformat(), "status": self._status(g), "teams": teams,
-            "venue": {"id": 5000 + g.home, "name": f"{self.teams[g.home]['location']} Ballpark",
-                      "link": f"/api/v1/venues/{5000 + g.home}"},
-            "content": {"link": f"/api/v1/game/{g.game_pk}/content"}, "isTie": False,
-            "gameNumber": g.game_number, "publicFacing": True, "doubleHeader": g.double_header,
-            "gamedayType": "P", "tiebreaker": "N",
-            "calendarEventID": f"14-{g.game_pk}-{g.official_date.isoformat()}", "seasonDisplay": str(g.season),
-            "dayNight": "day" if g.game_datetime(offset).hour + offset < 17 else "night", "scheduledInnings": 9,
-            "reverseHomeAwayStatus": False, "inningBreakLength": 120, "gamesInSeries": g.games_in_series,
-            "seriesGameNumber": g.series_game_number, "seriesDescription": g.series_description,
-            "recordSource": "S", "ifNecessary": "N", "ifNecessaryDescription": "Normal Game",
+            "officialDate": g.official_date.isoformat(),
+            "status": self._status(g),
+            "teams": teams,
+            "venue": {
+                "id": 5000 + g.home,
+                "name": f"{self.teams[g.home]['location']} Ballpark",
+                "link": f"/api/v1/venues/{5000 + g.home}",
+            },
+            "content": {"link": f"/api/v1/game/{g.game_pk}/content"},
+            "isTie": False,
+            "gameNumber": g.game_number,
+            "publicFacing": True,
+            "doubleHeader": g.double_header,
+            "gamedayType": "P",
+            "tiebreaker": "N",
+            "calendarEventID": f"14-{g.game_pk}-{g.official_date.isoformat()}",
+            "seasonDisplay": str(g.season),
+            "dayNight": "day" if g.game_datetime(offset).hour + offset < 17 else "night",
+            "scheduledInnings": 9,
+            "reverseHomeAwayStatus": False,
+            "inningBreakLength": 120,
+            "gamesInSeries": g.games_in_series,
+            "seriesGameNumber": g.series_game_number,
+            "seriesDescription": g.series_description,
+            "recordSource": "S",
+            "ifNecessary": "N",
+            "ifNecessaryDescription": "Normal Game",
         }
         if resumption:
-            entry.update(resumedFrom=start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                         resumedFromDate=g.official_date.isoformat())
+            entry.update(resumedFrom=start.strftime("%Y-%m-%dT%H:%M:%SZ"), resumedFromDate=g.official_date.isoformat())
         elif g.resumed_on is not None:
             entry.update(resumeDate=resumes_at, resumeGameDate=g.resumed_on.isoformat())
         return entry
@@ -560,8 +898,15 @@ class League:
         """How the schedule lists a rained-out game on its original date: abstract state
         Final, coded state D, and the date it is made up on."""
         entry = self.schedule_game(dataclasses.replace(g, postponed_from=None, official_date=g.postponed_from))
-        entry["status"] = {"abstractGameState": "Final", "codedGameState": "D", "detailedState": "Postponed",
-                           "statusCode": "DR", "startTimeTBD": False, "reason": "Rain", "abstractGameCode": "F"}
+        entry["status"] = {
+            "abstractGameState": "Final",
+            "codedGameState": "D",
+            "detailedState": "Postponed",
+            "statusCode": "DR",
+            "startTimeTBD": False,
+            "reason": "Rain",
+            "abstractGameCode": "F",
+        }
         for side in ("home", "away"):
             entry["teams"][side].pop("score", None)
             entry["teams"][side].pop("isWinner", None)
@@ -570,22 +915,41 @@ class League:
         entry["rescheduleGameDate"] = g.official_date.isoformat()
         return entry
 
-    def schedule_doc(self, start: dt.date, end: dt.date, game_types: set[str] | None = None,
-                     scores: bool = True) -> dict:
+    def schedule_doc(
+        self, start: dt.date, end: dt.date, game_types: set[str] | None = None, scores: bool = True
+    ) -> dict:
         """The schedule of ``start`` to ``end``; without ``scores`` final games are listed
         without their score (a whole season's would mean simulating every game: minutes)."""
         dates, total = [], 0
         day = start
         while day <= end:
-            games = [self.schedule_game(g, day, scores) for g in self.by_date.get(day, [])
-                     if not game_types or g.game_type in game_types]
+            games = [
+                self.schedule_game(g, day, scores)
+                for g in self.by_date.get(day, [])
+                if not game_types or g.game_type in game_types
+            ]
             if games:
-                dates.append({"date": day.isoformat(), "totalItems": len(games), "totalEvents": 0,
-                              "totalGames": len(games), "totalGamesInProgress": 0, "games": games, "events": []})
+                dates.append(
+                    {
+                        "date": day.isoformat(),
+                        "totalItems": len(games),
+                        "totalEvents": 0,
+                        "totalGames": len(games),
+                        "totalGamesInProgress": 0,
+                        "games": games,
+                        "events": [],
+                    }
+                )
                 total += len(games)
             day += dt.timedelta(days=1)
-        return {"copyright": COPYRIGHT, "totalItems": total, "totalEvents": 0, "totalGames": total,
-                "totalGamesInProgress": 0, "dates": dates}
+        return {
+            "copyright": COPYRIGHT,
+            "totalItems": total,
+            "totalEvents": 0,
+            "totalGames": total,
+            "totalGamesInProgress": 0,
+            "dates": dates,
+        }
 
     # -------------------------------------------------------------- game feeds ----
     @functools.lru_cache(maxsize=256)  # noqa: B019  (one League per process, alive as long as it)
@@ -634,26 +998,47 @@ class League:
                 hit = e.get("hitData") or {}
                 pd_ = e["pitchData"]
                 row = dict.fromkeys(SAVANT_COLUMNS, "")
-                row.update({
-                    "pitch_type": e["details"]["type"]["code"], "pitch_name": e["details"]["type"]["description"],
-                    "game_date": g.official_date.isoformat(), "release_speed": pd_["startSpeed"],
-                    "effective_speed": pd_["startSpeed"], "player_name": matchup["batter"]["fullName"],
-                    "batter": matchup["batter"]["id"], "pitcher": matchup["pitcher"]["id"],
-                    "events": play["result"]["eventType"] if last else "",
-                    "des": play["result"]["description"] if last else "",
-                    "description": SAVANT_DESCRIPTIONS[code], "zone": pd_["zone"], "game_type": g.game_type,
-                    "stand": matchup["batSide"]["code"], "p_throws": matchup["pitchHand"]["code"],
-                    "home_team": teams["home"]["abbreviation"], "away_team": teams["away"]["abbreviation"],
-                    "type": "X" if code in "XDE" else "B" if code in "BH" else "S",
-                    "balls": balls, "strikes": strikes, "game_year": g.season,
-                    "plate_x": pd_["coordinates"]["pX"], "plate_z": pd_["coordinates"]["pZ"],
-                    "outs_when_up": outs, "inning": about["inning"], "inning_topbot": "Top" if top else "Bot",
-                    "sz_top": pd_["strikeZoneTop"], "sz_bot": pd_["strikeZoneBottom"],
-                    "launch_speed": hit.get("launchSpeed", ""), "launch_angle": hit.get("launchAngle", ""),
-                    "hit_distance_sc": hit.get("totalDistance", ""), "bb_type": hit.get("trajectory", ""),
-                    "release_spin_rate": pd_["breaks"]["spinRate"], "release_extension": pd_["extension"],
-                    "game_pk": game_pk, "at_bat_number": about["atBatIndex"] + 1, "pitch_number": i + 1,
-                })
+                row.update(
+                    {
+                        "pitch_type": e["details"]["type"]["code"],
+                        "pitch_name": e["details"]["type"]["description"],
+                        "game_date": g.official_date.isoformat(),
+                        "release_speed": pd_["startSpeed"],
+                        "effective_speed": pd_["startSpeed"],
+                        "player_name": matchup["batter"]["fullName"],
+                        "batter": matchup["batter"]["id"],
+                        "pitcher": matchup["pitcher"]["id"],
+                        "events": play["result"]["eventType"] if last else "",
+                        "des": play["result"]["description"] if last else "",
+                        "description": SAVANT_DESCRIPTIONS[code],
+                        "zone": pd_["zone"],
+                        "game_type": g.game_type,
+                        "stand": matchup["batSide"]["code"],
+                        "p_throws": matchup["pitchHand"]["code"],
+                        "home_team": teams["home"]["abbreviation"],
+                        "away_team": teams["away"]["abbreviation"],
+                        "type": "X" if code in "XDE" else "B" if code in "BH" else "S",
+                        "balls": balls,
+                        "strikes": strikes,
+                        "game_year": g.season,
+                        "plate_x": pd_["coordinates"]["pX"],
+                        "plate_z": pd_["coordinates"]["pZ"],
+                        "outs_when_up": outs,
+                        "inning": about["inning"],
+                        "inning_topbot": "Top" if top else "Bot",
+                        "sz_top": pd_["strikeZoneTop"],
+                        "sz_bot": pd_["strikeZoneBottom"],
+                        "launch_speed": hit.get("launchSpeed", ""),
+                        "launch_angle": hit.get("launchAngle", ""),
+                        "hit_distance_sc": hit.get("totalDistance", ""),
+                        "bb_type": hit.get("trajectory", ""),
+                        "release_spin_rate": pd_["breaks"]["spinRate"],
+                        "release_extension": pd_["extension"],
+                        "game_pk": game_pk,
+                        "at_bat_number": about["atBatIndex"] + 1,
+                        "pitch_number": i + 1,
+                    }
+                )
                 rows.append(row)
                 if code in "BH":
                     balls += 1
@@ -661,16 +1046,17 @@ class League:
                     strikes += 1
             # Savant gives the score before the plate appearance and after it.
             after = (play["result"]["awayScore"], play["result"]["homeScore"])
-            for row in rows[len(rows) - len(pitches):]:
-                row.update(away_score=score[0], home_score=score[1],
-                           post_away_score=after[0], post_home_score=after[1])
+            for row in rows[len(rows) - len(pitches) :]:
+                row.update(away_score=score[0], home_score=score[1], post_away_score=after[0], post_home_score=after[1])
             score = after
         for row in rows:
             bat_home = row["inning_topbot"] == "Bot"
-            row.update(bat_score=row["home_score"] if bat_home else row["away_score"],
-                       fld_score=row["away_score"] if bat_home else row["home_score"],
-                       post_bat_score=row["post_home_score"] if bat_home else row["post_away_score"],
-                       post_fld_score=row["post_away_score"] if bat_home else row["post_home_score"])
+            row.update(
+                bat_score=row["home_score"] if bat_home else row["away_score"],
+                fld_score=row["away_score"] if bat_home else row["home_score"],
+                post_bat_score=row["post_home_score"] if bat_home else row["post_away_score"],
+                post_fld_score=row["post_away_score"] if bat_home else row["post_home_score"],
+            )
         for row in reversed(rows):  # Savant lists the newest pitch first
             writer.writerow([row[c] for c in SAVANT_COLUMNS])
         return out.getvalue().encode()
@@ -695,10 +1081,25 @@ class League:
         dates = {}
         for g in games:
             dates.setdefault(g["officialDate"], []).append(g)
-        return {"copyright": COPYRIGHT, "totalItems": len(games), "totalEvents": 0, "totalGames": len(games),
-                "totalGamesInProgress": 0,
-                "dates": [{"date": d, "totalItems": len(gs), "totalEvents": 0, "totalGames": len(gs),
-                           "totalGamesInProgress": 0, "games": gs, "events": []} for d, gs in sorted(dates.items())]}
+        return {
+            "copyright": COPYRIGHT,
+            "totalItems": len(games),
+            "totalEvents": 0,
+            "totalGames": len(games),
+            "totalGamesInProgress": 0,
+            "dates": [
+                {
+                    "date": d,
+                    "totalItems": len(gs),
+                    "totalEvents": 0,
+                    "totalGames": len(gs),
+                    "totalGamesInProgress": 0,
+                    "games": gs,
+                    "events": [],
+                }
+                for d, gs in sorted(dates.items())
+            ],
+        }
 
     def boxscore_doc(self, game_pk: int) -> dict | None:
         feed = self.feed_doc(game_pk)
@@ -729,8 +1130,9 @@ class PlayedGame:
         self.league, self.g, self.rng = league, g, rng
         self.strength = league.strength[g.season]
         self.team_of = {"home": g.home, "away": g.away}
-        self.lineup = {side: [p for p in league.rosters[tid] if p.role in LINEUP_POSITIONS]
-                       for side, tid in self.team_of.items()}
+        self.lineup = {
+            side: [p for p in league.rosters[tid] if p.role in LINEUP_POSITIONS] for side, tid in self.team_of.items()
+        }
         for side in self.lineup:  # batting order: the roster order of lineup roles
             self.lineup[side].sort(key=lambda p: LINEUP_POSITIONS.index(p.role))
         self.bullpen = {side: [p for p in league.rosters[tid] if p.role == "RP"] for side, tid in self.team_of.items()}
@@ -750,14 +1152,64 @@ class PlayedGame:
 
     # -- stat books -----------------------------------------------------------------
     def _b(self, pid: int) -> dict:
-        return self.bat.setdefault(pid, dict.fromkeys(
-            ("pa", "ab", "r", "h", "d", "t", "hr", "rbi", "bb", "so", "hbp", "sf", "gidp", "lob",
-             "go", "fo", "lo", "po_out", "tb"), 0))
+        return self.bat.setdefault(
+            pid,
+            dict.fromkeys(
+                (
+                    "pa",
+                    "ab",
+                    "r",
+                    "h",
+                    "d",
+                    "t",
+                    "hr",
+                    "rbi",
+                    "bb",
+                    "so",
+                    "hbp",
+                    "sf",
+                    "gidp",
+                    "lob",
+                    "go",
+                    "fo",
+                    "lo",
+                    "po_out",
+                    "tb",
+                ),
+                0,
+            ),
+        )
 
     def _p(self, pid: int) -> dict:
-        return self.pit.setdefault(pid, dict.fromkeys(
-            ("outs", "bf", "h", "r", "er", "bb", "so", "hr", "hbp", "pitches", "strikes", "balls", "d", "t",
-             "ab", "go", "fo", "lo", "po_out", "rbi", "sf"), 0))
+        return self.pit.setdefault(
+            pid,
+            dict.fromkeys(
+                (
+                    "outs",
+                    "bf",
+                    "h",
+                    "r",
+                    "er",
+                    "bb",
+                    "so",
+                    "hr",
+                    "hbp",
+                    "pitches",
+                    "strikes",
+                    "balls",
+                    "d",
+                    "t",
+                    "ab",
+                    "go",
+                    "fo",
+                    "lo",
+                    "po_out",
+                    "rbi",
+                    "sf",
+                ),
+                0,
+            ),
+        )
 
     def _f(self, pid: int) -> dict:
         return self.fld.setdefault(pid, {"po": 0, "a": 0})
@@ -797,8 +1249,9 @@ class PlayedGame:
             batter = self.lineup[bat_side][order[bat_side] % 9]
             order[bat_side] += 1
             pitcher = self.pitchers_used[fld_side][-1]
-            runs, outs_made, hit, bases = self._plate_appearance(inning, half, batter, pitcher, bat_side,
-                                                                fld_side, outs, bases)
+            runs, outs_made, hit, bases = self._plate_appearance(
+                inning, half, batter, pitcher, bat_side, fld_side, outs, bases
+            )
             outs += outs_made
             half_runs += runs
             half_hits += hit
@@ -821,21 +1274,38 @@ class PlayedGame:
 
     def _plate_appearance(self, inning, half, batter, pitcher, bat_side, fld_side, outs, bases):
         rng = self.rng
-        edge = (self.strength[self.team_of[bat_side]] - self.strength[self.team_of[fld_side]]) / 2 \
-            + batter.skill - pitcher.skill
+        edge = (
+            (self.strength[self.team_of[bat_side]] - self.strength[self.team_of[fld_side]]) / 2
+            + batter.skill
+            - pitcher.skill
+        )
         events, balls, strikes = [], 0, 0
         at_bat_index = len(self.plays)
         start = self._tick(30)
         sub = getattr(self, "_pending_sub", None)
         if sub and sub[0] == fld_side:
-            events.append({
-                "details": {"description": f"Pitching Change: {sub[1].name} replaces "
-                                           f"{self.pitchers_used[fld_side][-2].name}.",
-                            "event": "Pitching Substitution", "eventType": "pitching_substitution",
-                            "awayScore": self.runs["away"], "homeScore": self.runs["home"],
-                            "isScoringPlay": False, "isOut": False, "hasReview": False},
-                "count": {"balls": 0, "strikes": 0, "outs": outs}, "index": 0, "startTime": start,
-                "endTime": self._tick(90), "isPitch": False, "type": "action", "player": _ref(sub[1].id)})
+            events.append(
+                {
+                    "details": {
+                        "description": f"Pitching Change: {sub[1].name} replaces "
+                        f"{self.pitchers_used[fld_side][-2].name}.",
+                        "event": "Pitching Substitution",
+                        "eventType": "pitching_substitution",
+                        "awayScore": self.runs["away"],
+                        "homeScore": self.runs["home"],
+                        "isScoringPlay": False,
+                        "isOut": False,
+                        "hasReview": False,
+                    },
+                    "count": {"balls": 0, "strikes": 0, "outs": outs},
+                    "index": 0,
+                    "startTime": start,
+                    "endTime": self._tick(90),
+                    "isPitch": False,
+                    "type": "action",
+                    "player": _ref(sub[1].id),
+                }
+            )
             self._pending_sub = None
         ps = self._p(pitcher.id)
         bs = self._b(batter.id)
@@ -872,21 +1342,38 @@ class PlayedGame:
             pt = PITCH_TYPES[rng.randrange(len(PITCH_TYPES))]
             speed = round(pt[2] + rng.gauss(0, 1.4) + pitcher.skill * 3, 1)
             pitch = {
-                "details": {"call": {"code": code, "description": CALLS[code]}, "description": CALLS[code],
-                            "code": code, "isInPlay": code == "X", "isStrike": code in "CSFX" and code != "X",
-                            "isBall": code == "B", "type": {"code": pt[0], "description": pt[1]},
-                            "isOut": False, "hasReview": False},
+                "details": {
+                    "call": {"code": code, "description": CALLS[code]},
+                    "description": CALLS[code],
+                    "code": code,
+                    "isInPlay": code == "X",
+                    "isStrike": code in "CSFX" and code != "X",
+                    "isBall": code == "B",
+                    "type": {"code": pt[0], "description": pt[1]},
+                    "isOut": False,
+                    "hasReview": False,
+                },
                 "count": {"balls": balls, "strikes": strikes, "outs": outs},
                 "pitchData": {
-                    "startSpeed": speed, "endSpeed": round(speed - 6.5 - rng.random(), 1),
-                    "strikeZoneTop": 3.4, "strikeZoneBottom": 1.6,
+                    "startSpeed": speed,
+                    "endSpeed": round(speed - 6.5 - rng.random(), 1),
+                    "strikeZoneTop": 3.4,
+                    "strikeZoneBottom": 1.6,
                     "coordinates": {"pX": round(rng.gauss(0, 0.8), 3), "pZ": round(rng.gauss(2.5, 0.8), 3)},
                     "breaks": {"spinRate": int(rng.gauss(2250, 180)), "spinDirection": int(rng.uniform(0, 360))},
-                    "zone": rng.randint(1, 14), "typeConfidence": 2.0, "plateTime": 0.4,
-                    "extension": round(rng.gauss(6.3, 0.3), 2)},
-                "index": len(events), "playId": str(uuid.UUID(int=rng.getrandbits(128))),
-                "pitchNumber": pitch_number, "startTime": self._tick(18), "endTime": self._tick(4),
-                "isPitch": True, "type": "pitch"}
+                    "zone": rng.randint(1, 14),
+                    "typeConfidence": 2.0,
+                    "plateTime": 0.4,
+                    "extension": round(rng.gauss(6.3, 0.3), 2),
+                },
+                "index": len(events),
+                "playId": str(uuid.UUID(int=rng.getrandbits(128))),
+                "pitchNumber": pitch_number,
+                "startTime": self._tick(18),
+                "endTime": self._tick(4),
+                "isPitch": True,
+                "type": "pitch",
+            }
             events.append(pitch)
 
         runs_before = dict(self.runs)
@@ -899,8 +1386,15 @@ class PlayedGame:
             u = rng.random()
             if u < p_hit:
                 v = rng.random()
-                result = "home_run" if v < 0.13 + 0.05 * edge else "triple" if v < 0.15 + 0.05 * edge \
-                    else "double" if v < 0.35 else "single"
+                result = (
+                    "home_run"
+                    if v < 0.13 + 0.05 * edge
+                    else "triple"
+                    if v < 0.15 + 0.05 * edge
+                    else "double"
+                    if v < 0.35
+                    else "single"
+                )
             else:
                 v = rng.random()
                 result = "ground_out" if v < 0.45 else "fly_out" if v < 0.8 else "line_out" if v < 0.9 else "pop_out"
@@ -971,8 +1465,13 @@ class PlayedGame:
                     new_bases[2] = None
         elif result in ("fly_out", "line_out", "pop_out"):
             is_out, outs_made = True, 1
-            pos = rng.choice("789") if result == "fly_out" else rng.choice("3456789") if result == "line_out" \
+            pos = (
+                rng.choice("789")
+                if result == "fly_out"
+                else rng.choice("3456789")
+                if result == "line_out"
                 else rng.choice("23456")
+            )
             credits_pos = [(pos, "putout")]
             if result == "fly_out" and b[2] and outs + 1 < 3 and rng.random() < 0.5:
                 result = "sac_fly"
@@ -1039,9 +1538,13 @@ class PlayedGame:
             fielder = self._fielder(fld_side, pos)
             self._f(fielder.id)["po" if kind == "putout" else "a"] += 1
             name, ptype, abbr = POSITIONS[pos]
-            credits.append({"player": _ref(fielder.id),
-                            "position": {"code": pos, "name": name, "type": ptype, "abbreviation": abbr},
-                            "credit": f"f_{kind}"})
+            credits.append(
+                {
+                    "player": _ref(fielder.id),
+                    "position": {"code": pos, "name": name, "type": ptype, "abbreviation": abbr},
+                    "credit": f"f_{kind}",
+                }
+            )
         # -- the play record --------------------------------------------------------------
         last = events[-1]
         is_in_play = last["details"]["code"] == "X"
@@ -1049,44 +1552,111 @@ class PlayedGame:
             last["details"]["call"]["code"] = last["details"]["code"] = "X" if is_out else ("E" if n_runs else "D")
             last["details"]["call"]["description"] = last["details"]["description"] = CALLS[last["details"]["code"]]
             last["details"]["isOut"] = is_out
-            angle = {"ground_out": -8, "grounded_into_double_play": -10, "line_out": 14, "pop_out": 55,
-                     "fly_out": 32, "sac_fly": 34, "single": 9, "double": 18, "triple": 20, "home_run": 28}[result]
+            angle = {
+                "ground_out": -8,
+                "grounded_into_double_play": -10,
+                "line_out": 14,
+                "pop_out": 55,
+                "fly_out": 32,
+                "sac_fly": 34,
+                "single": 9,
+                "double": 18,
+                "triple": 20,
+                "home_run": 28,
+            }[result]
             speed = round(min(121, max(40, rng.gauss(92 if hit else 84, 9))), 1)
             last["hitData"] = {
-                "launchSpeed": speed, "launchAngle": float(angle + rng.randint(-6, 6)),
+                "launchSpeed": speed,
+                "launchAngle": float(angle + rng.randint(-6, 6)),
                 "totalDistance": float(int(speed * (4.3 if result == "home_run" else 2.4))),
                 "trajectory": "fly_ball" if angle > 25 else "line_drive" if angle > 10 else "ground_ball",
-                "hardness": "hard" if speed > 95 else "medium", "location": str(rng.randint(1, 9)),
-                "coordinates": {"coordX": round(rng.uniform(40, 210), 2), "coordY": round(rng.uniform(40, 200), 2)}}
+                "hardness": "hard" if speed > 95 else "medium",
+                "location": str(rng.randint(1, 9)),
+                "coordinates": {"coordX": round(rng.uniform(40, 210), 2), "coordY": round(rng.uniform(40, 200), 2)},
+            }
         if result == "strikeout":
             last["details"]["isOut"] = True
-        event_names = {"single": "Single", "double": "Double", "triple": "Triple", "home_run": "Home Run",
-                       "walk": "Walk", "hit_by_pitch": "Hit By Pitch", "strikeout": "Strikeout",
-                       "ground_out": "Groundout", "grounded_into_double_play": "Grounded Into DP",
-                       "fly_out": "Flyout", "line_out": "Lineout", "pop_out": "Pop Out", "sac_fly": "Sac Fly"}
-        event_types = {"ground_out": "field_out", "fly_out": "field_out", "line_out": "field_out",
-                       "pop_out": "field_out", "grounded_into_double_play": "grounded_into_double_play"}
+        event_names = {
+            "single": "Single",
+            "double": "Double",
+            "triple": "Triple",
+            "home_run": "Home Run",
+            "walk": "Walk",
+            "hit_by_pitch": "Hit By Pitch",
+            "strikeout": "Strikeout",
+            "ground_out": "Groundout",
+            "grounded_into_double_play": "Grounded Into DP",
+            "fly_out": "Flyout",
+            "line_out": "Lineout",
+            "pop_out": "Pop Out",
+            "sac_fly": "Sac Fly",
+        }
+        event_types = {
+            "ground_out": "field_out",
+            "fly_out": "field_out",
+            "line_out": "field_out",
+            "pop_out": "field_out",
+            "grounded_into_double_play": "grounded_into_double_play",
+        }
         for rid, _resp in scorers:
-            runners.append({
-                "movement": {"originBase": None, "start": None, "end": "score", "outBase": None,
-                             "isOut": False, "outNumber": None},
-                "details": {"event": event_names[result], "eventType": event_types.get(result, result),
-                            "movementReason": None, "runner": _ref(rid, self.league.players[rid][1].name),
-                            "responsiblePitcher": _ref(_resp), "isScoringEvent": True, "rbi": rbi > 0,
-                            "earned": True, "teamUnearned": False, "playIndex": len(events) - 1},
-                "credits": []})
-        runners.append({
-            "movement": {"originBase": None, "start": None,
-                         "end": None if is_out else (
-                             "score" if result == "home_run" else
-                             {0: "1B", 1: "2B", 2: "3B"}.get(new_bases.index(me)) if me in new_bases else None),
-                         "outBase": "1B" if is_out else None, "isOut": is_out,
-                         "outNumber": outs + outs_made if is_out else None},
-            "details": {"event": event_names[result], "eventType": event_types.get(result, result),
-                        "movementReason": None, "runner": _ref(batter.id, batter.name), "responsiblePitcher": None,
-                        "isScoringEvent": result == "home_run", "rbi": False, "earned": False,
-                        "teamUnearned": False, "playIndex": len(events) - 1},
-            "credits": credits})
+            runners.append(
+                {
+                    "movement": {
+                        "originBase": None,
+                        "start": None,
+                        "end": "score",
+                        "outBase": None,
+                        "isOut": False,
+                        "outNumber": None,
+                    },
+                    "details": {
+                        "event": event_names[result],
+                        "eventType": event_types.get(result, result),
+                        "movementReason": None,
+                        "runner": _ref(rid, self.league.players[rid][1].name),
+                        "responsiblePitcher": _ref(_resp),
+                        "isScoringEvent": True,
+                        "rbi": rbi > 0,
+                        "earned": True,
+                        "teamUnearned": False,
+                        "playIndex": len(events) - 1,
+                    },
+                    "credits": [],
+                }
+            )
+        runners.append(
+            {
+                "movement": {
+                    "originBase": None,
+                    "start": None,
+                    "end": None
+                    if is_out
+                    else (
+                        "score"
+                        if result == "home_run"
+                        else {0: "1B", 1: "2B", 2: "3B"}.get(new_bases.index(me))
+                        if me in new_bases
+                        else None
+                    ),
+                    "outBase": "1B" if is_out else None,
+                    "isOut": is_out,
+                    "outNumber": outs + outs_made if is_out else None,
+                },
+                "details": {
+                    "event": event_names[result],
+                    "eventType": event_types.get(result, result),
+                    "movementReason": None,
+                    "runner": _ref(batter.id, batter.name),
+                    "responsiblePitcher": None,
+                    "isScoringEvent": result == "home_run",
+                    "rbi": False,
+                    "earned": False,
+                    "teamUnearned": False,
+                    "playIndex": len(events) - 1,
+                },
+                "credits": credits,
+            }
+        )
         # lead change bookkeeping, for the winning and losing pitchers
         lead_before = (runs_before["home"] > runs_before["away"]) - (runs_before["home"] < runs_before["away"])
         lead_after = (self.runs["home"] > self.runs["away"]) - (self.runs["home"] < self.runs["away"])
@@ -1094,26 +1664,54 @@ class PlayedGame:
             leader = "home" if lead_after > 0 else "away"
             self.lead_change = (leader, self.pitchers_used[leader][-1].id, pitcher.id)
         end = self._tick(6)
-        self.plays.append({
-            "result": {"type": "atBat", "event": event_names[result], "eventType": event_types.get(result, result),
-                       "description": f"{batter.name}: {event_names[result].lower()}.", "rbi": rbi,
-                       "awayScore": self.runs["away"], "homeScore": self.runs["home"], "isOut": is_out},
-            "about": {"atBatIndex": at_bat_index, "halfInning": half, "isTopInning": half == "top",
-                      "inning": inning, "startTime": start, "endTime": end, "isComplete": True,
-                      "isScoringPlay": n_runs > 0, "hasReview": False, "hasOut": is_out, "captivatingIndex": 0},
-            "count": {"balls": balls, "strikes": strikes, "outs": outs + outs_made},
-            "matchup": {"batter": _ref(batter.id, batter.name),
-                        "batSide": {"code": batter.bats, "description": "Right" if batter.bats == "R" else "Left"},
-                        "pitcher": _ref(pitcher.id, pitcher.name),
-                        "pitchHand": {"code": pitcher.throws,
-                                      "description": "Right" if pitcher.throws == "R" else "Left"},
-                        "batterHotColdZones": [], "pitcherHotColdZones": [], "splits": {
-                            "batter": f"vs_{pitcher.throws}HP", "pitcher": f"vs_{batter.bats}HB",
-                            "menOnBase": "Empty" if not any(bases) else "Men_On"}},
-            "pitchIndex": [e["index"] for e in events if e["isPitch"]],
-            "actionIndex": [e["index"] for e in events if not e["isPitch"]],
-            "runnerIndex": list(range(len(runners))), "runners": runners, "playEvents": events,
-            "playEndTime": end, "atBatIndex": at_bat_index})
+        self.plays.append(
+            {
+                "result": {
+                    "type": "atBat",
+                    "event": event_names[result],
+                    "eventType": event_types.get(result, result),
+                    "description": f"{batter.name}: {event_names[result].lower()}.",
+                    "rbi": rbi,
+                    "awayScore": self.runs["away"],
+                    "homeScore": self.runs["home"],
+                    "isOut": is_out,
+                },
+                "about": {
+                    "atBatIndex": at_bat_index,
+                    "halfInning": half,
+                    "isTopInning": half == "top",
+                    "inning": inning,
+                    "startTime": start,
+                    "endTime": end,
+                    "isComplete": True,
+                    "isScoringPlay": n_runs > 0,
+                    "hasReview": False,
+                    "hasOut": is_out,
+                    "captivatingIndex": 0,
+                },
+                "count": {"balls": balls, "strikes": strikes, "outs": outs + outs_made},
+                "matchup": {
+                    "batter": _ref(batter.id, batter.name),
+                    "batSide": {"code": batter.bats, "description": "Right" if batter.bats == "R" else "Left"},
+                    "pitcher": _ref(pitcher.id, pitcher.name),
+                    "pitchHand": {"code": pitcher.throws, "description": "Right" if pitcher.throws == "R" else "Left"},
+                    "batterHotColdZones": [],
+                    "pitcherHotColdZones": [],
+                    "splits": {
+                        "batter": f"vs_{pitcher.throws}HP",
+                        "pitcher": f"vs_{batter.bats}HB",
+                        "menOnBase": "Empty" if not any(bases) else "Men_On",
+                    },
+                },
+                "pitchIndex": [e["index"] for e in events if e["isPitch"]],
+                "actionIndex": [e["index"] for e in events if not e["isPitch"]],
+                "runnerIndex": list(range(len(runners))),
+                "runners": runners,
+                "playEvents": events,
+                "playEndTime": end,
+                "atBatIndex": at_bat_index,
+            }
+        )
         return n_runs, outs_made, hit, new_bases
 
     # ------------------------------------------------------------ the documents ----
@@ -1124,8 +1722,10 @@ class PlayedGame:
             win_pid, lose_pid = self.lead_change[1], self.lead_change[2]
         else:
             win_pid, lose_pid = self.pitchers_used[winner_side][0].id, self.pitchers_used[loser_side][0].id
-        out = {"winner": _ref(win_pid, self.league.players[win_pid][1].name),
-               "loser": _ref(lose_pid, self.league.players[lose_pid][1].name)}
+        out = {
+            "winner": _ref(win_pid, self.league.players[win_pid][1].name),
+            "loser": _ref(lose_pid, self.league.players[lose_pid][1].name),
+        }
         closer = self.pitchers_used[winner_side][-1]
         margin = abs(self.runs["home"] - self.runs["away"])
         if closer.id != win_pid and margin <= 3 and self._p(closer.id)["outs"] >= 3:
@@ -1137,14 +1737,38 @@ class PlayedGame:
         if not s:
             return {}
         return {
-            "summary": f"{s['h']}-{s['ab']}", "gamesPlayed": 1, "flyOuts": s["fo"], "groundOuts": s["go"],
-            "airOuts": s["fo"] + s["lo"] + s["po_out"], "runs": s["r"], "doubles": s["d"], "triples": s["t"],
-            "homeRuns": s["hr"], "strikeOuts": s["so"], "baseOnBalls": s["bb"], "intentionalWalks": 0,
-            "hits": s["h"], "hitByPitch": s["hbp"], "atBats": s["ab"], "caughtStealing": 0, "stolenBases": 0,
-            "stolenBasePercentage": ".---", "groundIntoDoublePlay": s["gidp"], "groundIntoTriplePlay": 0,
-            "plateAppearances": s["pa"], "totalBases": s["tb"], "rbi": s["rbi"], "leftOnBase": s["lob"],
-            "sacBunts": 0, "sacFlies": s["sf"], "catchersInterference": 0, "pickoffs": 0,
-            "atBatsPerHomeRun": "-.--", "popOuts": s["po_out"], "lineOuts": s["lo"]}
+            "summary": f"{s['h']}-{s['ab']}",
+            "gamesPlayed": 1,
+            "flyOuts": s["fo"],
+            "groundOuts": s["go"],
+            "airOuts": s["fo"] + s["lo"] + s["po_out"],
+            "runs": s["r"],
+            "doubles": s["d"],
+            "triples": s["t"],
+            "homeRuns": s["hr"],
+            "strikeOuts": s["so"],
+            "baseOnBalls": s["bb"],
+            "intentionalWalks": 0,
+            "hits": s["h"],
+            "hitByPitch": s["hbp"],
+            "atBats": s["ab"],
+            "caughtStealing": 0,
+            "stolenBases": 0,
+            "stolenBasePercentage": ".---",
+            "groundIntoDoublePlay": s["gidp"],
+            "groundIntoTriplePlay": 0,
+            "plateAppearances": s["pa"],
+            "totalBases": s["tb"],
+            "rbi": s["rbi"],
+            "leftOnBase": s["lob"],
+            "sacBunts": 0,
+            "sacFlies": s["sf"],
+            "catchersInterference": 0,
+            "pickoffs": 0,
+            "atBatsPerHomeRun": "-.--",
+            "popOuts": s["po_out"],
+            "lineOuts": s["lo"],
+        }
 
     @staticmethod
     def _pitching_dict(s: dict, started: bool, decisions: dict, pid: int) -> dict:
@@ -1153,29 +1777,76 @@ class PlayedGame:
         ip = f"{s['outs'] // 3}.{s['outs'] % 3}"
         dec = {k: v["id"] for k, v in decisions.items()}
         return {
-            "summary": f"{ip} IP, {s['er']} ER, {s['so']} K, {s['bb']} BB", "gamesPlayed": 1,
-            "gamesStarted": int(started), "flyOuts": s["fo"], "groundOuts": s["go"],
-            "airOuts": s["fo"] + s["lo"] + s["po_out"], "runs": s["r"], "doubles": s["d"], "triples": s["t"],
-            "homeRuns": s["hr"], "strikeOuts": s["so"], "baseOnBalls": s["bb"], "intentionalWalks": 0,
-            "hits": s["h"], "hitByPitch": s["hbp"], "atBats": s["ab"], "caughtStealing": 0, "stolenBases": 0,
-            "stolenBasePercentage": ".---", "numberOfPitches": s["pitches"], "inningsPitched": ip,
-            "wins": int(dec.get("winner") == pid), "losses": int(dec.get("loser") == pid),
-            "saves": int(dec.get("save") == pid), "saveOpportunities": int(dec.get("save") == pid), "holds": 0,
-            "blownSaves": 0, "earnedRuns": s["er"], "battersFaced": s["bf"], "outs": s["outs"], "gamesPitched": 1,
-            "completeGames": 0, "shutouts": 0, "pitchesThrown": s["pitches"], "balls": s["balls"],
-            "strikes": s["strikes"], "hitBatsmen": s["hbp"], "balks": 0, "wildPitches": 0, "pickoffs": 0,
-            "rbi": s["rbi"], "gamesFinished": 0, "inheritedRunners": 0, "inheritedRunnersScored": 0,
-            "catchersInterference": 0, "sacBunts": 0, "sacFlies": s["sf"], "passedBall": 0,
-            "popOuts": s["po_out"], "lineOuts": s["lo"]}
+            "summary": f"{ip} IP, {s['er']} ER, {s['so']} K, {s['bb']} BB",
+            "gamesPlayed": 1,
+            "gamesStarted": int(started),
+            "flyOuts": s["fo"],
+            "groundOuts": s["go"],
+            "airOuts": s["fo"] + s["lo"] + s["po_out"],
+            "runs": s["r"],
+            "doubles": s["d"],
+            "triples": s["t"],
+            "homeRuns": s["hr"],
+            "strikeOuts": s["so"],
+            "baseOnBalls": s["bb"],
+            "intentionalWalks": 0,
+            "hits": s["h"],
+            "hitByPitch": s["hbp"],
+            "atBats": s["ab"],
+            "caughtStealing": 0,
+            "stolenBases": 0,
+            "stolenBasePercentage": ".---",
+            "numberOfPitches": s["pitches"],
+            "inningsPitched": ip,
+            "wins": int(dec.get("winner") == pid),
+            "losses": int(dec.get("loser") == pid),
+            "saves": int(dec.get("save") == pid),
+            "saveOpportunities": int(dec.get("save") == pid),
+            "holds": 0,
+            "blownSaves": 0,
+            "earnedRuns": s["er"],
+            "battersFaced": s["bf"],
+            "outs": s["outs"],
+            "gamesPitched": 1,
+            "completeGames": 0,
+            "shutouts": 0,
+            "pitchesThrown": s["pitches"],
+            "balls": s["balls"],
+            "strikes": s["strikes"],
+            "hitBatsmen": s["hbp"],
+            "balks": 0,
+            "wildPitches": 0,
+            "pickoffs": 0,
+            "rbi": s["rbi"],
+            "gamesFinished": 0,
+            "inheritedRunners": 0,
+            "inheritedRunnersScored": 0,
+            "catchersInterference": 0,
+            "sacBunts": 0,
+            "sacFlies": s["sf"],
+            "passedBall": 0,
+            "popOuts": s["po_out"],
+            "lineOuts": s["lo"],
+        }
 
     @staticmethod
     def _fielding_dict(f: dict | None, started: bool) -> dict:
         if f is None:
             return {}
-        return {"gamesStarted": int(started), "caughtStealing": 0, "stolenBases": 0,
-                "stolenBasePercentage": ".---", "caughtStealingPercentage": ".---", "assists": f["a"],
-                "putOuts": f["po"], "errors": 0, "chances": f["a"] + f["po"],
-                "fielding": "1.000" if f["a"] + f["po"] else ".000", "passedBall": 0, "pickoffs": 0}
+        return {
+            "gamesStarted": int(started),
+            "caughtStealing": 0,
+            "stolenBases": 0,
+            "stolenBasePercentage": ".---",
+            "caughtStealingPercentage": ".---",
+            "assists": f["a"],
+            "putOuts": f["po"],
+            "errors": 0,
+            "chances": f["a"] + f["po"],
+            "fielding": "1.000" if f["a"] + f["po"] else ".000",
+            "passedBall": 0,
+            "pickoffs": 0,
+        }
 
     @staticmethod
     def _sum(dicts: list[dict], keys: list[str]) -> dict:
@@ -1193,31 +1864,57 @@ class PlayedGame:
                 first, last = p.name.split(" ", 1)
                 name, ptype, abbr = POSITIONS[p.position]
                 game_players[f"ID{p.id}"] = {
-                    "id": p.id, "fullName": p.name, "link": f"/api/v1/people/{p.id}", "firstName": first,
-                    "lastName": last, "primaryNumber": p.number, "active": True,
+                    "id": p.id,
+                    "fullName": p.name,
+                    "link": f"/api/v1/people/{p.id}",
+                    "firstName": first,
+                    "lastName": last,
+                    "primaryNumber": p.number,
+                    "active": True,
                     "primaryPosition": {"code": p.position, "name": name, "type": ptype, "abbreviation": abbr},
-                    "useName": first, "useLastName": last, "boxscoreName": f"{last}, {first[0]}",
-                    "isPlayer": True, "batSide": {"code": p.bats, "description": "Right" if p.bats == "R" else "Left"},
-                    "pitchHand": {"code": p.throws, "description": "Right" if p.throws == "R" else "Left"}}
+                    "useName": first,
+                    "useLastName": last,
+                    "boxscoreName": f"{last}, {first[0]}",
+                    "isPlayer": True,
+                    "batSide": {"code": p.bats, "description": "Right" if p.bats == "R" else "Left"},
+                    "pitchHand": {"code": p.throws, "description": "Right" if p.throws == "R" else "Left"},
+                }
         game_data = {
-            "game": {"pk": g.game_pk, "type": g.game_type, "doubleHeader": g.double_header,
-                     "id": f"{g.official_date:%Y/%m/%d}/{league.teams[g.away]['abbreviation'].lower()}mlb-"
-                           f"{league.teams[g.home]['abbreviation'].lower()}mlb-{g.game_number}",
-                     "gamedayType": "P", "tiebreaker": "N", "gameNumber": g.game_number,
-                     "calendarEventID": f"14-{g.game_pk}-{g.official_date.isoformat()}", "season": str(season),
-                     "seasonDisplay": str(season)},
-            "datetime": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%SZ"), "originalDate": g.official_date.isoformat(),
-                         "officialDate": g.official_date.isoformat(),
-                         "dayNight": "day" if start.hour + offset < 17 else "night",
-                         "time": f"{(start.hour + offset - 1) % 12 + 1}:{start.minute:02d}",
-                         "ampm": "PM" if start.hour + offset >= 12 else "AM"},
+            "game": {
+                "pk": g.game_pk,
+                "type": g.game_type,
+                "doubleHeader": g.double_header,
+                "id": f"{g.official_date:%Y/%m/%d}/{league.teams[g.away]['abbreviation'].lower()}mlb-"
+                f"{league.teams[g.home]['abbreviation'].lower()}mlb-{g.game_number}",
+                "gamedayType": "P",
+                "tiebreaker": "N",
+                "gameNumber": g.game_number,
+                "calendarEventID": f"14-{g.game_pk}-{g.official_date.isoformat()}",
+                "season": str(season),
+                "seasonDisplay": str(season),
+            },
+            "datetime": {
+                "dateTime": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "originalDate": g.official_date.isoformat(),
+                "officialDate": g.official_date.isoformat(),
+                "dayNight": "day" if start.hour + offset < 17 else "night",
+                "time": f"{(start.hour + offset - 1) % 12 + 1}:{start.minute:02d}",
+                "ampm": "PM" if start.hour + offset >= 12 else "AM",
+            },
             "status": status,
             "teams": {"away": league.team_ref(g.away, True, season), "home": league.team_ref(g.home, True, season)},
             "players": game_players,
-            "venue": {"id": 5000 + g.home, "name": f"{league.teams[g.home]['location']} Ballpark",
-                      "link": f"/api/v1/venues/{5000 + g.home}", "active": True, "season": str(season)},
-            "probablePitchers": {"away": _ref(g.away_starter, league.players[g.away_starter][1].name),
-                                 "home": _ref(g.home_starter, league.players[g.home_starter][1].name)},
+            "venue": {
+                "id": 5000 + g.home,
+                "name": f"{league.teams[g.home]['location']} Ballpark",
+                "link": f"/api/v1/venues/{5000 + g.home}",
+                "active": True,
+                "season": str(season),
+            },
+            "probablePitchers": {
+                "away": _ref(g.away_starter, league.players[g.away_starter][1].name),
+                "home": _ref(g.home_starter, league.players[g.home_starter][1].name),
+            },
         }
         box_teams, live_line = {}, {"scheduledInnings": 9, "innings": [], "teams": {"home": {}, "away": {}}}
         plays: list[dict] = []
@@ -1228,18 +1925,29 @@ class PlayedGame:
             last = played.innings[-1]
             bottom_played = bool(last.get("home"))
             live_line = {
-                "currentInning": len(played.innings), "currentInningOrdinal": _ordinal(len(played.innings)),
+                "currentInning": len(played.innings),
+                "currentInningOrdinal": _ordinal(len(played.innings)),
                 "inningState": "Bottom" if bottom_played else "Top",
-                "inningHalf": "Bottom" if bottom_played else "Top", "isTopInning": not bottom_played,
-                "scheduledInnings": 9, "innings": [
+                "inningHalf": "Bottom" if bottom_played else "Top",
+                "isTopInning": not bottom_played,
+                "scheduledInnings": 9,
+                "innings": [
                     {k: v for k, v in inn.items() if k in ("num", "ordinalNum", "away") or (k == "home" and v)}
-                    for inn in played.innings],
-                "teams": {side: {"runs": played.runs[side],
-                                 "hits": sum(i.get(side, {}).get("hits", 0) for i in played.innings),
-                                 "errors": 0,
-                                 "leftOnBase": sum(i.get(side, {}).get("leftOnBase", 0) for i in played.innings)}
-                          for side in ("home", "away")},
-                "balls": 0, "strikes": 0, "outs": 3}
+                    for inn in played.innings
+                ],
+                "teams": {
+                    side: {
+                        "runs": played.runs[side],
+                        "hits": sum(i.get(side, {}).get("hits", 0) for i in played.innings),
+                        "errors": 0,
+                        "leftOnBase": sum(i.get(side, {}).get("leftOnBase", 0) for i in played.innings),
+                    }
+                    for side in ("home", "away")
+                },
+                "balls": 0,
+                "strikes": 0,
+                "outs": 3,
+            }
         for side, tid in (("away", g.away), ("home", g.home)):
             players = {}
             batters, pitchers = [], []
@@ -1256,9 +1964,11 @@ class PlayedGame:
                 pos = p.position if p.id not in lineup_ids else p.role
                 name, ptype, abbr = POSITIONS[pos]
                 entry = {
-                    "person": _ref(p.id, p.name), "jerseyNumber": p.number,
+                    "person": _ref(p.id, p.name),
+                    "jerseyNumber": p.number,
                     "position": {"code": pos, "name": name, "type": ptype, "abbreviation": abbr},
-                    "status": {"code": "A", "description": "Active"}, "parentTeamId": tid,
+                    "status": {"code": "A", "description": "Active"},
+                    "parentTeamId": tid,
                 }
                 if p.id in lineup_ids:
                     entry["battingOrder"] = str((lineup_ids.index(p.id) + 1) * 100)
@@ -1267,53 +1977,131 @@ class PlayedGame:
                     "pitching": cls._pitching_dict(s, p.id == (used_pitchers or [0])[0], decisions, p.id) if s else {},
                     "fielding": cls._fielding_dict(f, p.id in lineup_ids or p.id == (used_pitchers or [0])[0]),
                 }
-                entry["gameStatus"] = {"isCurrentBatter": False, "isCurrentPitcher": False,
-                                       "isOnBench": p.id not in lineup_ids and p.id not in used_pitchers,
-                                       "isSubstitute": p.id in used_pitchers[1:]}
-                entry["allPositions"] = [{"code": pos, "name": name, "type": ptype, "abbreviation": abbr}] \
-                    if (p.id in lineup_ids or p.id in used_pitchers) else []
+                entry["gameStatus"] = {
+                    "isCurrentBatter": False,
+                    "isCurrentPitcher": False,
+                    "isOnBench": p.id not in lineup_ids and p.id not in used_pitchers,
+                    "isSubstitute": p.id in used_pitchers[1:],
+                }
+                entry["allPositions"] = (
+                    [{"code": pos, "name": name, "type": ptype, "abbreviation": abbr}]
+                    if (p.id in lineup_ids or p.id in used_pitchers)
+                    else []
+                )
                 players[f"ID{p.id}"] = entry
                 if b:
                     batters.append(p.id)
             if played:
                 batters = lineup_ids + [pid for pid in used_pitchers if pid in played.bat]
                 pitchers = used_pitchers
-            bat_lines = [players[f"ID{i}"]["stats"]["batting"] for i in batters
-                         if players[f"ID{i}"]["stats"]["batting"]]
+            bat_lines = [
+                players[f"ID{i}"]["stats"]["batting"] for i in batters if players[f"ID{i}"]["stats"]["batting"]
+            ]
             pit_lines = [players[f"ID{i}"]["stats"]["pitching"] for i in pitchers]
             fld_lines = [pl["stats"]["fielding"] for pl in players.values() if pl["stats"]["fielding"]]
-            bat_keys = ["flyOuts", "groundOuts", "airOuts", "runs", "doubles", "triples", "homeRuns", "strikeOuts",
-                        "baseOnBalls", "intentionalWalks", "hits", "hitByPitch", "atBats", "caughtStealing",
-                        "stolenBases", "groundIntoDoublePlay", "groundIntoTriplePlay", "plateAppearances",
-                        "totalBases", "rbi", "leftOnBase", "sacBunts", "sacFlies", "catchersInterference",
-                        "pickoffs", "popOuts", "lineOuts"]
-            pit_keys = ["flyOuts", "groundOuts", "airOuts", "runs", "doubles", "triples", "homeRuns", "strikeOuts",
-                        "baseOnBalls", "intentionalWalks", "hits", "hitByPitch", "atBats", "caughtStealing",
-                        "stolenBases", "numberOfPitches", "earnedRuns", "battersFaced", "outs", "pitchesThrown",
-                        "balls", "strikes", "hitBatsmen", "balks", "wildPitches", "pickoffs", "rbi",
-                        "inheritedRunners", "inheritedRunnersScored", "catchersInterference", "sacBunts",
-                        "sacFlies", "passedBall", "popOuts", "lineOuts"]
+            bat_keys = [
+                "flyOuts",
+                "groundOuts",
+                "airOuts",
+                "runs",
+                "doubles",
+                "triples",
+                "homeRuns",
+                "strikeOuts",
+                "baseOnBalls",
+                "intentionalWalks",
+                "hits",
+                "hitByPitch",
+                "atBats",
+                "caughtStealing",
+                "stolenBases",
+                "groundIntoDoublePlay",
+                "groundIntoTriplePlay",
+                "plateAppearances",
+                "totalBases",
+                "rbi",
+                "leftOnBase",
+                "sacBunts",
+                "sacFlies",
+                "catchersInterference",
+                "pickoffs",
+                "popOuts",
+                "lineOuts",
+            ]
+            pit_keys = [
+                "flyOuts",
+                "groundOuts",
+                "airOuts",
+                "runs",
+                "doubles",
+                "triples",
+                "homeRuns",
+                "strikeOuts",
+                "baseOnBalls",
+                "intentionalWalks",
+                "hits",
+                "hitByPitch",
+                "atBats",
+                "caughtStealing",
+                "stolenBases",
+                "numberOfPitches",
+                "earnedRuns",
+                "battersFaced",
+                "outs",
+                "pitchesThrown",
+                "balls",
+                "strikes",
+                "hitBatsmen",
+                "balks",
+                "wildPitches",
+                "pickoffs",
+                "rbi",
+                "inheritedRunners",
+                "inheritedRunnersScored",
+                "catchersInterference",
+                "sacBunts",
+                "sacFlies",
+                "passedBall",
+                "popOuts",
+                "lineOuts",
+            ]
             team_bat = cls._sum(bat_lines, bat_keys)
             team_pit = cls._sum(pit_lines, pit_keys)
             outs = team_pit.get("outs", 0)
             team_pit["inningsPitched"] = f"{outs // 3}.{outs % 3}"
-            team_fld = cls._sum(fld_lines, ["caughtStealing", "stolenBases", "assists", "putOuts", "errors",
-                                            "chances", "passedBall", "pickoffs"])
+            team_fld = cls._sum(
+                fld_lines,
+                ["caughtStealing", "stolenBases", "assists", "putOuts", "errors", "chances", "passedBall", "pickoffs"],
+            )
             box_teams[side] = {
-                "team": league.team_ref(tid), "teamStats": {"batting": team_bat, "pitching": team_pit,
-                                                             "fielding": team_fld},
-                "players": players, "batters": batters, "pitchers": pitchers,
+                "team": league.team_ref(tid),
+                "teamStats": {"batting": team_bat, "pitching": team_pit, "fielding": team_fld},
+                "players": players,
+                "batters": batters,
+                "pitchers": pitchers,
                 "bench": [p.id for p in league.rosters[tid] if p.role in BENCH_POSITIONS],
                 "bullpen": [p.id for p in league.rosters[tid] if p.position == "1" and p.id not in pitchers],
-                "battingOrder": lineup_ids, "info": [], "note": []}
+                "battingOrder": lineup_ids,
+                "info": [],
+                "note": [],
+            }
         return {
-            "copyright": COPYRIGHT, "gamePk": g.game_pk, "link": f"/api/v1.1/game/{g.game_pk}/feed/live",
-            "metaData": {"wait": 10, "timeStamp": start.strftime("%Y%m%d_%H%M%S"), "gameEvents": [],
-                         "logicalEvents": []},
+            "copyright": COPYRIGHT,
+            "gamePk": g.game_pk,
+            "link": f"/api/v1.1/game/{g.game_pk}/feed/live",
+            "metaData": {
+                "wait": 10,
+                "timeStamp": start.strftime("%Y%m%d_%H%M%S"),
+                "gameEvents": [],
+                "logicalEvents": [],
+            },
             "gameData": game_data,
             "liveData": {
-                "plays": {"allPlays": plays, "currentPlay": plays[-1] if plays else {},
-                          "scoringPlays": [p["atBatIndex"] for p in plays if p["about"]["isScoringPlay"]]},
+                "plays": {
+                    "allPlays": plays,
+                    "currentPlay": plays[-1] if plays else {},
+                    "scoringPlays": [p["atBatIndex"] for p in plays if p["about"]["isScoringPlay"]],
+                },
                 "linescore": live_line,
                 "boxscore": {"teams": box_teams, "officials": [], "info": [], "pitchingNotes": []},
                 "decisions": decisions,
