@@ -24,6 +24,7 @@ set-based process's peak (itself and dbt). Prints a Markdown table for docs/BENC
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -70,10 +71,8 @@ class TreeMemory:
             total = 0
             try:
                 for p in [self.root, *self.root.children(recursive=True)]:
-                    try:
+                    with contextlib.suppress(psutil.Error):
                         total += p.memory_info().rss
-                    except psutil.Error:
-                        pass
             except psutil.Error:
                 pass
             self.peak = max(self.peak, total)

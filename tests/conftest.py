@@ -203,7 +203,7 @@ def run_day(
     monkeypatch.setenv("AIRFLOW_CONN_MLB_STATSAPI", server.url + (f"?{conn_extra}" if conn_extra else ""))
     monkeypatch.setenv("AIRFLOW_CONN_BASEBALL_SAVANT", server.url + (f"?{savant_extra}" if savant_extra else ""))
     run = dag.test(
-        logical_date=dt.datetime.fromisoformat(day).replace(tzinfo=dt.timezone.utc),
+        logical_date=dt.datetime.fromisoformat(day).replace(tzinfo=dt.UTC),
         run_conf={**DEFAULT_PARAMS[dag.dag_id], **params},
     )
     return run, {ti.task_id: ti.state for ti in run.get_task_instances()}
@@ -299,7 +299,7 @@ class Inbox:
 
         key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         cert = (
             x509.CertificateBuilder()
             .subject_name(name)

@@ -129,7 +129,7 @@ def test_backfill_runs_get_no_morning_deadline(airflow_db):
 
     dag_id = "test_alerts_deadline"
     days = {
-        run_type: dt.datetime(2024, 6, 13 + n, tzinfo=dt.timezone.utc)
+        run_type: dt.datetime(2024, 6, 13 + n, tzinfo=dt.UTC)
         for n, run_type in enumerate((DagRunType.SCHEDULED, DagRunType.MANUAL, DagRunType.BACKFILL_JOB))
     }
     reference = decode_deadline_reference(encode_deadline_reference(alerts.DagRunLogicalDateUnlessBackfill()))

@@ -70,7 +70,7 @@ def test_a_complete_season_is_copied_verified_and_then_immutable(season, simulat
     from airflow.dag_processing.dagbag import DagBag
 
     dag = without_deadlines(DagBag(dag_folder="dags/mlb_end_of_season_archival.py").dags["mlb_end_of_season_archival"])
-    run = dag.test(logical_date=dt.datetime(2025, 1, 2, 6, tzinfo=dt.timezone.utc))
+    run = dag.test(logical_date=dt.datetime(2025, 1, 2, 6, tzinfo=dt.UTC))
     assert run.state == "success", {ti.task_id: ti.state for ti in run.get_task_instances()}
     historical = files(season / "lake" / "historical" / "regular-season" / "2024")
     assert set(historical) == {t.removeprefix("regular-season/2024/") for t in targets} | {"MANIFEST.json"}
@@ -120,7 +120,7 @@ def test_an_incomplete_season_is_not_archived(season, simulated, league, monkeyp
     from airflow.dag_processing.dagbag import DagBag
 
     dag = without_deadlines(DagBag(dag_folder="dags/mlb_end_of_season_archival.py").dags["mlb_end_of_season_archival"])
-    run = dag.test(logical_date=dt.datetime(2025, 1, 2, 6, tzinfo=dt.timezone.utc))
+    run = dag.test(logical_date=dt.datetime(2025, 1, 2, 6, tzinfo=dt.UTC))
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert states == {"check_season_complete": "failed", "archive_season": "upstream_failed"}
     assert not (season / "lake" / "historical").exists()

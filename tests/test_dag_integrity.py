@@ -99,7 +99,7 @@ def test_daily_dag_steps_and_game_date():
     assert sorted(dbt["build_features.no_feature_uses_a_game_of_its_own_date_or_later_test"]) == [
         f"build_features.{m}_model_build" for m in ("game_features", "player_rolling_features", "team_rolling_features")
     ]
-    logical = dt.datetime(2024, 7, 1, tzinfo=dt.timezone.utc)
+    logical = dt.datetime(2024, 7, 1, tzinfo=dt.UTC)
     assert game_date_for_run({"params": {}, "logical_date": logical}) == "2024-07-01"
     assert game_date_for_run({"params": {"game_date": "2024-06-30"}, "logical_date": logical}) == "2024-06-30"
 

@@ -27,7 +27,7 @@ def lake_files(root: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and not p.relative_to(root).parts[0] == "quality"
+        if p.is_file() and p.relative_to(root).parts[0] != "quality"
     }
 
 

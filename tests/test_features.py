@@ -359,7 +359,7 @@ def test_the_monthly_audit_finds_what_is_missing_or_wrong_and_passes_a_whole_mon
     wh = DuckDBWarehouse()
 
     # The run of 1 June audits May, whose last day was never collected: it fails, saying so.
-    run = dag.test(logical_date=dt.datetime(2024, 6, 1, 8, tzinfo=dt.timezone.utc), run_conf={"api_sample_size": 5})
+    run = dag.test(logical_date=dt.datetime(2024, 6, 1, 8, tzinfo=dt.UTC), run_conf={"api_sample_size": 5})
     assert run.state == "failed"
     [row] = wh.query("SELECT month, status, problems, summary, report_url FROM ops.audit_reports")
     assert (row["month"], row["status"]) == ("2024-05", "failed")
@@ -377,7 +377,7 @@ def test_the_monthly_audit_finds_what_is_missing_or_wrong_and_passes_a_whole_mon
         ).returncode
         == 0
     )
-    run = dag.test(logical_date=dt.datetime(2024, 6, 1, 8, tzinfo=dt.timezone.utc), run_conf={"api_sample_size": 5})
+    run = dag.test(logical_date=dt.datetime(2024, 6, 1, 8, tzinfo=dt.UTC), run_conf={"api_sample_size": 5})
     assert run.state == "success"
     [row] = wh.query("SELECT month, status, problems, summary, report_url FROM ops.audit_reports")
     assert (row["status"], row["problems"], row["summary"]) == ("passed", 0, "no problems")
@@ -445,7 +445,7 @@ def test_the_weekly_sync_finds_corrections_by_content_hash_fills_gaps_regrades_a
     for task in dag.tasks:
         task.retries = 0
     run = dag.test(
-        logical_date=dt.datetime(2024, 6, 2, 6, tzinfo=dt.timezone.utc),
+        logical_date=dt.datetime(2024, 6, 2, 6, tzinfo=dt.UTC),
         run_conf={"from_date": corrected_day, "to_date": gap_day},
     )
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}

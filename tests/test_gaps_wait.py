@@ -27,7 +27,7 @@ def a_dag(dag_id: str, paused: bool = False, waiting_backfill: bool = True):
     from airflow.utils.session import create_session
     from sqlalchemy import delete
 
-    day = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
+    day = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
     with create_session() as session:
         session.merge(DagBundleModel(name="dags-folder"))
         session.flush()
@@ -68,7 +68,7 @@ def test_the_wait_ends_when_the_backfill_completes(waiting_backfill, capsys):
 
     def complete():
         with create_session() as session:
-            session.get(Backfill, waiting_backfill).completed_at = dt.datetime.now(dt.timezone.utc)
+            session.get(Backfill, waiting_backfill).completed_at = dt.datetime.now(dt.UTC)
 
     threading.Timer(1.0, complete).start()
     wait_for_backfills(DAG, poll_s=0.2, scheduler_grace_s=30, saying="waiting")  # returns: no timeout, no error

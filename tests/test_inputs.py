@@ -118,7 +118,7 @@ def test_off_season_dates_are_no_gaps(embedded, simulated):
         {
             "run_id": "r",
             "game_date": dt.date(2024, 9, 20),
-            "started_at": dt.datetime.now(dt.timezone.utc),
+            "started_at": dt.datetime.now(dt.UTC),
             "status": "complete",
             "table_counts": {},
             "errors": [],

@@ -13,7 +13,7 @@ from airflow.timetables.base import TimeRestriction
 
 from mlb_pipeline.timetable import GameDayTimetable
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def runs(timetable, earliest, latest, catchup=True):

@@ -87,8 +87,8 @@ def daily_done_by_interval(done_by: str, timezone: str, today: dt.date) -> dt.ti
     so the interval follows daylight saving time (the DAG is re-parsed when it changes)."""
     hour, minute = (int(part) for part in done_by.split(":"))
     local = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(hour, minute), ZoneInfo(timezone))
-    midnight_utc = dt.datetime.combine(today, dt.time(), dt.timezone.utc)
-    return local.astimezone(dt.timezone.utc) - midnight_utc
+    midnight_utc = dt.datetime.combine(today, dt.time(), dt.UTC)
+    return local.astimezone(dt.UTC) - midnight_utc
 
 
 class DagRunLogicalDateUnlessBackfill(BaseDeadlineReference):

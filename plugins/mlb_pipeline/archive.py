@@ -183,7 +183,7 @@ def mark_archived(warehouse, lake_root: str, season: int, checksums: dict[str, s
     ]
     if bad:
         raise RuntimeError(f"{len(bad)} historical objects missing or changed, not marked archived: {bad[:5]}")
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     rows = []
     for folder, manifest in _manifests(lake_root, season).items():
         objects = {t: sha for t, sha in sorted(checksums.items()) if f"/historical/{folder}/{season}/" in t}

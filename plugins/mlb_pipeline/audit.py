@@ -265,7 +265,7 @@ def run_audit(warehouse, client, month: str, in_season: bool, cfg: dict | None =
     report = {
         "month": month,
         "period": [start.isoformat(), end.isoformat()],
-        "audited_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "audited_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     report["row_counts"] = row_counts(warehouse)
     report["duplicates"] = duplicate_keys(warehouse)

@@ -53,7 +53,7 @@ def check_game_date(game_date: str, today: dt.date | None = None) -> str:
     except ValueError:
         raise InvalidGameDate(f"game date {game_date!r} is not a date (YYYY-MM-DD)") from None
     ahead = load_config("pipeline")["daily"]["max_days_ahead"]
-    today = today or dt.datetime.now(dt.timezone.utc).date()
+    today = today or dt.datetime.now(dt.UTC).date()
     if day > today + dt.timedelta(days=ahead):
         raise InvalidGameDate(
             f"game date {day} is more than {ahead} day(s) after today ({today}): refused, nothing collected or recorded"
@@ -223,7 +223,7 @@ def _confirm_empty(client: StatsApiClient, zone: RawZone, date: str, day: dict, 
         f"lists {len(expected)} games on it: {expected}"
     )
     if warehouse is not None:
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         url = client.url("schedule", sportId=1, date=date)
         run_id = run_id or f"plan__{date}"
         warehouse.record_dead_letter(
@@ -316,7 +316,7 @@ def _changed_since_last_collection(client: StatsApiClient, warehouse) -> dict[in
     last = warehouse.query("SELECT max(started_at) AS t FROM ops.ingestion_runs")[0]["t"]  # our last run
     if last is None:
         return {}
-    since = last.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    since = last.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     try:
         resp = client.fetch("game_changes", updatedSince=since, sportId=1)
         changed = parse_schedule(decode_json(resp.body, "game changes"), None)
@@ -436,7 +436,7 @@ def load_day(
     from mlb_pipeline.reference import load_reference
     from mlb_pipeline.statcast import load_statcast
 
-    started_at = started_at or dt.datetime.now(dt.timezone.utc)
+    started_at = started_at or dt.datetime.now(dt.UTC)
     warehouse.ensure_schema()
     counts: dict[str, dict[str, int]] = {}
     loaded: dict[str, list[int]] = {}
@@ -524,7 +524,7 @@ def load_day(
             "run_id": run_id,
             "game_date": date,
             "started_at": started_at,
-            "finished_at": dt.datetime.now(dt.timezone.utc),
+            "finished_at": dt.datetime.now(dt.UTC),
             "status": status,
             "games_scheduled": len(games),
             "games_final": len(final),

@@ -444,7 +444,7 @@ def record_detection(warehouse, candidates: dict[str, list[dict]], action: str, 
     """Leave the audit trail in ``ops.backfill_log``; return the detection's id."""
     import shlex
 
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     detection = f"detect__{now:%Y%m%dT%H%M%S%fZ}"
     command = "\n".join(shlex.join(c) for c in commands) or None
     rows = [
@@ -652,7 +652,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from mlb_pipeline.warehouse import open_warehouse
 
-    yesterday = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)).isoformat()
+    yesterday = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)).isoformat()
     ap = argparse.ArgumentParser(
         prog="python -m mlb_pipeline.gaps",
         description="Find what the warehouse is missing, per processor, and backfill it.",

@@ -20,7 +20,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 from airflow.sdk import ObjectStoragePath
@@ -113,7 +114,7 @@ class RawZone:
             "request_url": url,
             "body_sha256": landed.sha256,
             "body_bytes": len(body),
-            "quarantined_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+            "quarantined_at": dt.datetime.now(dt.UTC).isoformat(),
         }
         reason_path = ObjectStoragePath(landed.url[: -len(suffix)] + ".reason.json")
         reason_path.write_bytes(orjson.dumps(note, option=orjson.OPT_INDENT_2))

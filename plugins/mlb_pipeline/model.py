@@ -251,7 +251,7 @@ def train(
         known = held_out["game_pk"].map(truth)
         if known.notna().all():
             evaluation["true_probability_brier"] = float(((known.to_numpy() - y) ** 2).mean())
-    trained_at = trained_at or dt.datetime.now(dt.timezone.utc)
+    trained_at = trained_at or dt.datetime.now(dt.UTC)
     dates = pd.to_datetime(frame["game_date"]).dt.date
     metadata = {
         "model": MODEL_NAME,
@@ -382,7 +382,7 @@ class Registry:
         previous = self.champion()
         record = {
             "version": name,
-            "since": dt.datetime.now(dt.timezone.utc).isoformat(),
+            "since": dt.datetime.now(dt.UTC).isoformat(),
             "reason": reason,
             "previous": previous["version"] if previous else None,
         }
@@ -581,7 +581,7 @@ def predict_games(warehouse, registry: Registry, game_date: dt.date, run_id: str
     check_columns(games, version.features, f"games of {game_date}")
     p = version.predict(games)
     contribs = top_contributions(version.booster, games, version.features, model_config()["top_contributions"])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     rows = [
         {
             "game_pk": int(g.game_pk),
@@ -629,7 +629,7 @@ def score_predictions(warehouse, game_date: dt.date) -> dict | None:
         "accuracy_7d": w["accuracy"],
         "brier_7d": w["brier"],
         "model_versions": sorted(day["model_version"].unique().tolist()),
-        "scored_at": dt.datetime.now(dt.timezone.utc),
+        "scored_at": dt.datetime.now(dt.UTC),
     }
     warehouse.upsert("ml.prediction_scores", [row], ("model_versions",))
     log.info(

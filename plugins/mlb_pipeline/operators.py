@@ -28,9 +28,9 @@ def game_date_for_run(context) -> str:
         return dt.date.fromisoformat(str(param)).isoformat()
     logical = context.get("logical_date")
     if logical is not None:
-        return logical.astimezone(dt.timezone.utc).date().isoformat()
+        return logical.astimezone(dt.UTC).date().isoformat()
     run_after = context["dag_run"].run_after
-    return (run_after.astimezone(dt.timezone.utc).date() - dt.timedelta(days=1)).isoformat()
+    return (run_after.astimezone(dt.UTC).date() - dt.timedelta(days=1)).isoformat()
 
 
 def source_client(section: str = "source"):

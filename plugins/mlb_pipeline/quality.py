@@ -753,7 +753,7 @@ def grade_and_promote(warehouse, game_date: str, phase: str, run_id: str, docs_u
     batch = day_grade(grades)
     promoted = bool(grades) and batch not in rules["retry_on"] and not missing
     docs = grader.build_docs()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     warehouse.record_grades(
         [
             {

@@ -13,7 +13,7 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from mlb_pipeline.landing import Quarantined, RawZone
 from mlb_pipeline.parse import (

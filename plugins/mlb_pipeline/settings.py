@@ -47,7 +47,7 @@ def bigquery_project() -> str | None:
     return os.environ.get("MLB_BIGQUERY_PROJECT")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_config(name: str) -> dict:
     """Read ``config/<name>.yaml``."""
     with open(config_dir() / f"{name}.yaml", encoding="utf-8") as fh:

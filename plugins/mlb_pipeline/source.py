@@ -90,7 +90,7 @@ class ClientSettings:
     collection_deadline_s: float = 0
 
     @classmethod
-    def from_config(cls, base_url: str, cfg: dict, extras: dict | None = None) -> "ClientSettings":
+    def from_config(cls, base_url: str, cfg: dict, extras: dict | None = None) -> ClientSettings:
         """Settings from ``config/pipeline.yaml`` and the connection's ``extras`` (strings,
         which override it). Extras that tune nothing are ignored with a warning naming
         them, never their values (an ``api_key`` is a secret)."""
@@ -181,7 +181,7 @@ class _Retry(Retry):
         if left is None:
             return super().sleep(response)
         wait = self.get_retry_after(response) if response is not None and self.respect_retry_after_header else None
-        wait = self.get_backoff_time() if not wait else wait
+        wait = wait or self.get_backoff_time()
         time.sleep(max(0.0, min(wait, left)))
 
     def is_exhausted(self) -> bool:
@@ -332,7 +332,7 @@ class HttpSource:
             raise NotFound(url, "404 Not Found", status=404, body=body)
         if resp.status != 200:
             raise SourceError(url, f"HTTP {resp.status} after retries", status=resp.status, body=body)
-        return ApiResponse(endpoint, url, resp.status, body, dt.datetime.now(dt.timezone.utc))
+        return ApiResponse(endpoint, url, resp.status, body, dt.datetime.now(dt.UTC))
 
     def close(self) -> None:
         self._http.clear()

@@ -79,5 +79,5 @@ class GameDayTimetable(Timetable):
         return {"run_at": self.run_at, "timezone": self.timezone}
 
     @classmethod
-    def deserialize(cls, data: dict) -> "GameDayTimetable":
+    def deserialize(cls, data: dict) -> GameDayTimetable:
         return cls(**data)

@@ -16,8 +16,8 @@ import contextlib
 import datetime as dt
 import logging
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import orjson
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
@@ -262,7 +262,7 @@ class DuckDBWarehouse:
         if con is None:
             with self.connect() as own:
                 return self.merge_tables(items, source, ingested_at, own, rewrite)
-        ingested_at = ingested_at or dt.datetime.now(dt.timezone.utc)
+        ingested_at = ingested_at or dt.datetime.now(dt.UTC)
         counts = {}
         con.execute("BEGIN TRANSACTION")
         try:
@@ -288,7 +288,7 @@ class DuckDBWarehouse:
         if con is None:
             with self.connect() as own:
                 return self.refresh_players(dates, own)
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         con.execute(PLAYERS_MERGE.format(dates="?"), [dates, dates, dates, dates, now])
         return con.execute("SELECT count(*) FROM raw.players").fetchone()[0]
 
@@ -323,7 +323,7 @@ class DuckDBWarehouse:
         self._replace("ops.quality_grades", grades, ("failed_expectations", "warnings"))
 
     def record_dead_letter(self, letter: dict, run_id: str) -> None:
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         with self.connect() as con:
             con.execute(
                 """
@@ -359,7 +359,7 @@ class DuckDBWarehouse:
             con.execute(
                 "UPDATE ops.dead_letters SET resolved_at = ? "
                 "WHERE game_date = ? AND resolved_at IS NULL AND list_contains(?, request_url)",
-                [dt.datetime.now(dt.timezone.utc), game_date, request_urls],
+                [dt.datetime.now(dt.UTC), game_date, request_urls],
             )
 
     def table_checksums(self) -> dict[str, str]:
@@ -475,7 +475,7 @@ class BigQueryWarehouse:
         con=None,
         rewrite: bool = False,
     ) -> dict[str, int]:
-        ingested_at = ingested_at or dt.datetime.now(dt.timezone.utc)
+        ingested_at = ingested_at or dt.datetime.now(dt.UTC)
         dataset = f"{self.client.project}._mlb_staging"
         self.client.create_dataset(dataset, exists_ok=True)
         counts, staged_tables, statements, params = {}, [], ["BEGIN TRANSACTION;"], []
@@ -518,7 +518,7 @@ class BigQueryWarehouse:
         days = [dt.date.fromisoformat(d) for d in dates]
         bq = self._bq
         params = [bq.ArrayQueryParameter(None, "DATE", days)] * 4 + [
-            bq.ScalarQueryParameter(None, "TIMESTAMP", dt.datetime.now(dt.timezone.utc))
+            bq.ScalarQueryParameter(None, "TIMESTAMP", dt.datetime.now(dt.UTC))
         ]
         self.client.query(sql, job_config=bq.QueryJobConfig(query_parameters=params)).result()
         return self.query("SELECT count(*) AS n FROM raw.players")[0]["n"]
@@ -552,7 +552,7 @@ class BigQueryWarehouse:
         )
 
     def record_dead_letter(self, letter: dict, run_id: str) -> None:
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         self._run(
             """
             MERGE ops.dead_letters d
@@ -585,7 +585,7 @@ class BigQueryWarehouse:
                 "UPDATE ops.dead_letters SET resolved_at = @now WHERE game_date = @game_date "
                 "AND resolved_at IS NULL AND request_url IN UNNEST(@urls)",
                 {
-                    "now": dt.datetime.now(dt.timezone.utc),
+                    "now": dt.datetime.now(dt.UTC),
                     "game_date": dt.date.fromisoformat(game_date),
                     "urls": list(request_urls),
                 },

@@ -12,6 +12,7 @@ connections), in code or over HTTP at ``/__replay__/faults``; every request is l
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import gzip
@@ -36,7 +37,7 @@ def _error_body(number: int, message: str) -> bytes:
         {
             "messageNumber": number,
             "message": message,
-            "timestamp": dt.datetime.now(dt.timezone.utc).isoformat().replace("+00:00", "Z"),
+            "timestamp": dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),
             "traceId": None,
         },
         option=orjson.OPT_INDENT_2,
@@ -247,7 +248,7 @@ class SimulatedBackend:
         except (KeyError, ValueError):
             return None
         if since.tzinfo is None:
-            since = since.replace(tzinfo=dt.timezone.utc)
+            since = since.replace(tzinfo=dt.UTC)
         return None if q else self.league.changes_doc(since)
 
     def _transactions(self, query):
@@ -348,7 +349,7 @@ class ReplayServer:
         return None
 
     # -- lifecycle ------------------------------------------------------------------
-    def start(self) -> "ReplayServer":
+    def start(self) -> ReplayServer:
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="replay-server", daemon=True)
         self._thread.start()
         return self
@@ -357,7 +358,7 @@ class ReplayServer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def __enter__(self) -> "ReplayServer":
+    def __enter__(self) -> ReplayServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -417,10 +418,8 @@ class ReplayServer:
                 if fault and fault.drop:
                     self._record(target, "dropped", fault)
                     self.close_connection = True
-                    try:
+                    with contextlib.suppress(OSError):
                         self.connection.shutdown(2)
-                    except OSError:
-                        pass
                     return
                 if fault and fault.status:
                     headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}

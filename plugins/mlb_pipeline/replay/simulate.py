@@ -276,7 +276,7 @@ class Game:
         if self.double_header == "S" and self.game_number == 2:
             local_hour = 18
         local = dt.datetime.combine(self.official_date, dt.time(local_hour, 5))
-        return (local - dt.timedelta(hours=utc_offset)).replace(tzinfo=dt.timezone.utc)
+        return (local - dt.timedelta(hours=utc_offset)).replace(tzinfo=dt.UTC)
 
 
 class League:
@@ -953,7 +953,7 @@ class League:
 
     # -------------------------------------------------------------- game feeds ----
     @functools.lru_cache(maxsize=256)  # noqa: B019  (one League per process, alive as long as it)
-    def play(self, game_pk: int) -> "PlayedGame":
+    def play(self, game_pk: int) -> PlayedGame:
         g = self.games[game_pk]
         for attempt in range(500):
             played = PlayedGame(self, g, random.Random(f"{self.seed}:{game_pk}:play:{attempt}"))
@@ -1066,7 +1066,7 @@ class League:
         """The official scorer changes a final game after the fact: one more RBI for its
         home leadoff hitter (team totals follow, so the box score stays consistent).
         ``/api/v1/game/changes?updatedSince=...`` lists it from ``at`` on."""
-        self.corrections[game_pk] = at or dt.datetime.now(dt.timezone.utc)
+        self.corrections[game_pk] = at or dt.datetime.now(dt.UTC)
 
     @staticmethod
     def _apply_correction(feed: dict) -> None:
@@ -1853,7 +1853,7 @@ class PlayedGame:
         return {k: sum(d.get(k, 0) for d in dicts) for k in keys}
 
     @classmethod
-    def feed(cls, league: League, g: Game, played: "PlayedGame | None") -> dict:
+    def feed(cls, league: League, g: Game, played: PlayedGame | None) -> dict:
         season = g.season
         status = league._status(g)
         offset = league.teams[g.home]["utc_offset"]
