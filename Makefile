@@ -1,11 +1,14 @@
 # The two commands of the README, and a few helpers.
-.PHONY: demo test setup bench replay ui docs
+.PHONY: demo test lint setup bench replay ui docs
 
 demo:   ## set up, then run the daily pipeline over a week of simulated game days
 	scripts/demo.sh $(FROM) $(TO)
 
 test:   ## set up, then run the whole test suite
 	scripts/test.sh
+
+lint:   ## ruff check and ruff format --check over everything we wrote (make test runs it first)
+	scripts/lint.sh
 
 setup:  ## only set up (virtualenv with pinned dependencies, Airflow metadata DB)
 	scripts/setup.sh

@@ -19,6 +19,7 @@ if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev
     || echo "docker-compose could not be installed: tests/test_compose.py will fail"
 fi
 . scripts/env.sh
+scripts/lint.sh
 export MLB_FIXTURES_OPTIONAL=0  # the whole suite: a missing recording fails its tests (tests/conftest.py)
 # Two workers (this machine has two cores; a third was measured slower: 23:43 against 21:52).
 # --dist loadgroup: the tests that share an expensive fixture (the simulated month of
