@@ -26,7 +26,7 @@ def test_compose_has_the_airflow_3_services_and_mounts_the_repo():
     } <= set(services)
     assert services["airflow-apiserver"]["command"] == "api-server"
     mounts = {v.split(":")[0] for v in services["airflow-scheduler"]["volumes"]}
-    assert {"./dags", "./plugins", "./config", "./include", "./dbt"} <= mounts
+    assert {"./dags", "./plugins", "./config", "./dbt"} <= mounts  # config/ carries schema.yaml (the DDL)
     env = services["airflow-scheduler"]["environment"]
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql")
     assert "3.3.1" in (REPO / "Dockerfile").read_text()

@@ -3,25 +3,51 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import re
 
 import duckdb
 import pytest
+import sqlglot
+from sqlglot import exp
 
+from mlb_pipeline import quality, schema
+from mlb_pipeline.gaps import final_games_loaded
 from mlb_pipeline.landing import RawZone
 from mlb_pipeline.parse import parse_feed
-from mlb_pipeline.settings import sql_dir
-from mlb_pipeline.warehouse import DuckDBWarehouse, merge_statement, table_definitions
+from mlb_pipeline.statcast import _feed_pitches
+from mlb_pipeline.warehouse import (
+    PLAYERS_MERGE,
+    BigQueryWarehouse,
+    DuckDBWarehouse,
+    Warehouse,
+    merge_statement,
+    table_definitions,
+    to_bigquery,
+)
+
+
+def _declared(statement: str, dialect: str) -> dict:
+    """Table, columns in order and key, as a rendered CREATE TABLE declares them (read back by sqlglot)."""
+    create = sqlglot.parse_one(statement, read=dialect)
+    return {
+        "table": create.this.this.sql(),
+        "columns": [c.name for c in create.this.expressions if isinstance(c, exp.ColumnDef)],
+        "key": [k.name for k in create.find(exp.PrimaryKey).expressions],
+    }
 
 
 def test_duckdb_and_bigquery_ddl_declare_the_same_tables():
-    duck, bq = table_definitions("duckdb"), table_definitions("bigquery")
+    tables = schema.load_schema()
+    duck = [_declared(schema.create_table_sql(t, "duckdb"), "duckdb") for t in tables.values()]
+    bq = [_declared(schema.create_table_sql(t, "bigquery"), "bigquery") for t in tables.values()]
     assert duck == bq  # same tables, columns in the same order, same natural keys
-    text = (sql_dir() / "bigquery" / "raw.sql").read_text()
-    for table in [t for t in bq if t.startswith("raw.")]:
-        block = text[text.index(f"CREATE TABLE IF NOT EXISTS {table} (") :]
-        block = block[: block.index(";")]
-        assert "CLUSTER BY" in block, table
+    assert {d["table"]: {"columns": d["columns"], "key": d["key"]} for d in bq} == {
+        name: {"columns": spec["columns"], "key": spec["key"]} for name, spec in table_definitions().items()
+    }
+    for table in [t for t in tables if t.startswith("raw.")]:
+        block = schema.create_table_sql(tables[table], "bigquery")
+        assert "CLUSTER BY" in block and "NOT ENFORCED" in block, table
         # Fact tables are partitioned by their date; the two small dimensions are not.
         assert bool(re.search(r"PARTITION BY \w+_date", block)) == (table not in ("raw.teams", "raw.players")), table
 
@@ -94,14 +120,75 @@ def test_raw_zone_writes_each_content_once(tmp_path):
 
 
 def test_both_backends_offer_the_same_operations():
-    """The pipeline talks to either warehouse through the same methods and signatures."""
+    """The pipeline talks to either warehouse through the same methods and signatures: both
+    implement the one base class completely (nothing abstract left)."""
     import inspect
 
-    from mlb_pipeline.warehouse import BigQueryWarehouse
-
+    assert issubclass(DuckDBWarehouse, Warehouse) and issubclass(BigQueryWarehouse, Warehouse)
+    assert not DuckDBWarehouse.__abstractmethods__ and not BigQueryWarehouse.__abstractmethods__
     public = {n for n, f in inspect.getmembers(DuckDBWarehouse, inspect.isfunction) if not n.startswith("_")}
+    assert {"load_game", "merge_tables", "refresh_players", "ensure_schema", "record_run"} <= public
     for name in public:
         assert hasattr(BigQueryWarehouse, name), name
         duck = inspect.signature(getattr(DuckDBWarehouse, name))
         bq = inspect.signature(getattr(BigQueryWarehouse, name))
         assert list(duck.parameters) == list(bq.parameters), name
+
+
+class _SeenWarehouse(DuckDBWarehouse):
+    """A real DuckDB warehouse that also keeps every statement it was asked to read with."""
+
+    def __init__(self, path):
+        super().__init__(path)
+        self.seen = []
+
+    def query(self, sql, params=None, con=None):
+        if con is not None:  # without one, DuckDB's query opens one and calls itself again
+            self.seen.append(sql)
+        return super().query(sql, params, con)
+
+    def frame(self, sql, params=None, con=None):
+        if con is not None:
+            self.seen.append(sql)
+        return super().frame(sql, params, con)
+
+
+def test_statements_are_written_once_and_translate_to_bigquery(tmp_path):
+    """Code outside the warehouse writes DuckDB's SQL only; the BigQuery warehouse translates it.
+    The statements that used to branch on the backend (membership in a list of games), the
+    batch queries and the players' MERGE come out as BigQuery's own forms and run here on DuckDB."""
+    wh = _SeenWarehouse(tmp_path / "w.duckdb")
+    wh.ensure_schema()
+    wh.seen.clear()
+    assert final_games_loaded(wh, [1, 2]) == set() and _feed_pitches(wh, [1]) == {}
+    quality.read_batch(wh, "2024-07-01")
+    assert wh.refresh_players(["2024-07-01"]) == 0
+    membership = [s for s in wh.seen if "list_contains" in s]
+    assert len(membership) == 2 and len(wh.seen) == 2 + len(quality.BATCH_QUERIES) + 1
+    for sql in membership:
+        out = to_bigquery(sql)
+        assert "list_contains" not in out.lower() and "FROM UNNEST(?)" in out, out
+        sqlglot.parse_one(out, read="bigquery")
+    for sql in quality.BATCH_QUERIES.values():
+        assert to_bigquery(sql) == sqlglot.parse_one(sql, read="bigquery").sql("bigquery")  # portable as written
+    players = to_bigquery(PLAYERS_MERGE)
+    assert players.count("UNNEST(CAST(? AS ARRAY<DATE>))") == 4 and players.count("?") == 5
+    assert "MIN_BY(player_name" in players and "TO_HEX(MD5(" in players and "::" not in players
+    assert not re.search(r"list_contains|arg_min", players, re.I)
+    merge = to_bigquery(
+        merge_statement("raw.games", ["game_pk", "home_score", "content_hash"], ["game_pk"], "game_pk", "s_1", "?")
+    )
+    assert "WHEN NOT MATCHED BY SOURCE AND t.game_pk = ? THEN DELETE" in merge
+
+
+def test_players_are_discovered_from_dates_given_as_dates_or_text(embedded, sim_rows):
+    """``refresh_players`` binds the dates as a DATE list (BigQuery needs the type); DuckDB
+    takes them as it took the text before."""
+    pk, rows = sim_rows
+    wh = DuckDBWarehouse()
+    wh.ensure_schema()
+    wh.load_game(pk, rows, source="statsapi")
+    day = rows["games"][0]["official_date"]
+    n = wh.refresh_players([str(day)])
+    assert n == len({r["player_id"] for t in ("batting_lines", "pitching_lines") for r in rows[t]}) > 0
+    assert wh.refresh_players([dt.date.fromisoformat(str(day)[:10])]) == n

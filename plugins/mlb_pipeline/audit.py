@@ -20,9 +20,6 @@ import re
 
 log = logging.getLogger(__name__)
 
-# The column that dates a table's rows, in order of preference (from our DDL).
-DATE_COLUMNS = ("official_date", "game_date", "stats_date", "roster_date", "standings_date", "transaction_date")
-
 
 def audit_config() -> dict:
     from mlb_pipeline.settings import load_config
@@ -44,7 +41,7 @@ def row_counts(warehouse) -> list[dict]:
 
     counts = []
     for table, spec in table_definitions().items():
-        date_col = next((c for c in DATE_COLUMNS if c in spec["columns"]), None)
+        date_col = spec["date_column"]  # config/schema.yaml's date_column
         # Identifiers from our DDL only.
         sql = (
             f"SELECT CAST(EXTRACT(YEAR FROM {date_col}) AS VARCHAR) AS season, count(*) AS n FROM {table} "

@@ -605,9 +605,7 @@ def recollect_games(client: StatsApiClient, zone: RawZone, warehouse, game_pks: 
     """Fetch these games' feeds again and merge them (the grading step's retry of games
     that failed their checks). Games the API cannot serve now keep what they had."""
     rows = warehouse.query(
-        "SELECT game_pk, official_date, phase, is_final FROM raw.games WHERE list_contains(?, game_pk)"
-        if warehouse.backend == "duckdb"
-        else "SELECT game_pk, official_date, phase, is_final FROM raw.games WHERE game_pk IN UNNEST(?)",
+        "SELECT game_pk, official_date, phase, is_final FROM raw.games WHERE list_contains(?, game_pk)",
         [list(game_pks)],
     )
     games = [

@@ -54,10 +54,8 @@ def final_games_loaded(warehouse, game_pks: list[int]) -> set[int]:
     """Which of these games the warehouse already holds as final."""
     if not game_pks:
         return set()
-    rows = (
-        warehouse.query("SELECT game_pk FROM raw.games WHERE is_final AND list_contains(?, game_pk)", [list(game_pks)])
-        if warehouse.backend == "duckdb"
-        else warehouse.query("SELECT game_pk FROM raw.games WHERE is_final AND game_pk IN UNNEST(?)", [list(game_pks)])
+    rows = warehouse.query(
+        "SELECT game_pk FROM raw.games WHERE is_final AND list_contains(?, game_pk)", [list(game_pks)]
     )
     return {int(r["game_pk"]) for r in rows}
 

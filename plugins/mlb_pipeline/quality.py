@@ -30,6 +30,7 @@ import os
 import pandas as pd
 
 from mlb_pipeline.parse import GAME_TABLES
+from mlb_pipeline.schema import load_schema
 from mlb_pipeline.settings import load_config
 
 log = logging.getLogger(__name__)
@@ -41,19 +42,18 @@ GRADE_ORDER = "ABCF"
 # ------------------------------------------------------------------------------------
 # The batch: one game date's rows, read from the warehouse
 # ------------------------------------------------------------------------------------
+# Every graded raw table of config/schema.yaml (those with a date_column): a game's tables only
+# of the day's final games, the others by their date column.
 BATCH_QUERIES = {
-    "games": "SELECT * FROM raw.games WHERE official_date = ? AND is_final",
-    **{
-        t: f"SELECT t.* FROM raw.{t} AS t JOIN raw.games AS g USING (game_pk) WHERE g.official_date = ? AND g.is_final"
-        for t in GAME_TABLES[1:]
-    },
-    "statcast_pitches": "SELECT t.* FROM raw.statcast_pitches AS t JOIN raw.games AS g USING (game_pk) "
-    "WHERE g.official_date = ? AND g.is_final",
-    "player_stats": "SELECT * FROM raw.player_stats WHERE stats_date = ?",
-    "team_stats": "SELECT * FROM raw.team_stats WHERE stats_date = ?",
-    "transactions": "SELECT * FROM raw.transactions WHERE transaction_date = ?",
-    "rosters": "SELECT * FROM raw.rosters WHERE roster_date = ?",
-    "standings": "SELECT * FROM raw.standings WHERE standings_date = ?",
+    name.split(".", 1)[1]: (
+        f"SELECT * FROM {name} WHERE {t.date_column} = ? AND is_final"
+        if name == "raw.games"
+        else f"SELECT t.* FROM {name} AS t JOIN raw.games AS g USING (game_pk) WHERE g.official_date = ? AND g.is_final"
+        if "game_pk" in t.key
+        else f"SELECT * FROM {name} WHERE {t.date_column} = ?"
+    )
+    for name, t in load_schema().items()
+    if t.schema == "raw" and t.date_column and t.graded
 }
 
 

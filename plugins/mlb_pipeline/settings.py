@@ -24,10 +24,6 @@ def config_dir() -> Path:
     return Path(os.environ.get("MLB_CONFIG_DIR", REPO_ROOT / "config"))
 
 
-def sql_dir() -> Path:
-    return Path(os.environ.get("MLB_SQL_DIR", REPO_ROOT / "include" / "sql"))
-
-
 def duckdb_path() -> Path:
     """The embedded warehouse: one DuckDB file."""
     return Path(os.environ.get("MLB_DUCKDB_PATH", _local_dir() / "warehouse.duckdb"))

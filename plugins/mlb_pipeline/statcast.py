@@ -216,7 +216,7 @@ def _feed_pitches(warehouse, game_pks: list[int], con=None) -> dict[int, int]:
     its pitchers' pitch counts (either alone can be short in a trimmed feed)."""
     if not game_pks:
         return {}
-    where = "list_contains(?, g.game_pk)" if warehouse.backend == "duckdb" else "g.game_pk IN UNNEST(?)"
+    where = "list_contains(?, g.game_pk)"
     rows = warehouse.query(
         "SELECT g.game_pk, "
         "(SELECT sum(p.number_of_pitches) FROM raw.pitching_lines AS p WHERE p.game_pk = g.game_pk) AS box, "

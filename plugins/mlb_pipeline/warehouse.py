@@ -1,8 +1,12 @@
 """The warehouse: normalised raw tables and run records, on DuckDB or BigQuery.
 
-Both backends run the same statements: DDL from ``include/sql/<backend>/``, and one
-MERGE per table built from that DDL (column names and primary keys are read from the
-DDL, which is ours; every value is a bound parameter or a staged row, never text).
+Both backends hold the tables of ``config/schema.yaml`` (DDL rendered by :mod:`mlb_pipeline.schema`)
+and run the same statements: every statement is written once, in DuckDB's dialect, and the
+BigQuery warehouse translates it with sqlglot (:func:`to_bigquery`). Code outside this module
+never asks which backend it talks to. :class:`Warehouse` holds what both share: the MERGE per
+table built from the schema (identifiers are ours; every value is a bound parameter or a staged
+row, never text), loading, the players' discovery, the run records, and ``ensure_schema``, which
+creates what is missing and adds the columns a table gained (forward only, recorded).
 
 A game loads atomically: all its tables are merged inside one transaction, and rows
 the new response no longer has (a corrected play, say) are deleted in the same MERGE.
@@ -12,48 +16,54 @@ rewritten when their content hash differs.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import datetime as dt
+import functools
 import logging
-import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypedDict
 
 import orjson
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
-from mlb_pipeline import settings
+from mlb_pipeline import schema, settings
 from mlb_pipeline.parse import GAME_TABLES, row_hash
 
 log = logging.getLogger(__name__)
 
 META_COLUMNS = ("ingested_at", "source", "content_hash")
-DDL_FILES = ("raw.sql", "ops.sql", "ml.sql")
 
 
 # ------------------------------------------------------------------------------------
-# Table definitions, read from our own DDL
+# Table definitions, from config/schema.yaml
 # ------------------------------------------------------------------------------------
-_TABLE_RE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+\.\w+) \((.*?)\n\)", re.S)
-_KEY_RE = re.compile(r"PRIMARY KEY \(([^)]*)\)")
+class TableSpec(TypedDict):
+    """What the loading and checking code needs of a table (see :mod:`mlb_pipeline.schema`)."""
+
+    columns: list[str]
+    key: list[str]
+    date_column: str | None
 
 
-def table_definitions(backend: str = "duckdb") -> dict[str, dict]:
-    """``{"raw.games": {"columns": [...], "key": [...]}, ...}`` from the DDL files."""
-    tables = {}
-    for name in DDL_FILES:
-        text = (settings.sql_dir() / backend / name).read_text()
-        text = re.sub(r"--[^\n]*", "", text)
-        for table, body in _TABLE_RE.findall(text):
-            cols = []
-            for line in body.splitlines():
-                line = line.strip().rstrip(",")
-                if not line or line.startswith("PRIMARY KEY"):
-                    continue
-                cols.append(line.split()[0])
-            key = [k.strip() for k in _KEY_RE.search(body).group(1).split(",")]
-            tables[table] = {"columns": cols, "key": key}
-    return tables
+def table_definitions() -> dict[str, TableSpec]:
+    """``{"raw.games": {"columns": [...], "key": [...], "date_column": ...}, ...}`` in creation order."""
+    return {
+        name: {"columns": t.column_names, "key": list(t.key), "date_column": t.date_column}
+        for name, t in schema.load_schema().items()
+    }
+
+
+@functools.lru_cache(maxsize=1024)
+def to_bigquery(sql: str) -> str:
+    """One statement of ours, written in DuckDB's dialect, in BigQuery's (sqlglot; cached).
+    sqlglot raises where it knows BigQuery has no form; a function it does not know passes
+    through unchanged, so the statements we have are read in tests/test_warehouse.py."""
+    import sqlglot
+    from sqlglot.errors import ErrorLevel
+
+    return ";\n".join(sqlglot.transpile(sql, read="duckdb", write="bigquery", unsupported_level=ErrorLevel.RAISE))
 
 
 def merge_statement(
@@ -95,7 +105,8 @@ def merge_statement(
 # First seen is decided from all evidence, the same whatever order it arrives in: the
 # earliest date, and on that date box score before roster before transaction (their
 # alphabetical order); the name comes with it. So a day repaired after a failed run (its
-# rosters loaded first, its box scores later) ends as a clean run of it does.
+# rosters loaded first, its box scores later) ends as a clean run of it does. Parameters: the
+# dates (a DATE list) four times, then the time of the discovery.
 PLAYERS_MERGE = """
 MERGE INTO raw.players AS t
 USING (
@@ -104,16 +115,16 @@ USING (
            max(seen) AS last_seen_date, arg_min(seen_in, CAST(seen AS VARCHAR) || seen_in) AS first_seen_in
     FROM (
         SELECT player_id, player_name, official_date AS seen, 'boxscore' AS seen_in
-          FROM raw.batting_lines WHERE list_contains({dates}::DATE[], official_date)
+          FROM raw.batting_lines WHERE list_contains(CAST(? AS DATE[]), official_date)
         UNION ALL
         SELECT player_id, player_name, official_date, 'boxscore'
-          FROM raw.pitching_lines WHERE list_contains({dates}::DATE[], official_date)
+          FROM raw.pitching_lines WHERE list_contains(CAST(? AS DATE[]), official_date)
         UNION ALL
         SELECT player_id, player_name, roster_date, 'roster'
-          FROM raw.rosters WHERE list_contains({dates}::DATE[], roster_date)
+          FROM raw.rosters WHERE list_contains(CAST(? AS DATE[]), roster_date)
         UNION ALL
         SELECT player_id, player_name, transaction_date, 'transaction'
-          FROM raw.transactions WHERE list_contains({dates}::DATE[], transaction_date) AND player_id IS NOT NULL
+          FROM raw.transactions WHERE list_contains(CAST(? AS DATE[]), transaction_date) AND player_id IS NOT NULL
     ) GROUP BY player_id
 ) AS s ON t.player_id = s.player_id
 WHEN MATCHED AND (s.first_seen_date < t.first_seen_date OR s.last_seen_date > t.last_seen_date
@@ -155,76 +166,94 @@ def stage_frame(rows: list[dict], columns: list[str], ingested_at: dt.datetime, 
 
 
 # ------------------------------------------------------------------------------------
-# DuckDB (embedded default)
+# What both warehouses share
 # ------------------------------------------------------------------------------------
-def _is_lock_error(exc: BaseException) -> bool:
-    return "lock" in str(exc).lower() and "duckdb" in type(exc).__module__
+class Warehouse(abc.ABC):
+    """The warehouse the pipeline talks to. Subclasses say how to connect, run a statement,
+    stage rows and run merges in one transaction; everything else is written here once.
+    Statements are written in DuckDB's dialect (``query``, ``frame`` and ``execute`` take them
+    so on both backends)."""
 
+    backend: str  # the SQL dialect it speaks: duckdb | bigquery
 
-class DuckDBWarehouse:
-    backend = "duckdb"
+    def __init__(self) -> None:
+        self.schema = schema.load_schema()
+        self.tables = table_definitions()
+        self._schema_ensured = False
 
-    def __init__(self, path: str | Path | None = None):
-        self.path = Path(path or settings.duckdb_path())
-        self.tables = table_definitions("duckdb")
+    # -- what each backend provides ------------------------------------------------------
+    @abc.abstractmethod
+    def connect(self, read_only: bool = False) -> contextlib.AbstractContextManager: ...
 
-    @retry(
-        retry=retry_if_exception(_is_lock_error),
-        wait=wait_exponential(0.2, max=5),
-        stop=stop_after_delay(120),
-        reraise=True,
-    )
-    def _open(self, read_only: bool):
-        import duckdb
+    @abc.abstractmethod
+    def query(self, sql: str, params: list | None = None, con=None) -> list[dict]: ...
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if read_only and not self.path.exists():
-            read_only = False
-        try:
-            return duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.ConnectionException as exc:
-            # This process already holds the file read-write (dbt-duckdb keeps its connection
-            # open after an in-process dbt run): a read-only connection cannot join it; share it.
-            if read_only and "different configuration" in str(exc):
-                return duckdb.connect(str(self.path), read_only=False)
-            raise
+    @abc.abstractmethod
+    def frame(self, sql: str, params: list | None = None, con=None): ...
 
-    @contextlib.contextmanager
-    def connect(self, read_only: bool = False) -> Iterator:
-        con = self._open(read_only)
-        try:
-            yield con
-        finally:
-            con.close()
+    @abc.abstractmethod
+    def execute(self, sql: str, params: list | None = None) -> None: ...
 
+    @abc.abstractmethod
+    def has_table(self, schema: str, table: str) -> bool: ...
+
+    @abc.abstractmethod
+    def record_dead_letter(self, letter: dict, run_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def table_checksums(self) -> dict[str, str]: ...
+
+    @abc.abstractmethod
+    def _run_on(self, con, sql: str, params: list | None = None) -> None:
+        """Run one statement (DuckDB's dialect) on ``con``."""
+
+    @abc.abstractmethod
+    def _run_ddl(self, con, statements: list[str]) -> None:
+        """Run DDL already rendered in this backend's dialect."""
+
+    @abc.abstractmethod
+    def _present_columns(self, con) -> dict[str, set[str]]:
+        """``{"raw.games": {column, ...}}`` of the schemas we define: one catalog read."""
+
+    @abc.abstractmethod
+    def _stage(self, con, table: str, scope: dict, frame, position: int) -> str:
+        """Make ``frame`` readable by a MERGE; returns the name it is read by."""
+
+    @abc.abstractmethod
+    def _unstage(self, con, staged: list[str]) -> None: ...
+
+    @abc.abstractmethod
+    def _merge_in_one_transaction(self, con, statements: list[tuple[str, list]]) -> None: ...
+
+    @abc.abstractmethod
+    def _replace(self, table: str, rows: list[dict], json_columns: tuple[str, ...]) -> None:
+        """Insert ``rows``, replacing those with the same key."""
+
+    # -- the schema ----------------------------------------------------------------------
     def ensure_schema(self) -> None:
+        """Create the schemas and tables that are missing and add the columns a table gained
+        since it was created (nullable, recorded in ``ops.schema_migrations``); never drop or
+        retype. One catalog read, once per warehouse object."""
+        if self._schema_ensured:
+            return
         with self.connect() as con:
-            for name in DDL_FILES:
-                con.execute((settings.sql_dir() / "duckdb" / name).read_text())
+            schemas = dict.fromkeys(t.schema for t in self.schema.values())
+            self._run_ddl(con, [schema.create_schema_sql(s, self.backend) for s in schemas])
+            plan = schema.plan_migration(self.schema, self._present_columns(con))
+            self._run_ddl(con, [schema.create_table_sql(t, self.backend) for t in plan.create])
+            for table, column in plan.add:
+                self._run_ddl(con, [schema.add_column_sql(table, column, self.backend)])
+                self._run_on(
+                    con,
+                    "INSERT INTO ops.schema_migrations (table_name, column_name, column_type, applied_at) "
+                    "SELECT ?, ?, ?, ? WHERE NOT EXISTS "
+                    "(SELECT 1 FROM ops.schema_migrations WHERE table_name = ? AND column_name = ?)",
+                    [table.name, column.name, column.type, dt.datetime.now(dt.UTC), table.name, column.name],
+                )
+                log.warning("schema: added %s.%s %s (forward migration)", table.name, column.name, column.type)
+        self._schema_ensured = True
 
-    def has_table(self, schema: str, table: str) -> bool:
-        return bool(
-            self.query(
-                "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                [schema, table],
-            )[0]["n"]
-        )
-
-    def execute(self, sql: str, params: list | None = None) -> None:
-        """One statement that changes something (ours; values bound)."""
-        with self.connect() as con:
-            con.execute(sql, params or [])
-
-    def query(self, sql: str, params: list | None = None, con=None) -> list[dict]:
-        """Rows as dicts; pass ``con`` to read inside an open connection (DuckDB allows one
-        read-write connection to a file per process)."""
-        if con is None:
-            with self.connect(read_only=True) as own:
-                return self.query(sql, params, own)
-        cur = con.execute(sql, params or [])
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row)) for row in cur.fetchall()]
-
+    # -- loading -------------------------------------------------------------------------
     def load_game(
         self,
         game_pk: int,
@@ -263,23 +292,18 @@ class DuckDBWarehouse:
             with self.connect() as own:
                 return self.merge_tables(items, source, ingested_at, own, rewrite)
         ingested_at = ingested_at or dt.datetime.now(dt.UTC)
-        counts = {}
-        con.execute("BEGIN TRANSACTION")
+        counts, staged, statements = {}, [], []
         try:
-            for table, rows, scope in items:
+            for position, (table, rows, scope) in enumerate(items):
                 spec = self.tables[table]
                 frame = stage_frame(rows, spec["columns"], ingested_at, source)
-                con.register("staged_rows", frame)
-                con.execute(
-                    merge_statement(table, spec["columns"], spec["key"], list(scope), "staged_rows", "?", rewrite),
-                    list(scope.values()),
-                )
-                con.unregister("staged_rows")
+                staged.append(self._stage(con, table, scope, frame, position))
+                sql = merge_statement(table, spec["columns"], spec["key"], list(scope), staged[-1], "?", rewrite)
+                statements.append((sql, list(scope.values())))
                 counts[table] = frame.num_rows
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+            self._merge_in_one_transaction(con, statements)
+        finally:
+            self._unstage(con, staged)
         return counts
 
     def refresh_players(self, dates: list[str], con=None) -> int:
@@ -288,9 +312,98 @@ class DuckDBWarehouse:
         if con is None:
             with self.connect() as own:
                 return self.refresh_players(dates, own)
-        now = dt.datetime.now(dt.UTC)
-        con.execute(PLAYERS_MERGE.format(dates="?"), [dates, dates, dates, dates, now])
-        return con.execute("SELECT count(*) FROM raw.players").fetchone()[0]
+        days = [dt.date.fromisoformat(str(d)[:10]) for d in dates]
+        self._run_on(con, PLAYERS_MERGE, [days, days, days, days, dt.datetime.now(dt.UTC)])
+        return self.query("SELECT count(*) AS n FROM raw.players", con=con)[0]["n"]
+
+    # -- ops -----------------------------------------------------------------------------
+    def upsert(self, table: str, rows: list[dict], json_columns: tuple[str, ...] = ()) -> None:
+        """Insert ``rows`` into ``table``, replacing those with the same primary key."""
+        self._replace(table, rows, json_columns)
+
+    def record_run(self, run: dict) -> None:
+        self._replace("ops.ingestion_runs", [run], ("table_counts", "errors"))
+
+    def record_grades(self, grades: list[dict]) -> None:
+        self._replace("ops.quality_grades", grades, ("failed_expectations", "warnings"))
+
+    def resolve_dead_letters(self, game_date: str, request_urls: list[str]) -> None:
+        if not request_urls:
+            return
+        with self.connect() as con:
+            self._run_on(
+                con,
+                "UPDATE ops.dead_letters SET resolved_at = ? "
+                "WHERE game_date = ? AND resolved_at IS NULL AND list_contains(?, request_url)",
+                [dt.datetime.now(dt.UTC), dt.date.fromisoformat(str(game_date)[:10]), list(request_urls)],
+            )
+
+
+# ------------------------------------------------------------------------------------
+# DuckDB (embedded default)
+# ------------------------------------------------------------------------------------
+def _is_lock_error(exc: BaseException) -> bool:
+    return "lock" in str(exc).lower() and "duckdb" in type(exc).__module__
+
+
+class DuckDBWarehouse(Warehouse):
+    backend = "duckdb"
+
+    def __init__(self, path: str | Path | None = None):
+        super().__init__()
+        self.path = Path(path or settings.duckdb_path())
+
+    @retry(
+        retry=retry_if_exception(_is_lock_error),
+        wait=wait_exponential(0.2, max=5),
+        stop=stop_after_delay(120),
+        reraise=True,
+    )
+    def _open(self, read_only: bool):
+        import duckdb
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if read_only and not self.path.exists():
+            read_only = False
+        try:
+            return duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.ConnectionException as exc:
+            # This process already holds the file read-write (dbt-duckdb keeps its connection
+            # open after an in-process dbt run): a read-only connection cannot join it; share it.
+            if read_only and "different configuration" in str(exc):
+                return duckdb.connect(str(self.path), read_only=False)
+            raise
+
+    @contextlib.contextmanager
+    def connect(self, read_only: bool = False) -> Iterator:
+        con = self._open(read_only)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def has_table(self, schema: str, table: str) -> bool:
+        return bool(
+            self.query(
+                "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                [schema, table],
+            )[0]["n"]
+        )
+
+    def execute(self, sql: str, params: list | None = None) -> None:
+        """One statement that changes something (ours; values bound)."""
+        with self.connect() as con:
+            con.execute(sql, params or [])
+
+    def query(self, sql: str, params: list | None = None, con=None) -> list[dict]:
+        """Rows as dicts; pass ``con`` to read inside an open connection (DuckDB allows one
+        read-write connection to a file per process)."""
+        if con is None:
+            with self.connect(read_only=True) as own:
+                return self.query(sql, params, own)
+        cur = con.execute(sql, params or [])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]
 
     def frame(self, sql: str, params: list | None = None, con=None):
         """A query's rows as a pandas DataFrame."""
@@ -299,7 +412,43 @@ class DuckDBWarehouse:
                 return self.frame(sql, params, own)
         return con.execute(sql, params or []).df()
 
-    # -- ops ----------------------------------------------------------------------------
+    def _run_on(self, con, sql: str, params: list | None = None) -> None:
+        con.execute(sql, params or [])
+
+    def _run_ddl(self, con, statements: list[str]) -> None:
+        for statement in statements:
+            con.execute(statement)
+
+    def _present_columns(self, con) -> dict[str, set[str]]:
+        present: dict[str, set[str]] = {}
+        for r in self.query(
+            "SELECT table_schema || '.' || table_name AS t, column_name AS c FROM information_schema.columns "
+            "WHERE list_contains(?, table_schema)",
+            [sorted({t.schema for t in self.schema.values()})],
+            con=con,
+        ):
+            present.setdefault(r["t"], set()).add(r["c"])
+        return present
+
+    def _stage(self, con, table: str, scope: dict, frame, position: int) -> str:
+        name = f"staged_rows_{position}"
+        con.register(name, frame)
+        return name
+
+    def _unstage(self, con, staged: list[str]) -> None:
+        for name in staged:
+            con.unregister(name)
+
+    def _merge_in_one_transaction(self, con, statements: list[tuple[str, list]]) -> None:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for sql, params in statements:
+                con.execute(sql, params)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
     def _replace(self, table: str, rows: list[dict], json_columns: tuple[str, ...]) -> None:
         cols = self.tables[table]["columns"]
         with self.connect() as con:
@@ -311,16 +460,6 @@ class DuckDBWarehouse:
                     f"INSERT OR REPLACE INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
                     [row[c] for c in cols],
                 )
-
-    def upsert(self, table: str, rows: list[dict], json_columns: tuple[str, ...] = ()) -> None:
-        """Insert ``rows`` into ``table``, replacing those with the same primary key."""
-        self._replace(table, rows, json_columns)
-
-    def record_run(self, run: dict) -> None:
-        self._replace("ops.ingestion_runs", [run], ("table_counts", "errors"))
-
-    def record_grades(self, grades: list[dict]) -> None:
-        self._replace("ops.quality_grades", grades, ("failed_expectations", "warnings"))
 
     def record_dead_letter(self, letter: dict, run_id: str) -> None:
         now = dt.datetime.now(dt.UTC)
@@ -352,24 +491,14 @@ class DuckDBWarehouse:
                 ],
             )
 
-    def resolve_dead_letters(self, game_date: str, request_urls: list[str]) -> None:
-        if not request_urls:
-            return
-        with self.connect() as con:
-            con.execute(
-                "UPDATE ops.dead_letters SET resolved_at = ? "
-                "WHERE game_date = ? AND resolved_at IS NULL AND list_contains(?, request_url)",
-                [dt.datetime.now(dt.UTC), game_date, request_urls],
-            )
-
     def table_checksums(self) -> dict[str, str]:
         """Order-independent checksum of every table's content (for idempotency checks)."""
         out = {}
         with self.connect(read_only=True) as con:
             for table in self.tables:
-                schema, name = table.split(".")
+                schema_name, name = table.split(".")
                 out[table] = con.execute(
-                    f"SELECT count(*) || ':' || coalesce(bit_xor(hash(t)), 0) FROM {schema}.{name} AS t"
+                    f"SELECT count(*) || ':' || coalesce(bit_xor(hash(t)), 0) FROM {schema_name}.{name} AS t"
                 ).fetchone()[0]
         return out
 
@@ -377,34 +506,34 @@ class DuckDBWarehouse:
 # ------------------------------------------------------------------------------------
 # BigQuery (production)
 # ------------------------------------------------------------------------------------
-class BigQueryWarehouse:
-    """The same tables on BigQuery. Staged rows are loaded into a staging dataset and
-    merged with the same statement as on DuckDB, inside a multi-statement transaction.
-    Runs on Composer; this repository's tests cannot reach BigQuery, so they check only
-    that it offers what the DuckDB warehouse offers (see tests/test_warehouse.py)."""
+class BigQueryWarehouse(Warehouse):
+    """The same tables on BigQuery. Statements arrive in DuckDB's dialect and are translated
+    (:func:`to_bigquery`); staged rows are loaded into a staging dataset and merged with the
+    same statement as on DuckDB, inside a multi-statement transaction. Runs on Composer; this
+    repository's tests cannot reach BigQuery, so they check that it offers what the DuckDB
+    warehouse offers and that our statements translate (see tests/test_warehouse.py)."""
 
     backend = "bigquery"
+    STAGING_DATASET = "_mlb_staging"
 
     def __init__(self, project: str | None = None):
+        super().__init__()
         from google.cloud import bigquery
 
         self._bq = bigquery
         self.client = bigquery.Client(project=project or settings.bigquery_project())
-        self.tables = table_definitions("bigquery")
 
     @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator:
         yield self.client  # BigQuery has no connection to hold; statements are jobs
-
-    def ensure_schema(self) -> None:
-        for name in DDL_FILES:
-            self.client.query((settings.sql_dir() / "bigquery" / name).read_text()).result()
 
     def _param(self, name: str | None, value):
         bq = self._bq
         if isinstance(value, (list, tuple)):
             if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
                 return bq.ArrayQueryParameter(name, "INT64", list(value))
+            if all(isinstance(v, dt.date) and not isinstance(v, dt.datetime) for v in value):
+                return bq.ArrayQueryParameter(name, "DATE", list(value))
             return bq.ArrayQueryParameter(name, "STRING", [str(v) for v in value])
         kind = (
             "BOOL"
@@ -424,6 +553,7 @@ class BigQueryWarehouse:
         return bq.ScalarQueryParameter(name, kind, value)
 
     def _run(self, sql: str, params: list | dict | None = None):
+        """Run a statement already in BigQuery's dialect."""
         if isinstance(params, dict):
             query_params = [self._param(k, v) for k, v in params.items()]
         else:
@@ -432,99 +562,62 @@ class BigQueryWarehouse:
 
     def has_table(self, schema: str, table: str) -> bool:
         # the dataset name is ours (a dbt schema), not input
-        return bool(
-            self.query(
-                f"SELECT count(*) AS n FROM `{self.client.project}.{schema}`.INFORMATION_SCHEMA.TABLES "
-                "WHERE table_name = ?",
-                [table],
-            )[0]["n"]
+        rows = self._run(
+            f"SELECT count(*) AS n FROM `{self.client.project}.{schema}`.INFORMATION_SCHEMA.TABLES "
+            "WHERE table_name = ?",
+            [table],
         )
+        return bool(next(iter(rows))["n"])
 
     def execute(self, sql: str, params: list | None = None) -> None:
-        self._run(sql, params)
+        self._run(to_bigquery(sql), params)
 
     def query(self, sql: str, params: list | None = None, con=None) -> list[dict]:
-        return [dict(row.items()) for row in self._run(sql, params)]
+        return [dict(row.items()) for row in self._run(to_bigquery(sql), params)]
 
     def frame(self, sql: str, params: list | None = None, con=None):
-        return self._run(sql, params).to_dataframe()
+        return self._run(to_bigquery(sql), params).to_dataframe()
 
-    def load_game(
-        self,
-        game_pk: int,
-        tables: dict[str, list[dict]],
-        source: str,
-        ingested_at: dt.datetime | None = None,
-        con=None,
-        rewrite: bool = False,
-    ) -> dict[str, int]:
-        items = [(f"raw.{name}", tables.get(name, []), {"game_pk": game_pk}) for name in GAME_TABLES]
-        counts = self.merge_tables(items, source, ingested_at, con, rewrite)
-        return {table.split(".", 1)[1]: n for table, n in counts.items()}
+    def _run_on(self, con, sql: str, params: list | None = None) -> None:
+        self._run(to_bigquery(sql), params)
 
-    def merge_rows(
-        self, table: str, rows: list[dict], scope: dict, source: str, ingested_at: dt.datetime | None = None, con=None
-    ) -> int:
-        return self.merge_tables([(table, rows, scope)], source, ingested_at, con)[table]
+    def _run_ddl(self, con, statements: list[str]) -> None:
+        if statements:
+            self._run(";\n".join(statements))
 
-    def merge_tables(
-        self,
-        items: list[tuple[str, list[dict], dict]],
-        source: str,
-        ingested_at: dt.datetime | None = None,
-        con=None,
-        rewrite: bool = False,
-    ) -> dict[str, int]:
-        ingested_at = ingested_at or dt.datetime.now(dt.UTC)
-        dataset = f"{self.client.project}._mlb_staging"
-        self.client.create_dataset(dataset, exists_ok=True)
-        counts, staged_tables, statements, params = {}, [], ["BEGIN TRANSACTION;"], []
-        for table, rows, scope in items:
-            spec = self.tables[table]
-            frame = stage_frame(rows, spec["columns"], ingested_at, source)
-            staged = f"{dataset}.{table.replace('.', '_')}_{abs(hash(tuple(scope.values())))}"
-            job_config = self._bq.LoadJobConfig(
-                schema=self.client.get_table(table).schema, write_disposition="WRITE_TRUNCATE"
-            )
-            self.client.load_table_from_dataframe(frame.to_pandas(), staged, job_config=job_config).result()
-            statements.append(
-                merge_statement(table, spec["columns"], spec["key"], list(scope), staged, "?", rewrite) + ";"
-            )
-            params += list(scope.values())
-            staged_tables.append(staged)
-            counts[table] = frame.num_rows
-        statements.append("COMMIT TRANSACTION;")
-        self._run("\n".join(statements), params)
-        for staged in staged_tables:
-            self.client.delete_table(staged, not_found_ok=True)
-        return counts
-
-    def refresh_players(self, dates: list[str], con=None) -> int:
-        sql = (
-            PLAYERS_MERGE.replace("list_contains({dates}::DATE[], official_date)", "official_date IN UNNEST(?)")
-            .replace("list_contains({dates}::DATE[], roster_date)", "roster_date IN UNNEST(?)")
-            .replace("list_contains({dates}::DATE[], transaction_date)", "transaction_date IN UNNEST(?)")
-            .replace(
-                "arg_min(player_name, CAST(seen AS VARCHAR) || seen_in || coalesce(player_name, ''))",
-                "ARRAY_AGG(player_name ORDER BY seen, seen_in, player_name LIMIT 1)[OFFSET(0)]",
-            )
-            .replace(
-                "arg_min(seen_in, CAST(seen AS VARCHAR) || seen_in)",
-                "ARRAY_AGG(seen_in ORDER BY seen, seen_in LIMIT 1)[OFFSET(0)]",
-            )
-            .replace("md5(coalesce(s.full_name, ''))", "TO_HEX(MD5(coalesce(s.full_name, '')))")
-            .replace("MERGE INTO raw.players AS t", "MERGE raw.players AS t")
+    def _present_columns(self, con) -> dict[str, set[str]]:
+        # dataset names are ours (schema.yaml), not input
+        datasets = sorted({t.schema for t in self.schema.values()})
+        sql = " UNION ALL ".join(
+            f"SELECT table_schema, table_name, column_name FROM `{self.client.project}.{d}`.INFORMATION_SCHEMA.COLUMNS"
+            for d in datasets
         )
-        days = [dt.date.fromisoformat(d) for d in dates]
-        bq = self._bq
-        params = [bq.ArrayQueryParameter(None, "DATE", days)] * 4 + [
-            bq.ScalarQueryParameter(None, "TIMESTAMP", dt.datetime.now(dt.UTC))
-        ]
-        self.client.query(sql, job_config=bq.QueryJobConfig(query_parameters=params)).result()
-        return self.query("SELECT count(*) AS n FROM raw.players")[0]["n"]
+        present: dict[str, set[str]] = {}
+        for r in self._run(sql):
+            present.setdefault(f"{r['table_schema']}.{r['table_name']}", set()).add(r["column_name"])
+        return present
 
-    def _replace(self, table: str, key: list[str], rows: list[dict], json_columns: tuple[str, ...]) -> None:
-        cols = self.tables[table]["columns"]
+    def _stage(self, con, table: str, scope: dict, frame, position: int) -> str:
+        self.client.create_dataset(f"{self.client.project}.{self.STAGING_DATASET}", exists_ok=True)
+        name = f"{self.STAGING_DATASET}.{table.replace('.', '_')}_{abs(hash(tuple(scope.values())))}_{position}"
+        job_config = self._bq.LoadJobConfig(
+            schema=self.client.get_table(table).schema, write_disposition="WRITE_TRUNCATE"
+        )
+        self.client.load_table_from_dataframe(
+            frame.to_pandas(), f"{self.client.project}.{name}", job_config=job_config
+        ).result()
+        return name
+
+    def _unstage(self, con, staged: list[str]) -> None:
+        for name in staged:
+            self.client.delete_table(f"{self.client.project}.{name}", not_found_ok=True)
+
+    def _merge_in_one_transaction(self, con, statements: list[tuple[str, list]]) -> None:
+        script = ["BEGIN TRANSACTION;", *(to_bigquery(sql) + ";" for sql, _ in statements), "COMMIT TRANSACTION;"]
+        self._run("\n".join(script), [p for _, params in statements for p in params])
+
+    def _replace(self, table: str, rows: list[dict], json_columns: tuple[str, ...]) -> None:
+        cols, key = self.tables[table]["columns"], self.tables[table]["key"]
         select = ", ".join(f"PARSE_JSON(@{c}) AS {c}" if c in json_columns else f"@{c} AS {c}" for c in cols)
         for run in rows:
             values = {c: run.get(c) for c in cols}
@@ -539,17 +632,6 @@ class BigQueryWarehouse:
                 f"WHEN NOT MATCHED THEN INSERT ({', '.join(cols)}) VALUES ({', '.join(f's.{c}' for c in cols)})",
                 values,
             )
-
-    def upsert(self, table: str, rows: list[dict], json_columns: tuple[str, ...] = ()) -> None:
-        self._replace(table, self.tables[table]["key"], rows, json_columns)
-
-    def record_run(self, run: dict) -> None:
-        self._replace("ops.ingestion_runs", ["run_id", "game_date"], [run], ("table_counts", "errors"))
-
-    def record_grades(self, grades: list[dict]) -> None:
-        self._replace(
-            "ops.quality_grades", ["run_id", "game_date", "table_name"], grades, ("failed_expectations", "warnings")
-        )
 
     def record_dead_letter(self, letter: dict, run_id: str) -> None:
         now = dt.datetime.now(dt.UTC)
@@ -579,30 +661,18 @@ class BigQueryWarehouse:
             },
         )
 
-    def resolve_dead_letters(self, game_date: str, request_urls: list[str]) -> None:
-        if request_urls:
-            self._run(
-                "UPDATE ops.dead_letters SET resolved_at = @now WHERE game_date = @game_date "
-                "AND resolved_at IS NULL AND request_url IN UNNEST(@urls)",
-                {
-                    "now": dt.datetime.now(dt.UTC),
-                    "game_date": dt.date.fromisoformat(game_date),
-                    "urls": list(request_urls),
-                },
-            )
-
     def table_checksums(self) -> dict[str, str]:
         out = {}
         for table in self.tables:
-            row = self.query(
+            [row] = self._run(
                 f"SELECT count(*) || ':' || coalesce(BIT_XOR(FARM_FINGERPRINT(TO_JSON_STRING(t))), 0) "
                 f"AS c FROM {table} AS t"
-            )[0]
+            )
             out[table] = row["c"]
         return out
 
 
-def open_warehouse():
+def open_warehouse() -> Warehouse:
     """The configured warehouse (``MLB_WAREHOUSE``: duckdb or bigquery)."""
     if settings.warehouse_backend() == "bigquery":
         return BigQueryWarehouse()
