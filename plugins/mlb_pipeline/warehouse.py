@@ -597,9 +597,12 @@ class BigQueryWarehouse(Warehouse):
             present.setdefault(f"{r['table_schema']}.{r['table_name']}", set()).add(r["column_name"])
         return present
 
+    @functools.cached_property
+    def _staging_dataset(self) -> str:
+        return self.client.create_dataset(f"{self.client.project}.{self.STAGING_DATASET}", exists_ok=True).dataset_id
+
     def _stage(self, con, table: str, scope: dict, frame, position: int) -> str:
-        self.client.create_dataset(f"{self.client.project}.{self.STAGING_DATASET}", exists_ok=True)
-        name = f"{self.STAGING_DATASET}.{table.replace('.', '_')}_{abs(hash(tuple(scope.values())))}_{position}"
+        name = f"{self._staging_dataset}.{table.replace('.', '_')}_{abs(hash(tuple(scope.values())))}_{position}"
         job_config = self._bq.LoadJobConfig(
             schema=self.client.get_table(table).schema, write_disposition="WRITE_TRUNCATE"
         )
