@@ -13,6 +13,8 @@ from mlb_pipeline.parse import parse_feed
 from mlb_pipeline.settings import sql_dir
 from mlb_pipeline.warehouse import DuckDBWarehouse, merge_statement, table_definitions
 
+pytestmark = pytest.mark.unit  # the whole module is of the unit tier (make unit)
+
 
 def test_duckdb_and_bigquery_ddl_declare_the_same_tables():
     duck, bq = table_definitions("duckdb"), table_definitions("bigquery")
