@@ -1,11 +1,15 @@
 # The two commands of the README, and a few helpers.
-.PHONY: demo test lint setup bench replay ui docs
+.PHONY: demo test unit lint setup bench replay ui docs
 
 demo:   ## set up, then run the daily pipeline over a week of simulated game days
 	scripts/demo.sh $(FROM) $(TO)
 
 test:   ## set up, then run the whole test suite
 	scripts/test.sh
+
+unit:   ## the unit tier: the tests of pure functions (pytest -m unit; no dag.test(), no dbt), in under two minutes
+	[ -x .venv/bin/pytest ] || scripts/setup.sh
+	bash -c '. scripts/env.sh && exec python -m pytest -m unit -n 0'
 
 lint:   ## ruff check and ruff format --check over everything we wrote (make test runs it first)
 	scripts/lint.sh

@@ -11,6 +11,7 @@ import pytest
 from mlb_pipeline import alerts
 
 
+@pytest.mark.unit
 def test_the_morning_deadline_follows_daylight_saving_time():
     # Game day D's run has logical date D 00:00 UTC; 05:00 in New York on D+1 is 09:00 UTC
     # in summer (EDT) and 10:00 UTC in winter (EST).
@@ -36,6 +37,7 @@ def test_every_dag_declares_its_deadlines(airflow_db):
     assert "mlb_daily_collection done by 05:00" in {d.name for d in bag.dags["mlb_daily_collection"].deadline}
 
 
+@pytest.mark.unit
 def test_a_rejected_batch_emails_its_date_checks_and_link(inbox):
     # The failure of a real task reaches the inbox in test_daily_dag.py; here, what the email
     # of a rejected batch says (the context holds what a task's failure callback receives).
@@ -87,6 +89,7 @@ def _deadline_context(run_type: str) -> dict:
     }
 
 
+@pytest.mark.unit
 def test_a_late_run_is_emailed(inbox):
     sent = alerts.deadline_missed(_deadline_context("scheduled"), kind="done_by", reason="not finished by 05:00")
     assert sent
@@ -97,6 +100,7 @@ def test_a_late_run_is_emailed(inbox):
     assert len(inbox.messages) == 2
 
 
+@pytest.mark.unit
 def test_a_deadline_callback_refused_the_connection_fails_with_the_way_out_and_the_alert(monkeypatch):
     # What Airflow 3.3.1's Execution API answers a deadline callback asking for a connection
     # kept in the metadata database (seen in the season benchmark): an explicit denial.
@@ -160,6 +164,7 @@ def test_backfill_runs_get_no_morning_deadline(airflow_db):
     }
 
 
+@pytest.mark.unit
 def test_without_an_smtp_connection_the_alert_is_logged(monkeypatch, caplog):
     monkeypatch.delenv("AIRFLOW_CONN_MLB_SMTP", raising=False)
     with caplog.at_level("WARNING", logger="mlb_pipeline.alerts"):
@@ -181,6 +186,7 @@ def _documented_connections() -> list[str]:
     return re.findall(r"AIRFLOW_CONN_MLB_SMTP='([^']+)'", (REPO / "README.md").read_text())
 
 
+@pytest.mark.unit
 def test_the_readme_documents_starttls_implicit_tls_and_a_plain_relay_and_the_config_one_of_them():
     import re
 
@@ -192,6 +198,7 @@ def test_the_readme_documents_starttls_implicit_tls_and_a_plain_relay_and_the_co
     assert config.group(1) == forms[0]
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("form", range(3), ids=["starttls-587", "implicit-tls-465", "plain-relay-25"])
 def test_each_documented_smtp_connection_sends(form, monkeypatch):
     """Each form exactly as the README gives it, only its host and port pointed at a local
@@ -211,6 +218,7 @@ def test_each_documented_smtp_connection_sends(form, monkeypatch):
         assert "it arrived" in body
 
 
+@pytest.mark.unit
 def test_the_bare_url_once_documented_fails_against_starttls(monkeypatch):
     """Why the forms say which TLS: the hook's default is implicit TLS, which a STARTTLS port refuses."""
     import ssl

@@ -13,6 +13,7 @@ from conftest import REPO
 COMPOSE = REPO / "docker-compose.yaml"
 
 
+@pytest.mark.unit
 def test_compose_has_the_airflow_3_services_and_mounts_the_repo():
     doc = yaml.safe_load(COMPOSE.read_text())
     services = doc["services"]

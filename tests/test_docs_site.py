@@ -100,12 +100,13 @@ def test_the_airflow_ui_serves_the_docs_site(airflow_db, published_site, tmp_pat
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "airflow", "api-server", "--port", str(port), "--workers", "1"],
-        env=env,
-        stdout=open(tmp_path / "api-server.log", "wb"),
-        stderr=subprocess.STDOUT,
-    )
+    with open(tmp_path / "api-server.log", "wb") as log:  # the server keeps its own copy of the file
+        server = subprocess.Popen(
+            [sys.executable, "-m", "airflow", "api-server", "--port", str(port), "--workers", "1"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         wait_for(f"http://127.0.0.1:{port}/api/v2/monitor/health", server)
         # The UI's navigation lists the view (Browse > dbt docs) ...
@@ -129,9 +130,8 @@ def test_the_airflow_ui_serves_the_docs_site(airflow_db, published_site, tmp_pat
 def test_make_docs_serves_the_same_site_locally(published_site, embedded, tmp_path):
     port = free_port()
     env = {**os.environ, "MLB_LAKE_URL": (embedded / "lake").as_uri(), "DOCS_PORT": str(port)}
-    server = subprocess.Popen(
-        [str(REPO / "scripts" / "docs.sh")], env=env, stdout=open(tmp_path / "docs.log", "wb"), stderr=subprocess.STDOUT
-    )
+    with open(tmp_path / "docs.log", "wb") as log:
+        server = subprocess.Popen([str(REPO / "scripts" / "docs.sh")], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for(f"http://127.0.0.1:{port}/manifest.json", server)
         assert_lists_the_feature_models(rendered_dom(f"http://127.0.0.1:{port}/", tmp_path))

@@ -21,6 +21,7 @@ def plan(day: str = "2024-06-03"):
     return operators.PlanGameDayOperator(task_id="plan_game_day").execute({"params": {"game_date": day}})
 
 
+@pytest.mark.unit
 def test_every_operator_of_ours_is_wrapped():
     ours = [
         op
@@ -32,6 +33,7 @@ def test_every_operator_of_ours_is_wrapped():
         assert getattr(op.execute, "fails_permanent_errors_at_once", False), op.__name__
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("damage", ["not_duckdb", "truncated"])
 def test_a_corrupt_warehouse_fails_at_once_with_the_reason(damage, embedded, simulated, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_MLB_STATSAPI", f"{simulated.url}?{FAST}")
@@ -48,6 +50,7 @@ def test_a_corrupt_warehouse_fails_at_once_with_the_reason(damage, embedded, sim
     assert said in str(failed.value) and "retrying will not help" in str(failed.value)
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("status", [500, 400])
 def test_a_schedule_the_api_refuses_or_keeps_failing_fails_at_once(status, embedded, simulated, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_MLB_STATSAPI", f"{simulated.url}?{FAST}")
@@ -59,6 +62,7 @@ def test_a_schedule_the_api_refuses_or_keeps_failing_fails_at_once(status, embed
     assert isinstance(failed.value.__cause__, SourceError) and "/schedule" in str(failed.value)
 
 
+@pytest.mark.unit
 def test_a_source_that_cannot_be_reached_is_left_to_the_retries(embedded, monkeypatch):
     from conftest import free_port
 

@@ -93,6 +93,7 @@ def test_the_seasons_schedule_tells_an_empty_answer_from_an_off_day(embedded, si
     assert len(simulated.requests(date_schedule("2024-06-05"))) == 1  # an off day is not asked again
 
 
+@pytest.mark.unit
 def test_a_game_date_far_ahead_is_refused_before_anything_is_written(embedded, simulated):
     from airflow.sdk.exceptions import AirflowFailException
 
@@ -111,6 +112,7 @@ def test_a_game_date_far_ahead_is_refused_before_anything_is_written(embedded, s
     assert not (embedded / "lake").exists() and not (embedded / "warehouse.duckdb").exists()
 
 
+@pytest.mark.unit
 def test_off_season_dates_are_no_gaps(embedded, simulated):
     api, zone, wh = parts(simulated, embedded)
     wh.ensure_schema()
@@ -138,6 +140,7 @@ def test_off_season_dates_are_no_gaps(embedded, simulated):
     ]
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     "argv, error",
     [

@@ -34,6 +34,7 @@ def games(per_day: list[int]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@pytest.mark.unit
 def test_forward_split_holds_out_whole_later_dates():
     frame = games([3, 3, 3, 3, 3])  # 15 games on 5 dates
     train, test, cutoff = forward_split(frame, 0.2)
@@ -45,6 +46,7 @@ def test_forward_split_holds_out_whole_later_dates():
         forward_split(games([4]), 0.2)
 
 
+@pytest.mark.unit
 def test_metrics_of_a_coin_and_of_a_sure_thing():
     coin = metrics([0.5] * 4, [1, 0, 1, 1])
     assert coin["brier"] == 0.25 and math.isclose(coin["log_loss"], math.log(2))
@@ -59,6 +61,7 @@ def test_metrics_of_a_coin_and_of_a_sure_thing():
         metrics([0.5, 1.2], [1, 0])
 
 
+@pytest.mark.unit
 def test_log5():
     assert math.isclose(log5(0.5, 0.5, 0.5), 0.5)
     assert math.isclose(log5(0.5, 0.5, 0.54), 0.54)  # equal clubs: just the home edge
@@ -66,6 +69,7 @@ def test_log5():
     assert log5(0.4, 0.6, 0.54) < 0.5 < log5(0.6, 0.4, 0.54)
 
 
+@pytest.mark.unit
 def test_baselines_score_the_same_test_games():
     train = pd.DataFrame({"home_win": [True, True, True, False]})
     test = pd.DataFrame(
@@ -125,6 +129,7 @@ def test_a_season_model_beats_both_baselines_on_later_games(season, truth):
     assert sum(c["games"] for c in e["calibration"]) == e["games"]
 
 
+@pytest.mark.unit
 def test_bad_inputs_get_clear_errors(season):
     final = season[season["is_final"]]
     with pytest.raises(ModelInputError, match="no final games"):

@@ -137,6 +137,7 @@ def test_a_missing_team_and_a_missing_stats_row_on_a_simulated_day(daily_dag, em
     }
 
 
+@pytest.mark.unit
 def test_phase_thresholds_come_from_config():
     scores = {"schema": 1.0, "completeness": 0.95, "player_completeness": 0.85, "value_ranges": 0.9}
     # 0.3 + 0.19 + 0.34 + 0.09 = 0.92: players below 0.90 fail a regular-season day, not a spring one.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from conftest import load_fixture, needs_fixtures, run_day
 
 from mlb_pipeline.parse import parse_schedule
@@ -45,6 +46,7 @@ def test_rained_out_game_is_skipped_then_collected_once_on_its_makeup_day(
     assert [p["game_number"] for p in partner] == [1]
 
 
+@pytest.mark.unit
 def test_next_day_utc_start_belongs_to_its_official_date(league):
     day = dt.date(2024, 7, 1)
     games = parse_schedule(league.schedule_doc(day, day), day.isoformat())
@@ -55,6 +57,7 @@ def test_next_day_utc_start_belongs_to_its_official_date(league):
     assert not {g.game_pk for g in late} & {g.game_pk for g in nxt}
 
 
+@pytest.mark.unit
 @needs_fixtures
 def test_real_postseason_schedule_and_game_types():
     games = parse_schedule(load_fixture("schedule/2024-10-25.json"), "2024-10-25")
@@ -64,6 +67,7 @@ def test_real_postseason_schedule_and_game_types():
     assert parse_schedule(load_fixture("schedule/2024-10-27.empty.json"), "2024-10-27") == []
 
 
+@pytest.mark.unit
 @needs_fixtures
 def test_season_calendar_from_the_api_and_from_config():
     calendar = parse_seasons(load_fixture("meta/pe_seasons_2024.json"), 2024)

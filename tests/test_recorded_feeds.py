@@ -6,7 +6,7 @@ import pytest
 from conftest import RECORDED_FEEDS, load_fixture, needs_fixtures
 from identities import violations
 
-pytestmark = needs_fixtures
+pytestmark = [needs_fixtures, pytest.mark.unit]
 
 
 def expected_counts(feed: dict) -> dict:

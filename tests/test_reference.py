@@ -7,6 +7,7 @@ import copy
 import datetime as dt
 
 import orjson
+import pytest
 from conftest import load_fixture, needs_fixtures, run_day
 
 from mlb_pipeline.landing import RawZone
@@ -15,6 +16,7 @@ from mlb_pipeline.reference import load_reference
 from mlb_pipeline.warehouse import DuckDBWarehouse
 
 
+@pytest.mark.unit
 @needs_fixtures
 def test_real_reference_responses_parse_row_for_row():
     teams = load_fixture("teams/teams_sportId1_season2024.json")
@@ -87,6 +89,7 @@ def test_daily_run_lands_teams_standings_rosters_and_players(daily_dag, embedded
     assert rostered == {"n": 30 * 26, "f": day, "l": nxt}
 
 
+@pytest.mark.unit
 def test_a_new_club_is_discovered_and_added(embedded, league, tmp_path):
     zone = RawZone((tmp_path / "lake").as_uri())
     wh = DuckDBWarehouse()
@@ -139,6 +142,7 @@ def test_every_player_who_played_has_a_stats_row(daily_dag, embedded, simulated,
     assert wh.query("SELECT count(DISTINCT stat_group) n FROM raw.team_stats")[0]["n"] == 3
 
 
+@pytest.mark.unit
 def test_stats_endpoint_without_a_limit_returns_only_fifty(simulated):
     from mlb_pipeline.parse import stat_splits
     from mlb_pipeline.source import ClientSettings, StatsApiClient
@@ -225,6 +229,7 @@ def test_forty_man_rosters_on_request_and_failed_reference_requests_retried_late
         load_config.cache_clear()
 
 
+@pytest.mark.unit
 def test_unparseable_reference_schedule_and_calendar_bodies_go_to_quarantine_only(embedded, simulated):
     """An HTML page for the teams, cut JSON for the standings, the season calendar and the
     schedule: each is kept with its reason under quarantine/ and nowhere else (the end of

@@ -16,6 +16,8 @@ from identities import violations
 from mlb_pipeline.replay.server import RecordedBackend, ReplayServer
 from mlb_pipeline.source import ClientSettings, SourceError, StatsApiClient
 
+pytestmark = pytest.mark.unit  # the whole module is of the unit tier (make unit)
+
 
 def fast_client(url: str, **kw) -> StatsApiClient:
     return StatsApiClient(ClientSettings(url, backoff_factor_s=0.01, backoff_max_s=0.05, **kw))

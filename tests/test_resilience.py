@@ -20,6 +20,7 @@ from mlb_pipeline.warehouse import DuckDBWarehouse
 FAST = "backoff_factor_s=0.01&backoff_max_s=0.02"
 
 
+@pytest.mark.unit
 def test_breaker_opens_after_three_failures_and_then_skips_the_source(simulated):
     simulated.add_fault(r"/feed/live", status=500)
     client = StatsApiClient(
@@ -45,6 +46,7 @@ def _fetch_all(client: StatsApiClient, game_pks: list[int], concurrency: int) ->
     return time.monotonic() - start
 
 
+@pytest.mark.unit
 def test_the_breaker_does_not_serialise_concurrent_requests(simulated):
     """pybreaker's call() held one lock for the whole request: 4 at once took as long as 1."""
     simulated.add_fault(r"/feed/live", delay_s=0.2)
@@ -54,6 +56,7 @@ def test_the_breaker_does_not_serialise_concurrent_requests(simulated):
     assert one >= 12 * 0.2 and four < one / 2.5, (one, four)  # serialised, both would be ~2.4 s
 
 
+@pytest.mark.unit
 def test_the_breaker_closes_after_its_cool_down_and_reopens_on_a_failed_trial(simulated):
     client = StatsApiClient(ClientSettings(simulated.url, max_retries=0, breaker_fail_max=2, breaker_reset_s=0.5))
     simulated.add_fault(r"/feed/live", status=500)
@@ -170,6 +173,7 @@ def test_a_game_collected_before_it_was_final_is_collected_again(daily_dag, embe
     assert rows == [{"is_final": True, "n": len(late.played_on(day))}]
 
 
+@pytest.mark.unit
 def test_client_side_rate_limit(simulated):
     client = StatsApiClient(ClientSettings(simulated.url, min_interval_s=0.1))
     start = time.monotonic()

@@ -9,6 +9,8 @@ import pytest
 from mlb_pipeline.operators import source_client
 from mlb_pipeline.source import build_url
 
+pytestmark = pytest.mark.unit  # the whole module is of the unit tier (make unit)
+
 
 def test_urls_use_our_base_url():
     base = "http://127.0.0.1:9"

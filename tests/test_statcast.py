@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 from collections import Counter
 
+import pytest
 from conftest import FIXTURES, needs_fixtures, run_day
 
 from mlb_pipeline.collect import collect_feeds, load_day, plan_day
@@ -141,6 +142,7 @@ def test_recorded_savant_games_within_and_beyond_the_tolerance(embedded):
         assert zone.read(obj["raw_object"])
 
 
+@pytest.mark.unit
 @needs_fixtures
 def test_savant_csv_that_is_not_a_game_is_an_error():
     body = (FIXTURES / "statcast" / "pybaseball_small_request_raw.csv").read_bytes()
@@ -267,6 +269,7 @@ def test_savant_failure_keeps_pitches_already_loaded_and_uses_the_raw_zone_copy(
     ]
 
 
+@pytest.mark.unit
 def test_malformed_savant_body_is_quarantined_with_its_reason(embedded, simulated, league):
     day = "2024-06-09"
     pk = league.played_on(dt.date.fromisoformat(day))[0].game_pk
@@ -363,6 +366,7 @@ def test_savant_csv_cut_at_a_row_boundary_is_refused_quarantined_and_asked_again
     assert _savant_letters(wh) == []
 
 
+@pytest.mark.unit
 def test_a_short_copy_in_the_raw_zone_is_not_served(embedded, simulated, league):
     day = "2024-06-13"
     pk, wh, zone = _first_game_with_its_feed(league, simulated.url, day)

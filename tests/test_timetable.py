@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pendulum
+import pytest
 from airflow.timetables.base import TimeRestriction
 
 from mlb_pipeline.timetable import GameDayTimetable
@@ -24,6 +25,7 @@ def runs(timetable, earliest, latest, catchup=True):
     return out
 
 
+@pytest.mark.unit
 def test_the_run_due_at_2am_eastern_collects_the_day_before():
     tt = GameDayTimetable("02:00", "America/New_York")
     [info] = runs(tt, pendulum.datetime(2024, 7, 1, tz="UTC"), pendulum.datetime(2024, 7, 1, tz="UTC"))
@@ -33,12 +35,14 @@ def test_the_run_due_at_2am_eastern_collects_the_day_before():
     assert winter.run_after == pendulum.datetime(2024, 12, 2, 7, 0, tz="UTC")  # 02:00 EST
 
 
+@pytest.mark.unit
 def test_a_date_range_gives_exactly_those_game_days():
     tt = GameDayTimetable()
     infos = runs(tt, pendulum.datetime(2024, 7, 1, tz="UTC"), pendulum.datetime(2024, 7, 3, tz="UTC"))
     assert [i.logical_date.date().isoformat() for i in infos] == ["2024-07-01", "2024-07-02", "2024-07-03"]
 
 
+@pytest.mark.unit
 def test_manual_runs_and_the_latest_due_day():
     tt = GameDayTimetable()
     interval = tt.infer_manual_data_interval(run_after=pendulum.datetime(2024, 7, 1, tz="UTC"))

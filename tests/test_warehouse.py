@@ -36,6 +36,8 @@ def _declared(statement: str, dialect: str) -> dict:
         "key": [k.name for k in create.find(exp.PrimaryKey).expressions],
     }
 
+pytestmark = pytest.mark.unit  # the whole module is of the unit tier (make unit)
+
 
 def test_duckdb_and_bigquery_ddl_declare_the_same_tables():
     tables = schema.load_schema()

@@ -63,7 +63,7 @@ def feature_task_group(group_id: str, dbt_vars: dict, full_refresh: bool | str =
     return DbtTaskGroup(
         group_id=group_id,
         project_config=ProjectConfig(
-            dbt_project_path=project, manifest_path=manifest_path(), project_name="mlb_pipeline"
+            dbt_project_path=project, manifest_path=manifest_path(), project_name="mlb_pipeline", install_dbt_deps=False
         ),
         profile_config=ProfileConfig(
             profile_name="mlb_pipeline", target_name=warehouse_backend(), profiles_yml_filepath=project / "profiles.yml"
@@ -81,7 +81,7 @@ def feature_task_group(group_id: str, dbt_vars: dict, full_refresh: bool | str =
             should_detach_multiple_parents_tests=True,
             enable_mock_profile=False,
         ),
-        operator_args={"vars": dbt_vars, "pool": cfg["pool"], "install_deps": False, "full_refresh": full_refresh},
+        operator_args={"vars": dbt_vars, "pool": cfg["pool"], "full_refresh": full_refresh},
         **kwargs,
     )
 

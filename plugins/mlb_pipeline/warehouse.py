@@ -21,6 +21,7 @@ import contextlib
 import datetime as dt
 import functools
 import logging
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TypedDict
@@ -410,7 +411,13 @@ class DuckDBWarehouse(Warehouse):
         if con is None:
             with self.connect(read_only=True) as own:
                 return self.frame(sql, params, own)
-        return con.execute(sql, params or []).df()
+        from pandas.errors import Pandas4Warning
+
+        with warnings.catch_warnings():
+            # duckdb 2.0 hands TIMESTAMPTZ columns to pandas with DataFrame.drop(inplace=True), which
+            # pandas 3.1 deprecates: duckdb's call, not ours (the frame is right), yet blamed on this line.
+            warnings.filterwarnings("ignore", "The inplace keyword in DataFrame.drop", Pandas4Warning)
+            return con.execute(sql, params or []).df()
 
     def _run_on(self, con, sql: str, params: list | None = None) -> None:
         con.execute(sql, params or [])
