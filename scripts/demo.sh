@@ -24,7 +24,7 @@ else
   season="${FROM:0:4}"; [ "${TO:0:4}" = "$season" ] || season="$season,${TO:0:4}"
   source_args=(--simulate --seed "${MLB_DEMO_SEED:-7}" --seasons "$season")
 fi
-python -m mlb_pipeline.replay "${source_args[@]}" --port "$PORT" > "$LOGS/replay.log" 2>&1 &
+python -m mlb_replay "${source_args[@]}" --port "$PORT" > "$LOGS/replay.log" 2>&1 &
 replay_pid=$!
 trap 'kill $replay_pid 2>/dev/null || true' EXIT
 for _ in $(seq 50); do

@@ -89,7 +89,7 @@ def season() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def truth() -> dict[int, float]:
-    from mlb_pipeline.replay.simulate import League
+    from mlb_replay.simulate import League
 
     return {t["gamePk"]: t["homeWinProbability"] for t in League(7, [2024]).truth(2024)}
 

@@ -13,8 +13,8 @@ import urllib3
 from conftest import FIXTURES, load_fixture, needs_fixtures
 from identities import violations
 
-from mlb_pipeline.replay.server import RecordedBackend, ReplayServer
 from mlb_pipeline.source import ClientSettings, SourceError, StatsApiClient
+from mlb_replay.server import RecordedBackend, ReplayServer
 
 
 def fast_client(url: str, **kw) -> StatsApiClient:
@@ -176,7 +176,7 @@ def test_simulated_season_has_the_real_calendars_shape(league):
 
 
 def test_simulation_is_deterministic():
-    from mlb_pipeline.replay.simulate import League
+    from mlb_replay.simulate import League
 
     a, b = League(5, [2024]), League(5, [2024])
     pk = sorted(a.games)[1000]
