@@ -53,6 +53,9 @@ done
 
 echo
 python -m mlb_pipeline.summary --from "$FROM" --to "$TO"
+# The best possible Brier score beside the champion's: only the double knows the true
+# probabilities, so they come from it here, never from the pipeline.
+python -m mlb_replay.truth --url "http://127.0.0.1:$PORT"
 cat <<MSG
 
 Query the warehouse:   .venv/bin/python -c "import duckdb; print(duckdb.connect('$MLB_DUCKDB_PATH', read_only=True).sql('select * from raw.games limit 5'))"

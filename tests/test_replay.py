@@ -15,6 +15,7 @@ from identities import violations
 
 from mlb_pipeline.source import ClientSettings, SourceError, StatsApiClient
 from mlb_replay.server import RecordedBackend, ReplayServer
+from mlb_replay.truth import fetch as fetch_truth
 
 
 def fast_client(url: str, **kw) -> StatsApiClient:
@@ -182,6 +183,15 @@ def test_simulation_is_deterministic():
     pk = sorted(a.games)[1000]
     assert orjson.dumps(a.feed_doc(pk)) == orjson.dumps(b.feed_doc(pk))
     assert League(6, [2024]).truth(2024) != a.truth(2024)
+
+
+@needs_fixtures
+def test_true_probabilities_are_fetched_from_the_simulated_double_only(simulated, league, recorded):
+    """The test side's way to the truth (mlb_replay.truth.fetch): every game of the season from a
+    simulated league, and none at all from recorded data (the real API has no such thing)."""
+    truth = fetch_truth(simulated.url, [2024])
+    assert truth == {t["gamePk"]: t["homeWinProbability"] for t in league.truth(2024)} and len(truth) > 2400
+    assert fetch_truth(recorded.url, [2024]) is None
 
 
 def test_true_probabilities_drive_outcomes(league):
