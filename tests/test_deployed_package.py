@@ -49,3 +49,14 @@ def test_no_deployed_file_imports_or_names_the_double():
                 names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
                 names += [node.module or ""] if isinstance(node, ast.ImportFrom) else []
                 assert not [n for n in names if n.startswith(("mlb_replay", "mlb_pipeline.replay"))], (path, names)
+
+
+def test_neither_the_image_nor_the_compose_stack_gets_devtools():
+    import yaml
+
+    assert "devtools" not in (REPO / "Dockerfile").read_text()
+    services = yaml.safe_load((REPO / "docker-compose.yaml").read_text())["services"]
+    for name, service in services.items():
+        mounted = [v for v in service.get("volumes", []) if "devtools" in str(v)]
+        environment = [v for v in (service.get("environment") or {}).values() if "devtools" in str(v)]
+        assert not mounted and not environment, name
