@@ -21,7 +21,7 @@ bench:  ## run the benchmarks and print their figures
 	scripts/setup.sh && . scripts/env.sh && python benchmarks/bench_ingest.py && python benchmarks/bench_quality.py
 
 replay: ## serve a simulated league on 127.0.0.1:8765
-	. scripts/env.sh && python -m mlb_pipeline.replay --simulate --seed 7 --seasons 2024 --port 8765
+	. scripts/env.sh && python -m mlb_replay --simulate --seed 7 --seasons 2024 --port 8765
 
 ui:     ## the Airflow UI on http://localhost:8080 (embedded default)
 	scripts/setup.sh && . scripts/env.sh && airflow standalone

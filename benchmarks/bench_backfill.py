@@ -38,6 +38,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))
+sys.path.insert(0, str(REPO / "devtools"))  # the API double (mlb_replay): never deployed
 sys.path.insert(0, str(REPO / "tests"))
 
 
@@ -241,8 +242,8 @@ def main() -> None:
 
     from simulated import regular_season_days
 
-    from mlb_pipeline.replay.server import ReplayServer, SimulatedBackend
-    from mlb_pipeline.replay.simulate import League
+    from mlb_replay.server import ReplayServer, SimulatedBackend
+    from mlb_replay.simulate import League
 
     first = dt.date.fromisoformat(args.start)
     league = League(seed=7, seasons=[args.season or first.year])

@@ -22,6 +22,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))
+sys.path.insert(0, str(REPO / "devtools"))  # the API double (mlb_replay): never deployed
 
 DAY = "2024-06-14"
 
@@ -36,9 +37,9 @@ def main() -> None:
 
     from mlb_pipeline.collect import collect_feeds, plan_day
     from mlb_pipeline.landing import RawZone
-    from mlb_pipeline.replay.server import ReplayServer, SimulatedBackend
-    from mlb_pipeline.replay.simulate import League
     from mlb_pipeline.source import ClientSettings, StatsApiClient
+    from mlb_replay.server import ReplayServer, SimulatedBackend
+    from mlb_replay.simulate import League
 
     with ReplayServer(SimulatedBackend(League(seed=7, seasons=[2024]))) as server, tempfile.TemporaryDirectory() as tmp:
         zone = RawZone(Path(tmp, "lake").as_uri())

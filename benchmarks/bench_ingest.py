@@ -28,6 +28,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))
+sys.path.insert(0, str(REPO / "devtools"))  # the API double (mlb_replay): never deployed
 FIXTURES = Path(os.environ.get("MLB_FIXTURES_DIR", REPO.parent / "shared" / "fixtures" / "mlb"))
 
 
@@ -58,12 +59,12 @@ def week_in_child(concurrency: int, days: list, workdir: Path) -> dict:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {**os.environ, "PYTHONPATH": str(REPO / "plugins")}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO / "devtools")])}
     server = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "mlb_pipeline.replay",
+            "mlb_replay",
             "--simulate",
             "--seed",
             "7",
@@ -145,9 +146,9 @@ def main() -> None:
     import orjson
 
     from mlb_pipeline.parse import parse_feed
-    from mlb_pipeline.replay.simulate import League
     from mlb_pipeline.settings import load_config
     from mlb_pipeline.warehouse import DuckDBWarehouse
+    from mlb_replay.simulate import League
 
     rows = []
     league = League(7, [2024])

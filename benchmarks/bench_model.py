@@ -37,7 +37,7 @@ TRAIN = """
 import datetime as dt, json, resource, sys, time
 import xgboost  # imported before the clock starts: the training is timed, not the import
 from mlb_pipeline import model
-from mlb_pipeline.replay.simulate import League
+from mlb_replay.simulate import League
 from mlb_pipeline.warehouse import DuckDBWarehouse
 years = {years!r}
 truth = {{t["gamePk"]: t["homeWinProbability"] for y in years for t in League(7, years).truth(y)}}

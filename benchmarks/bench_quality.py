@@ -23,6 +23,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))
+sys.path.insert(0, str(REPO / "devtools"))  # the API double (mlb_replay): never deployed
 
 DAY = "2024-06-10"
 
@@ -52,11 +53,11 @@ def main() -> None:
     from mlb_pipeline.collect import collect_feeds, load_day, plan_day
     from mlb_pipeline.landing import RawZone
     from mlb_pipeline.reference import collect_reference
-    from mlb_pipeline.replay.server import ReplayServer, SimulatedBackend
-    from mlb_pipeline.replay.simulate import League
     from mlb_pipeline.source import ClientSettings, SavantClient, StatsApiClient
     from mlb_pipeline.statcast import collect_statcast
     from mlb_pipeline.warehouse import DuckDBWarehouse
+    from mlb_replay.server import ReplayServer, SimulatedBackend
+    from mlb_replay.simulate import League
 
     work = Path(tempfile.mkdtemp(prefix="bench-quality-"))
     lake = (work / "lake").as_uri()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))
+sys.path.insert(0, str(REPO / "devtools"))  # the API double (mlb_replay): never deployed
 sys.path.insert(0, str(REPO / "tests"))
 
 
@@ -28,8 +29,8 @@ def collected_seasons(years: list[int], days: int | None = None, seed: int = 7) 
     of a single season), collected into one warehouse; ``(warehouse path, dates)``."""
     from conftest import collect_days
 
-    from mlb_pipeline.replay.server import ReplayServer, SimulatedBackend
-    from mlb_pipeline.replay.simulate import League
+    from mlb_replay.server import ReplayServer, SimulatedBackend
+    from mlb_replay.simulate import League
 
     league = League(seed, years)
     every_day = [d for year in years for d in regular_season_days(league, year)][:days]

@@ -24,7 +24,7 @@ else
   season="${FROM:0:4}"; [ "${TO:0:4}" = "$season" ] || season="$season,${TO:0:4}"
   source_args=(--simulate --seed "${MLB_DEMO_SEED:-7}" --seasons "$season")
 fi
-python -m mlb_pipeline.replay "${source_args[@]}" --port "$PORT" > "$LOGS/replay.log" 2>&1 &
+python -m mlb_replay "${source_args[@]}" --port "$PORT" > "$LOGS/replay.log" 2>&1 &
 replay_pid=$!
 trap 'kill $replay_pid 2>/dev/null || true' EXIT
 for _ in $(seq 50); do
@@ -53,6 +53,9 @@ done
 
 echo
 python -m mlb_pipeline.summary --from "$FROM" --to "$TO"
+# The best possible Brier score beside the champion's: only the double knows the true
+# probabilities, so they come from it here, never from the pipeline.
+python -m mlb_replay.truth --url "http://127.0.0.1:$PORT"
 cat <<MSG
 
 Query the warehouse:   .venv/bin/python -c "import duckdb; print(duckdb.connect('$MLB_DUCKDB_PATH', read_only=True).sql('select * from raw.games limit 5'))"

@@ -12,7 +12,9 @@ export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="${AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION:-True}"
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN:-sqlite:///$AIRFLOW_HOME/airflow.db?timeout=60}"
 export AIRFLOW__LOGGING__LOGGING_LEVEL="${AIRFLOW__LOGGING__LOGGING_LEVEL:-INFO}"
-export PYTHONPATH="$REPO/plugins${PYTHONPATH:+:$PYTHONPATH}"
+# devtools/ (the API double, `python -m mlb_replay`) is for tests, benchmarks and the demo only:
+# Composer gets plugins/ alone, so nothing in plugins/ may import from devtools/.
+export PYTHONPATH="$REPO/plugins:$REPO/devtools${PYTHONPATH:+:$PYTHONPATH}"
 export PATH="$REPO/.venv/bin:$PATH"
 # astronomer-cosmos: no usage telemetry (it would call the internet); the dbt docs site that
 # the daily DAG publishes to <lake>/dbt_docs is shown in the Airflow UI (Browse > dbt docs).

@@ -116,7 +116,7 @@ def embedded(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def recorded_server():
-    from mlb_pipeline.replay.server import RecordedBackend, ReplayServer
+    from mlb_replay.server import RecordedBackend, ReplayServer
 
     require_fixtures()
     with ReplayServer(RecordedBackend(FIXTURES)) as server:
@@ -125,14 +125,14 @@ def recorded_server():
 
 @pytest.fixture(scope="session")
 def league():
-    from mlb_pipeline.replay.simulate import League
+    from mlb_replay.simulate import League
 
     return League(seed=11, seasons=[2024])
 
 
 @pytest.fixture(scope="session")
 def sim_server(league):
-    from mlb_pipeline.replay.server import ReplayServer, SimulatedBackend
+    from mlb_replay.server import ReplayServer, SimulatedBackend
 
     with ReplayServer(SimulatedBackend(league)) as server:
         yield server

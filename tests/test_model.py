@@ -21,6 +21,7 @@ import pytest
 from mlb_pipeline import model
 from mlb_pipeline.model import ModelInputError, baselines, forward_split, log5, metrics
 from mlb_pipeline.warehouse import DuckDBWarehouse
+from mlb_replay.truth import champion_against_truth
 
 SNAPSHOT = Path(__file__).parent / "data" / "simulated_game_features_2024.parquet"
 
@@ -92,10 +93,16 @@ def season() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def truth() -> dict[int, float]:
-    from mlb_pipeline.replay.simulate import League
+def simulated_league():
+    """The simulated league the season was collected from: it alone knows the true probabilities."""
+    from mlb_replay.simulate import League
 
-    return {t["gamePk"]: t["homeWinProbability"] for t in League(7, [2024]).truth(2024)}
+    return League(7, [2024])
+
+
+@pytest.fixture(scope="module")
+def truth(simulated_league) -> dict[int, float]:
+    return {t["gamePk"]: t["homeWinProbability"] for t in simulated_league.truth(2024)}
 
 
 @pytest.fixture
@@ -174,9 +181,34 @@ def test_the_promotion_rule_in_both_directions(season):
     assert not model.compare(bad, good, final, margin=1.0)["promote"]
 
 
-def test_training_registers_a_challenger_and_promotes_only_a_better_one(warehouse, registry, truth, capsys):
+def test_training_registers_a_challenger_and_promotes_only_a_better_one(
+    warehouse, registry, truth, simulated_league, capsys
+):
     first = model.train_and_register(warehouse, registry, dt.date(2024, 8, 1), "run-1", truth=truth)
     assert first["outcome"] == "promoted" and first["champion"] == first["version"]
+    # The demo's best-possible line (python -m mlb_replay.truth) scores the champion's held-out
+    # games, from the test side: the same games, the same Brier scores as the training reported.
+    evaluation = registry.metadata(first["version"])["evaluation"]
+    limit = champion_against_truth(warehouse, registry, truth, until=dt.date(2024, 8, 1))
+    assert (limit["version"], limit["from"], limit["games"]) == (
+        first["version"],
+        evaluation["cutoff"],
+        evaluation["games"],
+    )
+    assert limit["brier"] == pytest.approx(evaluation["brier"])
+    assert limit["true_probability_brier"] == pytest.approx(evaluation["true_probability_brier"])
+    # ...and what the demo prints, asking the double over HTTP (every final game from the cut-off)
+    from mlb_replay.server import ReplayServer, SimulatedBackend
+    from mlb_replay.truth import main as print_truth
+
+    capsys.readouterr()
+    with ReplayServer(SimulatedBackend(simulated_league)) as double:
+        print_truth(["--url", double.url])
+    whole = champion_against_truth(warehouse, registry, truth)
+    assert whole["games"] > limit["games"] and capsys.readouterr().out == (
+        f"On the {whole['games']} final games from {evaluation['cutoff']}: champion Brier {whole['brier']:.4f}, "
+        f"the simulated league's true probabilities {whole['true_probability_brier']:.4f} (the best possible)\n"
+    )
     # nothing changed since: nothing is trained
     again = model.train_and_register(warehouse, registry, dt.date(2024, 8, 1), "run-2")
     assert again["outcome"] == "unchanged" and registry.versions() == [first["version"]]

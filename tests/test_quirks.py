@@ -82,8 +82,8 @@ def test_season_calendar_from_the_api_and_from_config():
 
 def test_post_game_corrections_are_collected_again(daily_dag, embedded, monkeypatch, caplog):
     """The official scorer changes a game after we loaded it; /game/changes tells the next run."""
-    from mlb_pipeline.replay.server import ReplayServer, SimulatedBackend
-    from mlb_pipeline.replay.simulate import League
+    from mlb_replay.server import ReplayServer, SimulatedBackend
+    from mlb_replay.simulate import League
 
     league = League(seed=11, seasons=[2024])
     day = next(
@@ -118,8 +118,8 @@ def test_post_game_corrections_are_collected_again(daily_dag, embedded, monkeypa
 
 
 def test_suspended_game_resumes_later_and_counts_once_on_its_own_date(daily_dag, embedded, monkeypatch, caplog):
-    from mlb_pipeline.replay.server import ReplayServer, SimulatedBackend
-    from mlb_pipeline.replay.simulate import League
+    from mlb_replay.server import ReplayServer, SimulatedBackend
+    from mlb_replay.simulate import League
 
     league = League(seed=11, seasons=[2024])
     game = min(

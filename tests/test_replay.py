@@ -13,8 +13,9 @@ import urllib3
 from conftest import FIXTURES, load_fixture, needs_fixtures
 from identities import violations
 
-from mlb_pipeline.replay.server import RecordedBackend, ReplayServer
 from mlb_pipeline.source import ClientSettings, SourceError, StatsApiClient
+from mlb_replay.server import RecordedBackend, ReplayServer
+from mlb_replay.truth import fetch as fetch_truth
 
 pytestmark = pytest.mark.unit  # the whole module is of the unit tier (make unit)
 
@@ -178,12 +179,21 @@ def test_simulated_season_has_the_real_calendars_shape(league):
 
 
 def test_simulation_is_deterministic():
-    from mlb_pipeline.replay.simulate import League
+    from mlb_replay.simulate import League
 
     a, b = League(5, [2024]), League(5, [2024])
     pk = sorted(a.games)[1000]
     assert orjson.dumps(a.feed_doc(pk)) == orjson.dumps(b.feed_doc(pk))
     assert League(6, [2024]).truth(2024) != a.truth(2024)
+
+
+@needs_fixtures
+def test_true_probabilities_are_fetched_from_the_simulated_double_only(simulated, league, recorded):
+    """The test side's way to the truth (mlb_replay.truth.fetch): every game of the season from a
+    simulated league, and none at all from recorded data (the real API has no such thing)."""
+    truth = fetch_truth(simulated.url, [2024])
+    assert truth == {t["gamePk"]: t["homeWinProbability"] for t in league.truth(2024)} and len(truth) > 2400
+    assert fetch_truth(recorded.url, [2024]) is None
 
 
 def test_true_probabilities_drive_outcomes(league):

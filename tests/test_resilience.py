@@ -11,11 +11,11 @@ from conftest import run_day
 
 from mlb_pipeline.collect import collect_feeds, load_day, plan_day
 from mlb_pipeline.landing import RawZone
-from mlb_pipeline.replay.server import ReplayServer, SimulatedBackend
-from mlb_pipeline.replay.simulate import League
 from mlb_pipeline.settings import lake_url
 from mlb_pipeline.source import CircuitOpen, ClientSettings, SourceError, StatsApiClient
 from mlb_pipeline.warehouse import DuckDBWarehouse
+from mlb_replay.server import ReplayServer, SimulatedBackend
+from mlb_replay.simulate import League
 
 FAST = "backoff_factor_s=0.01&backoff_max_s=0.02"
 

@@ -13,11 +13,11 @@ from conftest import FIXTURES, needs_fixtures, run_day
 from mlb_pipeline.collect import collect_feeds, load_day, plan_day
 from mlb_pipeline.landing import RawZone
 from mlb_pipeline.parse import decode_json, parse_feed
-from mlb_pipeline.replay.server import RecordedBackend, ReplayServer
 from mlb_pipeline.settings import lake_url
 from mlb_pipeline.source import ClientSettings, SavantClient, StatsApiClient
 from mlb_pipeline.statcast import collect_statcast, load_statcast, parse_statcast
 from mlb_pipeline.warehouse import DuckDBWarehouse
+from mlb_replay.server import RecordedBackend, ReplayServer
 
 DAY_2020 = "2020-09-03"
 FAST = dict(backoff_factor_s=0.01, backoff_max_s=0.02, max_retries=1)

@@ -225,7 +225,10 @@ def train(
     trained_at: dt.datetime | None = None,
 ) -> Version:
     """Train on the games before the forward split's cut-off; score the held-out games with
-    the model, both baselines and (simulated data) the true probabilities."""
+    the model and both baselines, from the data alone. ``truth`` (game_pk -> true home-win
+    probability) exists only for a simulated league: tests and benchmarks take it from the
+    API double and pass it in, so the held-out games' best possible Brier score is reported
+    too; production never has it."""
     import xgboost as xgb
 
     cfg = cfg or model_config()
@@ -643,23 +646,6 @@ def score_predictions(warehouse, game_date: dt.date) -> dict | None:
         w["brier"],
     )
     return row
-
-
-def true_probabilities(client, seasons: list[int]) -> dict[int, float] | None:
-    """Simulated data only: every game's true home-win probability, from the replay
-    server's ``/__replay__/truth/<season>``. None for the real API (it has no such thing)."""
-    from mlb_pipeline.source import SourceError
-
-    if client.settings.base_url.rstrip("/") == load_config("pipeline")["source"]["default_base_url"]:
-        return None
-    truth = {}
-    try:
-        for season in seasons:
-            body = client.get("replay_truth", f"{client.settings.base_url}/__replay__/truth/{season}").body
-            truth.update({int(g["gamePk"]): float(g["homeWinProbability"]) for g in orjson.loads(body)["games"]})
-    except (SourceError, orjson.JSONDecodeError, KeyError):
-        return None
-    return truth
 
 
 # ------------------------------------------------------------------------------------

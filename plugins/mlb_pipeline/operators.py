@@ -413,8 +413,6 @@ class TrainModelOperator(BaseOperator):
                 raise AirflowFailException(str(exc)) from exc
         plan = context["ti"].xcom_pull(task_ids=self.plan_task_id) if self.plan_task_id else None
         phase = (plan or {}).get("season_phase", "regular_season")
-        seasons = model.model_config()["training_seasons"]
-        truth = model.true_probabilities(source_client(), list(range(game_date.year - seasons + 1, game_date.year + 1)))
         try:
             result = model.train_and_register(
                 warehouse,
@@ -423,7 +421,6 @@ class TrainModelOperator(BaseOperator):
                 context["run_id"],
                 phase=phase,
                 full=self.full,
-                truth=truth,
             )
         except model.NotEnoughGames as exc:
             raise AirflowSkipException(f"{exc}: no model trained yet") from exc

@@ -1,7 +1,7 @@
 """Run the MLB Stats API double.
 
-    python -m mlb_pipeline.replay --recorded ../shared/fixtures/mlb --port 8765
-    python -m mlb_pipeline.replay --simulate --seed 7 --seasons 2024,2025 --port 8765
+    python -m mlb_replay --recorded ../shared/fixtures/mlb --port 8765
+    python -m mlb_replay --simulate --seed 7 --seasons 2024,2025 --port 8765
 
 Then point the pipeline at it: AIRFLOW_CONN_MLB_STATSAPI=http://127.0.0.1:8765
 """
@@ -14,13 +14,13 @@ import json
 import signal
 import sys
 
-from mlb_pipeline.replay.server import RecordedBackend, ReplayServer, SimulatedBackend
-from mlb_pipeline.replay.simulate import League
+from mlb_replay.server import RecordedBackend, ReplayServer, SimulatedBackend
+from mlb_replay.simulate import League
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
-        prog="python -m mlb_pipeline.replay", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m mlb_replay", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     mode = ap.add_mutually_exclusive_group(required=True)
     mode.add_argument("--recorded", metavar="DIR", help="serve real recorded responses from DIR")

@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, urlsplit
 import orjson
 import yaml
 
-from mlb_pipeline.replay.simulate import League
+from mlb_replay.simulate import League
 
 IGNORED_QUERY = {"language"}
 
