@@ -8,8 +8,8 @@ import re
 import duckdb
 import pytest
 
+from mlb_pipeline.kinds.game_feed import parse_feed
 from mlb_pipeline.landing import RawZone
-from mlb_pipeline.parse import parse_feed
 from mlb_pipeline.settings import sql_dir
 from mlb_pipeline.warehouse import DuckDBWarehouse, merge_statement, table_definitions
 

@@ -98,95 +98,50 @@ class PlanGameDayOperator(BaseOperator):
         )
 
 
-class _CollectOperator(BaseOperator):
-    """Runs one collection step over the plan pushed by ``plan_task_id``: API -> raw zone."""
+class CollectOperator(BaseOperator):
+    """Runs one collection task of the registry (``kinds.COLLECTIONS``) over the plan: API ->
+    raw zone for the kinds it collects."""
 
     ui_color = "#d6eaf8"
 
-    source = "source"  # the section of config/pipeline.yaml naming the source
+    def __init__(self, *, collection: str, **kwargs):
+        from mlb_pipeline.kinds import COLLECTIONS
 
-    def __init__(self, *, plan_task_id: str, **kwargs):
+        self.collection = next(c for c in COLLECTIONS if c.task_id == collection)
+        kwargs.setdefault("task_id", self.collection.task_id)
+        kwargs.setdefault("doc", self.collection.doc)
         super().__init__(**kwargs)
-        self.plan_task_id = plan_task_id
-
-    def collect(self, client, zone, plan: dict, concurrency: int) -> dict:
-        raise NotImplementedError
 
     def execute(self, context):
-        plan = context["ti"].xcom_pull(task_ids=self.plan_task_id)
-        client = source_client(self.source)
+        from mlb_pipeline.kinds import PLAN_TASK_ID, collection_module
+
+        plan = context["ti"].xcom_pull(task_ids=PLAN_TASK_ID)
+        client = source_client(self.collection.source)
         try:
             with client.collection():  # under the source's collection_deadline_s
-                return self.collect(client, raw_zone(), plan, client.settings.concurrency)
+                return collection_module(self.collection).collect(client, raw_zone(), plan, client.settings.concurrency)
         finally:
             client.close()
 
 
-class CollectGameFeedsOperator(_CollectOperator):
-    """Fetch every planned game's live feed and write it to the raw zone (write-through)."""
-
-    def collect(self, client, zone, plan, concurrency):
-        from mlb_pipeline.collect import collect_feeds
-
-        return collect_feeds(client, zone, plan, concurrency)
-
-
-class CollectReferenceDataOperator(_CollectOperator):
-    """Fetch the season's teams, the day's standings, every club's active roster and the
-    day's player and team stats, and write them to the raw zone (write-through)."""
-
-    def collect(self, client, zone, plan, concurrency):
-        from mlb_pipeline.reference import collect_reference
-
-        return collect_reference(client, zone, plan, concurrency)
-
-
-class CollectStatcastOperator(_CollectOperator):
-    """Fetch Baseball Savant's Statcast pitches of every planned final game (and of recent
-    games still served by the feed) and write them to the raw zone; say which source
-    serves each game."""
-
-    source = "savant"
-
-    def collect(self, client, zone, plan, concurrency):
-        from mlb_pipeline.statcast import collect_statcast
-
-        return collect_statcast(client, zone, plan, concurrency)
-
-
 class LoadRawTablesOperator(BaseOperator):
-    """Merge the landed responses into the warehouse's raw tables, one game per transaction."""
+    """Merge the landed responses of every collection task of the registry into the
+    warehouse's raw tables, one game per transaction."""
 
     ui_color = "#d5f5e3"
 
-    def __init__(
-        self,
-        *,
-        plan_task_id: str,
-        collect_task_id: str,
-        reference_task_id: str | None = None,
-        statcast_task_id: str | None = None,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        self.plan_task_id, self.collect_task_id = plan_task_id, collect_task_id
-        self.reference_task_id, self.statcast_task_id = reference_task_id, statcast_task_id
-
     def execute(self, context):
         from mlb_pipeline.collect import load_day
+        from mlb_pipeline.kinds import COLLECTIONS, PLAN_TASK_ID
         from mlb_pipeline.warehouse import open_warehouse
 
         ti = context["ti"]
-        reference = ti.xcom_pull(task_ids=self.reference_task_id) if self.reference_task_id else None
-        statcast = ti.xcom_pull(task_ids=self.statcast_task_id) if self.statcast_task_id else None
         return load_day(
             open_warehouse(),
             raw_zone(),
-            ti.xcom_pull(task_ids=self.plan_task_id),
-            ti.xcom_pull(task_ids=self.collect_task_id),
+            ti.xcom_pull(task_ids=PLAN_TASK_ID),
+            {c.task_id: ti.xcom_pull(task_ids=c.task_id) for c in COLLECTIONS},
             run_id=context["run_id"],
-            reference=reference,
-            statcast=statcast,
         )
 
 
