@@ -30,6 +30,7 @@ from mlb_pipeline.kinds.game_feed import collect_feeds, parse_game
 from mlb_pipeline.kinds.schedule import parse_schedule, schedule_rows
 from mlb_pipeline.landing import RawZone
 from mlb_pipeline.parse import FeedError, decode_json
+from mlb_pipeline.run import Collected, DaySchedule, LoadResult, Plan, PlannedGame, Skipped
 from mlb_pipeline.seasons import phase_on, season_calendar, season_schedule
 from mlb_pipeline.settings import load_config
 from mlb_pipeline.source import SourceError, StatsApiClient
@@ -65,7 +66,7 @@ def check_game_date(game_date: str, today: dt.date | None = None) -> str:
     return day.isoformat()
 
 
-def _schedule(client: StatsApiClient, zone: RawZone, date: str) -> dict:
+def _schedule(client: StatsApiClient, zone: RawZone, date: str) -> DaySchedule:
     """One date's schedule, landed raw; every game with its state."""
     resp = client.fetch("schedule", sportId=1, date=date)
     landed, games = zone.land_parsed(
@@ -102,7 +103,7 @@ def plan_day(
     lookback_days: int = 7,
     force: bool = False,
     run_id: str | None = None,
-) -> dict:
+) -> Plan:
     """What this run collects, and why; what it skips, and why.
 
     Without a warehouse (or with ``force``) every game of ``game_date`` is collected.
@@ -118,7 +119,8 @@ def plan_day(
         dates[game_date] = _confirm_empty(client, zone, game_date, dates[game_date], warehouse, run_id)
     elif warehouse is not None:  # a date whose schedule was empty before and is not now
         warehouse.resolve_dead_letters(game_date, [client.url("schedule", sportId=1, date=game_date)])
-    to_collect, skipped = [], []
+    to_collect: list[PlannedGame] = []
+    skipped: list[Skipped] = []
     todays = [g for g in dates[game_date]["games"] if not g["is_postponed"]]
     for g in dates[game_date]["games"]:
         if g["is_postponed"]:
@@ -147,7 +149,7 @@ def plan_day(
             else:
                 to_collect.append(dict(game, reason=reason))
 
-    plan = {
+    plan: Plan = {
         "game_date": game_date,
         "season_phase": phase,
         "calendar_source": calendar["source"],
@@ -299,11 +301,11 @@ def _changed_since_last_collection(client: StatsApiClient, warehouse) -> dict[in
 def load_day(
     warehouse,
     zone: RawZone,
-    plan: dict,
-    collected: dict[str, dict | None],
+    plan: Plan,
+    collected: dict[str, Collected | None],
     run_id: str,
     started_at: dt.datetime | None = None,
-) -> dict:
+) -> LoadResult:
     """Merge what every collection task landed (``collected``: its result by task id, as the
     tasks push them; a task left out collected nothing) into the raw tables, in the order of
     :data:`kinds.COLLECTIONS` (a game's feed before its Statcast pitches), then the day's
@@ -412,7 +414,7 @@ def load_day(
     return {"game_date": plan["game_date"], "dates": summaries}
 
 
-def check_day(result: dict) -> str:
+def check_day(result: LoadResult) -> str:
     """Raise :class:`IncompleteDay` when the run's own date is incomplete, naming every
     missing game and why; recent dates retried by the run are reported, not failed."""
     notes = []

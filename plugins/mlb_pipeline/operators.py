@@ -15,22 +15,14 @@ import logging
 from airflow.sdk import BaseHook, BaseOperator
 from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
 
+from mlb_pipeline.run import RunContext, game_date_of
+
 log = logging.getLogger(__name__)
 
 
 def game_date_for_run(context) -> str:
-    """The game date a run collects: the ``game_date`` param if given, otherwise the
-    calendar date (UTC) of the run's logical date. The 02:00 ET run on D+1 has logical
-    date D (its data interval starts on D), and ``airflow dags test DAG 2024-07-01``
-    collects 2024-07-01. A manual run with neither collects yesterday."""
-    param = (context.get("params") or {}).get("game_date")
-    if param:
-        return dt.date.fromisoformat(str(param)).isoformat()
-    logical = context.get("logical_date")
-    if logical is not None:
-        return logical.astimezone(dt.UTC).date().isoformat()
-    run_after = context["dag_run"].run_after
-    return (run_after.astimezone(dt.UTC).date() - dt.timedelta(days=1)).isoformat()
+    """The game date a run collects, as YYYY-MM-DD (:func:`mlb_pipeline.run.game_date_of`)."""
+    return game_date_of(context).isoformat()
 
 
 def source_client(section: str = "source"):
@@ -81,20 +73,19 @@ class PlanGameDayOperator(BaseOperator):
         from mlb_pipeline.settings import load_config
         from mlb_pipeline.warehouse import open_warehouse
 
+        run = RunContext.of(context)
         try:  # a date no run should collect fails at once, before anything is written, and is not retried
-            game_date = check_game_date(game_date_for_run(context))
+            game_date = check_game_date(run.day)
         except InvalidGameDate as exc:
             raise AirflowFailException(str(exc)) from exc
-        warehouse = open_warehouse()
-        params = context.get("params") or {}
         return plan_day(
             source_client(),
             raw_zone(),
             game_date,
-            warehouse,
+            open_warehouse(),
             lookback_days=load_config("pipeline")["daily"]["lookback_days"],
-            force=bool(params.get("force")),
-            run_id=context.get("run_id"),
+            force=bool(run.params.get("force")),
+            run_id=run.run_id,
         )
 
 
@@ -205,8 +196,7 @@ class CheckDayCompleteOperator(BaseOperator):
 
 
 def is_backfill(context) -> bool:
-    run_type = context["dag_run"].run_type
-    return getattr(run_type, "value", run_type) == "backfill"
+    return RunContext.of(context).backfill
 
 
 class CheckFeatureInputsOperator(BaseOperator):
@@ -229,13 +219,13 @@ class CheckFeatureInputsOperator(BaseOperator):
         from mlb_pipeline.settings import load_config
         from mlb_pipeline.warehouse import open_warehouse
 
-        game_date = game_date_for_run(context)
-        if is_backfill(context):
+        run = RunContext.of(context)
+        game_date, params = run.day, run.params
+        if run.backfill:
             raise AirflowSkipException(
                 f"backfill run for {game_date}: raw data only; rebuild the features once the backfill is "
                 f"complete (README, 'Rebuilding features after a backfill')"
             )
-        params = context.get("params") or {}
         if params.get("build_features") is False:
             raise AirflowSkipException(f"build_features=false: {game_date} collected only, features not rebuilt")
         strict = params.get("strict")
@@ -284,10 +274,10 @@ class FindGapsOperator(BaseOperator):
         from mlb_pipeline.settings import load_config
         from mlb_pipeline.warehouse import open_warehouse
 
-        game_date = game_date_for_run(context)
-        if is_backfill(context):  # its own neighbours are still running: the gaps command looks afterwards
+        run = RunContext.of(context)
+        game_date, params = run.day, run.params
+        if run.backfill:  # its own neighbours are still running: the gaps command looks afterwards
             raise AirflowSkipException(f"backfill run for {game_date}: gaps are found by the gaps command")
-        params = context.get("params") or {}
         days = load_config("pipeline")["daily"]["gap_lookback_days"]
         warehouse = open_warehouse()
         window = daily_window(warehouse, game_date, days)
@@ -357,7 +347,7 @@ class TrainModelOperator(BaseOperator):
         from mlb_pipeline.settings import lake_url
         from mlb_pipeline.warehouse import open_warehouse
 
-        game_date = dt.date.fromisoformat(game_date_for_run(context))
+        game_date = RunContext.of(context).game_date
         warehouse, registry = open_warehouse(), model.Registry(lake_url())
         warehouse.ensure_schema()
         rollback_to = (context.get("params") or {}).get("champion_version")
@@ -404,7 +394,7 @@ class PredictGamesOperator(BaseOperator):
         from mlb_pipeline.settings import lake_url
         from mlb_pipeline.warehouse import open_warehouse
 
-        game_date = dt.date.fromisoformat(game_date_for_run(context))
+        game_date = RunContext.of(context).game_date
         warehouse, registry = open_warehouse(), model.Registry(lake_url())
         scored = model.score_predictions(warehouse, game_date)
         if registry.champion() is None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import concurrent.futures
 import datetime as dt
 import logging
+from typing import TYPE_CHECKING
 
 from mlb_pipeline import kinds
 from mlb_pipeline.kinds import Kind
@@ -21,6 +22,9 @@ from mlb_pipeline.kinds.schedule import phase_of
 from mlb_pipeline.landing import LandedObject, Quarantined, RawZone
 from mlb_pipeline.parse import FeedError, _get, _int, _num, _opt, decode_json
 from mlb_pipeline.settings import load_config
+
+if TYPE_CHECKING:
+    from mlb_pipeline.run import Collected, Plan
 
 log = logging.getLogger(__name__)
 
@@ -358,7 +362,7 @@ def _collect_one(client, zone: RawZone, game: dict) -> dict:
     return {**base, "request_url": resp.url, "ok": True, "source": "statsapi", **landed.to_dict()}
 
 
-def collect_feeds(client, zone: RawZone, plan: dict, concurrency: int) -> dict:
+def collect_feeds(client, zone: RawZone, plan: Plan, concurrency: int) -> Collected:
     """Fetch and land the live feed of every planned game."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="feeds") as pool:
         results = list(pool.map(lambda g: _collect_one(client, zone, g), plan["collect"]))

@@ -15,10 +15,14 @@ import dataclasses
 import datetime as dt
 import logging
 import re
+from typing import TYPE_CHECKING
 
 from mlb_pipeline import kinds
 from mlb_pipeline.kinds import Request
 from mlb_pipeline.parse import FeedError, decode_json, stat_splits
+
+if TYPE_CHECKING:
+    from mlb_pipeline.run import Collected, Plan
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +114,7 @@ def requests_of(date: str, team_ids: list[int], which) -> list[Request]:
     return [r for k in kinds.collected_by(TASK_ID) if which(k) for r in k.requests(date, date[:4], team_ids)]
 
 
-def collect(client, zone, plan: dict, concurrency: int) -> dict:
+def collect(client, zone, plan: Plan, concurrency: int) -> Collected:
     date = plan["game_date"]
     # Transactions happen every day of the year, games or not.
     results = [_fetch(client, zone, date, r) for r in requests_of(date, [], lambda k: k.every_day)]

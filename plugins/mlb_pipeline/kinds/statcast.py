@@ -21,11 +21,15 @@ import datetime as dt
 import io
 import logging
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from mlb_pipeline.kinds import Kind
 from mlb_pipeline.landing import Quarantined, RawZone
 from mlb_pipeline.parse import FeedError
 from mlb_pipeline.settings import load_config
+
+if TYPE_CHECKING:
+    from mlb_pipeline.run import Collected, Plan
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +195,7 @@ def _collect_one(client, zone: RawZone, game: dict) -> dict:
     return {**base, "source": FEED, "reason": f"Savant failed: {failure['error']}", "failure": failure}
 
 
-def collect_statcast(client, zone: RawZone, plan: dict, concurrency: int) -> dict:
+def collect_statcast(client, zone: RawZone, plan: Plan, concurrency: int) -> Collected:
     """Savant's pitches for every planned final game and every recent game still served by
     the feed; which source serves each game."""
     games = [g for g in plan["collect"] if g["is_final"]] + plan.get("statcast_retry", [])
