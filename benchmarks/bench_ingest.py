@@ -110,8 +110,8 @@ def week_child(concurrency: int, url: str, workdir: str, first: str, last: str) 
 
     os.environ["MLB_DUCKDB_PATH"] = f"{workdir}/warehouse.duckdb"
     from mlb_pipeline.collect import collect_feeds, load_day, plan_day
+    from mlb_pipeline.kinds.reference_data import collect_reference
     from mlb_pipeline.landing import RawZone
-    from mlb_pipeline.reference import collect_reference
     from mlb_pipeline.source import ClientSettings, StatsApiClient
     from mlb_pipeline.warehouse import DuckDBWarehouse
 
@@ -124,7 +124,9 @@ def week_child(concurrency: int, url: str, workdir: str, first: str, last: str) 
         plan = plan_day(client, zone, day.isoformat(), wh)
         feeds = collect_feeds(client, zone, plan, concurrency)
         reference = collect_reference(client, zone, plan, concurrency)
-        result = load_day(wh, zone, plan, feeds, run_id="bench", reference=reference)
+        result = load_day(
+            wh, zone, plan, {"collect_game_feeds": feeds, "collect_reference_data": reference}, run_id="bench"
+        )
         games += len(result["dates"][day.isoformat()]["loaded_game_pks"])
         day += dt.timedelta(days=1)
     wall = time.perf_counter() - start
@@ -145,7 +147,7 @@ def main() -> None:
 
     import orjson
 
-    from mlb_pipeline.parse import parse_feed
+    from mlb_pipeline.kinds.game_feed import parse_feed
     from mlb_pipeline.settings import load_config
     from mlb_pipeline.warehouse import DuckDBWarehouse
     from mlb_replay.simulate import League

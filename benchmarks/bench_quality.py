@@ -51,10 +51,10 @@ def main() -> None:
     python_alone = median_time(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), 3)
 
     from mlb_pipeline.collect import collect_feeds, load_day, plan_day
+    from mlb_pipeline.kinds.reference_data import collect_reference
+    from mlb_pipeline.kinds.statcast import collect_statcast
     from mlb_pipeline.landing import RawZone
-    from mlb_pipeline.reference import collect_reference
     from mlb_pipeline.source import ClientSettings, SavantClient, StatsApiClient
-    from mlb_pipeline.statcast import collect_statcast
     from mlb_pipeline.warehouse import DuckDBWarehouse
     from mlb_replay.server import ReplayServer, SimulatedBackend
     from mlb_replay.simulate import League
@@ -71,10 +71,12 @@ def main() -> None:
             wh,
             zone,
             plan,
-            collect_feeds(api, zone, plan, 4),
+            {
+                "collect_game_feeds": collect_feeds(api, zone, plan, 4),
+                "collect_reference_data": collect_reference(api, zone, plan, 4),
+                "collect_statcast": collect_statcast(savant, zone, plan, 4),
+            },
             run_id="bench",
-            reference=collect_reference(api, zone, plan, 4),
-            statcast=collect_statcast(savant, zone, plan, 4),
         )
         collect_s = time.perf_counter() - t
     games = len(plan["collect"])

@@ -70,12 +70,11 @@ from airflow.sdk import DAG, Param
 
 from mlb_pipeline.alerts import deadlines, task_failed
 from mlb_pipeline.features import feature_task_group
+from mlb_pipeline.kinds import COLLECTIONS, PLAN_TASK_ID
 from mlb_pipeline.operators import (
     CheckDayCompleteOperator,
     CheckFeatureInputsOperator,
-    CollectGameFeedsOperator,
-    CollectReferenceDataOperator,
-    CollectStatcastOperator,
+    CollectOperator,
     FindGapsOperator,
     GradeRawDataOperator,
     LoadRawTablesOperator,
@@ -159,17 +158,11 @@ with DAG(
     tags=["mlb", "collection"],
     doc_md=__doc__,
 ) as dag:
-    plan = PlanGameDayOperator(task_id="plan_game_day")
-    collect = CollectGameFeedsOperator(task_id="collect_game_feeds", plan_task_id=plan.task_id)
-    reference = CollectReferenceDataOperator(task_id="collect_reference_data", plan_task_id=plan.task_id)
-    statcast = CollectStatcastOperator(task_id="collect_statcast", plan_task_id=plan.task_id)
-    load = LoadRawTablesOperator(
-        task_id="load_raw_tables",
-        plan_task_id=plan.task_id,
-        collect_task_id=collect.task_id,
-        reference_task_id=reference.task_id,
-        statcast_task_id=statcast.task_id,
-    )
+    plan = PlanGameDayOperator(task_id=PLAN_TASK_ID)
+    # collect_reference_data, collect_game_feeds, collect_statcast: one task a collection of the
+    # registry of kinds (mlb_pipeline.kinds), side by side
+    collect = [CollectOperator(collection=c.task_id) for c in COLLECTIONS]
+    load = LoadRawTablesOperator(task_id="load_raw_tables")
     grade = GradeRawDataOperator(task_id="grade_raw_data", plan_task_id=plan.task_id)
     check = CheckDayCompleteOperator(task_id="check_day_complete", load_task_id=load.task_id)
     inputs = CheckFeatureInputsOperator(task_id="check_feature_inputs")
@@ -186,6 +179,6 @@ with DAG(
         task_id="fill_gaps", trigger_dag_id=dag.dag_id, skip_when_already_exists=True
     ).expand_kwargs(find_gaps.output)
 
-    plan >> [collect, reference, statcast] >> load >> grade >> check >> inputs >> features >> [docs, train]
+    plan >> collect >> load >> grade >> check >> inputs >> features >> [docs, train]
     train >> predict
     load >> find_gaps >> fill_gaps

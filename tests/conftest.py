@@ -213,11 +213,11 @@ def collect_days(server, warehouse_path: Path, lake_url: str, dates: list[str]) 
     """Collect, load and grade game days with the pipeline's own functions, without Airflow:
     what the daily DAG's tasks do, for tests that need many days of history quickly."""
     from mlb_pipeline.collect import collect_feeds, load_day, plan_day
+    from mlb_pipeline.kinds.reference_data import collect_reference
+    from mlb_pipeline.kinds.statcast import collect_statcast
     from mlb_pipeline.landing import RawZone
     from mlb_pipeline.quality import grade_and_promote
-    from mlb_pipeline.reference import collect_reference
     from mlb_pipeline.source import ClientSettings, SavantClient, StatsApiClient
-    from mlb_pipeline.statcast import collect_statcast
     from mlb_pipeline.warehouse import DuckDBWarehouse
 
     warehouse, zone = DuckDBWarehouse(warehouse_path), RawZone(lake_url)
@@ -229,10 +229,12 @@ def collect_days(server, warehouse_path: Path, lake_url: str, dates: list[str]) 
             warehouse,
             zone,
             plan,
-            collect_feeds(api, zone, plan, 4),
+            {
+                "collect_game_feeds": collect_feeds(api, zone, plan, 4),
+                "collect_reference_data": collect_reference(api, zone, plan, 4),
+                "collect_statcast": collect_statcast(savant, zone, plan, 4),
+            },
             run_id=f"collect_days__{day}",
-            reference=collect_reference(api, zone, plan, 4),
-            statcast=collect_statcast(savant, zone, plan, 4),
         )
         grade_and_promote(warehouse, day, plan["season_phase"], f"collect_days__{day}", docs_url=None)
 

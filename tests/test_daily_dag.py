@@ -263,12 +263,12 @@ def test_a_day_whose_games_are_missing_is_never_promoted(embedded, simulated, le
     import orjson
 
     from mlb_pipeline.collect import IncompleteDay, check_day, collect_feeds, load_day, plan_day
+    from mlb_pipeline.kinds.reference_data import collect_reference
+    from mlb_pipeline.kinds.statcast import collect_statcast
     from mlb_pipeline.landing import RawZone
     from mlb_pipeline.quality import BatchRejected, grade_and_promote
-    from mlb_pipeline.reference import collect_reference
     from mlb_pipeline.settings import lake_url
     from mlb_pipeline.source import ClientSettings, SavantClient, StatsApiClient
-    from mlb_pipeline.statcast import collect_statcast
 
     day = "2024-06-14"
     games = sorted(g.game_pk for g in league.played_on(dt.date.fromisoformat(day)))
@@ -289,10 +289,12 @@ def test_a_day_whose_games_are_missing_is_never_promoted(embedded, simulated, le
         wh,
         zone,
         plan,
-        collect_feeds(api, zone, plan, 4),
+        {
+            "collect_game_feeds": collect_feeds(api, zone, plan, 4),
+            "collect_reference_data": collect_reference(api, zone, plan, 4),
+            "collect_statcast": collect_statcast(savant, zone, plan, 4),
+        },
         run_id="run-broken",
-        reference=collect_reference(api, zone, plan, 4),
-        statcast=collect_statcast(savant, zone, plan, 4),
     )
 
     summary = result["dates"][day]

@@ -404,8 +404,8 @@ def test_the_weekly_sync_finds_corrections_by_content_hash_fills_gaps_regrades_a
 ):
     from airflow.dag_processing.dagbag import DagBag
 
+    from mlb_pipeline.kinds import GAME_TABLES
     from mlb_pipeline.landing import RawZone
-    from mlb_pipeline.parse import GAME_TABLES
     from mlb_pipeline.settings import lake_url
     from mlb_pipeline.source import ClientSettings, StatsApiClient
     from mlb_pipeline.sync import resync_dates

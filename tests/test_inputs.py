@@ -34,7 +34,7 @@ def test_an_empty_schedule_where_games_are_listed_fails_loudly(embedded, simulat
     api, zone, wh = parts(simulated, embedded)
     # The run of 2024-06-09 records the schedule of the next day (16 games); nothing is collected here.
     plan = collect.plan_day(api, zone, "2024-06-09", wh)
-    collect.load_day(wh, zone, plan, {"landed": [], "failed": []}, run_id="run_0609")
+    collect.load_day(wh, zone, plan, {"collect_game_feeds": {"landed": [], "failed": []}}, run_id="run_0609")
     listed = sorted(g.game_pk for g in league.played_on(dt.date(2024, 6, 10)))
     assert len(listed) == 16
 

@@ -8,7 +8,7 @@ import pytest
 from conftest import RECORDED_FEEDS, load_fixture, needs_fixtures, run_day
 
 from mlb_pipeline import quality
-from mlb_pipeline.parse import parse_feed
+from mlb_pipeline.kinds.game_feed import parse_feed
 from mlb_pipeline.warehouse import DuckDBWarehouse
 
 DAY = "2024-07-01"  # the recorded day with a full feed (game 744914)

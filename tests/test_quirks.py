@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from conftest import load_fixture, needs_fixtures, run_day
 
-from mlb_pipeline.parse import parse_schedule
+from mlb_pipeline.kinds.schedule import parse_schedule
 from mlb_pipeline.seasons import fallback_calendar, parse_seasons, phase_on
 from mlb_pipeline.warehouse import DuckDBWarehouse
 

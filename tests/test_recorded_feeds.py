@@ -28,7 +28,7 @@ def expected_counts(feed: dict) -> dict:
 
 @pytest.mark.parametrize("game_pk", RECORDED_FEEDS)
 def test_recorded_feed_parses_and_loads(game_pk, embedded):
-    from mlb_pipeline.parse import parse_feed
+    from mlb_pipeline.kinds.game_feed import parse_feed
     from mlb_pipeline.warehouse import DuckDBWarehouse
 
     feed = load_fixture(f"feed_live/{game_pk}.json")
@@ -71,7 +71,7 @@ def test_recorded_feed_parses_and_loads(game_pk, embedded):
 
 def test_trimmed_feed_is_parsed_but_not_served(recorded):
     """The recorders trimmed 715720 to two plays: we can parse its shape, the server will not serve it."""
-    from mlb_pipeline.parse import parse_feed
+    from mlb_pipeline.kinds.game_feed import parse_feed
     from mlb_pipeline.source import ClientSettings, NotFound, StatsApiClient
 
     rows = parse_feed(load_fixture("feed_live/715720.TRIMMED.json"))

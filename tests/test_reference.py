@@ -10,9 +10,12 @@ import orjson
 import pytest
 from conftest import load_fixture, needs_fixtures, run_day
 
+from mlb_pipeline.kinds.reference_data import load_reference
+from mlb_pipeline.kinds.rosters import parse_roster
+from mlb_pipeline.kinds.standings import parse_standings
+from mlb_pipeline.kinds.teams import parse_teams
+from mlb_pipeline.kinds.transactions import parse_transactions
 from mlb_pipeline.landing import RawZone
-from mlb_pipeline.parse import parse_roster, parse_standings, parse_teams, parse_transactions
-from mlb_pipeline.reference import load_reference
 from mlb_pipeline.warehouse import DuckDBWarehouse
 
 
@@ -168,7 +171,7 @@ def test_forty_man_rosters_on_request_and_failed_reference_requests_retried_late
     import shutil
 
     from mlb_pipeline.collect import collect_feeds, load_day, plan_day
-    from mlb_pipeline.reference import collect_reference
+    from mlb_pipeline.kinds.reference_data import collect_reference
     from mlb_pipeline.settings import config_dir, lake_url, load_config
     from mlb_pipeline.source import ClientSettings, StatsApiClient
 
@@ -190,9 +193,11 @@ def test_forty_man_rosters_on_request_and_failed_reference_requests_retried_late
                 wh,
                 zone,
                 plan,
-                collect_feeds(api, zone, plan, 4),
+                {
+                    "collect_game_feeds": collect_feeds(api, zone, plan, 4),
+                    "collect_reference_data": collect_reference(api, zone, plan, 4),
+                },
                 run_id=f"run-{date}",
-                reference=collect_reference(api, zone, plan, 4),
             )
             return plan
 
@@ -237,8 +242,9 @@ def test_unparseable_reference_schedule_and_calendar_bodies_go_to_quarantine_onl
     import pytest
 
     from mlb_pipeline.collect import plan_day
+    from mlb_pipeline.kinds import standings, teams
+    from mlb_pipeline.kinds.reference_data import _fetch
     from mlb_pipeline.parse import FeedError
-    from mlb_pipeline.reference import _day_requests, _fetch, _teams
     from mlb_pipeline.seasons import season_calendar
     from mlb_pipeline.settings import lake_url
     from mlb_pipeline.source import ClientSettings, StatsApiClient
@@ -251,10 +257,8 @@ def test_unparseable_reference_schedule_and_calendar_bodies_go_to_quarantine_onl
     simulated.add_fault(r"/seasons/2024", truncate=True)
     simulated.add_fault(r"/schedule\?", truncate=True, times=1)
 
-    teams = _fetch(api, zone, date=day, **_teams("2024"))
-    [standings] = [
-        _fetch(api, zone, date=day, **spec) for spec in _day_requests(day, "2024", []) if spec["kind"] == "standings"
-    ]
+    [teams] = [_fetch(api, zone, day, request) for request in teams.KIND.requests(day, "2024", [])]
+    [standings] = [_fetch(api, zone, day, request) for request in standings.KIND.requests(day, "2024", [])]
     assert season_calendar(api, zone, 2024)["source"] == "config"
     with pytest.raises(FeedError, match="not valid JSON"):
         plan_day(api, zone, day)

@@ -4,8 +4,8 @@ item 10): its rosters load while every feed fails, its box scores on the repair.
 from __future__ import annotations
 
 from mlb_pipeline.collect import collect_feeds, load_day, plan_day
+from mlb_pipeline.kinds.reference_data import collect_reference
 from mlb_pipeline.landing import RawZone
-from mlb_pipeline.reference import collect_reference
 from mlb_pipeline.source import ClientSettings, StatsApiClient
 from mlb_pipeline.warehouse import DuckDBWarehouse
 
@@ -23,9 +23,11 @@ def collect_days(server, warehouse_path, lake_url, dates):
             warehouse,
             zone,
             plan,
-            collect_feeds(api, zone, plan, 4),
+            {
+                "collect_game_feeds": collect_feeds(api, zone, plan, 4),
+                "collect_reference_data": collect_reference(api, zone, plan, 4),
+            },
             run_id=f"repair__{day}",
-            reference=collect_reference(api, zone, plan, 4),
         )
 
 

@@ -305,7 +305,7 @@ def test_simulated_responses_have_the_recorded_structure(endpoint, league):
 @needs_fixtures
 def test_simulated_feeds_fill_every_column_real_feeds_fill(league):
     """No skeleton: each raw-table column that real feeds fill, simulated feeds fill too."""
-    from mlb_pipeline.parse import parse_feed
+    from mlb_pipeline.kinds.game_feed import parse_feed
 
     def filled(rows_by_table):
         return {(t, c) for t, rows in rows_by_table.items() for r in rows for c, v in r.items() if v is not None}

@@ -95,7 +95,7 @@ def test_the_collection_deadline_stops_new_requests_and_leaves_dead_letters(embe
     assert took < 2.5 and asked <= 6 < n, (took, asked)  # without it: 15 games x 0.5 s / 2 = 4 s
     late = [f for f in collected["failed"] if "deadline" in f["error"]]
     assert len(late) == n - len(collected["landed"]) == n - asked
-    load_day(wh, zone, plan, collected, run_id="deadline")
+    load_day(wh, zone, plan, {"collect_game_feeds": collected}, run_id="deadline")
     letters = wh.query("SELECT count(*) n FROM ops.dead_letters WHERE resolved_at IS NULL AND error LIKE '%deadline%'")
     assert letters == [{"n": n - asked}]
     with client.collection():  # a new collection has a new deadline

@@ -11,11 +11,12 @@ import pytest
 from conftest import FIXTURES, needs_fixtures, run_day
 
 from mlb_pipeline.collect import collect_feeds, load_day, plan_day
+from mlb_pipeline.kinds.game_feed import parse_feed
+from mlb_pipeline.kinds.statcast import collect_statcast, load_statcast, parse_statcast
 from mlb_pipeline.landing import RawZone
-from mlb_pipeline.parse import decode_json, parse_feed
+from mlb_pipeline.parse import decode_json
 from mlb_pipeline.settings import lake_url
 from mlb_pipeline.source import ClientSettings, SavantClient, StatsApiClient
-from mlb_pipeline.statcast import collect_statcast, load_statcast, parse_statcast
 from mlb_pipeline.warehouse import DuckDBWarehouse
 from mlb_replay.server import RecordedBackend, ReplayServer
 
@@ -194,7 +195,7 @@ def test_savant_outage_falls_back_to_the_feed_and_is_retried_later(embedded, sim
         plan = plan_day(api, zone, date, wh)
         feeds = collect_feeds(api, zone, plan, 4)
         statcast = collect_statcast(savant, zone, plan, 2)
-        load_day(wh, zone, plan, feeds, run_id=f"run-{date}", statcast=statcast)
+        load_day(wh, zone, plan, {"collect_game_feeds": feeds, "collect_statcast": statcast}, run_id=f"run-{date}")
         return plan
 
     simulated.add_fault(r"/statcast_search/", status=503, retry_after=0)
@@ -297,7 +298,7 @@ def _run_day(wh, zone, server_url: str, date: str, games: int = 3) -> tuple[dict
     plan["collect"] = sorted(plan["collect"], key=lambda g: g["game_pk"])[:games]
     feeds = collect_feeds(api, zone, plan, 4)
     statcast = collect_statcast(SavantClient(ClientSettings(server_url, **FAST)), zone, plan, 2)
-    load_day(wh, zone, plan, feeds, run_id=f"run-{date}", statcast=statcast)
+    load_day(wh, zone, plan, {"collect_game_feeds": feeds, "collect_statcast": statcast}, run_id=f"run-{date}")
     return plan, statcast
 
 

@@ -13,9 +13,9 @@ from sqlglot import exp
 
 from mlb_pipeline import quality, schema
 from mlb_pipeline.gaps import final_games_loaded
+from mlb_pipeline.kinds.game_feed import parse_feed
+from mlb_pipeline.kinds.statcast import _feed_pitches
 from mlb_pipeline.landing import RawZone
-from mlb_pipeline.parse import parse_feed
-from mlb_pipeline.statcast import _feed_pitches
 from mlb_pipeline.warehouse import (
     PLAYERS_MERGE,
     BigQueryWarehouse,
@@ -35,6 +35,7 @@ def _declared(statement: str, dialect: str) -> dict:
         "columns": [c.name for c in create.this.expressions if isinstance(c, exp.ColumnDef)],
         "key": [k.name for k in create.find(exp.PrimaryKey).expressions],
     }
+
 
 pytestmark = pytest.mark.unit  # the whole module is of the unit tier (make unit)
 

@@ -217,13 +217,15 @@ def api_sample(client, warehouse, game_pks: list[int]) -> list[dict]:
     """Games fetched again from the API and compared with the warehouse: the score and
     status, each side's runs, hits and home runs, and the row count of every game table. A
     game that cannot be fetched is reported, not skipped."""
-    from mlb_pipeline.parse import GAME_TABLES, FeedError, decode_json, parse_feed
+    from mlb_pipeline.kinds import GAME_TABLES
+    from mlb_pipeline.kinds.game_feed import parse_game
+    from mlb_pipeline.parse import FeedError, decode_json
     from mlb_pipeline.source import SourceError
 
     results = []
     for pk in game_pks:
         try:
-            fresh = parse_feed(decode_json(client.fetch("game", gamePk=pk).body, f"feed {pk}"))
+            fresh = parse_game(decode_json(client.fetch("game", gamePk=pk).body, f"feed {pk}"))
         except (SourceError, FeedError) as exc:
             results.append({"game_pk": pk, "matches": False, "differences": [f"not fetched: {exc}"]})
             continue

@@ -1,34 +1,39 @@
 """Collecting game days: plan, land every response, load the raw tables.
 
-Three steps, each safe to retry on its own:
+Three steps, each safe to retry on its own; the kinds of data they handle come from the
+registry (:mod:`mlb_pipeline.kinds`), not from here:
 
 1. :func:`plan_day` fetches the schedule of the run's day and decides, from what the
    warehouse already holds, which games to fetch: the day's games not yet final in the
-   warehouse, plus recent games that failed or were collected before they were final.
-2. :func:`collect_feeds` fetches those games' live feeds (bounded concurrency) and writes
-   each body to the raw zone before anything is loaded: to quarantine/ only when it cannot
-   be parsed. When the API fails, the last good copy in the raw zone is used instead.
-   It never touches the warehouse.
-3. :func:`load_day` reads the landed feeds back from the raw zone and merges each game
-   into the raw tables in its own transaction, records failures as dead letters and
-   each date's outcome in ``ops.ingestion_runs``.
+   warehouse, plus recent games that failed or were collected before they were final;
+   each collection task adds what it asks again (``statcast_retry``, ``reference_retry``).
+2. Each collection task of :data:`kinds.COLLECTIONS` (``collect_game_feeds``:
+   :func:`kinds.game_feed.collect_feeds`, ``collect_reference_data``, ``collect_statcast``)
+   writes every response to the raw zone before anything is loaded: to quarantine/ only
+   when it cannot be parsed. It never touches the warehouse.
+3. :func:`load_day` reads the landed responses back from the raw zone and merges them
+   into the raw tables (each game in its own transaction), records failures as dead
+   letters and each date's outcome in ``ops.ingestion_runs``.
 
 :func:`check_day` then turns an incomplete day into a clear failure.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import datetime as dt
 import logging
 import time
 
-from mlb_pipeline.gaps import final_games_loaded, recent_gaps, reference_gaps, statcast_pending
-from mlb_pipeline.landing import LandedObject, Quarantined, RawZone
-from mlb_pipeline.parse import FeedError, decode_json, parse_feed, parse_schedule
+from mlb_pipeline import kinds
+from mlb_pipeline.gaps import final_games_loaded
+from mlb_pipeline.kinds.game_feed import collect_feeds, parse_game
+from mlb_pipeline.kinds.schedule import parse_schedule, schedule_rows
+from mlb_pipeline.landing import RawZone
+from mlb_pipeline.parse import FeedError, decode_json
+from mlb_pipeline.run import Collected, DaySchedule, LoadResult, Plan, PlannedGame, Skipped
 from mlb_pipeline.seasons import phase_on, season_calendar, season_schedule
 from mlb_pipeline.settings import load_config
-from mlb_pipeline.source import NotFound, SourceError, StatsApiClient
+from mlb_pipeline.source import SourceError, StatsApiClient
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +66,7 @@ def check_game_date(game_date: str, today: dt.date | None = None) -> str:
     return day.isoformat()
 
 
-def _schedule(client: StatsApiClient, zone: RawZone, date: str) -> dict:
+def _schedule(client: StatsApiClient, zone: RawZone, date: str) -> DaySchedule:
     """One date's schedule, landed raw; every game with its state."""
     resp = client.fetch("schedule", sportId=1, date=date)
     landed, games = zone.land_parsed(
@@ -98,7 +103,7 @@ def plan_day(
     lookback_days: int = 7,
     force: bool = False,
     run_id: str | None = None,
-) -> dict:
+) -> Plan:
     """What this run collects, and why; what it skips, and why.
 
     Without a warehouse (or with ``force``) every game of ``game_date`` is collected.
@@ -114,7 +119,8 @@ def plan_day(
         dates[game_date] = _confirm_empty(client, zone, game_date, dates[game_date], warehouse, run_id)
     elif warehouse is not None:  # a date whose schedule was empty before and is not now
         warehouse.resolve_dead_letters(game_date, [client.url("schedule", sportId=1, date=game_date)])
-    to_collect, skipped = [], []
+    to_collect: list[PlannedGame] = []
+    skipped: list[Skipped] = []
     todays = [g for g in dates[game_date]["games"] if not g["is_postponed"]]
     for g in dates[game_date]["games"]:
         if g["is_postponed"]:
@@ -128,7 +134,7 @@ def plan_day(
         else:
             to_collect.append(dict(g, reason="scheduled" if not force else "forced re-collection"))
 
-    gaps = recent_gaps(warehouse, game_date, lookback_days) if warehouse is not None else {}
+    gaps = kinds.kind("game_feed").missing(warehouse, game_date, lookback_days) if warehouse is not None else {}
     planned = {g["game_pk"] for g in to_collect}
     for pk, date in _changed_since_last_collection(client, warehouse).items():
         if pk not in planned and pk not in gaps.get(date, {}):
@@ -143,13 +149,7 @@ def plan_day(
             else:
                 to_collect.append(dict(game, reason=reason))
 
-    planned = {g["game_pk"] for g in to_collect}
-    statcast_retry = [
-        g
-        for g in (statcast_pending(warehouse, game_date, lookback_days) if warehouse else [])
-        if g["game_pk"] not in planned
-    ]
-    plan = {
+    plan: Plan = {
         "game_date": game_date,
         "season_phase": phase,
         "calendar_source": calendar["source"],
@@ -157,8 +157,6 @@ def plan_day(
         "next_day": _next_day(client, zone, game_date),
         "collect": to_collect,
         "skipped": skipped,
-        "statcast_retry": statcast_retry,
-        "reference_retry": reference_gaps(warehouse, game_date, lookback_days) if warehouse else {},
     }
     day = dates[game_date]["games"]
     log.info(
@@ -175,8 +173,9 @@ def plan_day(
         log.info("collect game %s of %s: %s", g["game_pk"], g["official_date"], g["reason"])
     for s in skipped:
         log.info("skip game %s: %s", s["game_pk"], s["reason"])
-    for g in statcast_retry:
-        log.info("ask Savant again for game %s of %s: %s", g["game_pk"], g["official_date"], g["reason"])
+    for c in kinds.COLLECTIONS:  # what each collection task asks again (Savant's pitches, reference requests)
+        if c.retry_key:
+            plan[c.retry_key] = kinds.collection_module(c).retry(warehouse, plan, lookback_days)
     return plan
 
 
@@ -280,34 +279,6 @@ def _next_day(client: StatsApiClient, zone: RawZone, game_date: str) -> dict | N
         return None
 
 
-def schedule_rows(games: list[dict], schedule_object: str | None) -> list[dict]:
-    """``raw.schedule`` rows for one date's schedule (the plan's form of it), one a game."""
-    return list(
-        {
-            g["game_pk"]: {
-                "game_pk": g["game_pk"],
-                "official_date": dt.date.fromisoformat(g["official_date"]),
-                "season": g["season"],
-                "game_type": g["game_type"],
-                "phase": g["phase"],
-                "game_number": g["game_number"],
-                "double_header": g["double_header"],
-                "game_datetime": g["game_datetime"],
-                "home_team_id": g["home_team_id"],
-                "away_team_id": g["away_team_id"],
-                "coded_state": g["coded_state"],
-                "abstract_state": g["abstract_state"],
-                "detailed_state": g["detailed_state"],
-                "is_postponed": g["is_postponed"],
-                "resume_date": g["resume_date"],
-                "resumed_from": g["resumed_from"],
-                "schedule_object": schedule_object,
-            }
-            for g in games
-        }.values()
-    )
-
-
 def _changed_since_last_collection(client: StatsApiClient, warehouse) -> dict[int, str]:
     """Final games in the warehouse that the API says changed after we collected them
     (post-game stat corrections): ``{game_pk: officialDate}``."""
@@ -327,143 +298,36 @@ def _changed_since_last_collection(client: StatsApiClient, warehouse) -> dict[in
     return {g.game_pk: g.official_date for g in changed if g.game_pk in known and g.is_final}
 
 
-def _fallback(zone: RawZone, game: dict) -> LandedObject | None:
-    """The newest parseable copy of a game's feed already in our raw zone."""
-    best, best_stamp = None, ""
-    for url in zone.copies(game["game_pk"], game["official_date"], game["phase"], "feed_live"):
-        try:
-            doc = decode_json(zone.read(url), url)
-            parse_feed(doc)
-        except FeedError:
-            continue
-        stamp = str((doc.get("metaData") or {}).get("timeStamp", ""))
-        final = doc["gameData"]["status"]["codedGameState"] in load_config("seasons")["final_coded_states"]
-        key = f"{int(final)}{stamp}"
-        if best is None or key > best_stamp:
-            best, best_stamp = LandedObject(url, "", written=False), key
-    return best
-
-
-def _collect_one(client: StatsApiClient, zone: RawZone, game: dict) -> dict:
-    pk, date = game["game_pk"], game["official_date"]
-    url = client.url("game", gamePk=pk)
-    base = {"game_pk": pk, "official_date": date, "endpoint": "game", "request_url": url}
-    try:
-        resp = client.fetch("game", gamePk=pk)
-    except NotFound:
-        return {
-            **base,
-            "ok": False,
-            "kind": "not_found",
-            "raw_object": None,
-            "error": f"the API has no live feed for game {pk} (404)",
-        }
-    except SourceError as exc:
-        failure = {**base, "ok": False, "kind": "unavailable", "error": exc.reason, "raw_object": None}
-        copy = _fallback(zone, game)
-        if copy is None:
-            return failure
-        log.warning(
-            "game %s: API unavailable (%s); serving the last good copy from the raw zone: %s", pk, exc.reason, copy.url
-        )
-        return {
-            **base,
-            "ok": True,
-            "url": copy.url,
-            "sha256": copy.sha256,
-            "written": False,
-            "source": "raw_zone_fallback",
-            "failure": failure,
-        }
-    # Write-through: the body is stored as received (in quarantine/ when it cannot be parsed)
-    # before anything is loaded.
-    try:
-        landed, _ = zone.land_parsed(
-            zone.game_key(pk, date, game["phase"], game["is_final"]),
-            "feed_live",
-            resp.body,
-            lambda body: parse_feed(decode_json(body, f"feed {pk}")),
-            date=date,
-            what=str(pk),
-            url=resp.url,
-        )
-    except Quarantined as exc:
-        return {
-            **base,
-            "request_url": resp.url,
-            "ok": False,
-            "kind": "unparseable",
-            "error": exc.reason,
-            "raw_object": exc.landed.url,
-        }
-    return {**base, "request_url": resp.url, "ok": True, "source": "statsapi", **landed.to_dict()}
-
-
-def collect_feeds(client: StatsApiClient, zone: RawZone, plan: dict, concurrency: int) -> dict:
-    """Fetch and land the live feed of every planned game."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="feeds") as pool:
-        results = list(pool.map(lambda g: _collect_one(client, zone, g), plan["collect"]))
-    landed = [r for r in results if r["ok"]]
-    failed = [r for r in results if not r["ok"]] + [r["failure"] for r in landed if "failure" in r]
-    for f in failed:
-        log.warning("game %s not collected from the API (%s): %s", f["game_pk"], f["kind"], f["error"])
-    fallback = [r["game_pk"] for r in landed if r["source"] == "raw_zone_fallback"]
-    if fallback:
-        log.warning("FALLBACK: %d games served from the raw zone instead of the API: %s", len(fallback), fallback)
-    log.info(
-        "%s: %d feeds landed (%d new objects), %d failed",
-        plan["game_date"],
-        len(landed),
-        sum(1 for r in landed if r["written"]),
-        len(failed),
-    )
-    return {"game_date": plan["game_date"], "landed": landed, "failed": failed}
-
-
 def load_day(
     warehouse,
     zone: RawZone,
-    plan: dict,
-    collected: dict,
+    plan: Plan,
+    collected: dict[str, Collected | None],
     run_id: str,
-    reference: dict | None = None,
-    statcast: dict | None = None,
     started_at: dt.datetime | None = None,
-) -> dict:
-    """Merge every landed game (its feed, its Statcast pitches) and the day's reference
-    data into the raw tables, then the players they reveal; record dead letters and each
-    date's run."""
-    from mlb_pipeline.reference import load_reference
-    from mlb_pipeline.statcast import load_statcast
-
+) -> LoadResult:
+    """Merge what every collection task landed (``collected``: its result by task id, as the
+    tasks push them; a task left out collected nothing) into the raw tables, in the order of
+    :data:`kinds.COLLECTIONS` (a game's feed before its Statcast pitches), then the day's
+    schedules and the players they reveal; record dead letters and each date's run."""
     started_at = started_at or dt.datetime.now(dt.UTC)
     warehouse.ensure_schema()
+    steps = [(kinds.collection_module(c), collected[c.task_id]) for c in kinds.COLLECTIONS if collected.get(c.task_id)]
     counts: dict[str, dict[str, int]] = {}
     loaded: dict[str, list[int]] = {}
-    failed = list(collected["failed"])
+    failed: list[dict] = []  # every task's failures, of collection and of load: dead letters
+    touched: set[str] = set()
     with warehouse.connect() as con:
-        if reference is not None:
-            ref_counts, ref_failed = load_reference(warehouse, zone, reference, con=con)
-            counts[plan["game_date"]] = dict(ref_counts)
-            failed += ref_failed
-        for item in collected["landed"]:
-            body = zone.read(item["url"])
-            try:
-                rows = parse_feed(decode_json(body, f"feed {item['game_pk']}"))
-            except FeedError as exc:  # the landed object is not what we collected: keep it, say so
-                failed.append({**item, "kind": "unparseable", "error": str(exc), "raw_object": item["url"]})
-                continue
-            rows["games"][0]["raw_object"] = item["url"]
-            date = rows["games"][0]["official_date"]
-            day_counts = counts.setdefault(date, {})
-            for table, n in warehouse.load_game(item["game_pk"], rows, source=item["source"], con=con).items():
-                day_counts[table] = day_counts.get(table, 0) + n
-            loaded.setdefault(date, []).append(item["game_pk"])
-        if statcast is not None:
-            sc_counts, sc_failed = load_statcast(warehouse, zone, statcast, con=con)
-            failed += sc_failed
-            for date, tables in sc_counts.items():
-                counts.setdefault(date, {}).update(tables)
+        for module, result in steps:
+            out = module.load(warehouse, zone, plan, result, con)
+            failed += out["failed"]
+            for date, tables in out["counts"].items():
+                day = counts.setdefault(date, {})
+                for table, n in tables.items():
+                    day[table] = day.get(table, 0) + n
+            for date, pks in out.get("loaded", {}).items():
+                loaded.setdefault(date, []).extend(pks)
+            touched.update(out["touched"])
         schedules = [*plan["dates"].items()] + (
             [(plan["next_day"]["game_date"], plan["next_day"])] if plan.get("next_day") else []
         )
@@ -479,27 +343,19 @@ def load_day(
             source="statsapi",
             con=con,
         )
-        touched = sorted(set(loaded) | ({plan["game_date"]} if reference else set()))
         if touched:
-            players = warehouse.refresh_players(touched, con=con)
-            log.info("raw.players: %d players known after discovery in %s", players, touched)
+            players = warehouse.refresh_players(sorted(touched), con=con)
+            log.info("raw.players: %d players known after discovery in %s", players, sorted(touched))
     for letter in failed:
         warehouse.record_dead_letter({**letter, "game_date": letter["official_date"]}, run_id)
     answered: dict[str, list[str]] = {}  # requests that succeeded now, by date: their letters close
-    for date in plan["dates"]:
-        answered.setdefault(date, []).extend(
-            i["request_url"]
-            for i in collected["landed"]
-            if i["official_date"] == date and i["source"] == "statsapi" and i["game_pk"] in loaded.get(date, [])
-        )
-    for item in (reference or {}).get("landed", []):  # reference retries may be of any recent date
-        answered.setdefault(item["official_date"], []).extend(item.get("request_urls", [item["request_url"]]))
-    for item in (statcast or {}).get("games", []):  # Savant retries may be of any recent date
-        if item["source"] == "baseball_savant":
-            answered.setdefault(item["official_date"], []).append(item["request_url"])
+    for module, result in steps:
+        for date, urls in module.answered(plan, result, loaded).items():
+            answered.setdefault(date, []).extend(urls)
     for date, urls in answered.items():
         warehouse.resolve_dead_letters(date, urls)
 
+    feeds = collected.get(kinds.kind("game_feed").collected_by) or {"landed": []}
     summaries = {}
     for date, day in plan["dates"].items():
         # A resumed game counts once, on the date it was suspended on.
@@ -515,9 +371,7 @@ def load_day(
         errors = [f for f in failed if f["official_date"] == date]
         game_errors = [f for f in errors if f.get("game_pk") is not None]
         fallback = [
-            i["game_pk"]
-            for i in collected["landed"]
-            if i["official_date"] == date and i["source"] == "raw_zone_fallback"
+            i["game_pk"] for i in feeds["landed"] if i["official_date"] == date and i["source"] == "raw_zone_fallback"
         ]
         status = "no_games" if not games else "incomplete" if missing or not_final else "complete"
         summary = {
@@ -560,7 +414,7 @@ def load_day(
     return {"game_date": plan["game_date"], "dates": summaries}
 
 
-def check_day(result: dict) -> str:
+def check_day(result: LoadResult) -> str:
     """Raise :class:`IncompleteDay` when the run's own date is incomplete, naming every
     missing game and why; recent dates retried by the run are reported, not failed."""
     notes = []
@@ -621,7 +475,7 @@ def recollect_games(client: StatsApiClient, zone: RawZone, warehouse, game_pks: 
     with warehouse.connect() as con:
         for item in collected["landed"]:
             try:
-                rows = parse_feed(decode_json(zone.read(item["url"]), f"feed {item['game_pk']}"))
+                rows = parse_game(decode_json(zone.read(item["url"]), f"feed {item['game_pk']}"))
             except FeedError as exc:
                 log.warning("game %s: re-collected feed cannot be parsed (%s)", item["game_pk"], exc)
                 continue

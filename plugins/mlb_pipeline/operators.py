@@ -15,22 +15,14 @@ import logging
 from airflow.sdk import BaseHook, BaseOperator
 from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
 
+from mlb_pipeline.run import RunContext, game_date_of
+
 log = logging.getLogger(__name__)
 
 
 def game_date_for_run(context) -> str:
-    """The game date a run collects: the ``game_date`` param if given, otherwise the
-    calendar date (UTC) of the run's logical date. The 02:00 ET run on D+1 has logical
-    date D (its data interval starts on D), and ``airflow dags test DAG 2024-07-01``
-    collects 2024-07-01. A manual run with neither collects yesterday."""
-    param = (context.get("params") or {}).get("game_date")
-    if param:
-        return dt.date.fromisoformat(str(param)).isoformat()
-    logical = context.get("logical_date")
-    if logical is not None:
-        return logical.astimezone(dt.UTC).date().isoformat()
-    run_after = context["dag_run"].run_after
-    return (run_after.astimezone(dt.UTC).date() - dt.timedelta(days=1)).isoformat()
+    """The game date a run collects, as YYYY-MM-DD (:func:`mlb_pipeline.run.game_date_of`)."""
+    return game_date_of(context).isoformat()
 
 
 def source_client(section: str = "source"):
@@ -81,112 +73,66 @@ class PlanGameDayOperator(BaseOperator):
         from mlb_pipeline.settings import load_config
         from mlb_pipeline.warehouse import open_warehouse
 
+        run = RunContext.of(context)
         try:  # a date no run should collect fails at once, before anything is written, and is not retried
-            game_date = check_game_date(game_date_for_run(context))
+            game_date = check_game_date(run.day)
         except InvalidGameDate as exc:
             raise AirflowFailException(str(exc)) from exc
-        warehouse = open_warehouse()
-        params = context.get("params") or {}
         return plan_day(
             source_client(),
             raw_zone(),
             game_date,
-            warehouse,
+            open_warehouse(),
             lookback_days=load_config("pipeline")["daily"]["lookback_days"],
-            force=bool(params.get("force")),
-            run_id=context.get("run_id"),
+            force=bool(run.params.get("force")),
+            run_id=run.run_id,
         )
 
 
-class _CollectOperator(BaseOperator):
-    """Runs one collection step over the plan pushed by ``plan_task_id``: API -> raw zone."""
+class CollectOperator(BaseOperator):
+    """Runs one collection task of the registry (``kinds.COLLECTIONS``) over the plan: API ->
+    raw zone for the kinds it collects."""
 
     ui_color = "#d6eaf8"
 
-    source = "source"  # the section of config/pipeline.yaml naming the source
+    def __init__(self, *, collection: str, **kwargs):
+        from mlb_pipeline.kinds import COLLECTIONS
 
-    def __init__(self, *, plan_task_id: str, **kwargs):
+        self.collection = next(c for c in COLLECTIONS if c.task_id == collection)
+        kwargs.setdefault("task_id", self.collection.task_id)
+        kwargs.setdefault("doc", self.collection.doc)
         super().__init__(**kwargs)
-        self.plan_task_id = plan_task_id
-
-    def collect(self, client, zone, plan: dict, concurrency: int) -> dict:
-        raise NotImplementedError
 
     def execute(self, context):
-        plan = context["ti"].xcom_pull(task_ids=self.plan_task_id)
-        client = source_client(self.source)
+        from mlb_pipeline.kinds import PLAN_TASK_ID, collection_module
+
+        plan = context["ti"].xcom_pull(task_ids=PLAN_TASK_ID)
+        client = source_client(self.collection.source)
         try:
             with client.collection():  # under the source's collection_deadline_s
-                return self.collect(client, raw_zone(), plan, client.settings.concurrency)
+                return collection_module(self.collection).collect(client, raw_zone(), plan, client.settings.concurrency)
         finally:
             client.close()
 
 
-class CollectGameFeedsOperator(_CollectOperator):
-    """Fetch every planned game's live feed and write it to the raw zone (write-through)."""
-
-    def collect(self, client, zone, plan, concurrency):
-        from mlb_pipeline.collect import collect_feeds
-
-        return collect_feeds(client, zone, plan, concurrency)
-
-
-class CollectReferenceDataOperator(_CollectOperator):
-    """Fetch the season's teams, the day's standings, every club's active roster and the
-    day's player and team stats, and write them to the raw zone (write-through)."""
-
-    def collect(self, client, zone, plan, concurrency):
-        from mlb_pipeline.reference import collect_reference
-
-        return collect_reference(client, zone, plan, concurrency)
-
-
-class CollectStatcastOperator(_CollectOperator):
-    """Fetch Baseball Savant's Statcast pitches of every planned final game (and of recent
-    games still served by the feed) and write them to the raw zone; say which source
-    serves each game."""
-
-    source = "savant"
-
-    def collect(self, client, zone, plan, concurrency):
-        from mlb_pipeline.statcast import collect_statcast
-
-        return collect_statcast(client, zone, plan, concurrency)
-
-
 class LoadRawTablesOperator(BaseOperator):
-    """Merge the landed responses into the warehouse's raw tables, one game per transaction."""
+    """Merge the landed responses of every collection task of the registry into the
+    warehouse's raw tables, one game per transaction."""
 
     ui_color = "#d5f5e3"
 
-    def __init__(
-        self,
-        *,
-        plan_task_id: str,
-        collect_task_id: str,
-        reference_task_id: str | None = None,
-        statcast_task_id: str | None = None,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        self.plan_task_id, self.collect_task_id = plan_task_id, collect_task_id
-        self.reference_task_id, self.statcast_task_id = reference_task_id, statcast_task_id
-
     def execute(self, context):
         from mlb_pipeline.collect import load_day
+        from mlb_pipeline.kinds import COLLECTIONS, PLAN_TASK_ID
         from mlb_pipeline.warehouse import open_warehouse
 
         ti = context["ti"]
-        reference = ti.xcom_pull(task_ids=self.reference_task_id) if self.reference_task_id else None
-        statcast = ti.xcom_pull(task_ids=self.statcast_task_id) if self.statcast_task_id else None
         return load_day(
             open_warehouse(),
             raw_zone(),
-            ti.xcom_pull(task_ids=self.plan_task_id),
-            ti.xcom_pull(task_ids=self.collect_task_id),
+            ti.xcom_pull(task_ids=PLAN_TASK_ID),
+            {c.task_id: ti.xcom_pull(task_ids=c.task_id) for c in COLLECTIONS},
             run_id=context["run_id"],
-            reference=reference,
-            statcast=statcast,
         )
 
 
@@ -250,8 +196,7 @@ class CheckDayCompleteOperator(BaseOperator):
 
 
 def is_backfill(context) -> bool:
-    run_type = context["dag_run"].run_type
-    return getattr(run_type, "value", run_type) == "backfill"
+    return RunContext.of(context).backfill
 
 
 class CheckFeatureInputsOperator(BaseOperator):
@@ -274,13 +219,13 @@ class CheckFeatureInputsOperator(BaseOperator):
         from mlb_pipeline.settings import load_config
         from mlb_pipeline.warehouse import open_warehouse
 
-        game_date = game_date_for_run(context)
-        if is_backfill(context):
+        run = RunContext.of(context)
+        game_date, params = run.day, run.params
+        if run.backfill:
             raise AirflowSkipException(
                 f"backfill run for {game_date}: raw data only; rebuild the features once the backfill is "
                 f"complete (README, 'Rebuilding features after a backfill')"
             )
-        params = context.get("params") or {}
         if params.get("build_features") is False:
             raise AirflowSkipException(f"build_features=false: {game_date} collected only, features not rebuilt")
         strict = params.get("strict")
@@ -329,10 +274,10 @@ class FindGapsOperator(BaseOperator):
         from mlb_pipeline.settings import load_config
         from mlb_pipeline.warehouse import open_warehouse
 
-        game_date = game_date_for_run(context)
-        if is_backfill(context):  # its own neighbours are still running: the gaps command looks afterwards
+        run = RunContext.of(context)
+        game_date, params = run.day, run.params
+        if run.backfill:  # its own neighbours are still running: the gaps command looks afterwards
             raise AirflowSkipException(f"backfill run for {game_date}: gaps are found by the gaps command")
-        params = context.get("params") or {}
         days = load_config("pipeline")["daily"]["gap_lookback_days"]
         warehouse = open_warehouse()
         window = daily_window(warehouse, game_date, days)
@@ -402,7 +347,7 @@ class TrainModelOperator(BaseOperator):
         from mlb_pipeline.settings import lake_url
         from mlb_pipeline.warehouse import open_warehouse
 
-        game_date = dt.date.fromisoformat(game_date_for_run(context))
+        game_date = RunContext.of(context).game_date
         warehouse, registry = open_warehouse(), model.Registry(lake_url())
         warehouse.ensure_schema()
         rollback_to = (context.get("params") or {}).get("champion_version")
@@ -446,7 +391,7 @@ class PredictGamesOperator(BaseOperator):
         from mlb_pipeline.settings import lake_url
         from mlb_pipeline.warehouse import open_warehouse
 
-        game_date = dt.date.fromisoformat(game_date_for_run(context))
+        game_date = RunContext.of(context).game_date
         warehouse, registry = open_warehouse(), model.Registry(lake_url())
         scored = model.score_predictions(warehouse, game_date)
         if registry.champion() is None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 
+from mlb_pipeline.kinds.schedule import parse_schedule
 from mlb_pipeline.landing import RawZone
-from mlb_pipeline.parse import FeedError, decode_json, parse_schedule
+from mlb_pipeline.parse import FeedError, decode_json
 from mlb_pipeline.settings import load_config
 from mlb_pipeline.source import SourceError, StatsApiClient
 

@@ -37,10 +37,10 @@ def summary(date_from: str | None = None, date_to: str | None = None) -> str:
         g = grades.get(r["game_date"])
         graded = f"grade {g['grade']}, {'promoted' if g['promoted'] else 'NOT promoted'}" if g else "not graded"
         lines.append(f"  {r['game_date']}  {r['status']:<10}  {r['loaded']}/{r['final']} final games loaded  {graded}")
-    lines.append("Raw tables (all days):")
-    for table in [t for t in wh.tables if t.startswith("raw.")]:  # names from our own DDL
+    lines.append("Raw tables (all days), by kind of data:")
+    for table, kind in raw_tables_by_kind(wh):  # names from our own schema
         n = wh.query(f"SELECT count(*) AS n FROM {table}")[0]["n"]
-        lines.append(f"  {table:<22} {n:>9,} rows")
+        lines.append(f"  {table:<22} {n:>9,} rows  {kind}")
     features = [
         r["table_name"]
         for r in wh.query(
@@ -64,6 +64,16 @@ def summary(date_from: str | None = None, date_to: str | None = None) -> str:
 
         lines.append(f"dbt docs site:      {docs_url()}/index.html  (make docs, or the Airflow UI: Browse > dbt docs)")
     return "\n".join(lines)
+
+
+def raw_tables_by_kind(wh) -> list[tuple[str, str]]:
+    """``(raw table, its kind)`` in the registry's order, then the raw tables no kind collects
+    (``raw.players``, derived from the others at load)."""
+    from mlb_pipeline.kinds import KINDS
+
+    by_kind = [(f"raw.{t}", k.name) for k in KINDS for t in k.tables if f"raw.{t}" in wh.tables]
+    known = {t for t, _ in by_kind}
+    return by_kind + [(t, "(derived at load)") for t in wh.tables if t.startswith("raw.") and t not in known]
 
 
 def model_summary(wh, predictions: int = 5) -> list[str]:

@@ -14,7 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from mlb_pipeline.parse import GAME_TABLES, FeedError, decode_json, parse_feed
+from mlb_pipeline.kinds import GAME_TABLES, kind
+from mlb_pipeline.kinds.game_feed import parse_game
+from mlb_pipeline.parse import FeedError, decode_json
 from mlb_pipeline.settings import load_config
 
 log = logging.getLogger(__name__)
@@ -77,7 +79,10 @@ def resync_dates(
     """Fetch every game of ``dates`` again; count, per table, the rows that differ from the
     warehouse; merge them (unless ``dry_run``), which fills gaps and rewrites only changed
     rows. Returns the totals and the dates and games that changed."""
-    from mlb_pipeline.collect import collect_feeds, load_day, plan_day
+    from mlb_pipeline.collect import load_day, plan_day
+    from mlb_pipeline.kinds.game_feed import collect_feeds
+
+    feeds_task = kind("game_feed").collected_by  # the kind it re-collects: the game feeds
 
     totals: dict[str, int] = {}
     changed_games: dict[str, list[int]] = {}
@@ -92,7 +97,7 @@ def resync_dates(
         changed_items = []
         for item in collected["landed"]:
             try:
-                rows = parse_feed(decode_json(zone.read(item["url"]), f"feed {item['game_pk']}"))
+                rows = parse_game(decode_json(zone.read(item["url"]), f"feed {item['game_pk']}"))
             except FeedError:
                 changed_items.append(item)  # load_day records it as a dead letter
                 continue
@@ -110,7 +115,7 @@ def resync_dates(
                     ", ".join(f"{n} {t} rows changed" for t, n in changes.items()),
                 )
         if not dry_run:  # unchanged games are not merged at all
-            load_day(warehouse, zone, plan, {**collected, "landed": changed_items}, run_id=run_id)
+            load_day(warehouse, zone, plan, {feeds_task: {**collected, "landed": changed_items}}, run_id=run_id)
     summary = {
         "dates": len(dates),
         "games_fetched": fetched,

@@ -17,18 +17,23 @@ from __future__ import annotations
 
 import concurrent.futures
 import csv
+import datetime as dt
 import io
 import logging
 from collections import Counter
+from typing import TYPE_CHECKING
 
+from mlb_pipeline.kinds import Kind
 from mlb_pipeline.landing import Quarantined, RawZone
 from mlb_pipeline.parse import FeedError
 from mlb_pipeline.settings import load_config
-from mlb_pipeline.source import NotFound, SavantClient, SourceError
+
+if TYPE_CHECKING:
+    from mlb_pipeline.run import Collected, Plan
 
 log = logging.getLogger(__name__)
 
-ENDPOINT = SavantClient.ENDPOINT
+ENDPOINT = "statcast_single_game"  # SavantClient.ENDPOINT (the source module is imported where it is used)
 SAVANT, FEED, ZONE_COPY = "baseball_savant", "statsapi_feed", "raw_zone_fallback"
 
 # Savant column -> (our column, type). Savant's CSV has ~90 columns; these are the ones
@@ -153,7 +158,9 @@ def _zone_copy(zone: RawZone, game: dict) -> str | None:
     return best
 
 
-def _collect_one(client: SavantClient, zone: RawZone, game: dict) -> dict:
+def _collect_one(client, zone: RawZone, game: dict) -> dict:
+    from mlb_pipeline.source import NotFound, SourceError
+
     pk, date = game["game_pk"], game["official_date"]
     base = {"game_pk": pk, "official_date": date, "endpoint": ENDPOINT, "request_url": client.game_url(pk)}
     failure = None
@@ -188,7 +195,7 @@ def _collect_one(client: SavantClient, zone: RawZone, game: dict) -> dict:
     return {**base, "source": FEED, "reason": f"Savant failed: {failure['error']}", "failure": failure}
 
 
-def collect_statcast(client: SavantClient, zone: RawZone, plan: dict, concurrency: int) -> dict:
+def collect_statcast(client, zone: RawZone, plan: Plan, concurrency: int) -> Collected:
     """Savant's pitches for every planned final game and every recent game still served by
     the feed; which source serves each game."""
     games = [g for g in plan["collect"] if g["is_final"]] + plan.get("statcast_retry", [])
@@ -321,3 +328,70 @@ def load_statcast(warehouse, zone: RawZone, collected: dict, con=None) -> tuple[
         for table, n in warehouse.merge_tables(tables, source=item["source"], con=con).items():
             day[table.split(".")[1]] += n
     return counts, failed
+
+
+def load(warehouse, zone: RawZone, plan: dict, collected: dict, con) -> dict:
+    """The task's part of ``load_day``: rows per date and table, and the failures."""
+    counts, failed = load_statcast(warehouse, zone, collected, con=con)
+    return {"counts": counts, "failed": failed, "touched": []}
+
+
+def answered(plan: dict, collected: dict, loaded: dict[str, list[int]]) -> dict[str, list[str]]:
+    """Games Savant served now, by date (retries may be of any recent date): their letters close."""
+    out: dict[str, list[str]] = {}
+    for item in collected.get("games", []):
+        if item["source"] == SAVANT:
+            out.setdefault(item["official_date"], []).append(item["request_url"])
+    return out
+
+
+def statcast_pending(warehouse, game_date: str, lookback_days: int) -> list[dict]:
+    """Final games of ``game_date`` and the ``lookback_days`` before it whose pitch data
+    does not come from Savant: Savant had nothing (or failed) and the feed serves them, or
+    Savant was never asked (games loaded before Statcast was collected). Savant is asked again."""
+    from mlb_pipeline.kinds.schedule import phase_of
+
+    day = dt.date.fromisoformat(game_date)
+    rows = warehouse.query(
+        "SELECT g.game_pk, g.official_date, g.game_type, s.pitch_source FROM raw.games AS g "
+        "LEFT JOIN raw.statcast_games AS s ON s.game_pk = g.game_pk "
+        "WHERE g.is_final AND (s.game_pk IS NULL OR s.pitch_source = 'statsapi_feed') "
+        "AND g.official_date >= ? AND g.official_date <= ? ORDER BY g.official_date, g.game_pk",
+        [day - dt.timedelta(days=lookback_days), day],
+    )
+    return [
+        {
+            "game_pk": int(r["game_pk"]),
+            "official_date": str(r["official_date"])[:10],
+            "is_final": True,
+            "phase": phase_of(r["game_type"]),
+            "reason": "retry Savant: pitch data still from the feed" if r["pitch_source"] else "Savant not asked yet",
+        }
+        for r in rows
+    ]
+
+
+def retry(warehouse, plan: dict, lookback_days: int) -> list[dict]:
+    """The plan's ``statcast_retry``: recent final games whose pitches are not Savant's, unless planned."""
+    planned = {g["game_pk"] for g in plan["collect"]}
+    games = [
+        g
+        for g in (statcast_pending(warehouse, plan["game_date"], lookback_days) if warehouse is not None else [])
+        if g["game_pk"] not in planned
+    ]
+    for g in games:
+        log.info("ask Savant again for game %s of %s: %s", g["game_pk"], g["official_date"], g["reason"])
+    return games
+
+
+collect = collect_statcast
+
+KIND = Kind(
+    name="statcast",
+    tables=("statcast_pitches", "statcast_games"),
+    collected_by="collect_statcast",
+    parse=lambda body, scope: {"statcast_pitches": parse_statcast(body, scope["game_pk"])},
+    quality=("tables.statcast_pitches", "statcast_pitch_tolerance"),
+    endpoints=(ENDPOINT,),
+    missing=statcast_pending,
+)
