@@ -175,6 +175,8 @@ def test_the_embedded_default_logs_in_as_airflow_standalone_made_it(api_server, 
     assert (access.base_url, access.username, access.sqlite_metadata) == (api_server.url, "tester", True)
     assert api_server.PASSWORD not in repr(access)
     assert AirflowApi(access).running_backfills(DAG) == 0
+    with pytest.raises(AirflowUnavailable, match="has no DAG no_such_dag \\(not parsed yet\\?\\)"):
+        AirflowApi(access).dag_paused("no_such_dag")
     monkeypatch.setenv("AIRFLOW_CONN_AIRFLOW_API", api_server.connection_uri(password="wrong-password"))
     with pytest.raises(AirflowUnavailable, match=f"at {api_server.url} refused a token as 'tester': 401") as refused:
         AirflowApi()

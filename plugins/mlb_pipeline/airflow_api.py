@@ -164,7 +164,15 @@ class AirflowApi:
 
     def dag_paused(self, dag_id: str) -> bool:
         """Whether ``dag_id`` is paused (the scheduler starts none of its runs)."""
-        return bool(self._call(self.dags.get_dag, dag_id).is_paused)
+        from airflow_client.client.exceptions import NotFoundException
+
+        try:
+            return bool(self._call(self.dags.get_dag, dag_id).is_paused)
+        except NotFoundException:
+            raise AirflowUnavailable(
+                f"Airflow at {self.access.base_url} has no DAG {dag_id} (not parsed yet?): start its dag-processor "
+                "(`airflow standalone` does), then run this command again"
+            ) from None
 
     def set_paused(self, dag_id: str, paused: bool) -> None:
         from airflow_client.client import DAGPatchBody
