@@ -589,4 +589,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run as the package's module, not as __main__: its Backfill and Trigger are then the
+    # classes airflow_api imports (under __main__ they would be copies it does not know).
+    from mlb_pipeline.gaps import main as package_main
+
+    raise SystemExit(package_main())
