@@ -6,8 +6,9 @@ features, model).
     ... --season 2024 --per-day-only --workdir DIR [--resume]   # keep DIR; carry on an interrupted run
 
 * per day, as users backfill: a real ``airflow standalone`` (LocalExecutor, SQLite
-  metadata) and ``python -m mlb_pipeline.gaps``, which finds every date missing and runs
-  ``airflow backfill create --dag-id mlb_daily_collection`` over them, ``backfill.max_dates``
+  metadata) and ``python -m mlb_pipeline.gaps``, which finds every date missing and creates
+  backfills of ``mlb_daily_collection`` over them through Airflow's REST API (logged in as
+  the standalone's admin), ``backfill.max_dates``
   at a time (one DAG run a date: landed, loaded, graded; features and model skipped, seed
   002), then one triggered run with ``full_refresh`` rebuilds the features set-based and trains;
 * set-based: the same pipeline functions in one process (``collect_days``: plan, collect,

@@ -2,9 +2,10 @@
 triggerer and api-server over a SQLite metadata database, LocalExecutor), started by the
 test. Through the REST API: trigger the daily DAG with Params for a simulated date and
 wait for it; a local SMTP server receives the Deadline Alert of the run that outlived its
-expected duration. Then the gaps command, without ``--dry-run``, finds three uncollected
-dates and creates their backfill (``airflow backfill create``), and the scheduler runs it:
-raw data landed and graded, the features skipped as backfill runs do."""
+expected duration. Then the gaps command, without ``--dry-run`` and with no connection set
+(the embedded default: it logs in to this Airflow's REST API as SimpleAuthManager's admin),
+finds three uncollected dates and creates their backfills through the REST API, and the
+scheduler runs them: raw data landed and graded, the features skipped as backfill runs do."""
 
 from __future__ import annotations
 
@@ -100,8 +101,9 @@ def test_trigger_through_the_rest_api_then_backfill_what_the_gaps_command_finds(
         timeout=900,
     )
     assert command.returncode == 0, command.stdout + command.stderr
-    first = f"Running: airflow backfill create --dag-id {DAG_ID} --from-date {BACKFILLED[0]} --to-date {BACKFILLED[1]}"
-    second = f"Running: airflow backfill create --dag-id {DAG_ID} --from-date {BACKFILLED[2]} --to-date {BACKFILLED[2]}"
+    creating = "Creating through Airflow's REST API: airflow backfill create --dag-id"
+    first = f"{creating} {DAG_ID} --from-date {BACKFILLED[0]} --to-date {BACKFILLED[1]} --reprocess-behavior completed"
+    second = f"{creating} {DAG_ID} --from-date {BACKFILLED[2]} --to-date {BACKFILLED[2]} --reprocess-behavior completed"
     out = command.stdout
     assert (
         first in out
@@ -116,6 +118,9 @@ def test_trigger_through_the_rest_api_then_backfill_what_the_gaps_command_finds(
         assert time.monotonic() < deadline, (runs, live.tail())
         time.sleep(5)
     assert sorted(r["logical_date"][:10] for r in runs) == BACKFILLED
+    assert out.count(" created.") == 2  # each backfill's id, as Airflow's REST API answered
+    # On SQLite the DAG was paused while each backfill was created, and set back as it was.
+    assert live.api("GET", f"/dags/{DAG_ID}")["is_paused"] is False
     for r in runs:
         states = live.task_states(r["dag_run_id"])
         assert r["state"] == "success", (r, states)

@@ -12,8 +12,9 @@ the monthly audit reports it.
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import datetime as dt
+import json
 import sys
 
 from mlb_pipeline import kinds
@@ -311,47 +312,72 @@ def describe_feature_gaps(gaps: list[dict], game_date: str, window_days: int) ->
 
 # ------------------------------------------------------------------------------------
 # Command line: python -m mlb_pipeline.gaps --lookback-days 30 [--dry-run]
+# What closes the gaps, as steps; airflow_api starts them through Airflow's REST API.
 # ------------------------------------------------------------------------------------
 DAILY_DAG = "mlb_daily_collection"
+
+
+@dataclasses.dataclass(frozen=True)
+class Backfill:
+    """A backfill of ``dag_id`` over game dates ``from_date`` to ``to_date`` (YYYY-MM-DD)."""
+
+    dag_id: str
+    from_date: str
+    to_date: str
+    reprocess_behavior: str = "completed"
+
+    def command(self) -> list[str]:
+        """The ``airflow`` command that does the same, for people and ``ops.backfill_log``."""
+        return [
+            *("airflow", "backfill", "create", "--dag-id", self.dag_id),
+            *("--from-date", self.from_date, "--to-date", self.to_date),
+            *("--reprocess-behavior", self.reprocess_behavior),
+        ]
+
+
+@dataclasses.dataclass(frozen=True)
+class Trigger:
+    """A run of ``dag_id`` with ``conf``."""
+
+    dag_id: str
+    conf: dict
+
+    def command(self) -> list[str]:
+        """The ``airflow`` command that does the same, for people and ``ops.backfill_log``."""
+        return ["airflow", "dags", "trigger", self.dag_id, "--conf", json.dumps(self.conf)]
+
+
+def backfill_plan(
+    candidates: dict[str, list[dict]], end_date: str, max_dates: int | None = None
+) -> list[Backfill | Trigger]:
+    """What closes the gaps: one backfill of the daily DAG per run of consecutive dates to
+    collect or grade again, at most ``max_dates`` long (config ``backfill.max_dates``;
+    existing runs re-run: reprocess ``completed``); with only features missing, one run that
+    rebuilds them set-based."""
+    if max_dates is None:
+        max_dates = load_config("pipeline")["backfill"]["max_dates"]
+    plan: list[Backfill | Trigger] = [
+        Backfill(DAILY_DAG, a, b) for a, b in date_ranges(dates_to_recollect(candidates), max_dates)
+    ]
+    if not plan and candidates["features"]:
+        plan.append(rebuild_run(end_date))
+    return plan
 
 
 def backfill_commands(
     candidates: dict[str, list[dict]], end_date: str, max_dates: int | None = None
 ) -> list[list[str]]:
-    """The Airflow commands that close the gaps: one backfill of the daily DAG per run of
-    consecutive dates to collect or grade again, at most ``max_dates`` long (config
-    ``backfill.max_dates``; existing runs re-run: ``--reprocess-behavior completed``); with
-    only features missing, one run that rebuilds them set-based."""
-    if max_dates is None:
-        max_dates = load_config("pipeline")["backfill"]["max_dates"]
-    ranges = date_ranges(dates_to_recollect(candidates), max_dates)
-    commands = [
-        [
-            "airflow",
-            "backfill",
-            "create",
-            "--dag-id",
-            DAILY_DAG,
-            "--from-date",
-            a,
-            "--to-date",
-            b,
-            "--reprocess-behavior",
-            "completed",
-        ]
-        for a, b in ranges
-    ]
-    if not commands and candidates["features"]:
-        commands.append(rebuild_command(end_date))
-    return commands
+    """:func:`backfill_plan` as the equivalent ``airflow`` commands."""
+    return [step.command() for step in backfill_plan(candidates, end_date, max_dates)]
+
+
+def rebuild_run(end_date: str) -> Trigger:
+    """The run that rebuilds the features set-based up to ``end_date`` and retrains."""
+    return Trigger(DAILY_DAG, {"game_date": end_date, "full_refresh": True})
 
 
 def rebuild_command(end_date: str) -> list[str]:
-    """The run that rebuilds the features set-based up to ``end_date`` and retrains."""
-    import json
-
-    conf = {"game_date": end_date, "full_refresh": True}
-    return ["airflow", "dags", "trigger", DAILY_DAG, "--conf", json.dumps(conf)]
+    return rebuild_run(end_date).command()
 
 
 def record_detection(warehouse, candidates: dict[str, list[dict]], action: str, commands: list[list[str]]) -> str:
@@ -378,160 +404,6 @@ def record_detection(warehouse, candidates: dict[str, list[dict]], action: str, 
     ]
     warehouse.upsert("ops.backfill_log", list({(r["processor"], r["game_date"], r["item"]): r for r in rows}.values()))
     return detection
-
-
-class MetadataDatabaseLocked(RuntimeError):
-    """SQLite (the embedded default's metadata database) refused a second writer."""
-
-
-class SchedulerNotRunning(RuntimeError):
-    """A backfill waits and nothing will run it: no scheduler is alive, or its DAG is paused."""
-
-
-def run_airflow(command: list[str]) -> None:
-    """Run an Airflow command, printing its output. On SQLite a command that writes while the
-    scheduler does can fail with "database is locked"; Airflow then removes what it had half
-    created (a backfill included) and the command is simply run again, up to 5 times."""
-    import subprocess
-
-    import tenacity
-
-    @tenacity.retry(
-        retry=tenacity.retry_if_exception_type(MetadataDatabaseLocked),
-        wait=tenacity.wait_fixed(3),
-        stop=tenacity.stop_after_attempt(5),
-        reraise=True,
-    )
-    def attempt() -> None:
-        done = subprocess.run(command, capture_output=True, text=True)
-        print(done.stdout, end="", flush=True)
-        if done.returncode and "database is locked" in done.stderr:
-            print("the metadata database was locked (SQLite); trying again", flush=True)
-            raise MetadataDatabaseLocked(done.stderr[-2000:])
-        if done.returncode:
-            print(done.stderr, end="", file=sys.stderr, flush=True)
-            raise subprocess.CalledProcessError(done.returncode, command, done.stdout, done.stderr)
-
-    attempt()
-
-
-def dag_paused(session, dag_id: str) -> bool:
-    """Whether ``dag_id`` is paused in the metadata database (the scheduler starts none of its runs)."""
-    from airflow.models.dag import DagModel
-    from sqlalchemy import select
-
-    return bool(session.scalar(select(DagModel.is_paused).where(DagModel.dag_id == dag_id)))
-
-
-def stop_if_paused(dag_id: str) -> None:
-    """Refuse to backfill a paused DAG: the backfill would wait, run by nobody."""
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        if dag_paused(session, dag_id):
-            raise SchedulerNotRunning(
-                f"{dag_id} is paused, so no backfill of it would run: unpause it "
-                f"(`airflow dags unpause {dag_id}`), then run this command again"
-            )
-
-
-def wait_for_backfills(
-    dag_id: str, poll_s: float = 5.0, scheduler_grace_s: float | None = None, saying: str = ""
-) -> None:
-    """Wait until ``dag_id`` has no running backfill (Airflow runs one per DAG at a time),
-    printing ``saying`` once if there is one. Reads the metadata database, as the ``airflow``
-    command beside which this runs does.
-
-    Only a scheduler moves a backfill on: when none has been alive for ``scheduler_grace_s``
-    (config ``backfill.scheduler_grace_s``) this stops with an error rather than wait forever
-    (the backfill stays; a scheduler started later finishes it, and the command run again
-    backfills only what is still missing)."""
-    import time
-
-    from airflow.jobs.job import most_recent_job
-    from airflow.models.backfill import Backfill
-    from airflow.utils.session import create_session
-    from sqlalchemy import func, select
-
-    if scheduler_grace_s is None:
-        scheduler_grace_s = load_config("pipeline")["backfill"]["scheduler_grace_s"]
-    last_alive = time.monotonic()
-    while True:
-        with create_session() as session:
-            running = session.scalar(
-                select(func.count()).where(Backfill.dag_id == dag_id, Backfill.completed_at.is_(None))
-            )
-            scheduler = most_recent_job("SchedulerJob", session=session)
-            alive = scheduler is not None and scheduler.is_alive()
-            paused = dag_paused(session, dag_id)
-        if not running:
-            return
-        if saying:
-            print(saying, flush=True)
-            saying = ""
-        if paused:
-            raise SchedulerNotRunning(
-                f"a backfill of {dag_id} is waiting, but the DAG is paused: unpause it "
-                f"(`airflow dags unpause {dag_id}`), then run this command again"
-            )
-        now = time.monotonic()
-        if alive:
-            last_alive = now
-        elif now - last_alive > scheduler_grace_s:
-            raise SchedulerNotRunning(
-                f"a backfill of {dag_id} is waiting, but no Airflow scheduler has been "
-                f"alive for {scheduler_grace_s:.0f} s: start one (`airflow scheduler`), "
-                "then run this command again"
-            )
-        time.sleep(poll_s)
-
-
-@contextlib.contextmanager
-def held_by_the_scheduler(dag_id: str):
-    """On SQLite, keep the scheduler's hands off ``dag_id`` while a backfill is created.
-
-    Airflow 3.3.1 commits a backfill's runs one by one on SQLite, and when a later one is
-    refused "database is locked" it deletes those already made, possibly under the scheduler
-    that is creating their task instances: the scheduler then exits (FOREIGN KEY failure,
-    then ObjectDeletedError; seen in the season benchmark, docs/BENCHMARKS.md). The scheduler
-    leaves the queued runs of a paused DAG alone, so the DAG is paused for the few seconds
-    the command takes, then set back as it was. Backfill runs have no morning deadline either
-    (``alerts.DagRunLogicalDateUnlessBackfill``), so the scheduler is not marking theirs missed
-    while they are deleted. Other databases (Composer's Postgres): nothing done."""
-    from airflow.models.dag import DagModel
-    from airflow.settings import engine
-    from airflow.utils.session import create_session
-    from sqlalchemy import update
-
-    if engine.dialect.name != "sqlite":
-        yield
-        return
-
-    def pause(paused: bool) -> bool:
-        with create_session() as session:
-            was = dag_paused(session, dag_id)
-            session.execute(update(DagModel).where(DagModel.dag_id == dag_id).values(is_paused=paused))
-        return was
-
-    was_paused = pause(True)
-    try:
-        yield
-    finally:
-        pause(was_paused)
-
-
-def run_backfills(commands: list[list[str]]) -> None:
-    """Run the commands in order; each backfill waits for the one before it to finish."""
-    import shlex
-
-    for command in commands:
-        backfill = command[:3] == ["airflow", "backfill", "create"]
-        backfill_of = command[command.index("--dag-id") + 1] if backfill else None
-        if backfill_of:
-            wait_for_backfills(backfill_of, saying="Waiting for the previous backfill to finish...")
-        print("Running: " + shlex.join(command), flush=True)
-        with held_by_the_scheduler(backfill_of) if backfill_of else contextlib.nullcontext():
-            run_airflow(command)
 
 
 def _iso_date(value: str) -> str:
@@ -587,29 +459,35 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
     end = args.end_date
+    api = None
     if not args.dry_run:  # what a running backfill (say, one interrupted) still lands is no gap
+        from mlb_pipeline import airflow_api
+
         try:
-            stop_if_paused(DAILY_DAG)
-            wait_for_backfills(
+            api = airflow_api.AirflowApi()
+            airflow_api.stop_if_paused(api, DAILY_DAG)
+            airflow_api.wait_for_backfills(
+                api,
                 DAILY_DAG,
                 saying=f"A backfill of {DAILY_DAG} is running: waiting for it to finish before looking for gaps...",
             )
-        except SchedulerNotRunning as error:
+        except airflow_api.AirflowUnavailable as error:
             print(f"Stopped: {error}", file=sys.stderr)
             return 1
     warehouse = open_warehouse()
     warehouse.ensure_schema()
     candidates = backfill_candidates(warehouse, end, args.lookback_days)
     print(describe_candidates(candidates, end, args.lookback_days))
-    commands, stopped = backfill_commands(candidates, end, args.max_dates), None
-    if not commands:
+    plan, stopped = backfill_plan(candidates, end, args.max_dates), None
+    commands = [step.command() for step in plan]
+    if not plan:
         print("Nothing to backfill.")
     elif args.dry_run:
         print("Dry run; would run, one backfill after the other:\n" + "\n".join("  " + shlex.join(c) for c in commands))
     else:
         try:
-            run_backfills(commands)
-        except SchedulerNotRunning as error:
+            airflow_api.run_backfills(api, plan)
+        except airflow_api.AirflowUnavailable as error:
             stopped = error
     if dates_to_recollect(candidates):
         print(
@@ -625,4 +503,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run as the package's module, not as __main__: its Backfill and Trigger are then the
+    # classes airflow_api imports (under __main__ they would be copies it does not know).
+    from mlb_pipeline.gaps import main as package_main
+
+    raise SystemExit(package_main())
