@@ -520,7 +520,10 @@ class Grader:
                 "partial_unexpected_count": 10,
             },
         )
-        return result.results
+        # GX groups the results by column, not in the suite's order; callers pair them with
+        # their specs, so give them back in the suite's order.
+        order = {e.id: i for i, e in enumerate(suite.expectations)}
+        return sorted(result.results, key=lambda r: order[r.expectation_config.id])
 
     def grade_day(
         self, frames: dict[str, pd.DataFrame], columns: dict[str, list[str]], phase: str, game_date: str
