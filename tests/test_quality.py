@@ -101,7 +101,7 @@ def test_a_missing_team_and_a_missing_stats_row_on_a_simulated_day(daily_dag, em
     graded = wh.query(
         "SELECT table_name, grade, promoted, data_docs FROM ops.quality_grades WHERE game_date = ?", [day]
     )
-    assert len(graded) == 12 and {g["grade"] for g in graded} == {"A"} and all(g["promoted"] for g in graded)
+    assert len(graded) == 14 and {g["grade"] for g in graded} == {"A"} and all(g["promoted"] for g in graded)
     assert graded[0]["data_docs"].endswith("quality/data_docs/index.html")
     assert (embedded / "lake" / "quality" / "data_docs" / "index.html").exists()
 

@@ -23,6 +23,8 @@ def expected_counts(feed: dict) -> dict:
         "pitches": sum(
             1 for play in feed["liveData"]["plays"]["allPlays"] for ev in play["playEvents"] if ev.get("isPitch")
         ),
+        "game_conditions": 1,
+        "officials": len(feed["liveData"]["boxscore"]["officials"]),
     }
 
 

@@ -14,10 +14,12 @@ from typing import Any
 
 import orjson
 
+from mlb_pipeline.kinds import game_conditions
 from mlb_pipeline.settings import load_config
 
-# Tables a game feed fills, in load order.
+# Tables a game feed fills, in load order (the last two: kinds/game_conditions.py).
 GAME_TABLES = ("games", "linescore_innings", "team_lines", "batting_lines", "pitching_lines", "pitches")
+GAME_TABLES += game_conditions.TABLES
 
 
 class FeedError(ValueError):
@@ -394,6 +396,7 @@ def parse_feed(doc: dict) -> dict[str, list[dict]]:
         "batting_lines": batting,
         "pitching_lines": pitching,
         "pitches": pitches,
+        **game_conditions.parse(doc),
     }
 
 

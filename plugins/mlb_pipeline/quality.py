@@ -29,6 +29,7 @@ import os
 
 import pandas as pd
 
+from mlb_pipeline.kinds import game_conditions
 from mlb_pipeline.parse import GAME_TABLES
 from mlb_pipeline.settings import load_config
 
@@ -394,6 +395,7 @@ def derived_checks(frames: dict[str, pd.DataFrame], phase: str, game_date: str) 
                 ],
             }
         )
+    checks += game_conditions.quality_checks(frames, cfg)
     ids = identities(frames)
     for table in GAME_TABLES:
         part = ids[ids["table"] == table].reset_index(drop=True)

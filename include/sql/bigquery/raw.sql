@@ -452,3 +452,41 @@ CREATE TABLE IF NOT EXISTS raw.schedule (
 )
 PARTITION BY official_date
 CLUSTER BY game_pk;
+
+-- Game conditions and officials (see ../duckdb/raw.sql).
+CREATE TABLE IF NOT EXISTS raw.game_conditions (
+    game_pk               INT64 NOT NULL,
+    official_date         DATE NOT NULL,
+    venue_id              INT64,
+    venue_name            STRING,
+    venue_capacity        INT64,
+    roof_type             STRING,
+    day_night             STRING,
+    weather_condition     STRING,
+    temperature           INT64,
+    wind                  STRING,
+    wind_speed            INT64,
+    wind_direction        STRING,
+    attendance            INT64,
+    game_duration_minutes INT64,
+    ingested_at           TIMESTAMP NOT NULL,
+    source                STRING NOT NULL,
+    content_hash          STRING NOT NULL,
+    PRIMARY KEY (game_pk) NOT ENFORCED
+)
+PARTITION BY official_date
+CLUSTER BY venue_id;
+
+CREATE TABLE IF NOT EXISTS raw.officials (
+    game_pk       INT64 NOT NULL,
+    official_date DATE NOT NULL,
+    position      STRING NOT NULL,
+    umpire_id     INT64,
+    umpire_name   STRING,
+    ingested_at   TIMESTAMP NOT NULL,
+    source        STRING NOT NULL,
+    content_hash  STRING NOT NULL,
+    PRIMARY KEY (game_pk, position) NOT ENFORCED
+)
+PARTITION BY official_date
+CLUSTER BY umpire_id;

@@ -424,3 +424,41 @@ CREATE TABLE IF NOT EXISTS raw.schedule (
     content_hash       VARCHAR NOT NULL,
     PRIMARY KEY (game_pk, official_date)
 );
+
+-- Game conditions and officials (plugins/mlb_pipeline/kinds/game_conditions.py), from the
+-- game's live feed and merged in its transaction. One row a game: venue, weather,
+-- attendance, duration (NULL until the feed has them).
+CREATE TABLE IF NOT EXISTS raw.game_conditions (
+    game_pk               BIGINT NOT NULL,
+    official_date         DATE NOT NULL,
+    venue_id              BIGINT,
+    venue_name            VARCHAR,
+    venue_capacity        INTEGER,
+    roof_type             VARCHAR,            -- Open, Retractable, Dome
+    day_night             VARCHAR,
+    weather_condition     VARCHAR,            -- "Sunny", "Roof Closed", "Dome", ...
+    temperature           INTEGER,            -- degrees Fahrenheit
+    wind                  VARCHAR,            -- as the feed writes it: "8 mph, Out To CF"
+    wind_speed            INTEGER,            -- mph
+    wind_direction        VARCHAR,            -- "Out To CF", "In From LF", "L To R", "Calm", ...
+    attendance            INTEGER,
+    game_duration_minutes INTEGER,
+    ingested_at           TIMESTAMPTZ NOT NULL,
+    source                VARCHAR NOT NULL,
+    content_hash          VARCHAR NOT NULL,
+    PRIMARY KEY (game_pk)
+);
+
+-- One row a game and umpire position (Home Plate, First Base, Second Base, Third Base;
+-- Left Field and Right Field in the postseason).
+CREATE TABLE IF NOT EXISTS raw.officials (
+    game_pk       BIGINT NOT NULL,
+    official_date DATE NOT NULL,
+    position      VARCHAR NOT NULL,
+    umpire_id     BIGINT,
+    umpire_name   VARCHAR,
+    ingested_at   TIMESTAMPTZ NOT NULL,
+    source        VARCHAR NOT NULL,
+    content_hash  VARCHAR NOT NULL,
+    PRIMARY KEY (game_pk, position)
+);
