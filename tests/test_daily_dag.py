@@ -19,6 +19,8 @@ RAW_TABLES = [
     "raw.batting_lines",
     "raw.pitching_lines",
     "raw.pitches",
+    "raw.game_conditions",
+    "raw.officials",
 ]
 
 
@@ -75,6 +77,8 @@ def test_recorded_2024_07_01_lands_what_exists_and_reports_what_does_not(
         "raw.batting_lines": 19,
         "raw.pitching_lines": 7,
         "raw.pitches": 244,
+        "raw.game_conditions": 1,
+        "raw.officials": 4,
     }
 
     # The two games the server could not serve are dead letters, not invented rows.
@@ -111,7 +115,7 @@ def test_recorded_2024_07_01_lands_what_exists_and_reports_what_does_not(
     run_day(daily_dag, "2024-07-01", recorded, monkeypatch)
     after = wh.table_checksums()
     raw = [t for t in after if t.startswith("raw.")]
-    assert len(raw) == 16 and {t: after[t] for t in raw} == {t: before[t] for t in raw}
+    assert len(raw) == 18 and {t: after[t] for t in raw} == {t: before[t] for t in raw}
     assert lake_files(lake) == objects
     assert [r["attempts"] for r in wh.query("SELECT attempts FROM ops.dead_letters WHERE game_pk IS NOT NULL")] == [
         2,

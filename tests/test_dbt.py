@@ -26,6 +26,17 @@ def test_dbt_builds_on_the_recorded_real_day(daily_dag, embedded, recorded, monk
         "SELECT team_id, runs_scored, runs_allowed, is_home FROM intermediate.int_team_games ORDER BY is_home"
     )
     assert [(r["runs_scored"], r["runs_allowed"], r["is_home"]) for r in rows] == [(3, 1, False), (1, 3, True)]
+    # The game's conditions and umpires came with its feed, through the daily DAG's load, and
+    # reach the features: 69 F, "8 mph, Out To CF" (blowing out), Rogers Centre's roof open.
+    wh = DuckDBWarehouse()
+    assert wh.query("SELECT count(*) n FROM raw.game_conditions WHERE game_pk = 744914")[0]["n"] == 1
+    assert [r["position"] for r in wh.query("SELECT position FROM staging.stg_officials ORDER BY umpire_id")] == [
+        "Home Plate", "Second Base", "Third Base", "First Base"
+    ]  # fmt: skip
+    assert wh.query(
+        "SELECT temperature, wind_blowing_out, wind_blowing_in, roof_closed FROM features.game_features "
+        "WHERE game_pk = 744914"
+    ) == [{"temperature": 69, "wind_blowing_out": 1, "wind_blowing_in": 0, "roof_closed": 0}]
 
 
 def test_dbt_parses_with_the_bigquery_profile(tmp_path):

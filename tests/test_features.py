@@ -90,15 +90,21 @@ def test_dbt_builds_a_simulated_month(month, tmp_path):
     rows = wh.query(
         "SELECT count(*) n, count(home_win) decided, max(home_games_30d) most, "
         "count(*) FILTER (WHERE last_game_date_used >= game_date) leaks, "
-        "count(home_starter_era_10g) starters_with_form FROM features.game_features "
+        "count(home_starter_era_10g) starters_with_form, count(temperature) conditions, "
+        "count(*) FILTER (WHERE roof_closed = 1) roof_closed FROM features.game_features "
         "WHERE game_date <= ?",
         [MONTH[-1]],
     )[0]
     assert rows["n"] == rows["decided"] == games > 400 and rows["leaks"] == 0
-    # and the games of the day after the last run, from its schedule, still to be played
+    # every played game has its conditions (Tampa Bay's dome among them), from its feed
+    assert rows["conditions"] == games and rows["roof_closed"] > 0
+    # and the games of the day after the last run, from its schedule, still to be played:
+    # no outcome, and no conditions (unknown before the game is played)
     assert wh.query(
-        "SELECT count(*) n, count(home_win) decided FROM features.game_features WHERE game_date > ?", [MONTH[-1]]
-    )[0] == {"n": 15, "decided": 0}
+        "SELECT count(*) n, count(home_win) decided, count(temperature) conditions FROM features.game_features "
+        "WHERE game_date > ?",
+        [MONTH[-1]],
+    )[0] == {"n": 15, "decided": 0, "conditions": 0}
     assert 24 <= rows["most"] <= 30  # by 30 May a club has played most days of the month
     # a home starter has recent form unless it is his first start of the month (5 a club at most)
     assert games - 75 <= rows["starters_with_form"] < games

@@ -8,7 +8,7 @@ import pytest
 from conftest import RECORDED_FEEDS, load_fixture, needs_fixtures, run_day
 
 from mlb_pipeline import quality
-from mlb_pipeline.kinds.game_feed import parse_feed
+from mlb_pipeline.kinds.game_feed import parse_game
 from mlb_pipeline.warehouse import DuckDBWarehouse
 
 DAY = "2024-07-01"  # the recorded day with a full feed (game 744914)
@@ -28,7 +28,7 @@ def _columns(wh) -> dict[str, list[str]]:
 
 
 def _load_recorded(wh, game_pk: int) -> str:
-    rows = parse_feed(load_fixture(f"feed_live/{game_pk}.json"))
+    rows = parse_game(load_fixture(f"feed_live/{game_pk}.json"))
     wh.ensure_schema()
     wh.load_game(game_pk, rows, source="statsapi")
     return rows["games"][0]["official_date"]
@@ -101,7 +101,7 @@ def test_a_missing_team_and_a_missing_stats_row_on_a_simulated_day(daily_dag, em
     graded = wh.query(
         "SELECT table_name, grade, promoted, data_docs FROM ops.quality_grades WHERE game_date = ?", [day]
     )
-    assert len(graded) == 12 and {g["grade"] for g in graded} == {"A"} and all(g["promoted"] for g in graded)
+    assert len(graded) == 14 and {g["grade"] for g in graded} == {"A"} and all(g["promoted"] for g in graded)
     assert graded[0]["data_docs"].endswith("quality/data_docs/index.html")
     assert (embedded / "lake" / "quality" / "data_docs" / "index.html").exists()
 

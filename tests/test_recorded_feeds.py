@@ -23,17 +23,19 @@ def expected_counts(feed: dict) -> dict:
         "pitches": sum(
             1 for play in feed["liveData"]["plays"]["allPlays"] for ev in play["playEvents"] if ev.get("isPitch")
         ),
+        "game_conditions": 1,
+        "officials": len(feed["liveData"]["boxscore"]["officials"]),
     }
 
 
 @pytest.mark.parametrize("game_pk", RECORDED_FEEDS)
 def test_recorded_feed_parses_and_loads(game_pk, embedded):
-    from mlb_pipeline.kinds.game_feed import parse_feed
+    from mlb_pipeline.kinds.game_feed import parse_game
     from mlb_pipeline.warehouse import DuckDBWarehouse
 
     feed = load_fixture(f"feed_live/{game_pk}.json")
     assert violations(feed) == []  # the real data obeys the identities our simulator copies
-    rows = parse_feed(feed)
+    rows = parse_game(feed)
     wh = DuckDBWarehouse()
     wh.ensure_schema()
     counts = wh.load_game(game_pk, rows, source="statsapi")

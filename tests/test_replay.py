@@ -305,11 +305,11 @@ def test_simulated_responses_have_the_recorded_structure(endpoint, league):
 @needs_fixtures
 def test_simulated_feeds_fill_every_column_real_feeds_fill(league):
     """No skeleton: each raw-table column that real feeds fill, simulated feeds fill too."""
-    from mlb_pipeline.kinds.game_feed import parse_feed
+    from mlb_pipeline.kinds.game_feed import parse_game
 
     def filled(rows_by_table):
         return {(t, c) for t, rows in rows_by_table.items() for r in rows for c, v in r.items() if v is not None}
 
-    real = set().union(*(filled(parse_feed(load_fixture(f"feed_live/{pk}.json"))) for pk in (744914, 745218, 747175)))
-    sim = set().union(*(filled(parse_feed(league.feed_doc(pk))) for pk in sorted(league.games)[600:603]))
+    real = set().union(*(filled(parse_game(load_fixture(f"feed_live/{pk}.json"))) for pk in (744914, 745218, 747175)))
+    sim = set().union(*(filled(parse_game(league.feed_doc(pk))) for pk in sorted(league.games)[600:603]))
     assert sorted(real - sim) == []

@@ -12,7 +12,9 @@ is the other side's pitching, pitches in the play events are the pitchers' pitch
 and pitchers' outs are fielders' putouts.
 
 Responses use the real responses' key names and nesting (a test compares them with the
-recorded ones); they leave out parts the pipeline does not read (season stats, weather).
+recorded ones); they leave out parts the pipeline does not read (season stats). Game
+conditions (venue, weather, attendance, duration, umpires) are drawn from their own seeded
+generator, so adding them changed no other simulated value.
 """
 
 from __future__ import annotations
@@ -31,6 +33,14 @@ import yaml
 
 COPYRIGHT = "Copyright 2026 MLB Advanced Media, L.P.  Simulated data from mlb-pipeline's replay server."
 HOME_EDGE = 0.15
+# Game conditions: the clubs whose park has a roof (public facts; the rest are open air),
+# a typical temperature (F) by month, and the umpire positions of a regular-season crew.
+ROOF_TYPES = {139: "Dome", 109: "Retractable", 117: "Retractable", 136: "Retractable", 140: "Retractable",
+              141: "Retractable", 146: "Retractable", 158: "Retractable"}  # fmt: skip
+MONTH_TEMPERATURE = {2: 62, 3: 60, 4: 63, 5: 70, 6: 77, 7: 81, 8: 80, 9: 74, 10: 64, 11: 58}
+UMPIRE_POSITIONS = ["Home Plate", "First Base", "Second Base", "Third Base"]
+POSTSEASON_UMPIRE_POSITIONS = [*UMPIRE_POSITIONS, "Left Field", "Right Field"]
+WIND_DIRECTIONS = ["Out To CF", "Out To LF", "Out To RF", "In From CF", "In From LF", "In From RF", "L To R", "R To L"]
 POSITIONS = {
     "1": ("Pitcher", "Pitcher", "P"),
     "2": ("Catcher", "Catcher", "C"),
@@ -960,6 +970,54 @@ class League:
             if (played.runs["home"] > played.runs["away"]) == g.home_wins:
                 return played
         raise RuntimeError(f"could not simulate game {game_pk} with the drawn winner")
+
+    def venue_field_info(self, team_id: int) -> dict:
+        """The home park's capacity and roof, the same every season."""
+        rng = random.Random(f"{self.seed}:venue:{team_id}")
+        return {
+            "capacity": rng.randint(36000, 50000),
+            "turfType": "Artificial Turf" if ROOF_TYPES.get(team_id) == "Dome" else "Grass",
+            "roofType": ROOF_TYPES.get(team_id, "Open"),
+        }
+
+    def conditions(self, g: Game, played: PlayedGame) -> dict:
+        """A played game's weather, crowd, duration and umpires, from their own generator:
+        temperatures by month (warmer by day), a dome always closed at 72 F, a retractable
+        roof closed on some days, the crowd under the park's capacity."""
+        rng = random.Random(f"{self.seed}:{g.game_pk}:conditions")
+        start = g.game_datetime(self.teams[g.home]["utc_offset"])
+        day = start.hour + self.teams[g.home]["utc_offset"] < 17
+        field = self.venue_field_info(g.home)
+        roof = field["roofType"]
+        if roof == "Dome" or (roof == "Retractable" and rng.random() < 0.4):
+            weather = {"condition": "Dome" if roof == "Dome" else "Roof Closed", "temp": "72", "wind": "0 mph, None"}
+        else:
+            temp = MONTH_TEMPERATURE.get(g.official_date.month, 70) + (4 if day else -2) + rng.gauss(0, 6)
+            speed = rng.randint(0, 18)
+            sky = rng.choice(["Sunny" if day else "Clear", "Partly Cloudy", "Cloudy", "Overcast"])
+            wind = f"{speed} mph, {rng.choice(WIND_DIRECTIONS)}" if speed else "0 mph, Calm"
+            weather = {"condition": sky, "temp": str(round(min(105, max(35, temp)))), "wind": wind}
+        crew = rng.sample(self.umpires, 6)
+        positions = POSTSEASON_UMPIRE_POSITIONS if g.game_type in ("F", "D", "L", "W") else UMPIRE_POSITIONS
+        minutes = (played.clock - start).total_seconds() / 60
+        return {
+            "weather": weather,
+            "gameInfo": {
+                "attendance": int(field["capacity"] * rng.uniform(0.45, 0.99)),
+                "firstPitch": (start + dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                "gameDurationMinutes": int(min(300, max(90, minutes))),
+            },
+            "officials": [
+                {"official": _ref(uid, name), "officialType": position}
+                for (uid, name), position in zip(crew, positions)
+            ],
+        }
+
+    @functools.cached_property
+    def umpires(self) -> list[tuple[int, str]]:
+        """The league's umpires: (id, name)."""
+        rng = random.Random(f"{self.seed}:umpires")
+        return [(427000 + k, f"{rng.choice(FIRST)} {rng.choice(LAST)}") for k in range(76)]
 
     def feed_doc(self, game_pk: int) -> dict | None:
         g = self.games.get(game_pk)
@@ -1908,6 +1966,7 @@ class PlayedGame:
                 "id": 5000 + g.home,
                 "name": f"{league.teams[g.home]['location']} Ballpark",
                 "link": f"/api/v1/venues/{5000 + g.home}",
+                "fieldInfo": league.venue_field_info(g.home),
                 "active": True,
                 "season": str(season),
             },
@@ -1916,6 +1975,9 @@ class PlayedGame:
                 "home": _ref(g.home_starter, league.players[g.home_starter][1].name),
             },
         }
+        conditions = league.conditions(g, played) if played is not None else {}
+        if played is not None:
+            game_data.update(weather=conditions["weather"], gameInfo=conditions["gameInfo"])
         box_teams, live_line = {}, {"scheduledInnings": 9, "innings": [], "teams": {"home": {}, "away": {}}}
         plays: list[dict] = []
         decisions: dict = {}
@@ -2103,7 +2165,12 @@ class PlayedGame:
                     "scoringPlays": [p["atBatIndex"] for p in plays if p["about"]["isScoringPlay"]],
                 },
                 "linescore": live_line,
-                "boxscore": {"teams": box_teams, "officials": [], "info": [], "pitchingNotes": []},
+                "boxscore": {
+                    "teams": box_teams,
+                    "officials": conditions.get("officials", []),
+                    "info": [],
+                    "pitchingNotes": [],
+                },
                 "decisions": decisions,
             },
         }

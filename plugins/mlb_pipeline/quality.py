@@ -29,6 +29,7 @@ import os
 
 import pandas as pd
 
+from mlb_pipeline.kinds import game_conditions
 from mlb_pipeline.parse import GAME_TABLES
 from mlb_pipeline.schema import load_schema
 from mlb_pipeline.settings import load_config
@@ -394,6 +395,7 @@ def derived_checks(frames: dict[str, pd.DataFrame], phase: str, game_date: str) 
                 ],
             }
         )
+    checks += game_conditions.quality_checks(frames, cfg)
     ids = identities(frames)
     for table in GAME_TABLES:
         part = ids[ids["table"] == table].reset_index(drop=True)
@@ -520,7 +522,10 @@ class Grader:
                 "partial_unexpected_count": 10,
             },
         )
-        return result.results
+        # GX groups the results by column, not in the suite's order; callers pair them with
+        # their specs, so give them back in the suite's order.
+        order = {e.id: i for i, e in enumerate(suite.expectations)}
+        return sorted(result.results, key=lambda r: order[r.expectation_config.id])
 
     def grade_day(
         self, frames: dict[str, pd.DataFrame], columns: dict[str, list[str]], phase: str, game_date: str

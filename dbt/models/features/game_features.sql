@@ -15,7 +15,8 @@
 ) }}
 -- One row per game, home against away: both clubs' rolling features as of the morning of
 -- the game, the starting pitchers' recent form, rest days, opponent-adjusted strength,
--- home field, day of week, month and game type; the outcome when the game is final.
+-- home field, day of week, month and game type; the weather and roof of a played game; the
+-- outcome when the game is final.
 -- Scheduled games get a row too (no outcome, no starters yet), so they can be predicted.
 with games as (
     select * from {{ ref('int_games') }} as g
@@ -57,6 +58,13 @@ select
     h.run_diff_30d * 1.0 / nullif(h.games_30d, 0) - a.run_diff_30d * 1.0 / nullif(a.games_30d, 0)
         as run_diff_per_game_30d_edge,
     h.pythagorean_win_pct - a.pythagorean_win_pct as pythagorean_edge,
+    -- Conditions at first pitch (stg_game_conditions): known once the game is played, so NULL
+    -- for a game not yet final (the next day's games are predicted before they are played);
+    -- the trained model sees them only for played games. NULL, never 0, when unknown.
+    case when g.is_final then c.temperature end as temperature,
+    case when g.is_final then cast(c.wind_blowing = 'out' as integer) end as wind_blowing_out,
+    case when g.is_final then cast(c.wind_blowing = 'in' as integer) end as wind_blowing_in,
+    case when g.is_final then cast(c.is_roof_closed as integer) end as roof_closed,
     -- the newest game any feature of the row reads: both clubs' and both starters'
     {{ latest_date(['h.last_game_date_used', 'a.last_game_date_used', 'hs.last_game_date_used',
                     'aws.last_game_date_used']) }} as last_game_date_used,
@@ -68,3 +76,4 @@ left join {{ ref('team_rolling_features') }} as h on h.team_id = g.home_team_id 
 left join {{ ref('team_rolling_features') }} as a on a.team_id = g.away_team_id and a.as_of_date = g.game_date
 left join starters as hs on hs.game_pk = g.game_pk and hs.team_id = g.home_team_id
 left join starters as aws on aws.game_pk = g.game_pk and aws.team_id = g.away_team_id
+left join {{ ref('stg_game_conditions') }} as c on c.game_pk = g.game_pk

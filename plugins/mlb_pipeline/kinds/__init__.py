@@ -78,6 +78,7 @@ class Collection:
 # task, this is the order of their requests and of their loads.
 KIND_MODULES = (
     "game_feed",
+    "game_conditions",
     "statcast",
     "schedule",
     "transactions",
