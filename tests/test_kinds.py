@@ -4,10 +4,13 @@ feed plugs in with one registry entry. Pure functions: no Airflow, no HTTP."""
 
 from __future__ import annotations
 
+import pytest
 from conftest import load_fixture, needs_fixtures
 
 from mlb_pipeline import kinds
 from mlb_pipeline.settings import load_config
+
+pytestmark = pytest.mark.unit  # the whole module is of the unit tier (make unit)
 
 
 def test_every_raw_table_belongs_to_one_kind(embedded):
@@ -77,24 +80,19 @@ def test_reference_requests_of_a_date_come_from_the_kinds():
 
 
 @needs_fixtures
-def test_a_kind_parsed_from_the_feed_plugs_in_with_one_registry_entry(monkeypatch):
-    """A kind with ``parses="game_feed"`` and no request of its own: its tables join the
-    game's tables and its rows come out of the one parse of the feed the loader merges."""
+def test_a_kind_parsed_from_the_feed_plugs_in_with_one_registry_entry():
+    """A kind with ``parses="game_feed"`` and no request of its own (game conditions and
+    officials): its tables join the game's tables and its rows come out of the one parse of
+    the feed the loader merges, beside the feed's own tables."""
+    from mlb_pipeline.kinds import game_conditions
     from mlb_pipeline.kinds.game_feed import parse_feed, parse_game
 
     feed = load_fixture("feed_live/717055.json")
-    venue = kinds.Kind(
-        name="venue_of_the_game",
-        tables=("venue_test",),
-        collected_by=None,
-        parses="game_feed",
-        parse=lambda doc: {"venue_test": [{"game_pk": doc["gamePk"], "venue": doc["gameData"]["venue"]["name"]}]},
-    )
-    assert kinds.derived_from("game_feed") == ()  # none yet: the game tables are the feed's own
-    assert parse_game(feed) == parse_feed(feed)
-    monkeypatch.setattr(kinds, "KINDS", (*kinds.KINDS, venue))
-    assert kinds.derived_from("game_feed") == (venue,)
+    assert kinds.derived_from("game_feed") == (game_conditions.KIND,)
+    assert game_conditions.KIND.requests is None and game_conditions.KIND.collected_by is None
+    assert kinds.GAME_TABLES[-2:] == ("game_conditions", "officials")
     rows = parse_game(feed)
-    assert rows["venue_test"] == [{"game_pk": 717055, "venue": feed["gameData"]["venue"]["name"]}]
     assert {t: rows[t] for t in kinds.kind("game_feed").tables} == parse_feed(feed)
-    assert kinds.of_table("raw.venue_test") == venue
+    assert {t: rows[t] for t in game_conditions.TABLES} == game_conditions.parse(feed)
+    assert rows["game_conditions"][0]["venue_name"] == feed["gameData"]["venue"]["name"]
+    assert kinds.of_table("raw.officials") == game_conditions.KIND

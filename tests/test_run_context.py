@@ -6,7 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import types
 
+import pytest
+
 from mlb_pipeline.run import RunContext
+
+pytestmark = pytest.mark.unit  # the whole module is of the unit tier (make unit)
 
 
 def test_the_game_date_is_resolved_once_as_a_date():

@@ -12,6 +12,8 @@ from sqlglot import exp
 from mlb_pipeline import audit, quality, schema
 from mlb_pipeline.warehouse import DuckDBWarehouse
 
+pytestmark = pytest.mark.unit  # the whole module is of the unit tier (make unit)
+
 # raw.games as include/sql/bigquery/raw.sql declared it by hand before the schema was one file.
 BIGQUERY_GAMES = (
     "CREATE TABLE IF NOT EXISTS raw.games (game_pk INT64 NOT NULL, official_date DATE NOT NULL, "
