@@ -80,7 +80,7 @@ def identity_failures(warehouse) -> dict[str, list[dict]]:
     season: per season the (game, side, check) rows whose sides disagree."""
     import pandas as pd
 
-    from mlb_pipeline.parse import GAME_TABLES
+    from mlb_pipeline.kinds import GAME_TABLES
     from mlb_pipeline.quality import identities
 
     seasons = [

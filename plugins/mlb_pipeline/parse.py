@@ -85,13 +85,3 @@ def utc_now() -> dt.datetime:
 
 
 # ------------------------------------------------------------------------------------
-
-
-def __getattr__(name: str):
-    """``GAME_TABLES`` now comes from the registry of kinds (the feed's tables and those of
-    the kinds parsed from it); kept importable from here."""
-    if name == "GAME_TABLES":
-        from mlb_pipeline.kinds import GAME_TABLES
-
-        return GAME_TABLES
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

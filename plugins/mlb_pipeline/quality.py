@@ -29,8 +29,7 @@ import os
 
 import pandas as pd
 
-from mlb_pipeline.kinds import game_conditions
-from mlb_pipeline.parse import GAME_TABLES
+from mlb_pipeline.kinds import GAME_TABLES, KINDS
 from mlb_pipeline.schema import load_schema
 from mlb_pipeline.settings import load_config
 
@@ -395,7 +394,9 @@ def derived_checks(frames: dict[str, pd.DataFrame], phase: str, game_date: str) 
                 ],
             }
         )
-    checks += game_conditions.quality_checks(frames, cfg)
+    for kind in KINDS:  # a kind's own aggregate checks (kinds/<kind>.py)
+        if kind.checks:
+            checks += kind.checks(frames, cfg)
     ids = identities(frames)
     for table in GAME_TABLES:
         part = ids[ids["table"] == table].reset_index(drop=True)

@@ -30,7 +30,8 @@ import orjson
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
 from mlb_pipeline import schema, settings
-from mlb_pipeline.parse import GAME_TABLES, row_hash
+from mlb_pipeline.kinds import GAME_TABLES
+from mlb_pipeline.parse import row_hash
 
 log = logging.getLogger(__name__)
 

@@ -55,6 +55,9 @@ class Kind:
     missing: Callable[[Any, str, int], Any] | None = None
     # Gaps for backfill detection: (warehouse, start, day) -> [{date, game_pk, reason, processor}].
     gaps: Callable[[Any, Any, Any], list[dict]] | None = None
+    # Its own aggregate quality checks of a graded batch: (frames, quality config) -> checks in
+    # the shape of ``quality.derived_checks``' (a table, a name, a frame and its expectations).
+    checks: Callable[[dict, dict], list[dict]] | None = None
     every_day: bool = False  # collected on days without games too
     lists_teams: bool = False  # its response names the clubs the per-club requests ask about
 

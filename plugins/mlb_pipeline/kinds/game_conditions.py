@@ -160,4 +160,5 @@ KIND = Kind(
     parse=parse,
     parses="game_feed",
     quality=("tables.game_conditions", "tables.officials", "umpires_per_game", "attendance_over_capacity"),
+    checks=quality_checks,
 )
