@@ -1,4 +1,6 @@
 # The two commands of the README, and a few helpers.
+# bash, not sh: the helpers source scripts/env.sh, which is bash.
+SHELL := /bin/bash
 .PHONY: demo test unit lint setup bench replay ui docs
 
 demo:   ## set up, then run the daily pipeline over a week of simulated game days
@@ -9,7 +11,7 @@ test:   ## set up, then run the whole test suite
 
 unit:   ## the unit tier: the tests of pure functions (pytest -m unit; no dag.test(), no dbt), in under two minutes
 	[ -x .venv/bin/pytest ] || scripts/setup.sh
-	bash -c '. scripts/env.sh && exec python -m pytest -m unit -n 0'
+	. scripts/env.sh && python -m pytest -m unit -n 0
 
 lint:   ## ruff check and ruff format --check over everything we wrote (make test runs it first)
 	scripts/lint.sh
