@@ -223,12 +223,11 @@ def _feed_pitches(warehouse, game_pks: list[int], con=None) -> dict[int, int]:
     its pitchers' pitch counts (either alone can be short in a trimmed feed)."""
     if not game_pks:
         return {}
-    where = "list_contains(?, g.game_pk)"
     rows = warehouse.query(
         "SELECT g.game_pk, "
         "(SELECT sum(p.number_of_pitches) FROM raw.pitching_lines AS p WHERE p.game_pk = g.game_pk) AS box, "
         "(SELECT count(*) FROM raw.pitches AS t WHERE t.game_pk = g.game_pk) AS thrown "
-        f"FROM raw.games AS g WHERE g.is_final AND {where}",
+        "FROM raw.games AS g WHERE g.is_final AND list_contains(?, g.game_pk)",
         [[int(pk) for pk in game_pks]],
         con=con,
     )
