@@ -370,6 +370,9 @@ class ReplayServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes: without TCP_NODELAY, Nagle and the
+            # client's delayed ACK add ~40 ms to every keep-alive response.
+            disable_nagle_algorithm = True
 
             def log_message(self, fmt, *args):  # quiet; the request log is in memory
                 pass
