@@ -35,8 +35,9 @@ def left_out(rules_path: Path = DEPLOY / "composer-packages.yaml") -> dict[str, 
 
 
 def composer_requirements(requirements: str, excluded: dict[str, str]) -> list[str]:
-    """The pins of ``requirements`` (a requirements.txt text) that Composer installs, in order.
-    Every one must be an exact ``==`` pin: Composer installs what we tested, nothing newer."""
+    """The pins of ``requirements`` (a requirements.txt text) that Composer installs, in order,
+    under their canonical (lowercase) names. Every one must be an exact ``==`` pin: Composer
+    installs what we tested, nothing newer."""
     kept = []
     for raw in requirements.splitlines():
         line = raw.split("#", 1)[0].strip()
@@ -48,7 +49,9 @@ def composer_requirements(requirements: str, excluded: dict[str, str]) -> list[s
         pins = [spec for spec in req.specifier if spec.operator == "=="]
         if len(pins) != 1 or len(req.specifier) != 1 or req.marker is not None:
             raise ValueError(f"requirements.txt: {line!r} is not one exact pin (name==version)")
-        kept.append(f"{req.name}{''.join(f'[{e}]' for e in sorted(req.extras))}=={pins[0].version}")
+        # Composer's pypi_packages keys are lowercase package names: the canonical name is one.
+        extras = f"[{','.join(sorted(req.extras))}]" if req.extras else ""
+        kept.append(f"{canonicalize_name(req.name)}{extras}=={pins[0].version}")
     return kept
 
 

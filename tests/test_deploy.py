@@ -255,9 +255,15 @@ def test_the_composer_requirements_are_current_and_composer_safe():
     assert not [n for n in names if n == "apache-airflow" or n.startswith("apache-airflow-providers-")]
     assert not names & {"pytest", "pytest-xdist", "pytest-timeout", "ruff", "pre-commit", "aiosmtpd", "python-hcl2"}
     assert {"astronomer-cosmos", "dbt-bigquery", "great-expectations", "xgboost"} <= names
-    # the same pins as the repository's
+    # the same pins as the repository's, under the lowercase names Composer's pypi_packages takes
     requirements = (REPO / "requirements.txt").read_text()
-    assert all(re.search(rf"^{re.escape(pin)}$", requirements, re.M) for pin in pins)
+    canonical = {
+        re.sub(r"[-_.]+", "-", line.split("==")[0]).lower() + "==" + line.split("==")[1].split()[0]
+        for line in requirements.splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    assert set(pins) <= canonical and "mlb-statsapi==1.9.0" in pins
+    assert all(pin == pin.lower() for pin in pins)
     # every package left out is one requirements.txt has: the list does not rot
     assert not [n for n in module.left_out() if not re.search(rf"^{n}==", requirements, re.M | re.I)]
     # Terraform installs exactly this file
@@ -270,7 +276,9 @@ def test_composer_requirements_leave_out_airflow_and_test_tools_and_refuse_loose
     module = composer_requirements_module()
     excluded = {"apache-airflow": "airflow", "pytest": "dev_only", "apache-airflow-providers-google": "preinstalled"}
     text = "# a comment\nApache_Airflow==3.3.1\npandas==3.1.1  # why\n\npytest==9.1.1\ndbt-core[x]==1.11.16\n"
-    assert module.composer_requirements(text, excluded) == ["pandas==3.1.1", "dbt-core[x]==1.11.16"]
+    text += "MLB-StatsAPI==1.9.0\n"
+    wanted = ["pandas==3.1.1", "dbt-core[x]==1.11.16", "mlb-statsapi==1.9.0"]
+    assert module.composer_requirements(text, excluded) == wanted
     for loose in ("pandas>=3", "pandas", "pandas==3.1.1; python_version>'3'", "pandas==3.1.1,!=3.0"):
         with pytest.raises(ValueError, match="one exact pin"):
             module.composer_requirements(loose, excluded)

@@ -5,13 +5,14 @@ locals {
   lake_url = "gs://${google_storage_bucket.lake.name}/${var.lake_prefix}"
 
   # The Composer-safe pins (deploy/composer_requirements.py writes the file from requirements.txt:
-  # no Airflow pin, no provider the image ships, no test tools), as {name = "==version"}.
+  # no Airflow pin, no provider the image ships, no test tools), one "name==version" a line.
   composer_requirements = [
     for line in split("\n", file("${path.module}/../composer-requirements.txt")) :
     trimspace(line) if trimspace(line) != "" && !startswith(trimspace(line), "#")
   ]
+  # {name = "==version"} ("[extras]==version" with extras), as pypi_packages takes them
   pypi_packages = {
-    for pin in local.composer_requirements : split("==", pin)[0] => "==${split("==", pin)[1]}"
+    for pin in local.composer_requirements : regex("^([a-z0-9-]+)(.*)$", pin)[0] => regex("^([a-z0-9-]+)(.*)$", pin)[1]
   }
 
   composer_bucket = split("/", google_composer_environment.mlb.config[0].dag_gcs_prefix)[2]
