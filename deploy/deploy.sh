@@ -31,6 +31,10 @@ if [ $# -ne 1 ] || [ -z "$1" ]; then
   exit 2
 fi
 ENV_NAME="$1"
+if ! [[ "$ENV_NAME" =~ ^[A-Za-z0-9][A-Za-z0-9_-]*$ ]]; then
+  echo "deploy: ENV is a name (letters, digits, - and _), not '$ENV_NAME'" >&2
+  exit 2
+fi
 DRY_RUN="${DRY_RUN:-0}"
 PHASES="${DEPLOY_PHASES:-build sync}"
 STAGE="${DEPLOY_STAGE_DIR:-.local/deploy/$ENV_NAME}"

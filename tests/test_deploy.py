@@ -399,6 +399,8 @@ def test_deploy_refuses_an_unknown_environment_or_a_bucket_that_is_not_one(tmp_p
     done = run_deploy("no-such-environment", tmp_path, DRY_RUN="1", COMPOSER_BUCKET="gs://bucket/dags")
     assert done.returncode == 2 and "gs://NAME" in done.stderr
     assert not (TERRAFORM / "terraform.tfstate.d").exists()  # asking Terraform made no workspace
+    done = run_deploy("../envs/example", tmp_path, DRY_RUN="1")
+    assert done.returncode == 2 and "ENV is a name" in done.stderr and not printed_commands(done.stdout)
     # the caller may name the bucket (cloudbuild's substitution) instead of an env file
     done = run_deploy(
         "ci", tmp_path, DRY_RUN="1", DEPLOY_PHASES="sync", COMPOSER_BUCKET="gs://ci-bucket", MLB_BIGQUERY_PROJECT="p"
