@@ -1,7 +1,7 @@
 # The two commands of the README, and a few helpers.
 # bash, not sh: the helpers source scripts/env.sh, which is bash.
 SHELL := /bin/bash
-.PHONY: demo test unit lint setup bench replay ui docs
+.PHONY: demo test unit lint setup bench replay ui docs deploy
 
 demo:   ## set up, then run the daily pipeline over a week of simulated game days
 	scripts/demo.sh $(FROM) $(TO)
@@ -30,3 +30,7 @@ ui:     ## the Airflow UI on http://localhost:8080 (embedded default)
 
 docs:   ## serve the dbt docs site (the one the pipeline publishes) on http://localhost:8081
 	scripts/setup.sh && scripts/docs.sh
+
+deploy: ## deploy this checkout to the Cloud Composer environment ENV (deploy/README.md; DRY_RUN=1 prints the commands)
+	@[ -n "$(ENV)" ] || { echo "usage: make deploy ENV=name (deploy/envs/name.env, or the Terraform workspace name)" >&2; exit 2; }
+	scripts/setup.sh && deploy/deploy.sh "$(ENV)"

@@ -19,6 +19,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   "$UV" pip sync --quiet --compile-bytecode --python .venv/bin/python requirements.lock
   echo "$want" > "$stamp"
 fi
+# checkov (the offline check of deploy/terraform) in its own venv: its pins conflict with ours.
+scripts/setup_checkov.sh
 
 mkdir -p "$AIRFLOW_HOME" "$MLB_LOCAL_DIR"
 echo "==> preparing the Airflow metadata database ($AIRFLOW__DATABASE__SQL_ALCHEMY_CONN)"

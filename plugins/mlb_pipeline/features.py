@@ -11,7 +11,6 @@ cosmos' Airflow UI plugin serves it (Browse > dbt docs) and ``make docs`` serves
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import sys
 import tempfile
@@ -19,14 +18,10 @@ from pathlib import Path
 
 import yaml
 
-from mlb_pipeline.settings import REPO_ROOT, lake_url, load_config, warehouse_backend
+from mlb_pipeline.settings import dbt_project_dir, lake_url, load_config, warehouse_backend
 
 log = logging.getLogger(__name__)
 DOCS_FILES = ("index.html", "manifest.json", "catalog.json")
-
-
-def dbt_project_dir() -> Path:
-    return Path(os.environ.get("MLB_DBT_PROJECT_DIR", REPO_ROOT / "dbt"))
 
 
 def manifest_path() -> Path:

@@ -20,8 +20,19 @@ def _local_dir() -> Path:
     return Path(os.environ.get("MLB_LOCAL_DIR", REPO_ROOT / ".local"))
 
 
+def data_dir() -> Path:
+    """Where ``config/`` and the dbt project (``dbt/``) live: the repository (the default), or
+    on Cloud Composer the bucket's ``data/`` folder, ``/home/airflow/gcs/data`` (``MLB_DATA_DIR``,
+    set by deploy/terraform), since Composer mounts only ``dags/``, ``plugins/`` and ``data/``."""
+    return Path(os.environ.get("MLB_DATA_DIR", REPO_ROOT))
+
+
 def config_dir() -> Path:
-    return Path(os.environ.get("MLB_CONFIG_DIR", REPO_ROOT / "config"))
+    return Path(os.environ.get("MLB_CONFIG_DIR", data_dir() / "config"))
+
+
+def dbt_project_dir() -> Path:
+    return Path(os.environ.get("MLB_DBT_PROJECT_DIR", data_dir() / "dbt"))
 
 
 def duckdb_path() -> Path:
