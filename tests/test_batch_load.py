@@ -168,3 +168,27 @@ def test_a_load_killed_between_tables_is_completed_by_running_it_again(embedded,
     load_day(DuckDBWarehouse(clean_path), zone, plan, collected, run_id="clean")
     again, clean = checksums(str(killed_path), set()), checksums(str(clean_path), set())
     assert again == clean and int(again["pitches"][0].split(":")[0]) > 15 * 200
+
+
+def test_staged_rows_are_typed_as_their_tables_for_the_parquet_bigquery_loads(league):
+    """BigQuery's staging load reads Parquet typed as the target table: every game table's
+    rows (dates as text, columns of NULLs) cast to the table's Arrow schema and read back alike."""
+    import datetime as dt
+    import io
+
+    import pyarrow.parquet as pq
+
+    from mlb_pipeline import schema
+    from mlb_pipeline.warehouse import arrow_schema, stage_frame
+
+    (pk, _, _), rows = _three_games(league, DAY)
+    tables = schema.load_schema()
+    for name in GAME_TABLES:
+        table = tables[f"raw.{name}"]
+        frame = stage_frame(rows[pk][name], table.column_names, dt.datetime.now(dt.UTC), "statsapi")
+        buffer = io.BytesIO()
+        pq.write_table(frame.cast(arrow_schema(table)), buffer)
+        back = pq.read_table(io.BytesIO(buffer.getvalue()))
+        assert back.schema == arrow_schema(table) and back.num_rows == len(rows[pk][name]) > 0, name
+        if "official_date" in table.column_names:
+            assert set(back.column("official_date").to_pylist()) == {dt.date.fromisoformat(DAY)}, name

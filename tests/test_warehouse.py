@@ -195,8 +195,7 @@ def test_statements_are_written_once_and_translate_to_bigquery(tmp_path):
     )
     assert merge.startswith("MERGE INTO `raw`.`games` AS t USING s_1 AS s ON (t.`game_pk` = s.`game_pk` AND ")
     assert (
-        "WHEN NOT MATCHED BY SOURCE AND t.`official_date` BETWEEN ? AND ? "
-        "AND t.`game_pk` IN (SELECT * FROM UNNEST(?)) THEN DELETE"
+        "WHEN NOT MATCHED BY SOURCE AND t.`official_date` BETWEEN ? AND ? AND t.`game_pk` IN UNNEST(?) THEN DELETE"
     ) in merge
 
 

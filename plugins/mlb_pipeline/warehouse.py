@@ -68,7 +68,29 @@ def to_bigquery(sql: str) -> str:
     import sqlglot
     from sqlglot.errors import ErrorLevel
 
-    return ";\n".join(sqlglot.transpile(sql, read="duckdb", write="bigquery", unsupported_level=ErrorLevel.RAISE))
+    return ";\n".join(
+        statement.transform(_in_unnest).sql("bigquery", unsupported_level=ErrorLevel.RAISE)
+        for statement in sqlglot.parse(sql, read="duckdb")
+    )
+
+
+def _in_unnest(node):
+    """``x IN (SELECT * FROM UNNEST(?))`` (how our statements test membership in a bound list and
+    run on DuckDB) as BigQuery's own ``x IN UNNEST(?)``: no subquery, so it may stand in a MERGE's
+    clauses and beside a partition filter."""
+    from sqlglot import exp
+
+    query = node.args.get("query") if isinstance(node, exp.In) else None
+    select = query.this if isinstance(query, exp.Subquery) else None
+    if (
+        isinstance(select, exp.Select)
+        and isinstance(select.args.get("from_"), exp.From)
+        and isinstance(select.args["from_"].this, exp.Unnest)
+        and [type(e) for e in select.expressions] == [exp.Star]
+        and not any(select.args.get(k) for k in ("where", "joins", "group", "limit"))
+    ):
+        return exp.In(this=node.this, unnest=select.args["from_"].this.copy())
+    return node
 
 
 def quoted(name: str) -> str:
@@ -247,7 +269,7 @@ def stage_frame(rows: list[dict], columns: list[str], ingested_at: dt.datetime, 
 # ------------------------------------------------------------------------------------
 class Warehouse(abc.ABC):
     """The warehouse the pipeline talks to. Subclasses say how to connect, run a statement,
-    stage rows and run merges in one transaction; everything else is written here once.
+    and stage a batch's rows of a table for its MERGE; everything else is written here once.
     Statements are written in DuckDB's dialect (``query``, ``frame`` and ``execute`` take them
     so on both backends)."""
 
