@@ -5,6 +5,7 @@ the ``production`` fixture of tests/conftest.py). One xdist group: one worker st
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -73,3 +74,123 @@ def test_the_lake_on_gcs_is_the_emulators(production, gcs_root):
     assert not zone.land(zone.schedule_key("2024-07-01"), "schedule", b'{"dates": []}').written  # content-addressed
     # where the emulated BigQuery reads a load job's gs:// source from
     assert (gcs_root / landed.url.removeprefix("gs://")).read_bytes() == b'{"dates": []}'
+
+
+# ------------------------------------------------------------------------------------
+# The daily DAG on the emulated production path, against the DuckDB run of the same day
+# ------------------------------------------------------------------------------------
+# Columns that differ between two runs of the same day by nature, not by backend: when a row was
+# written, which run wrote it, and the lake's root inside the URLs of landed objects (file:// here,
+# gs:// there; normalised, not ignored).
+VARIES_BY_RUN = {
+    "ingested_at",
+    "run_id",
+    "first_run_id",
+    "last_run_id",
+    "started_at",
+    "finished_at",
+    "first_seen_at",
+    "last_attempt_at",
+    "resolved_at",
+    "graded_at",
+}
+
+
+def _normalised(value, lake_root: str):
+    """One value as both backends can be compared by: JSON (a STRING/VARCHAR on one, parsed on the
+    other) parsed, timestamps in UTC, the lake's root taken out of object URLs."""
+    import json
+
+    if isinstance(value, str):
+        value = value.replace(lake_root, "<lake>")
+        if value[:1] in "[{":
+            try:
+                return json.dumps(json.loads(value), sort_keys=True)
+            except ValueError:
+                return value
+        return value
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True).replace(lake_root, "<lake>")
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat()
+    if isinstance(value, float):
+        return round(value, 9)
+    return value
+
+
+def table_contents(warehouse, table: str, lake_root: str) -> list[tuple]:
+    """Every row of ``table``, its columns but VARIES_BY_RUN, normalised and sorted (not row order)."""
+    columns = [c for c in warehouse.tables[table]["columns"] if c not in VARIES_BY_RUN]
+    rows = warehouse.query(f"SELECT {', '.join(columns)} FROM {table}")  # names from our schema
+    return sorted((tuple(_normalised(r[c], lake_root) for c in columns) for r in rows), key=lambda row: repr(row))
+
+
+# ------------------------------------------------------------------------------------
+# The model and the archive on BigQuery and GCS
+# ------------------------------------------------------------------------------------
+SNAPSHOT = Path(__file__).parent / "data" / "simulated_game_features_2024.parquet"
+
+
+def test_the_model_trains_from_bigquery_features_and_writes_predictions(production, bigquery):
+    """features.game_features on BigQuery (the simulated season the model tests use, loaded with a
+    load job as dbt would have built it), the registry in the gs:// lake."""
+    import pyarrow.parquet as pq
+    from google.cloud import bigquery as bq
+
+    from mlb_pipeline import model
+
+    client = bigquery.client
+    client.create_dataset(f"{client.project}.features", exists_ok=True)
+    # bqemulator's load job does not create its destination (BigQuery's does): the table first
+    types = {"bool": "BOOL", "date32[day]": "DATE", "double": "FLOAT64", "int32": "INT64", "int64": "INT64"}
+    columns = [bq.SchemaField(f.name, types.get(str(f.type), "STRING")) for f in pq.read_schema(SNAPSHOT)]
+    client.create_table(bq.Table(f"{client.project}.features.game_features", schema=columns))
+    with open(SNAPSHOT, "rb") as fh:
+        client.load_table_from_file(
+            fh, f"{client.project}.features.game_features", job_config=bq.LoadJobConfig(source_format="PARQUET")
+        ).result()
+    registry = model.Registry(production["MLB_LAKE_URL"])
+    trained = model.train_and_register(bigquery, registry, dt.date(2024, 9, 1), "run-1")
+    assert trained["outcome"] == "promoted" and registry.champion()["version"] == trained["version"]
+    assert registry.metadata(trained["version"])["evaluation"]["games"] > 100
+    [version] = bigquery.query("SELECT version, is_champion FROM ml.model_versions")
+    assert version == {"version": trained["version"], "is_champion": True}
+
+    day = dt.date(2024, 9, 2)  # the morning of that day: its games not played yet
+    bigquery.execute("UPDATE features.game_features SET is_final = false, home_win = NULL WHERE game_date = ?", [day])
+    expected = bigquery.query("SELECT count(*) AS n FROM features.game_features WHERE game_date = ?", [day])[0]["n"]
+    predictions = model.predict_games(bigquery, registry, day, "run-a")
+    model.predict_games(bigquery, registry, day, "run-b")  # replaces, does not add
+    stored = bigquery.query("SELECT game_pk, home_win_probability, run_id FROM ml.predictions")
+    assert len(stored) == len(predictions) == expected > 0 and {r["run_id"] for r in stored} == {"run-b"}
+    assert {r["game_pk"]: r["home_win_probability"] for r in stored} == pytest.approx(
+        {p["game_pk"]: p["home_win_probability"] for p in predictions}
+    )
+
+
+def test_a_season_archives_to_gs_historical_and_is_verified(production, bigquery):
+    from airflow.sdk import ObjectStoragePath
+
+    from mlb_pipeline import archive
+    from mlb_pipeline.landing import RawZone
+    from mlb_pipeline.seasons import fallback_calendar
+
+    lake = production["MLB_LAKE_URL"]
+    zone = RawZone(lake)
+    feed = zone.land(zone.game_key(1, "2024-07-01", "regular-season", final=True), "feed_live", b'{"game": 1}')
+    post = zone.land(zone.game_key(2, "2024-10-20", "post-season", final=True), "feed_live", b'{"game": 2}')
+    zone.land(zone.game_key(3, "2024-03-01", "pre-season", final=True), "feed_live", b'{"game": 3}')  # stays
+
+    mapping = archive.season_objects(lake, 2024, fallback_calendar(2024))
+    assert sorted(mapping) == sorted([feed.url, post.url])
+    assert mapping[feed.url] == f"{lake}/historical/regular-season/2024/games/2024-07-01/1/{feed.url.rsplit('/', 1)[1]}"
+    copied = archive.copy_season(mapping)
+    assert copied["copied"] == 2 and archive.copy_season(mapping)["already_archived"] == 2  # verified, not copied
+    marked = archive.mark_archived(bigquery, lake, 2024, copied["checksums"])
+    assert marked["phases"] == {"regular-season": 1, "post-season": 1} and archive.is_archived(bigquery, 2024)
+    assert ObjectStoragePath(mapping[post.url]).read_bytes() == b'{"game": 2}'
+    rows = bigquery.query("SELECT phase, objects, manifest FROM ops.archives ORDER BY phase")
+    assert [(r["phase"], r["objects"]) for r in rows] == [("post-season", 1), ("regular-season", 1)]
+    assert all(r["manifest"].startswith(f"{lake}/historical/") for r in rows)
+    with pytest.raises(archive.ArchiveConflict):
+        archive.rollback(bigquery, lake, 2024)
