@@ -194,3 +194,33 @@ def test_a_season_archives_to_gs_historical_and_is_verified(production, bigquery
     assert all(r["manifest"].startswith(f"{lake}/historical/") for r in rows)
     with pytest.raises(archive.ArchiveConflict):
         archive.rollback(bigquery, lake, 2024)
+
+
+def test_a_day_is_graded_from_bigquery_and_its_data_docs_land_in_the_gs_lake(production, bigquery):
+    """The batch queries run on BigQuery; GX writes sites to local folders only, so the site is
+    built aside and copied to the lake (a gs:// site once named a GCS store GX 1.x no longer has)."""
+    from airflow.sdk import ObjectStoragePath
+
+    from mlb_pipeline import quality
+
+    bigquery.execute(
+        "INSERT INTO raw.games (game_pk, official_date, season, game_type, phase, home_team_id, away_team_id, "
+        "home_score, away_score, status_code, is_final, ingested_at, source, content_hash) "
+        "VALUES (1, ?, '2024', 'R', 'regular-season', 110, 111, 3, 2, 'F', true, ?, 'test', 'x')",
+        [dt.date(2024, 7, 1), dt.datetime.now(dt.UTC)],
+    )
+    frames = quality.read_batch(bigquery, "2024-07-01")
+    assert frames["games"]["game_pk"].tolist() == [1] and frames["pitches"].empty
+    columns = {
+        t.split(".", 1)[1]: [c for c in s["columns"] if c not in ("ingested_at", "source", "content_hash")]
+        for t, s in bigquery.tables.items()
+        if t.startswith("raw.")
+    }
+    docs = production["MLB_LAKE_URL"] + "/quality/data_docs"
+    grader = quality.Grader(docs)
+    grades = grader.grade_day(frames, columns, "regular_season", "2024-07-01")
+    assert {g.table: g.grade for g in grades}["pitches"] == "F"  # a final game without its pitches
+    assert grader.build_docs() == docs + "/index.html"
+    site = ObjectStoragePath(docs)
+    pages = [str(p.relative_to(site)) for p in site.rglob("*.html")]
+    assert "index.html" in pages and any(p.startswith("validations/") for p in pages), pages
