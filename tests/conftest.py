@@ -434,7 +434,13 @@ _production_runs = iter(range(1, 10_000))
 def production(bq_emulator, gcs_emulator, monkeypatch, tmp_path):
     """The production configuration for one test, on the emulators: ``MLB_WAREHOUSE=bigquery`` in a
     project of its own (a dashed name, as real project ids are, so quoting is exercised), and the
-    lake on a bucket of its own (``gs://...``). Returns the project id and the lake URL."""
+    lake on a bucket of its own (``gs://...``). Returns the settings."""
+    return use_production(bq_emulator, gcs_emulator, monkeypatch, tmp_path)
+
+
+def use_production(bq_emulator, gcs_emulator, monkeypatch, tmp_path) -> dict[str, str]:
+    """Switch this test to the production configuration (see ``production``), for a test that ran
+    something on the embedded default first."""
     n = next(_production_runs)
     project, bucket = f"mlb-ci-{os.getpid()}-{n}", f"mlb-lake-{os.getpid()}-{n}"
     gcs_emulator.create_bucket(bucket)
