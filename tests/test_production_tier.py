@@ -77,55 +77,6 @@ def test_the_lake_on_gcs_is_the_emulators(production, gcs_root):
 
 
 # ------------------------------------------------------------------------------------
-# The daily DAG on the emulated production path, against the DuckDB run of the same day
-# ------------------------------------------------------------------------------------
-# Columns that differ between two runs of the same day by nature, not by backend: when a row was
-# written, which run wrote it, and the lake's root inside the URLs of landed objects (file:// here,
-# gs:// there; normalised, not ignored).
-VARIES_BY_RUN = {
-    "ingested_at",
-    "run_id",
-    "first_run_id",
-    "last_run_id",
-    "started_at",
-    "finished_at",
-    "first_seen_at",
-    "last_attempt_at",
-    "resolved_at",
-    "graded_at",
-}
-
-
-def _normalised(value, lake_root: str):
-    """One value as both backends can be compared by: JSON (a STRING/VARCHAR on one, parsed on the
-    other) parsed, timestamps in UTC, the lake's root taken out of object URLs."""
-    import json
-
-    if isinstance(value, str):
-        value = value.replace(lake_root, "<lake>")
-        if value[:1] in "[{":
-            try:
-                return json.dumps(json.loads(value), sort_keys=True)
-            except ValueError:
-                return value
-        return value
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True).replace(lake_root, "<lake>")
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat()
-    if isinstance(value, float):
-        return round(value, 9)
-    return value
-
-
-def table_contents(warehouse, table: str, lake_root: str) -> list[tuple]:
-    """Every row of ``table``, its columns but VARIES_BY_RUN, normalised and sorted (not row order)."""
-    columns = [c for c in warehouse.tables[table]["columns"] if c not in VARIES_BY_RUN]
-    rows = warehouse.query(f"SELECT {', '.join(columns)} FROM {table}")  # names from our schema
-    return sorted((tuple(_normalised(r[c], lake_root) for c in columns) for r in rows), key=lambda row: repr(row))
-
-
-# ------------------------------------------------------------------------------------
 # The model and the archive on BigQuery and GCS
 # ------------------------------------------------------------------------------------
 SNAPSHOT = Path(__file__).parent / "data" / "simulated_game_features_2024.parquet"
