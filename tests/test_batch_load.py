@@ -192,3 +192,49 @@ def test_staged_rows_are_typed_as_their_tables_for_the_parquet_bigquery_loads(le
         assert back.schema == arrow_schema(table) and back.num_rows == len(rows[pk][name]) > 0, name
         if "official_date" in table.column_names:
             assert set(back.column("official_date").to_pylist()) == {dt.date.fromisoformat(DAY)}, name
+
+
+@pytest.mark.xdist_group("production_tier")
+@pytest.mark.parametrize("lake", ["gs", "file"])
+def test_a_15_game_day_loads_into_bigquery_with_one_load_job_and_one_merge_per_table(
+    production, simulated, tmp_path, monkeypatch, lake
+):
+    """The BigQuery twin, on the emulators: the day's rows staged as Parquet in the lake (gs://,
+    loaded from its URI; or a local lake, its file uploaded), one load job and one MERGE job a
+    table, counted from the emulator's job list; the tables hold what DuckDB holds of the day."""
+    from mlb_pipeline.collect import load_day
+    from mlb_pipeline.landing import RawZone
+    from mlb_pipeline.warehouse import open_warehouse
+
+    if lake == "file":
+        monkeypatch.setenv("MLB_LAKE_URL", (tmp_path / "lake").as_uri())
+    lake_url = __import__("os").environ["MLB_LAKE_URL"]
+    bigquery = open_warehouse()
+    bigquery.ensure_schema()
+    zone, plan, collected = _collected(simulated, lake_url, DAY, None)
+    assert len(plan["collect"]) == 15
+    started = {job.job_id for job in bigquery.client.list_jobs()}
+    result = load_day(bigquery, zone, plan, collected, run_id="bq")
+    assert result["dates"][DAY]["games_loaded"] == 15
+
+    jobs = [job for job in bigquery.client.list_jobs() if job.job_id not in started]
+    loads = collections.Counter(job.destination.table_id.rsplit("_", 1)[0] for job in jobs if job.job_type == "load")
+    merges = collections.Counter(
+        job.query.split("`")[1] + "." + job.query.split("`")[3]
+        for job in jobs
+        if job.job_type == "query" and job.query.startswith("MERGE INTO `raw`") and "`_mlb_staging`" in job.query
+    )  # (one more MERGE, not staged: the players the day's box scores and rosters reveal)
+    logged = [t for op, t in bigquery.statement_log if op == "merge"]
+    assert merges == collections.Counter(logged) and set(merges.values()) == {1}
+    assert loads == collections.Counter(t.replace(".", "_") for t in logged)
+    assert {f"raw.{t}" for t in GAME_TABLES} <= set(merges)
+
+    duck = DuckDBWarehouse(tmp_path / "duck.duckdb")
+    load_day(duck, zone, plan, collected, run_id="duck")
+    for table in sorted({f"raw.{t}" for t in GAME_TABLES} | {"raw.statcast_pitches", "raw.rosters", "raw.schedule"}):
+        rows = f"SELECT * EXCLUDE (ingested_at) FROM {table}"  # every value as stored, typed
+        key = bigquery.tables[table]["key"]
+        on_bigquery, on_duckdb = (sorted(w.query(rows), key=lambda r: [r[k] for k in key]) for w in (bigquery, duck))
+        assert len(on_bigquery) == len(on_duckdb) > 0 and on_bigquery == on_duckdb, table
+    staging = [p for p in RawZone(lake_url).root.joinpath("staging").rglob("*.parquet")]
+    assert staging == [] and list(bigquery.client.list_tables(f"{bigquery.client.project}._mlb_staging")) == []

@@ -60,16 +60,33 @@ def table_definitions() -> dict[str, TableSpec]:
     }
 
 
+def quote_table_names(statement):
+    """Quote every part of each dataset-qualified table name in a parsed statement (sqlglot), in
+    place, and return it: `ml`.`predictions`, not ml.predictions (which an emulator takes for
+    ML.PREDICT), as any name in BigQuery may need. Columns and CTE names are left as written."""
+    from sqlglot import exp
+
+    for table in statement.find_all(exp.Table):
+        if table.args.get("db") is None or "INFORMATION_SCHEMA" in table.sql().upper():
+            continue
+        for part in ("catalog", "db", "this"):
+            identifier = table.args.get(part)
+            if isinstance(identifier, exp.Identifier):
+                identifier.set("quoted", True)
+    return statement
+
+
 @functools.lru_cache(maxsize=1024)
 def to_bigquery(sql: str) -> str:
-    """One statement of ours, written in DuckDB's dialect, in BigQuery's (sqlglot; cached).
-    sqlglot raises where it knows BigQuery has no form; a function it does not know passes
-    through unchanged, so the statements we have are read in tests/test_warehouse.py."""
+    """One statement of ours, written in DuckDB's dialect, in BigQuery's (sqlglot; cached), its
+    table names quoted (:func:`quote_table_names`). sqlglot raises where it knows BigQuery has no
+    form; a function it does not know passes through unchanged, so the statements we have are
+    read in tests/test_warehouse.py."""
     import sqlglot
     from sqlglot.errors import ErrorLevel
 
     return ";\n".join(
-        statement.transform(_in_unnest).sql("bigquery", unsupported_level=ErrorLevel.RAISE)
+        quote_table_names(statement.transform(_in_unnest)).sql(dialect="bigquery", unsupported_level=ErrorLevel.RAISE)
         for statement in sqlglot.parse(sql, read="duckdb")
     )
 
@@ -97,6 +114,13 @@ def quoted(name: str) -> str:
     """``raw.games`` as ``"raw"."games"``: every name in our statements quoted (DuckDB's dialect;
     sqlglot renders BigQuery's backticks), so no name of ours trips a keyword or a reserved prefix."""
     return ".".join(f'"{part}"' for part in name.split("."))
+
+
+def quoted_bigquery(sql: str) -> str:
+    """A statement already in BigQuery's dialect (our DDL, say), its table names quoted."""
+    import sqlglot
+
+    return ";\n".join(quote_table_names(s).sql(dialect="bigquery") for s in sqlglot.parse(sql, read="bigquery"))
 
 
 def merge_statement(
@@ -681,6 +705,37 @@ class DuckDBWarehouse(Warehouse):
 # ------------------------------------------------------------------------------------
 # BigQuery (production)
 # ------------------------------------------------------------------------------------
+def quoted_name(table: str) -> str:
+    """``raw.games`` as `raw`.`games` (a name of ours, from config/schema.yaml)."""
+    return ".".join(f"`{part}`" for part in table.split("."))
+
+
+def without_primary_key(create_table: str) -> str:
+    """A BigQuery ``CREATE TABLE`` without its ``PRIMARY KEY ... NOT ENFORCED`` (for an emulator)."""
+    from sqlglot import exp, parse_one
+
+    create = parse_one(create_table, read="bigquery")
+    create.find(exp.PrimaryKey).pop()
+    return create.sql(dialect="bigquery")
+
+
+def bigquery_client(project: str | None = None):
+    """A BigQuery client for ``project`` (default ``MLB_BIGQUERY_PROJECT``): the environment's
+    credentials (Composer's service account, a gcloud login), or, when ``MLB_BIGQUERY_API_ENDPOINT``
+    names an emulator, that endpoint with anonymous credentials."""
+    from google.cloud import bigquery
+
+    project = project or settings.bigquery_project()
+    endpoint = settings.bigquery_api_endpoint()
+    if endpoint is None:
+        return bigquery.Client(project=project)
+    from google.auth.credentials import AnonymousCredentials
+
+    return bigquery.Client(
+        project=project, credentials=AnonymousCredentials(), client_options={"api_endpoint": endpoint}
+    )
+
+
 class BigQueryWarehouse(Warehouse):
     """The same tables on BigQuery. Statements arrive in DuckDB's dialect and are translated
     (:func:`to_bigquery`); a batch's rows of a table are written as Parquet to the lake, loaded
@@ -692,12 +747,16 @@ class BigQueryWarehouse(Warehouse):
     backend = "bigquery"
     STAGING_DATASET = "_mlb_staging"
 
-    def __init__(self, project: str | None = None):
+    def __init__(self, project: str | None = None, client=None):
+        """``client``: a ``google.cloud.bigquery.Client`` of one's own (else :func:`bigquery_client`)."""
         super().__init__()
         from google.cloud import bigquery
 
         self._bq = bigquery
-        self.client = bigquery.Client(project=project or settings.bigquery_project())
+        self.client = client or bigquery_client(project)
+        # The Storage Read API (faster reads of large results) is Google's alone: not at an emulator.
+        self._storage_api = settings.bigquery_api_endpoint() is None
+        self._keys_rejected = False  # an emulator rejected PRIMARY KEY NOT ENFORCED (see _run_ddl)
 
     @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator:
@@ -752,14 +811,29 @@ class BigQueryWarehouse(Warehouse):
         return [dict(row.items()) for row in self._run(to_bigquery(sql), params)]
 
     def frame(self, sql: str, params: list | None = None, con=None):
-        return self._run(to_bigquery(sql), params).to_dataframe()
+        # through Arrow: RowIterator.to_dataframe is deprecated (google-cloud-bigquery 3.4x) in favour
+        # of pandas-gbq, a dependency more for the same frame
+        return self._run(to_bigquery(sql), params).to_arrow(create_bqstorage_client=self._storage_api).to_pandas()
 
     def _run_on(self, con, sql: str, params: list | None = None) -> None:
         self._run(to_bigquery(sql), params)
 
     def _run_ddl(self, con, statements: list[str]) -> None:
-        if statements:
-            self._run(";\n".join(statements))
+        from google.api_core.exceptions import BadRequest
+
+        for statement in map(quoted_bigquery, statements):
+            if self._keys_rejected and "NOT ENFORCED" in statement:
+                statement = without_primary_key(statement)
+            try:
+                self._run(statement)
+            except BadRequest:
+                # bqemulator (1.4) rejects BigQuery's `PRIMARY KEY (...) NOT ENFORCED`; at an emulator
+                # only, tables are created without their (informational, unenforced) keys. README.
+                if settings.bigquery_api_endpoint() is None or "NOT ENFORCED" not in statement:
+                    raise
+                log.warning("the emulator rejects PRIMARY KEY ... NOT ENFORCED: tables are created without it")
+                self._keys_rejected = True
+                self._run(without_primary_key(statement))
 
     def _present_columns(self, con) -> dict[str, set[str]]:
         # dataset names are ours (schema.yaml), not input
@@ -773,13 +847,11 @@ class BigQueryWarehouse(Warehouse):
             present.setdefault(f"{r['table_schema']}.{r['table_name']}", set()).add(r["column_name"])
         return present
 
-    STAGING_EXPIRATION_MS = 24 * 3600 * 1000  # a staging table left by a killed load is gone a day later
+    STAGING_EXPIRATION = dt.timedelta(days=1)  # a staging table left by a killed load is gone a day later
 
     @functools.cached_property
     def _staging_dataset(self) -> str:
-        dataset = self._bq.Dataset(f"{self.client.project}.{self.STAGING_DATASET}")
-        dataset.default_table_expiration_ms = self.STAGING_EXPIRATION_MS
-        return self.client.create_dataset(dataset, exists_ok=True).dataset_id
+        return self.client.create_dataset(f"{self.client.project}.{self.STAGING_DATASET}", exists_ok=True).dataset_id
 
     @functools.cached_property
     def _staged_files(self) -> dict[str, str]:
@@ -787,11 +859,11 @@ class BigQueryWarehouse(Warehouse):
 
     def _stage(self, con, table: str, frame) -> str:
         """The batch's rows as Parquet in the lake (``<lake>/staging/<batch>/<table>.parquet``, through
-        the same object storage as the raw zone: a folder or gs://), then ONE load job of that file into
-        a staging table. The file is sent as a resumable upload (``load_table_from_file`` without a
-        size): real BigQuery and the emulator both take it (the emulator refuses the multipart upload
-        of ``load_table_from_dataframe``). Staging tables left by a killed load expire with the
-        staging dataset's default expiration."""
+        the same object storage as the raw zone), then ONE load job of that file into a staging table
+        created first with the target's schema (and an expiry, for a load killed before it is dropped).
+        A gs:// lake is loaded from its URI (no upload from the worker: BigQuery reads the bucket); a
+        local lake's file is sent as a resumable upload (``load_table_from_file`` without a size; the
+        emulator refuses ``load_table_from_dataframe``'s multipart upload)."""
         import uuid
 
         import pyarrow.parquet as pq
@@ -803,17 +875,26 @@ class BigQueryWarehouse(Warehouse):
         with path.open("wb") as fh:
             pq.write_table(frame.cast(arrow_schema(self.schema[table])), fh)
         name = f"{table.replace('.', '_')}_{batch}"
-        job_config = self._bq.LoadJobConfig(
-            source_format=self._bq.SourceFormat.PARQUET,
-            schema=self.client.get_table(table).schema,
-            write_disposition="WRITE_TRUNCATE",
+        staging = self._bq.Table(
+            f"{self.client.project}.{self._staging_dataset}.{name}", schema=self.client.get_table(table).schema
         )
-        with path.open("rb") as fh:
-            self.client.load_table_from_file(
-                fh, f"{self.client.project}.{self._staging_dataset}.{name}", job_config=job_config
-            ).result()
+        staging.expires = dt.datetime.now(dt.UTC) + self.STAGING_EXPIRATION
+        self.client.create_table(staging)
         self._staged_files[name] = str(path)
-        return f'"{self._staging_dataset}"."{name}"'
+        job_config = self._bq.LoadJobConfig(
+            source_format=self._bq.SourceFormat.PARQUET, write_disposition="WRITE_TRUNCATE"
+        )
+        staged = f'"{self._staging_dataset}"."{name}"'
+        try:
+            if str(path).startswith("gs://"):
+                self.client.load_table_from_uri(str(path), staging, job_config=job_config).result()
+            else:
+                with path.open("rb") as fh:
+                    self.client.load_table_from_file(fh, staging, job_config=job_config).result()
+        except BaseException:
+            self._unstage(con, staged)
+            raise
+        return staged
 
     def _unstage(self, con, staged: str) -> None:
         from airflow.sdk import ObjectStoragePath
@@ -835,7 +916,7 @@ class BigQueryWarehouse(Warehouse):
             if "game_date" in values:
                 values["game_date"] = dt.date.fromisoformat(str(values["game_date"]))
             self._run(
-                f"MERGE {table} t USING (SELECT {select}) s "
+                f"MERGE {quoted_name(table)} t USING (SELECT {select}) s "
                 f"ON {' AND '.join(f't.{k} = s.{k}' for k in key)} "
                 f"WHEN MATCHED THEN UPDATE SET {', '.join(f'{c} = s.{c}' for c in cols)} "
                 f"WHEN NOT MATCHED THEN INSERT ({', '.join(cols)}) VALUES ({', '.join(f's.{c}' for c in cols)})",
@@ -846,7 +927,7 @@ class BigQueryWarehouse(Warehouse):
         now = dt.datetime.now(dt.UTC)
         self._run(
             """
-            MERGE ops.dead_letters d
+            MERGE `ops`.`dead_letters` d
             USING (SELECT @game_date AS game_date, @endpoint AS endpoint, @request_url AS request_url) s
             ON d.game_date = s.game_date AND d.endpoint = s.endpoint AND d.request_url = s.request_url
             WHEN MATCHED THEN UPDATE SET kind = @kind, error = @error,
@@ -875,7 +956,7 @@ class BigQueryWarehouse(Warehouse):
         for table in self.tables:
             [row] = self._run(
                 f"SELECT count(*) || ':' || coalesce(BIT_XOR(FARM_FINGERPRINT(TO_JSON_STRING(t))), 0) "
-                f"AS c FROM {table} AS t"
+                f"AS c FROM {quoted_name(table)} AS t"
             )
             out[table] = row["c"]
         return out
