@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import copy
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -208,7 +209,7 @@ def test_a_15_game_day_loads_into_bigquery_with_one_load_job_and_one_merge_per_t
 
     if lake == "file":
         monkeypatch.setenv("MLB_LAKE_URL", (tmp_path / "lake").as_uri())
-    lake_url = __import__("os").environ["MLB_LAKE_URL"]
+    lake_url = os.environ["MLB_LAKE_URL"]
     bigquery = open_warehouse()
     bigquery.ensure_schema()
     zone, plan, collected = _collected(simulated, lake_url, DAY, None)
@@ -236,5 +237,6 @@ def test_a_15_game_day_loads_into_bigquery_with_one_load_job_and_one_merge_per_t
         key = bigquery.tables[table]["key"]
         on_bigquery, on_duckdb = (sorted(w.query(rows), key=lambda r: [r[k] for k in key]) for w in (bigquery, duck))
         assert len(on_bigquery) == len(on_duckdb) > 0 and on_bigquery == on_duckdb, table
-    staging = [p for p in RawZone(lake_url).root.joinpath("staging").rglob("*.parquet")]
-    assert staging == [] and list(bigquery.client.list_tables(f"{bigquery.client.project}._mlb_staging")) == []
+    staging = list(RawZone(lake_url).root.joinpath("staging").rglob("*.parquet"))
+    assert staging == []  # every staged file and table is gone after its MERGE
+    assert list(bigquery.client.list_tables(f"{bigquery.client.project}._mlb_staging")) == []
