@@ -20,8 +20,9 @@ and `airflow backfill create --dag-id mlb_daily_collection --from-date 2024-07-0
    **collect_statcast** (beside it): Baseball Savant's Statcast CSV of every final game;
    when Savant fails or has nothing yet, the feed's pitch data serves, and later runs ask
    Savant again.
-3. **load_raw_tables**: each landed game merged into `raw.*` in one transaction, then its
-   Statcast pitches, the reference data, then `raw.players` (players first seen in a box score or roster);
+3. **load_raw_tables**: every landed game merged into `raw.*` at once (one stage and one MERGE
+   a table, `raw.games` last), then their Statcast pitches, the reference data, then
+   `raw.players` (players first seen in a box score or roster);
    failures go to `ops.dead_letters`, each date's outcome to `ops.ingestion_runs`.
 4. **grade_raw_data**: Great Expectations grades every table of the day A, B, C or F
    (`config/quality.yaml`: schema, completeness, player completeness, value ranges and the

@@ -22,6 +22,22 @@ fi
 # checkov (the offline check of deploy/terraform) in its own venv: its pins conflict with ours.
 scripts/setup_checkov.sh
 
+# The emulators of the production path (BigQuery: bqemulator; GCS: fake-gcs-server), for the
+# emulated production tier of the tests (tests/emulators.py). Their own virtualenv: bqemulator
+# pins a duckdb of its own. Its HOME (.venv-emulators/home, writable) holds DuckDB's spatial
+# extension, installed offline from its PyPI wheel for bqemulator's duckdb: it cannot download it.
+emu_stamp=.venv-emulators/.requirements.sha256
+emu_want="$(sha256sum requirements-emulators.lock | cut -d' ' -f1)"
+if [ ! -f "$emu_stamp" ] || [ "$(cat "$emu_stamp")" != "$emu_want" ]; then
+  echo "==> installing the BigQuery and GCS emulators into .venv-emulators"
+  [ -d .venv-emulators ] || "$UV" venv --quiet --python python3.11 .venv-emulators
+  "$UV" pip sync --quiet --python .venv-emulators/bin/python requirements-emulators.lock
+  mkdir -p .venv-emulators/home
+  HOME="$PWD/.venv-emulators/home" .venv-emulators/bin/python -c \
+    "from duckdb_extensions import import_extension; import_extension('spatial')"
+  echo "$emu_want" > "$emu_stamp"
+fi
+
 mkdir -p "$AIRFLOW_HOME" "$MLB_LOCAL_DIR"
 echo "==> preparing the Airflow metadata database ($AIRFLOW__DATABASE__SQL_ALCHEMY_CONN)"
 airflow db migrate >/dev/null 2>&1 || airflow db migrate

@@ -387,3 +387,71 @@ def inbox(monkeypatch):
     with Inbox() as box:
         monkeypatch.setenv("AIRFLOW_CONN_MLB_SMTP", box.connection_uri)
         yield box
+
+
+# ------------------------------------------------------------------------------------
+# The production path, emulated (tests/emulators.py): BigQuery and GCS, once per session
+# ------------------------------------------------------------------------------------
+def _start(service):
+    from emulators import EmulatorMissing
+
+    try:
+        return service.__enter__()
+    except EmulatorMissing as missing:  # a failure, never a skip: the set-up installs them
+        pytest.fail(str(missing), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def gcs_root(tmp_path_factory):
+    """Where the emulated GCS keeps its objects, and the emulated BigQuery reads gs:// sources."""
+    return tmp_path_factory.mktemp("gcs-objects")
+
+
+@pytest.fixture(scope="session")
+def bq_emulator(tmp_path_factory, gcs_root):
+    """bqemulator on a free port for the whole session (``.url``: the API endpoint)."""
+    from emulators import BigQueryEmulator
+
+    service = _start(BigQueryEmulator(tmp_path_factory.mktemp("bqemulator"), gcs_root))
+    yield service
+    service.__exit__()
+
+
+@pytest.fixture(scope="session")
+def gcs_emulator(tmp_path_factory, gcs_root):
+    """fake-gcs-server on a free port for the whole session (``.url``: STORAGE_EMULATOR_HOST)."""
+    from emulators import GcsEmulator
+
+    service = _start(GcsEmulator(tmp_path_factory.mktemp("fake-gcs"), gcs_root))
+    yield service
+    service.__exit__()
+
+
+_production_runs = iter(range(1, 10_000))
+
+
+@pytest.fixture
+def production(bq_emulator, gcs_emulator, monkeypatch, tmp_path):
+    """The production configuration for one test, on the emulators: ``MLB_WAREHOUSE=bigquery`` in a
+    project of its own (a dashed name, as real project ids are, so quoting is exercised), and the
+    lake on a bucket of its own (``gs://...``). Returns the settings."""
+    return use_production(bq_emulator, gcs_emulator, monkeypatch, tmp_path)
+
+
+def use_production(bq_emulator, gcs_emulator, monkeypatch, tmp_path) -> dict[str, str]:
+    """Switch this test to the production configuration (see ``production``), for a test that ran
+    something on the embedded default first."""
+    n = next(_production_runs)
+    project, bucket = f"mlb-ci-{os.getpid()}-{n}", f"mlb-lake-{os.getpid()}-{n}"
+    gcs_emulator.create_bucket(bucket)
+    settings = {
+        "MLB_WAREHOUSE": "bigquery",
+        "MLB_BIGQUERY_PROJECT": project,
+        "MLB_BIGQUERY_API_ENDPOINT": bq_emulator.url,
+        "STORAGE_EMULATOR_HOST": gcs_emulator.url,
+        "MLB_LAKE_URL": f"gs://{bucket}/lake",
+        "MLB_DUCKDB_PATH": str(tmp_path / "unused.duckdb"),
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    return settings

@@ -12,7 +12,7 @@ registry (:mod:`mlb_pipeline.kinds`), not from here:
    writes every response to the raw zone before anything is loaded: to quarantine/ only
    when it cannot be parsed. It never touches the warehouse.
 3. :func:`load_day` reads the landed responses back from the raw zone and merges them
-   into the raw tables (each game in its own transaction), records failures as dead
+   into the raw tables (one stage and one MERGE a table for all of them), records failures as dead
    letters and each date's outcome in ``ops.ingestion_runs``.
 
 :func:`check_day` then turns an incomplete day into a clear failure.
@@ -472,13 +472,15 @@ def recollect_games(client: StatsApiClient, zone: RawZone, warehouse, game_pks: 
         for r in rows
     ]
     collected = collect_feeds(client, zone, {"game_date": "re-collection", "collect": games}, concurrency)
-    with warehouse.connect() as con:
-        for item in collected["landed"]:
-            try:
-                rows = parse_game(decode_json(zone.read(item["url"]), f"feed {item['game_pk']}"))
-            except FeedError as exc:
-                log.warning("game %s: re-collected feed cannot be parsed (%s)", item["game_pk"], exc)
-                continue
-            rows["games"][0]["raw_object"] = item["url"]
-            warehouse.load_game(item["game_pk"], rows, source=item["source"], con=con, rewrite=True)
+    games = []
+    for item in collected["landed"]:
+        try:
+            rows = parse_game(decode_json(zone.read(item["url"]), f"feed {item['game_pk']}"))
+        except FeedError as exc:
+            log.warning("game %s: re-collected feed cannot be parsed (%s)", item["game_pk"], exc)
+            continue
+        rows["games"][0]["raw_object"] = item["url"]
+        games.append((item["game_pk"], rows, item["source"]))
+    if games:
+        warehouse.load_games(games, rewrite=True)
     return collected

@@ -8,6 +8,8 @@ Layout (seed 001), under the lake root (a local folder or ``gs://bucket``):
     current/schedule/<date>/schedule-<sha>.json                     schedule of a day
     quarantine/<date>/<what>/<endpoint>-<sha>.json (+ .reason.json)  could not be parsed
     historical/<phase>/<year>/...                                   archived seasons
+    staging/<batch>/<table>.parquet      BigQuery only: a batch's rows of a table, loaded with one
+                                         load job and deleted after its MERGE (warehouse.py)
 
 Object names carry a content hash, so re-collecting unchanged data writes nothing new
 and a changed response (a stat correction) lands beside the old one. A body that cannot

@@ -26,6 +26,7 @@ import datetime as dt
 import itertools
 import logging
 import os
+import tempfile
 
 import pandas as pd
 
@@ -477,7 +478,8 @@ def grade_of(scores: dict[str, float], phase: str, gate: bool) -> tuple[str, flo
 
 class Grader:
     """Runs the suites through one Great Expectations context (in memory), whose Data Docs
-    site is written to ``docs_url`` (a folder or ``gs://bucket/prefix``)."""
+    site is written to ``docs_url`` (a folder, or ``gs://bucket/prefix``: GX 1.x writes sites to
+    local folders only, so it is built in a temporary folder and copied there)."""
 
     def __init__(self, docs_url: str | None = None):
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
@@ -489,7 +491,10 @@ class Grader:
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         self.docs_url = docs_url
-        self.context.variables.data_docs_sites = {"lake": _docs_site(docs_url)} if docs_url else {}
+        local = docs_url is None or docs_url.startswith("file://") or "://" not in docs_url
+        self._staged_docs = None if local else tempfile.mkdtemp(prefix="mlb-data-docs-")
+        site_folder = self._staged_docs or (docs_url or "").removeprefix("file://")
+        self.context.variables.data_docs_sites = {"lake": _docs_site(site_folder)} if docs_url else {}
         self.source = self.context.data_sources.add_pandas("warehouse")
         self._runs = itertools.count(1)
 
@@ -587,6 +592,8 @@ class Grader:
         if not self.docs_url:
             return None
         self.context.build_data_docs()
+        if self._staged_docs:
+            _copy_folder(self._staged_docs, self.docs_url)
         return self.docs_url.rstrip("/") + "/index.html"
 
 
@@ -618,18 +625,23 @@ def _describe(table: str, suite: str, spec: tuple, res, frame: pd.DataFrame) -> 
     return out
 
 
-def _docs_site(url: str) -> dict:
-    if url.startswith("gs://"):
-        bucket, _, prefix = url[len("gs://") :].partition("/")
-        backend = {"class_name": "TupleGCSStoreBackend", "bucket": bucket, "prefix": prefix}
-    else:
-        path = url[len("file://") :] if url.startswith("file://") else url
-        backend = {"class_name": "TupleFilesystemStoreBackend", "base_directory": path}
+def _docs_site(folder: str) -> dict:
     return {
         "class_name": "SiteBuilder",
-        "store_backend": backend,
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": folder},
         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
     }
+
+
+def _copy_folder(folder: str, url: str) -> None:
+    """Every file under the local ``folder`` to the same place under ``url`` (object storage)."""
+    from pathlib import Path
+
+    from airflow.sdk import ObjectStoragePath
+
+    root = ObjectStoragePath(url.rstrip("/"))
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        (root / path.relative_to(folder).as_posix()).write_bytes(path.read_bytes())
 
 
 def day_grade(grades: list[TableGrade]) -> str:

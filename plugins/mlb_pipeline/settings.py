@@ -54,6 +54,12 @@ def bigquery_project() -> str | None:
     return os.environ.get("MLB_BIGQUERY_PROJECT")
 
 
+def bigquery_api_endpoint() -> str | None:
+    """Another BigQuery API endpoint than Google's (``MLB_BIGQUERY_API_ENDPOINT``): an emulator,
+    reached with anonymous credentials. Unset in production."""
+    return os.environ.get("MLB_BIGQUERY_API_ENDPOINT") or None
+
+
 @functools.cache
 def load_config(name: str) -> dict:
     """Read ``config/<name>.yaml``."""

@@ -8,10 +8,13 @@ table built from the schema (identifiers are ours; every value is a bound parame
 row, never text), loading, the players' discovery, the run records, and ``ensure_schema``, which
 creates what is missing and adds the columns a table gained (forward only, recorded).
 
-A game loads atomically: all its tables are merged inside one transaction, and rows
-the new response no longer has (a corrected play, say) are deleted in the same MERGE.
-Re-loading an unchanged game changes nothing, not even ``ingested_at``: rows are only
-rewritten when their content hash differs.
+Loading is batched: a day's games (or a backfill chunk's, over any dates) are parsed, their rows
+concatenated per table, and each table is staged once and merged with ONE MERGE scoped to every
+game of the batch, so rows a new response no longer has (a corrected play, say) are deleted in the
+same statement. A table's MERGE is atomic; a load stopped between tables is completed by running
+it again, and ``raw.games`` goes last, so a game counts as loaded only once all its tables are.
+Re-loading an unchanged game changes nothing, not even ``ingested_at``: rows are only rewritten
+when their content hash differs.
 """
 
 from __future__ import annotations
@@ -57,49 +60,124 @@ def table_definitions() -> dict[str, TableSpec]:
     }
 
 
+def quote_table_names(statement):
+    """Quote every part of each dataset-qualified table name in a parsed statement (sqlglot), in
+    place, and return it: `ml`.`predictions`, not ml.predictions (which an emulator takes for
+    ML.PREDICT), as any name in BigQuery may need. Columns and CTE names are left as written."""
+    from sqlglot import exp
+
+    for table in statement.find_all(exp.Table):
+        if table.args.get("db") is None or "INFORMATION_SCHEMA" in table.sql().upper():
+            continue
+        for part in ("catalog", "db", "this"):
+            identifier = table.args.get(part)
+            if isinstance(identifier, exp.Identifier):
+                identifier.set("quoted", True)
+    return statement
+
+
 @functools.lru_cache(maxsize=1024)
 def to_bigquery(sql: str) -> str:
-    """One statement of ours, written in DuckDB's dialect, in BigQuery's (sqlglot; cached).
-    sqlglot raises where it knows BigQuery has no form; a function it does not know passes
-    through unchanged, so the statements we have are read in tests/test_warehouse.py."""
+    """One statement of ours, written in DuckDB's dialect, in BigQuery's (sqlglot; cached), its
+    table names quoted (:func:`quote_table_names`). sqlglot raises where it knows BigQuery has no
+    form; a function it does not know passes through unchanged, so the statements we have are
+    read in tests/test_warehouse.py."""
     import sqlglot
     from sqlglot.errors import ErrorLevel
 
-    return ";\n".join(sqlglot.transpile(sql, read="duckdb", write="bigquery", unsupported_level=ErrorLevel.RAISE))
+    return ";\n".join(
+        quote_table_names(statement.transform(_in_unnest)).sql(dialect="bigquery", unsupported_level=ErrorLevel.RAISE)
+        for statement in sqlglot.parse(sql, read="duckdb")
+    )
+
+
+def _in_unnest(node):
+    """``x IN (SELECT * FROM UNNEST(?))`` (how our statements test membership in a bound list and
+    run on DuckDB) as BigQuery's own ``x IN UNNEST(?)``: no subquery, so it may stand in a MERGE's
+    clauses and beside a partition filter."""
+    from sqlglot import exp
+
+    query = node.args.get("query") if isinstance(node, exp.In) else None
+    select = query.this if isinstance(query, exp.Subquery) else None
+    if (
+        isinstance(select, exp.Select)
+        and isinstance(select.args.get("from_"), exp.From)
+        and isinstance(select.args["from_"].this, exp.Unnest)
+        and [type(e) for e in select.expressions] == [exp.Star]
+        and not any(select.args.get(k) for k in ("where", "joins", "group", "limit"))
+    ):
+        return exp.In(this=node.this, unnest=select.args["from_"].this.copy())
+    return node
+
+
+def quoted(name: str) -> str:
+    """``raw.games`` as ``"raw"."games"``: every name in our statements quoted (DuckDB's dialect;
+    sqlglot renders BigQuery's backticks), so no name of ours trips a keyword or a reserved prefix."""
+    return ".".join(f'"{part}"' for part in name.split("."))
+
+
+def quoted_bigquery(sql: str) -> str:
+    """A statement already in BigQuery's dialect (our DDL, say), its table names quoted."""
+    import sqlglot
+
+    return ";\n".join(quote_table_names(s).sql(dialect="bigquery") for s in sqlglot.parse(sql, read="bigquery"))
 
 
 def merge_statement(
     table: str,
     columns: list[str],
     key: list[str],
-    scope_column: str | list[str],
+    scope_columns: list[str],
     staged: str,
-    placeholder: str,
+    prune_column: str | None = None,
     rewrite: bool = False,
 ) -> str:
-    """MERGE that upserts ``staged`` into ``table`` and deletes rows of the same scope
-    (for example the same game) that the staged rows no longer have. Matched rows are
-    rewritten only when their content hash or source differ, unless ``rewrite`` (a repair).
+    """One MERGE that upserts the ``staged`` rows of a whole batch into ``table`` and deletes the
+    rows of the batch's scopes (its games, say) that the staged rows no longer have. Matched rows
+    are rewritten only when their content hash or source differ, unless ``rewrite`` (a repair).
 
-    Identifiers come from our DDL; the scope values are bound parameters.
+    Its parameters, in order (:func:`merge_parameters`): with ``prune_column``, the first and
+    last date of the batch twice (the ON clause and the delete both name the partition column,
+    so BigQuery reads only those partitions); then the batch's scope values as one list (one
+    scope column: its values; several: each scope's values joined by :data:`SCOPE_SEPARATOR`).
+    Identifiers come from our schema, quoted; every value is bound.
     """
-    scope = [scope_column] if isinstance(scope_column, str) else list(scope_column)
-    in_scope = " AND ".join(f"t.{c} = {placeholder}" for c in scope)
-    on = " AND ".join(f"t.{k} = s.{k}" for k in key)
-    updates = ", ".join(f"{c} = s.{c}" for c in columns if c not in key)
-    cols = ", ".join(columns)
-    vals = ", ".join(f"s.{c}" for c in columns)
+    col = {c: f'"{c}"' for c in columns}
+    prune = f"t.{col[prune_column]} BETWEEN ? AND ?" if prune_column else None
+    on = " AND ".join([*(f"t.{col[k]} = s.{col[k]}" for k in key), *([prune] if prune else [])])
+    updates = ", ".join(f"{col[c]} = s.{col[c]}" for c in columns if c not in key)
+    in_scope = " AND ".join([*([prune] if prune else []), scope_condition(scope_columns)])
     return (
-        f"MERGE INTO {table} AS t USING {staged} AS s ON ({on}) "
+        f"MERGE INTO {quoted(table)} AS t USING {staged} AS s ON ({on}) "
         + (
             "WHEN MATCHED "
             if rewrite
-            else "WHEN MATCHED AND (t.content_hash <> s.content_hash OR t.source <> s.source) "
+            else 'WHEN MATCHED AND (t."content_hash" <> s."content_hash" OR t."source" <> s."source") '
         )
         + f"THEN UPDATE SET {updates} "
-        f"WHEN NOT MATCHED BY TARGET THEN INSERT ({cols}) VALUES ({vals}) "
+        f"WHEN NOT MATCHED BY TARGET THEN INSERT ({', '.join(col.values())}) "
+        f"VALUES ({', '.join(f's.{c}' for c in col.values())}) "
         f"WHEN NOT MATCHED BY SOURCE AND {in_scope} THEN DELETE"
     )
+
+
+SCOPE_SEPARATOR = chr(31)  # joins a scope's values when it has several columns (unit separator)
+
+
+def scope_condition(scope_columns: list[str]) -> str:
+    """``t``'s rows in the batch's scopes, one list parameter: one column's values, or each
+    scope's values as text joined by :data:`SCOPE_SEPARATOR` (both backends cast alike)."""
+    if len(scope_columns) == 1:
+        scoped = f't."{scope_columns[0]}"'
+    else:
+        scoped = " || chr(31) || ".join(f'CAST(t."{c}" AS VARCHAR)' for c in scope_columns)
+    return f"{scoped} IN (SELECT * FROM UNNEST(?))"
+
+
+def merge_parameters(scope_values: list, dates: list[dt.date] | None) -> list:
+    """The bound values of :func:`merge_statement`, in order."""
+    prune = [min(dates), max(dates)] if dates else []
+    return [*prune, *prune, scope_values]
 
 
 # Players seen in box scores and rosters of some dates, merged into raw.players. The
@@ -149,8 +227,51 @@ WHEN NOT MATCHED THEN INSERT (player_id, full_name, first_seen_date, last_seen_d
 """
 
 
-def stage_frame(rows: list[dict], columns: list[str], ingested_at: dt.datetime, source: str):
-    """Rows with their meta columns, in table column order, as an Arrow table."""
+def _typed(value, column_type: str):
+    """A scope or date value as its column's type holds it (dates arrive as text or dates)."""
+    if value is None:
+        return None
+    if column_type == "DATE":
+        return value if type(value) is dt.date else dt.date.fromisoformat(str(value)[:10])
+    if column_type in ("BIGINT", "INTEGER"):
+        return int(value)
+    return value
+
+
+def _as_text(value) -> str:
+    """A typed value as ``CAST(... AS VARCHAR)`` writes it on both backends."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+ARROW_TYPES = {  # our column types (DuckDB's spelling) as Parquet carries them to BigQuery
+    "BIGINT": "int64",
+    "INTEGER": "int64",
+    "DOUBLE": "float64",
+    "VARCHAR": "string",
+    "JSON": "string",
+    "BOOLEAN": "bool_",
+    "DATE": "date32",
+}
+
+
+def arrow_schema(table: schema.Table):
+    """The Arrow schema of a table's staged rows, typed as the table is (a staged frame infers
+    its types from the rows: dates as text, a column of NULLs as null)."""
+    import pyarrow as pa
+
+    def arrow_type(column_type: str):
+        if column_type == "TIMESTAMPTZ":
+            return pa.timestamp("us", tz="UTC")
+        return getattr(pa, ARROW_TYPES[column_type])()
+
+    return pa.schema([(c.name, arrow_type(c.type)) for c in table.columns])
+
+
+def stage_frame(rows: list[dict], columns: list[str], ingested_at: dt.datetime, source: str | list[str]):
+    """Rows with their meta columns, in table column order, as an Arrow table; ``source`` is
+    every row's, or one a row (a batch mixes games from the API and from the raw zone)."""
     import pyarrow as pa
 
     content_cols = [c for c in columns if c not in META_COLUMNS]
@@ -162,7 +283,7 @@ def stage_frame(rows: list[dict], columns: list[str], ingested_at: dt.datetime, 
         hashes.append(row_hash({c: row.get(c) for c in content_cols}))
     data = {c: [row.get(c) for row in rows] for c in content_cols}
     data["ingested_at"] = [ingested_at] * len(rows)
-    data["source"] = [source] * len(rows)
+    data["source"] = [source] * len(rows) if isinstance(source, str) else list(source)
     data["content_hash"] = hashes
     return pa.table({c: data[c] for c in columns})
 
@@ -172,7 +293,7 @@ def stage_frame(rows: list[dict], columns: list[str], ingested_at: dt.datetime, 
 # ------------------------------------------------------------------------------------
 class Warehouse(abc.ABC):
     """The warehouse the pipeline talks to. Subclasses say how to connect, run a statement,
-    stage rows and run merges in one transaction; everything else is written here once.
+    and stage a batch's rows of a table for its MERGE; everything else is written here once.
     Statements are written in DuckDB's dialect (``query``, ``frame`` and ``execute`` take them
     so on both backends)."""
 
@@ -182,6 +303,9 @@ class Warehouse(abc.ABC):
         self.schema = schema.load_schema()
         self.tables = table_definitions()
         self._schema_ensured = False
+        # Every stage and MERGE a load issued, ("stage" | "merge", table), in order: how tests and
+        # benchmarks count a batch's statements on either backend.
+        self.statement_log: list[tuple[str, str]] = []
 
     # -- what each backend provides ------------------------------------------------------
     @abc.abstractmethod
@@ -218,14 +342,12 @@ class Warehouse(abc.ABC):
         """``{"raw.games": {column, ...}}`` of the schemas we define: one catalog read."""
 
     @abc.abstractmethod
-    def _stage(self, con, table: str, scope: dict, frame, position: int) -> str:
-        """Make ``frame`` readable by a MERGE; returns the name it is read by."""
+    def _stage(self, con, table: str, frame) -> str:
+        """Make a batch's rows of ``table`` (an Arrow table) readable by one MERGE; returns the
+        (quoted) name it is read by."""
 
     @abc.abstractmethod
-    def _unstage(self, con, staged: list[str]) -> None: ...
-
-    @abc.abstractmethod
-    def _merge_in_one_transaction(self, con, statements: list[tuple[str, list]]) -> None: ...
+    def _unstage(self, con, staged: str) -> None: ...
 
     @abc.abstractmethod
     def _replace(self, table: str, rows: list[dict], json_columns: tuple[str, ...]) -> None:
@@ -265,48 +387,127 @@ class Warehouse(abc.ABC):
         con=None,
         rewrite: bool = False,
     ) -> dict[str, int]:
-        """Merge every table of one game in one transaction; returns rows per table.
+        """:meth:`load_games` of one game; returns rows per table."""
+        return self.load_games([(game_pk, tables, source)], ingested_at, con, rewrite)
 
-        Pass ``con`` (from :meth:`connect`) to load many games over one connection, and
-        ``rewrite`` to rewrite every row even when its content hash says it is unchanged
-        (repairing a game whose stored rows fail their checks)."""
-        items = [(f"raw.{name}", tables.get(name, []), {"game_pk": game_pk}) for name in GAME_TABLES]
-        counts = self.merge_tables(items, source, ingested_at, con, rewrite)
+    def load_games(
+        self,
+        games: list[tuple[int, dict[str, list[dict]], str]],
+        ingested_at: dt.datetime | None = None,
+        con=None,
+        rewrite: bool = False,
+    ) -> dict[str, int]:
+        """Merge the parsed feeds of many games (``(game_pk, {table: rows}, source)``: a day's, or a
+        backfill chunk's over any dates) with one stage and one MERGE per table; returns rows per table.
+
+        ``raw.games`` goes last: a game counts as loaded (final in the warehouse, so later plans
+        skip it) only once every other table of the batch holds its rows. ``rewrite`` rewrites
+        every row even when its content hash says it is unchanged (repairing games whose stored
+        rows fail their checks)."""
+        order = [t for t in GAME_TABLES if t != "games"] + ["games"]
+        items = [
+            (f"raw.{name}", tables.get(name, []), {"game_pk": game_pk}, source)
+            for name in order
+            for game_pk, tables, source in games
+        ]
+        counts = self.merge_tables(items, None, ingested_at, con, rewrite)
         return {table.split(".", 1)[1]: n for table, n in counts.items()}
 
     def merge_rows(
         self, table: str, rows: list[dict], scope: dict, source: str, ingested_at: dt.datetime | None = None, con=None
     ) -> int:
         """Upsert ``rows`` into ``table``; rows of the same ``scope`` (e.g. one team's roster
-        on one date) that are no longer there are deleted. One transaction."""
+        on one date) that are no longer there are deleted. One statement."""
         return self.merge_tables([(table, rows, scope)], source, ingested_at, con)[table]
 
     def merge_tables(
         self,
-        items: list[tuple[str, list[dict], dict]],
-        source: str,
+        items: list[tuple],
+        source: str | None,
         ingested_at: dt.datetime | None = None,
         con=None,
         rewrite: bool = False,
     ) -> dict[str, int]:
-        """:meth:`merge_rows` for several ``(table, rows, scope)`` in one transaction."""
+        """:meth:`merge_rows` for many ``(table, rows, scope)`` (or ``(table, rows, scope, source)``),
+        batched: every table is staged once and merged with one MERGE over all its scopes, in the
+        order the tables first appear. Atomic per table: a table's MERGE lands for every scope of
+        the batch or for none; a batch stopped between tables is completed by running it again
+        (nothing is lost or doubled). The same scope given twice keeps its last rows (as loading
+        them one after the other would). Every table's rows are checked before any is merged."""
         if con is None:
             with self.connect() as own:
                 return self.merge_tables(items, source, ingested_at, own, rewrite)
         ingested_at = ingested_at or dt.datetime.now(dt.UTC)
-        counts, staged, statements = {}, [], []
+        batches: dict[str, dict[tuple, tuple[list[dict], dict, str]]] = {}
+        for table, rows, scope, *own_source in items:
+            parts = batches.setdefault(table, {})
+            parts.pop(tuple(scope.items()), None)  # the last rows of a scope win, in order
+            parts[tuple(scope.items())] = (rows, scope, own_source[0] if own_source else source)
+        frames = {
+            table: self._batch_frame(table, list(parts.values()), ingested_at) for table, parts in batches.items()
+        }
+        return {
+            table: self._merge_batch(con, table, list(parts.values()), frames[table], rewrite)
+            for table, parts in batches.items()
+        }
+
+    def _batch_frame(self, table: str, parts: list[tuple[list[dict], dict, str]], ingested_at: dt.datetime):
+        """Every part's rows in one Arrow table, checked against the schema (unknown columns,
+        missing values of NOT NULL columns) before anything of the batch is merged."""
+        rows = [row for part_rows, _, _ in parts for row in part_rows]
+        sources = [part_source for part_rows, _, part_source in parts for _ in part_rows]
+        frame = stage_frame(rows, self.tables[table]["columns"], ingested_at, sources)
+        for column in self.schema[table].columns:
+            if column.not_null and frame.column(column.name).null_count:
+                raise ValueError(
+                    f"{table}.{column.name} is NOT NULL; {frame.column(column.name).null_count} rows lack it"
+                )
+        return frame
+
+    def _merge_batch(self, con, table: str, parts: list[tuple[list[dict], dict, str]], frame, rewrite: bool) -> int:
+        """Stage ``frame`` once, merge it with one statement scoped to every part, unstage."""
+        spec, definition = self.tables[table], self.schema[table]
+        scope_columns = list(parts[0][1])
+        if any(list(scope) != scope_columns for _, scope, _ in parts):
+            raise ValueError(f"{table}: a batch's scopes must name the same columns ({scope_columns})")
+        typed = {c: definition.column(c).type for c in scope_columns}
+        scopes = [[_typed(scope[c], typed[c]) for c in scope_columns] for _, scope, _ in parts]
+        if len(scope_columns) == 1:
+            scope_values = [values[0] for values in scopes]
+        else:
+            scope_values = [SCOPE_SEPARATOR.join(_as_text(v) for v in values) for values in scopes]
+        prune_column, dates = self._prune_dates(con, table, scope_columns, scope_values, scopes, frame)
+        staged = self._stage(con, table, frame)
+        self.statement_log.append(("stage", table))
         try:
-            for position, (table, rows, scope) in enumerate(items):
-                spec = self.tables[table]
-                frame = stage_frame(rows, spec["columns"], ingested_at, source)
-                staged.append(self._stage(con, table, scope, frame, position))
-                sql = merge_statement(table, spec["columns"], spec["key"], list(scope), staged[-1], "?", rewrite)
-                statements.append((sql, list(scope.values())))
-                counts[table] = frame.num_rows
-            self._merge_in_one_transaction(con, statements)
+            sql = merge_statement(table, spec["columns"], spec["key"], scope_columns, staged, prune_column, rewrite)
+            self._run_on(con, sql, merge_parameters(scope_values, dates))
+            self.statement_log.append(("merge", table))
         finally:
             self._unstage(con, staged)
-        return counts
+        return frame.num_rows
+
+    def _prune_dates(self, con, table: str, scope_columns: list[str], scope_values: list, scopes: list, frame):
+        """The date column a batch's MERGE may be limited to, and the dates: those of the staged
+        rows and those the batch's scopes hold now (a game collected before it was postponed keeps
+        its old date until this MERGE moves it). Only where every row a staged row can match is
+        among them: the date is in the key, or the scope is (a game's rows carry its game_pk).
+        ``(None, None)`` where it cannot be limited (``raw.transactions``: a transaction may move
+        to another date)."""
+        column, key = self.tables[table]["date_column"], self.tables[table]["key"]
+        if column is None or not (column in key or set(scope_columns) <= set(key)):
+            return None, None
+        dates = {_typed(d, "DATE") for d in frame.column(column).to_pylist() if d is not None}
+        if column in scope_columns:
+            dates |= {values[scope_columns.index(column)] for values in scopes}
+        else:
+            held = self.query(
+                f'SELECT DISTINCT t."{column}" AS d FROM {quoted(table)} AS t WHERE {scope_condition(scope_columns)}',
+                [scope_values],
+                con=con,
+            )
+            dates |= {_typed(r["d"], "DATE") for r in held if r["d"] is not None}
+        return (column, sorted(dates)) if dates else (None, None)
 
     def refresh_players(self, dates: list[str], con=None) -> int:
         """Add players first seen in these dates' box scores or rosters to ``raw.players``;
@@ -438,24 +639,14 @@ class DuckDBWarehouse(Warehouse):
             present.setdefault(r["t"], set()).add(r["c"])
         return present
 
-    def _stage(self, con, table: str, scope: dict, frame, position: int) -> str:
-        name = f"staged_rows_{position}"
+    def _stage(self, con, table: str, frame) -> str:
+        """The Arrow table, registered as a view of this connection: the MERGE reads it in place."""
+        name = f"staged_{table.replace('.', '_')}"
         con.register(name, frame)
-        return name
+        return f'"{name}"'
 
-    def _unstage(self, con, staged: list[str]) -> None:
-        for name in staged:
-            con.unregister(name)
-
-    def _merge_in_one_transaction(self, con, statements: list[tuple[str, list]]) -> None:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for sql, params in statements:
-                con.execute(sql, params)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    def _unstage(self, con, staged: str) -> None:
+        con.unregister(staged.strip('"'))
 
     def _replace(self, table: str, rows: list[dict], json_columns: tuple[str, ...]) -> None:
         cols = self.tables[table]["columns"]
@@ -514,22 +705,58 @@ class DuckDBWarehouse(Warehouse):
 # ------------------------------------------------------------------------------------
 # BigQuery (production)
 # ------------------------------------------------------------------------------------
+def quoted_name(table: str) -> str:
+    """``raw.games`` as `raw`.`games` (a name of ours, from config/schema.yaml)."""
+    return ".".join(f"`{part}`" for part in table.split("."))
+
+
+def without_primary_key(create_table: str) -> str:
+    """A BigQuery ``CREATE TABLE`` without its ``PRIMARY KEY ... NOT ENFORCED`` (for an emulator)."""
+    from sqlglot import exp, parse_one
+
+    create = parse_one(create_table, read="bigquery")
+    create.find(exp.PrimaryKey).pop()
+    return create.sql(dialect="bigquery")
+
+
+def bigquery_client(project: str | None = None):
+    """A BigQuery client for ``project`` (default ``MLB_BIGQUERY_PROJECT``): the environment's
+    credentials (Composer's service account, a gcloud login), or, when ``MLB_BIGQUERY_API_ENDPOINT``
+    names an emulator, that endpoint with anonymous credentials."""
+    from google.cloud import bigquery
+
+    project = project or settings.bigquery_project()
+    endpoint = settings.bigquery_api_endpoint()
+    if endpoint is None:
+        return bigquery.Client(project=project)
+    from google.auth.credentials import AnonymousCredentials
+
+    return bigquery.Client(
+        project=project, credentials=AnonymousCredentials(), client_options={"api_endpoint": endpoint}
+    )
+
+
 class BigQueryWarehouse(Warehouse):
     """The same tables on BigQuery. Statements arrive in DuckDB's dialect and are translated
-    (:func:`to_bigquery`); staged rows are loaded into a staging dataset and merged with the
-    same statement as on DuckDB, inside a multi-statement transaction. Runs on Composer; this
+    (:func:`to_bigquery`); a batch's rows of a table are written as Parquet to the lake, loaded
+    into a staging dataset with one load job and merged with the same statement as on DuckDB (one
+    MERGE job a table, its values bound as query parameters, limited to the batch's partitions). Runs on Composer; this
     repository's tests cannot reach BigQuery, so they check that it offers what the DuckDB
     warehouse offers and that our statements translate (see tests/test_warehouse.py)."""
 
     backend = "bigquery"
     STAGING_DATASET = "_mlb_staging"
 
-    def __init__(self, project: str | None = None):
+    def __init__(self, project: str | None = None, client=None):
+        """``client``: a ``google.cloud.bigquery.Client`` of one's own (else :func:`bigquery_client`)."""
         super().__init__()
         from google.cloud import bigquery
 
         self._bq = bigquery
-        self.client = bigquery.Client(project=project or settings.bigquery_project())
+        self.client = client or bigquery_client(project)
+        # The Storage Read API (faster reads of large results) is Google's alone: not at an emulator.
+        self._storage_api = settings.bigquery_api_endpoint() is None
+        self._keys_rejected = False  # an emulator rejected PRIMARY KEY NOT ENFORCED (see _run_ddl)
 
     @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator:
@@ -584,14 +811,29 @@ class BigQueryWarehouse(Warehouse):
         return [dict(row.items()) for row in self._run(to_bigquery(sql), params)]
 
     def frame(self, sql: str, params: list | None = None, con=None):
-        return self._run(to_bigquery(sql), params).to_dataframe()
+        # through Arrow: RowIterator.to_dataframe is deprecated (google-cloud-bigquery 3.4x) in favour
+        # of pandas-gbq, a dependency more for the same frame
+        return self._run(to_bigquery(sql), params).to_arrow(create_bqstorage_client=self._storage_api).to_pandas()
 
     def _run_on(self, con, sql: str, params: list | None = None) -> None:
         self._run(to_bigquery(sql), params)
 
     def _run_ddl(self, con, statements: list[str]) -> None:
-        if statements:
-            self._run(";\n".join(statements))
+        from google.api_core.exceptions import BadRequest
+
+        for statement in map(quoted_bigquery, statements):
+            if self._keys_rejected and "NOT ENFORCED" in statement:
+                statement = without_primary_key(statement)
+            try:
+                self._run(statement)
+            except BadRequest:
+                # bqemulator (1.4) rejects BigQuery's `PRIMARY KEY (...) NOT ENFORCED`; at an emulator
+                # only, tables are created without their (informational, unenforced) keys. README.
+                if settings.bigquery_api_endpoint() is None or "NOT ENFORCED" not in statement:
+                    raise
+                log.warning("the emulator rejects PRIMARY KEY ... NOT ENFORCED: tables are created without it")
+                self._keys_rejected = True
+                self._run(without_primary_key(statement))
 
     def _present_columns(self, con) -> dict[str, set[str]]:
         # dataset names are ours (schema.yaml), not input
@@ -605,27 +847,64 @@ class BigQueryWarehouse(Warehouse):
             present.setdefault(f"{r['table_schema']}.{r['table_name']}", set()).add(r["column_name"])
         return present
 
+    STAGING_EXPIRATION = dt.timedelta(days=1)  # a staging table left by a killed load is gone a day later
+
     @functools.cached_property
     def _staging_dataset(self) -> str:
         return self.client.create_dataset(f"{self.client.project}.{self.STAGING_DATASET}", exists_ok=True).dataset_id
 
-    def _stage(self, con, table: str, scope: dict, frame, position: int) -> str:
-        name = f"{self._staging_dataset}.{table.replace('.', '_')}_{abs(hash(tuple(scope.values())))}_{position}"
-        job_config = self._bq.LoadJobConfig(
-            schema=self.client.get_table(table).schema, write_disposition="WRITE_TRUNCATE"
+    @functools.cached_property
+    def _staged_files(self) -> dict[str, str]:
+        return {}  # staging table name -> its Parquet file in the lake
+
+    def _stage(self, con, table: str, frame) -> str:
+        """The batch's rows as Parquet in the lake (``<lake>/staging/<batch>/<table>.parquet``, through
+        the same object storage as the raw zone), then ONE load job of that file into a staging table
+        created first with the target's schema (and an expiry, for a load killed before it is dropped).
+        A gs:// lake is loaded from its URI (no upload from the worker: BigQuery reads the bucket); a
+        local lake's file is sent as a resumable upload (``load_table_from_file`` without a size; the
+        emulator refuses ``load_table_from_dataframe``'s multipart upload)."""
+        import uuid
+
+        import pyarrow.parquet as pq
+        from airflow.sdk import ObjectStoragePath
+
+        batch = uuid.uuid4().hex[:16]
+        path = ObjectStoragePath(settings.lake_url()) / "staging" / batch / f"{table}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as fh:
+            pq.write_table(frame.cast(arrow_schema(self.schema[table])), fh)
+        name = f"{table.replace('.', '_')}_{batch}"
+        staging = self._bq.Table(
+            f"{self.client.project}.{self._staging_dataset}.{name}", schema=self.client.get_table(table).schema
         )
-        self.client.load_table_from_dataframe(
-            frame.to_pandas(), f"{self.client.project}.{name}", job_config=job_config
-        ).result()
-        return name
+        staging.expires = dt.datetime.now(dt.UTC) + self.STAGING_EXPIRATION
+        self.client.create_table(staging)
+        self._staged_files[name] = str(path)
+        job_config = self._bq.LoadJobConfig(
+            source_format=self._bq.SourceFormat.PARQUET, write_disposition="WRITE_TRUNCATE"
+        )
+        staged = f'"{self._staging_dataset}"."{name}"'
+        try:
+            if str(path).startswith("gs://"):
+                self.client.load_table_from_uri(str(path), staging, job_config=job_config).result()
+            else:
+                with path.open("rb") as fh:
+                    self.client.load_table_from_file(fh, staging, job_config=job_config).result()
+        except BaseException:
+            self._unstage(con, staged)
+            raise
+        return staged
 
-    def _unstage(self, con, staged: list[str]) -> None:
-        for name in staged:
-            self.client.delete_table(f"{self.client.project}.{name}", not_found_ok=True)
+    def _unstage(self, con, staged: str) -> None:
+        from airflow.sdk import ObjectStoragePath
 
-    def _merge_in_one_transaction(self, con, statements: list[tuple[str, list]]) -> None:
-        script = ["BEGIN TRANSACTION;", *(to_bigquery(sql) + ";" for sql, _ in statements), "COMMIT TRANSACTION;"]
-        self._run("\n".join(script), [p for _, params in statements for p in params])
+        name = staged.split(".")[-1].strip('"')
+        self.client.delete_table(f"{self.client.project}.{self._staging_dataset}.{name}", not_found_ok=True)
+        path = ObjectStoragePath(self._staged_files.pop(name))
+        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # the batch's folder, once empty (a folder only on local disks)
+            path.parent.rmdir()
 
     def _replace(self, table: str, rows: list[dict], json_columns: tuple[str, ...]) -> None:
         cols, key = self.tables[table]["columns"], self.tables[table]["key"]
@@ -637,7 +916,7 @@ class BigQueryWarehouse(Warehouse):
             if "game_date" in values:
                 values["game_date"] = dt.date.fromisoformat(str(values["game_date"]))
             self._run(
-                f"MERGE {table} t USING (SELECT {select}) s "
+                f"MERGE {quoted_name(table)} t USING (SELECT {select}) s "
                 f"ON {' AND '.join(f't.{k} = s.{k}' for k in key)} "
                 f"WHEN MATCHED THEN UPDATE SET {', '.join(f'{c} = s.{c}' for c in cols)} "
                 f"WHEN NOT MATCHED THEN INSERT ({', '.join(cols)}) VALUES ({', '.join(f's.{c}' for c in cols)})",
@@ -648,7 +927,7 @@ class BigQueryWarehouse(Warehouse):
         now = dt.datetime.now(dt.UTC)
         self._run(
             """
-            MERGE ops.dead_letters d
+            MERGE `ops`.`dead_letters` d
             USING (SELECT @game_date AS game_date, @endpoint AS endpoint, @request_url AS request_url) s
             ON d.game_date = s.game_date AND d.endpoint = s.endpoint AND d.request_url = s.request_url
             WHEN MATCHED THEN UPDATE SET kind = @kind, error = @error,
@@ -677,7 +956,7 @@ class BigQueryWarehouse(Warehouse):
         for table in self.tables:
             [row] = self._run(
                 f"SELECT count(*) || ':' || coalesce(BIT_XOR(FARM_FINGERPRINT(TO_JSON_STRING(t))), 0) "
-                f"AS c FROM {table} AS t"
+                f"AS c FROM {quoted_name(table)} AS t"
             )
             out[table] = row["c"]
         return out

@@ -4,7 +4,7 @@ and who umpired it.
 A kind derived from the game feed: it has no request of its own. Its rows come from the
 same ``/api/v1.1/game/{pk}/feed/live`` response as the game tables (``gameData.venue``,
 ``gameData.weather``, ``gameData.gameInfo``, ``gameData.datetime.dayNight`` and
-``liveData.boxscore.officials``) and are merged in the game's one transaction. A feed of a
+``liveData.boxscore.officials``) and are merged in the same batch as the game's tables. A feed of a
 game not yet played has no weather, attendance or umpires yet: those values are NULL, and
 the officials table has no rows for it.
 

@@ -5,8 +5,9 @@ clubs' and players' box-score lines and every pitch (``raw.games``, ``raw.linesc
 Collected by ``collect_game_feeds`` for the games the plan lists (:func:`collect_feeds`:
 bounded concurrency; every body written to the raw zone before anything is loaded, to
 quarantine/ only when it cannot be parsed; when the API fails, the last good copy in the
-raw zone serves). Loaded one game a transaction (:func:`load`), with the tables of every
-kind parsed from the same feed (``parses="game_feed"``: :func:`parse_game`).
+raw zone serves). Loaded all at once (:func:`load`: one stage and one MERGE a table for every
+game of the run), with the tables of every kind parsed from the same feed (``parses="game_feed"``:
+:func:`parse_game`).
 """
 
 from __future__ import annotations
@@ -384,11 +385,13 @@ def collect_feeds(client, zone: RawZone, plan: Plan, concurrency: int) -> Collec
 
 
 def load(warehouse, zone: RawZone, plan: dict, collected: dict, con) -> dict:
-    """Merge every landed game, one transaction a game: rows per date and table, the
-    failures (of collection and of load), the games loaded per date."""
+    """Parse every landed game, then merge them all at once (one stage and one MERGE a table,
+    :meth:`Warehouse.load_games`): rows per date and table, the failures (of collection and of
+    load), the games loaded per date."""
     counts: dict[str, dict[str, int]] = {}
     loaded: dict[str, list[int]] = {}
     failed = list(collected["failed"])
+    games = []
     for item in collected["landed"]:
         body = zone.read(item["url"])
         try:
@@ -399,9 +402,12 @@ def load(warehouse, zone: RawZone, plan: dict, collected: dict, con) -> dict:
         rows["games"][0]["raw_object"] = item["url"]
         date = rows["games"][0]["official_date"]
         day_counts = counts.setdefault(date, {})
-        for table, n in warehouse.load_game(item["game_pk"], rows, source=item["source"], con=con).items():
-            day_counts[table] = day_counts.get(table, 0) + n
+        for table in kinds.GAME_TABLES:
+            day_counts[table] = day_counts.get(table, 0) + len(rows.get(table, []))
         loaded.setdefault(date, []).append(item["game_pk"])
+        games.append((item["game_pk"], rows, item["source"]))
+    if games:
+        warehouse.load_games(games, con=con)
     return {"counts": counts, "failed": failed, "loaded": loaded, "touched": sorted(loaded)}
 
 

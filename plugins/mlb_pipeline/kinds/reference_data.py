@@ -157,6 +157,7 @@ def load_reference(warehouse, zone, collected: dict, con=None) -> tuple[dict[str
     """Merge landed reference responses; returns rows per table and the failures."""
     counts: dict[str, int] = {}
     failed = list(collected["failed"])
+    batch = []
     for item in collected["landed"]:
         name = item["table"].split(".")[1]
         parse = kinds.of_table(name).parse
@@ -173,8 +174,10 @@ def load_reference(warehouse, zone, collected: dict, con=None) -> tuple[dict[str
         except FeedError as exc:
             failed.append({**item, "kind": "unparseable", "error": str(exc), "raw_object": item["url"]})
             continue
-        n = warehouse.merge_rows(item["table"], rows, item["scope"], source=item["source"], con=con)
-        counts[name] = counts.get(name, 0) + n
+        batch.append((item["table"], rows, item["scope"], item["source"]))
+        counts[name] = counts.get(name, 0) + len(rows)
+    if batch:  # one stage and one MERGE a table (every club's roster at once)
+        warehouse.merge_tables(batch, None, con=con)
     return counts, failed
 
 

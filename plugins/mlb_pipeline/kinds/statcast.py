@@ -265,7 +265,8 @@ def _refuse(zone: RawZone, item: dict, body: bytes, reason: str, keep: bool = Fa
 
 
 def load_statcast(warehouse, zone: RawZone, collected: dict, con=None) -> tuple[dict, list[dict]]:
-    """Merge each game's Savant pitches and its source record in one transaction. A game
+    """Merge every game's Savant pitches and its source record (one stage and one MERGE a table
+    for all the games). A game
     served by the feed keeps Savant pitches loaded earlier, if any. Only games whose final
     feed is loaded get Statcast (the others wait for later runs, which ask Savant again);
     a CSV short of the feed's pitch count is refused and quarantined. Items not loaded from
@@ -283,6 +284,7 @@ def load_statcast(warehouse, zone: RawZone, collected: dict, con=None) -> tuple[
     if waiting:
         log.info("Statcast of games %s waits for their feeds (not loaded yet); later runs ask Savant again", waiting)
     failed = [f for f in collected["failed"] if f["game_pk"] in feed]
+    pitches, records = [], []
     for item in collected["games"]:
         pk = item["game_pk"]
         if pk not in feed:  # no final feed: nothing half-loaded; statcast_pending asks again once it is
@@ -324,8 +326,13 @@ def load_statcast(warehouse, zone: RawZone, collected: dict, con=None) -> tuple[
             record.update(pitch_source=FEED, reason=item["reason"])
         tables.append(("raw.statcast_games", [record], {"game_pk": pk}))
         day = counts.setdefault(item["official_date"], {"statcast_pitches": 0, "statcast_games": 0})
-        for table, n in warehouse.merge_tables(tables, source=item["source"], con=con).items():
-            day[table.split(".")[1]] += n
+        for table, rows, scope in tables:
+            day[table.split(".")[1]] += len(rows)
+            (pitches if table == "raw.statcast_pitches" else records).append((table, rows, scope, item["source"]))
+    # One stage and one MERGE a table for every game; the pitches before the records that say
+    # Savant serves a game (a load stopped between the two leaves the game to be asked again).
+    if pitches or records:
+        warehouse.merge_tables(pitches + records, None, con=con)
     return counts, failed
 
 
