@@ -206,7 +206,10 @@ def test_bigquery_statements_quote_every_table_name_and_only_those():
     assert to_bigquery(sql) == (
         "WITH s AS (SELECT 1 AS game_pk) SELECT p.game_pk FROM `ml`.`predictions` AS p JOIN s USING (game_pk)"
     )
-    merge = to_bigquery(merge_statement("raw.games", ["game_pk", "content_hash"], ["game_pk"], "game_pk", "_st.g", "?"))
+    merge = to_bigquery(
+        "MERGE INTO raw.games AS t USING _st.g AS s ON (t.game_pk = s.game_pk) "
+        "WHEN MATCHED THEN UPDATE SET content_hash = s.content_hash"
+    )
     assert merge.startswith("MERGE INTO `raw`.`games` AS t USING `_st`.`g` AS s ON (t.game_pk = s.game_pk)")
     ddl = quoted_bigquery(schema.create_table_sql(schema.load_schema()["ml.predictions"], "bigquery"))
     assert ddl.startswith("CREATE TABLE IF NOT EXISTS `ml`.`predictions` (")
