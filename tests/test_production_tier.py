@@ -56,6 +56,17 @@ def test_ops_records_and_checksums_on_bigquery(bigquery):
         {"status": "success", "started_at": started, "table_counts": {"raw.games": 15}}
     ]
 
+    # several rows in one MERGE job, NULLs among typed values (a NULL parameter is STRING-typed)
+    jobs_before = len(list(bigquery.client.list_jobs(all_users=True)))
+    more = [
+        {**run, "run_id": f"run-{n}", "games_scheduled": n if n % 2 else None, "used_fallback": None} for n in (2, 3, 4)
+    ]
+    bigquery.upsert("ops.ingestion_runs", more, ("table_counts", "errors"))
+    assert len(list(bigquery.client.list_jobs(all_users=True))) == jobs_before + 1
+    assert bigquery.query("SELECT run_id, games_scheduled FROM ops.ingestion_runs ORDER BY run_id") == [
+        {"run_id": f"run-{n}", "games_scheduled": n if n in (3,) else None} for n in (1, 2, 3, 4)
+    ]
+
     frame = bigquery.frame("SELECT game_date, attempts FROM ops.dead_letters WHERE list_contains(?, attempts)", [[2]])
     assert frame.to_dict("records") == [{"game_date": dt.date(2024, 7, 1), "attempts": 2}]
 

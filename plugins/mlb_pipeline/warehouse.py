@@ -705,6 +705,14 @@ class DuckDBWarehouse(Warehouse):
 # ------------------------------------------------------------------------------------
 # BigQuery (production)
 # ------------------------------------------------------------------------------------
+@functools.cache
+def bigquery_type(duckdb_type: str) -> str:
+    """A column type of config/schema.yaml (DuckDB's spelling) in BigQuery's: TIMESTAMPTZ -> TIMESTAMP."""
+    from sqlglot import exp
+
+    return exp.DataType.build(duckdb_type, dialect="duckdb").sql(dialect="bigquery")
+
+
 def quoted_name(table: str) -> str:
     """``raw.games`` as `raw`.`games` (a name of ours, from config/schema.yaml)."""
     return ".".join(f"`{part}`" for part in table.split("."))
@@ -907,21 +915,35 @@ class BigQueryWarehouse(Warehouse):
             path.parent.rmdir()
 
     def _replace(self, table: str, rows: list[dict], json_columns: tuple[str, ...]) -> None:
+        """One MERGE for all ``rows`` (one job, not one a row), each value a bound parameter cast to
+        its column's type: a NULL parameter is typed STRING, which BigQuery will not put in an
+        INT64 column (names from our schema)."""
+        if not rows:
+            return
         cols, key = self.tables[table]["columns"], self.tables[table]["key"]
-        select = ", ".join(f"PARSE_JSON(@{c}) AS {c}" if c in json_columns else f"@{c} AS {c}" for c in cols)
-        for run in rows:
-            values = {c: run.get(c) for c in cols}
+        types = {c.name: bigquery_type(c.type) for c in self.schema[table].columns}
+
+        def value(c: str, i: int) -> str:
+            return f"PARSE_JSON(@{c}_{i})" if c in json_columns else f"CAST(@{c}_{i} AS {types[c]})"
+
+        source = " UNION ALL ".join(
+            "SELECT " + ", ".join(f"{value(c, i)} AS {c}" for c in cols) for i in range(len(rows))
+        )
+        params = {}
+        for i, row in enumerate(rows):
+            values = {c: row.get(c) for c in cols}
             for c in json_columns:
                 values[c] = orjson.dumps(values[c]).decode() if values[c] is not None else None
-            if "game_date" in values:
-                values["game_date"] = dt.date.fromisoformat(str(values["game_date"]))
-            self._run(
-                f"MERGE {quoted_name(table)} t USING (SELECT {select}) s "
-                f"ON {' AND '.join(f't.{k} = s.{k}' for k in key)} "
-                f"WHEN MATCHED THEN UPDATE SET {', '.join(f'{c} = s.{c}' for c in cols)} "
-                f"WHEN NOT MATCHED THEN INSERT ({', '.join(cols)}) VALUES ({', '.join(f's.{c}' for c in cols)})",
-                values,
-            )
+            if values.get("game_date") is not None:
+                values["game_date"] = dt.date.fromisoformat(str(values["game_date"])[:10])
+            params.update({f"{c}_{i}": v for c, v in values.items()})
+        self._run(
+            f"MERGE {quoted_name(table)} t USING ({source}) s "
+            f"ON {' AND '.join(f't.{k} = s.{k}' for k in key)} "
+            f"WHEN MATCHED THEN UPDATE SET {', '.join(f'{c} = s.{c}' for c in cols)} "
+            f"WHEN NOT MATCHED THEN INSERT ({', '.join(cols)}) VALUES ({', '.join(f's.{c}' for c in cols)})",
+            params,
+        )
 
     def record_dead_letter(self, letter: dict, run_id: str) -> None:
         now = dt.datetime.now(dt.UTC)
