@@ -193,12 +193,18 @@ def test_the_lake_is_private_versioned_and_its_historical_zone_never_expires():
     assert lake["public_access_prevention"] == "enforced"
     assert lake["versioning"][0]["enabled"] is True
     assert lake["force_destroy"] is False
-    # Only noncurrent versions are ever deleted, and only under the working zones listed.
+    # Only noncurrent versions are ever deleted, and only under the working zones listed; live
+    # objects only under staging/ (a killed load's staged Parquet).
+    versions, staging = [], []
     for rule in lake["lifecycle_rule"]:
         condition = rule["condition"][0]
         assert rule["action"][0]["type"] == "Delete"
-        assert condition["with_state"] == "ARCHIVED"
-        assert condition["matches_prefix"] == '${[for zone in var.expiring_zones : "${var.lake_prefix}/${zone}"]}'
+        (staging if condition["with_state"] == "ANY" else versions).append(condition)
+    [condition] = versions
+    assert condition["with_state"] == "ARCHIVED"
+    assert condition["matches_prefix"] == '${[for zone in var.expiring_zones : "${var.lake_prefix}/${zone}"]}'
+    [condition] = staging
+    assert condition["matches_prefix"] == ["${var.lake_prefix}/staging/"] and default("staging_days") >= 1
     zones = default("expiring_zones")
     assert zones and not [z for z in zones if z.startswith("historical")]
     assert "historical" in terraform()["variable"]["expiring_zones"]["validation"][0]["condition"]

@@ -36,6 +36,20 @@ resource "google_storage_bucket" "lake" {
     }
   }
 
+  # A load killed between writing its staged Parquet and deleting it (warehouse.py: a day's rows
+  # of a table are staged at <lake>/staging/<batch>/<table>.parquet) leaves the file behind; its
+  # staging table expires by itself, the file after staging_days.
+  lifecycle_rule {
+    condition {
+      age            = var.staging_days
+      with_state     = "ANY"
+      matches_prefix = ["${var.lake_prefix}/staging/"]
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
   labels = {
     app = "mlb-pipeline"
   }

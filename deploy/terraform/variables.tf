@@ -58,6 +58,16 @@ variable "noncurrent_version_days" {
   default     = 30
 }
 
+variable "staging_days" {
+  description = "Days a load's staged Parquet under <lake>/staging/ may outlive a killed load (a finished load deletes its own)."
+  type        = number
+  default     = 2
+  validation {
+    condition     = var.staging_days >= 1
+    error_message = "staging_days must be at least 1: a running load's staged files must not be deleted under it."
+  }
+}
+
 variable "expiring_zones" {
   description = "Folders under lake_prefix whose noncurrent versions expire (historical/ must never be one of them)."
   type        = list(string)
