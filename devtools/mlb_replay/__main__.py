@@ -2,6 +2,7 @@
 
     python -m mlb_replay --recorded ../shared/fixtures/mlb --port 8765
     python -m mlb_replay --simulate --seed 7 --seasons 2024,2025 --port 8765
+    python -m mlb_replay export --seed 7 --season 2024 --out DIR   (then --recorded DIR)
 
 Then point the pipeline at it: AIRFLOW_CONN_MLB_STATSAPI=http://127.0.0.1:8765
 """
@@ -19,6 +20,11 @@ from mlb_replay.simulate import League
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["export"]:
+        from mlb_replay.export import main as export_main
+
+        return export_main(argv[1:])
     ap = argparse.ArgumentParser(
         prog="python -m mlb_replay", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
