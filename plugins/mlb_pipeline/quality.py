@@ -26,7 +26,9 @@ import datetime as dt
 import itertools
 import logging
 import os
+import shutil
 import tempfile
+import weakref
 
 import pandas as pd
 
@@ -491,8 +493,10 @@ class Grader:
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         self.docs_url = docs_url
-        local = docs_url is None or docs_url.startswith("file://") or "://" not in docs_url
-        self._staged_docs = None if local else tempfile.mkdtemp(prefix="mlb-data-docs-")
+        in_object_storage = bool(docs_url) and "://" in docs_url and not docs_url.startswith("file://")
+        self._staged_docs = tempfile.mkdtemp(prefix="mlb-data-docs-") if in_object_storage else None
+        if self._staged_docs:  # a worker grades every day: its local copy goes with the Grader
+            weakref.finalize(self, shutil.rmtree, self._staged_docs, ignore_errors=True)
         site_folder = self._staged_docs or (docs_url or "").removeprefix("file://")
         self.context.variables.data_docs_sites = {"lake": _docs_site(site_folder)} if docs_url else {}
         self.source = self.context.data_sources.add_pandas("warehouse")
