@@ -117,7 +117,7 @@ class CollectOperator(BaseOperator):
 
 class LoadRawTablesOperator(BaseOperator):
     """Merge the landed responses of every collection task of the registry into the
-    warehouse's raw tables, one game per transaction."""
+    warehouse's raw tables: the day in one batch, one stage and one MERGE a table."""
 
     ui_color = "#d5f5e3"
 
