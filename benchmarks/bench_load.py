@@ -52,9 +52,7 @@ print(json.dumps({"median_s": statistics.median(times), "times_s": times,
 
 def collect_once(work: Path) -> int:
     """The day's plan and collection results, its responses landed in ``work/lake``."""
-    from mlb_pipeline.collect import collect_feeds, plan_day
-    from mlb_pipeline.kinds.reference_data import collect_reference
-    from mlb_pipeline.kinds.statcast import collect_statcast
+    from mlb_pipeline.collect import collect_plan, plan_day
     from mlb_pipeline.landing import RawZone
     from mlb_pipeline.source import ClientSettings, SavantClient, StatsApiClient
     from mlb_replay.server import ReplayServer, SimulatedBackend
@@ -65,11 +63,7 @@ def collect_once(work: Path) -> int:
         api = StatsApiClient(ClientSettings(server.url, concurrency=4))
         savant = SavantClient(ClientSettings(server.url, concurrency=4, min_interval_s=0))
         plan = plan_day(api, zone, DAY, None)
-        collected = {
-            "collect_game_feeds": collect_feeds(api, zone, plan, 4),
-            "collect_reference_data": collect_reference(api, zone, plan, 4),
-            "collect_statcast": collect_statcast(savant, zone, plan, 4),
-        }
+        collected = collect_plan({"source": api, "savant": savant}, zone, plan, 4)
     (work / "load.json").write_text(json.dumps([plan, collected], default=str))
     return len(plan["collect"])
 

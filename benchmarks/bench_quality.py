@@ -50,9 +50,7 @@ def main() -> None:
         imports.append(time.perf_counter() - t)
     python_alone = median_time(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), 3)
 
-    from mlb_pipeline.collect import collect_feeds, load_day, plan_day
-    from mlb_pipeline.kinds.reference_data import collect_reference
-    from mlb_pipeline.kinds.statcast import collect_statcast
+    from mlb_pipeline.collect import collect_plan, load_day, plan_day
     from mlb_pipeline.landing import RawZone
     from mlb_pipeline.source import ClientSettings, SavantClient, StatsApiClient
     from mlb_pipeline.warehouse import DuckDBWarehouse
@@ -71,11 +69,7 @@ def main() -> None:
             wh,
             zone,
             plan,
-            {
-                "collect_game_feeds": collect_feeds(api, zone, plan, 4),
-                "collect_reference_data": collect_reference(api, zone, plan, 4),
-                "collect_statcast": collect_statcast(savant, zone, plan, 4),
-            },
+            collect_plan({"source": api, "savant": savant}, zone, plan, 4),
             run_id="bench",
         )
         collect_s = time.perf_counter() - t

@@ -212,9 +212,7 @@ def run_day(
 def collect_days(server, warehouse_path: Path, lake_url: str, dates: list[str]) -> None:
     """Collect, load and grade game days with the pipeline's own functions, without Airflow:
     what the daily DAG's tasks do, for tests that need many days of history quickly."""
-    from mlb_pipeline.collect import collect_feeds, load_day, plan_day
-    from mlb_pipeline.kinds.reference_data import collect_reference
-    from mlb_pipeline.kinds.statcast import collect_statcast
+    from mlb_pipeline.collect import collect_plan, load_day, plan_day
     from mlb_pipeline.landing import RawZone
     from mlb_pipeline.quality import grade_and_promote
     from mlb_pipeline.source import ClientSettings, SavantClient, StatsApiClient
@@ -229,11 +227,7 @@ def collect_days(server, warehouse_path: Path, lake_url: str, dates: list[str]) 
             warehouse,
             zone,
             plan,
-            {
-                "collect_game_feeds": collect_feeds(api, zone, plan, 4),
-                "collect_reference_data": collect_reference(api, zone, plan, 4),
-                "collect_statcast": collect_statcast(savant, zone, plan, 4),
-            },
+            collect_plan({"source": api, "savant": savant}, zone, plan, 4),
             run_id=f"collect_days__{day}",
         )
         grade_and_promote(warehouse, day, plan["season_phase"], f"collect_days__{day}", docs_url=None)

@@ -24,9 +24,7 @@ DAY = "2024-04-03"  # 15 games of the simulated league (seed 11)
 def _collected(server, zone_url: str, day: str, warehouse):
     """What the daily DAG's tasks hand the load: the plan and every collection task's result,
     landed in the lake (no warehouse write besides the schema)."""
-    from mlb_pipeline.collect import collect_feeds, plan_day
-    from mlb_pipeline.kinds.reference_data import collect_reference
-    from mlb_pipeline.kinds.statcast import collect_statcast
+    from mlb_pipeline.collect import collect_plan, plan_day
     from mlb_pipeline.landing import RawZone
     from mlb_pipeline.source import ClientSettings, SavantClient, StatsApiClient
 
@@ -34,11 +32,7 @@ def _collected(server, zone_url: str, day: str, warehouse):
     api = StatsApiClient(ClientSettings(server.url, concurrency=4))
     savant = SavantClient(ClientSettings(server.url, concurrency=4, min_interval_s=0))
     plan = plan_day(api, zone, day, warehouse)
-    collected = {
-        "collect_game_feeds": collect_feeds(api, zone, plan, 4),
-        "collect_reference_data": collect_reference(api, zone, plan, 4),
-        "collect_statcast": collect_statcast(savant, zone, plan, 4),
-    }
+    collected = collect_plan({"source": api, "savant": savant}, zone, plan, 4)
     return zone, json.loads(json.dumps(plan, default=str)), json.loads(json.dumps(collected, default=str))
 
 

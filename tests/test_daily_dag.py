@@ -266,9 +266,7 @@ def test_a_day_whose_games_are_missing_is_never_promoted(embedded, simulated, le
     every one is an open dead letter."""
     import orjson
 
-    from mlb_pipeline.collect import IncompleteDay, check_day, collect_feeds, load_day, plan_day
-    from mlb_pipeline.kinds.reference_data import collect_reference
-    from mlb_pipeline.kinds.statcast import collect_statcast
+    from mlb_pipeline.collect import IncompleteDay, check_day, collect_plan, load_day, plan_day
     from mlb_pipeline.landing import RawZone
     from mlb_pipeline.quality import BatchRejected, grade_and_promote
     from mlb_pipeline.settings import lake_url
@@ -293,11 +291,7 @@ def test_a_day_whose_games_are_missing_is_never_promoted(embedded, simulated, le
         wh,
         zone,
         plan,
-        {
-            "collect_game_feeds": collect_feeds(api, zone, plan, 4),
-            "collect_reference_data": collect_reference(api, zone, plan, 4),
-            "collect_statcast": collect_statcast(savant, zone, plan, 4),
-        },
+        collect_plan({"source": api, "savant": savant}, zone, plan, 4),
         run_id="run-broken",
     )
 

@@ -298,6 +298,16 @@ def _changed_since_last_collection(client: StatsApiClient, warehouse) -> dict[in
     return {g.game_pk: g.official_date for g in changed if g.game_pk in known and g.is_final}
 
 
+def collect_plan(clients: dict[str, object], zone: RawZone, plan: Plan, concurrency: int) -> dict[str, Collected]:
+    """What every collection task of the daily DAG does, in one process (tests, benchmarks):
+    ``{task_id: collected}``, ``load_day``'s input. ``clients``: one a source (the config
+    section a collection asks: ``source``, ``savant``)."""
+    return {
+        c.task_id: kinds.collection_module(c).collect(clients[c.source], zone, plan, concurrency)
+        for c in kinds.COLLECTIONS
+    }
+
+
 def load_day(
     warehouse,
     zone: RawZone,
