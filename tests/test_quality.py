@@ -4,8 +4,11 @@ thresholds; a failing batch is re-collected, and refused when it still fails."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+
 import pytest
-from conftest import RECORDED_FEEDS, load_fixture, needs_fixtures, run_day
+from conftest import RECORDED_FEEDS, collect_days, load_fixture, needs_fixtures, run_day
 
 from mlb_pipeline import quality
 from mlb_pipeline.kinds.game_feed import parse_game
@@ -195,3 +198,71 @@ def raw_content(wh) -> dict[str, tuple]:
             row = wh.query(f"SELECT count(*) n, coalesce(bit_xor(hash({columns})), 0) h FROM {table}")[0]
             out[table] = (row["n"], row["h"])
     return out
+
+
+WEEK = [f"2024-06-{d:02d}" for d in range(3, 10)]
+GRADE_COLUMNS = (
+    "game_date, table_name, phase, suite_version, attempt, rows_checked, grade, score, schema_score, "
+    "completeness_score, player_completeness_score, value_ranges_score, batch_grade, promoted, "
+    "failed_expectations, warnings"
+)
+
+
+def _grades(wh, run_id: str) -> list[dict]:
+    """A run's rows of ``ops.quality_grades`` (run id, times and docs aside), JSON decoded."""
+    rows = wh.query(
+        f"SELECT {GRADE_COLUMNS} FROM ops.quality_grades WHERE run_id LIKE ? ORDER BY game_date, table_name", [run_id]
+    )
+    return [{**r, **{k: json.loads(r[k]) for k in ("failed_expectations", "warnings")}} for r in rows]
+
+
+def test_grade_dates_grades_a_week_in_one_pass_as_day_by_day(embedded, simulated):
+    """grade_dates over a collected week records exactly the grades the per-date path
+    (collect_days grades each day) recorded; planted faults on single dates (a broken
+    identity, a missing required value and one out of range, a missing team's standings)
+    lower those dates only (an F re-collected), described as the per-date path describes them."""
+    collect_days(simulated, embedded / "warehouse.duckdb", (embedded / "lake").as_uri(), WEEK)
+    wh = DuckDBWarehouse()
+    per_date = _grades(wh, "collect_days__%")
+    phases = {r["game_date"].isoformat(): r["phase"] for r in per_date}
+    assert sorted(phases) == WEEK and len(per_date) >= 7 * 10
+    summaries = quality.grade_dates(wh, phases, "chunk", None)
+    assert _grades(wh, "chunk") == per_date
+    assert all(s["promoted"] and "error" not in s for s in summaries.values()), summaries
+
+    broken, holed, short = WEEK[1], WEEK[3], WEEK[5]
+    pk = wh.query("SELECT min(game_pk) pk FROM raw.games WHERE official_date = ?", [broken])[0]["pk"]
+    hole = wh.query("SELECT max(game_pk) pk FROM raw.games WHERE official_date = ?", [holed])[0]["pk"]
+    with wh.connect() as con:
+        con.execute("UPDATE raw.linescore_innings SET runs = runs + 1 WHERE game_pk = ? AND inning = 1", [pk])
+        con.execute(  # no identity adds these up: the date is graded down, not failed
+            "UPDATE raw.pitches SET call_code = NULL, start_speed = 200 WHERE game_pk = ? AND at_bat_index = 0", [hole]
+        )
+        con.execute(
+            "DELETE FROM raw.standings WHERE standings_date = ? AND team_id = (SELECT min(team_id) "
+            "FROM raw.standings WHERE standings_date = ?)",
+            [dt.date.fromisoformat(short)] * 2,
+        )
+    recollected = []
+    errors = {}
+    for day, phase in phases.items():
+        try:
+            quality.grade_and_promote(wh, day, phase, f"day__{day}", None, recollect=recollected.append)
+        except quality.BatchRejected as exc:
+            errors[day] = str(exc)
+    asked, recollected[:] = list(recollected), []
+    summaries = quality.grade_dates(wh, phases, "chunk-faults", None, recollect=recollected.append)
+    assert recollected == asked == [[pk], [pk]]  # the F date's game, twice, either way
+    assert {d: s["error"] for d, s in summaries.items() if "error" in s} == errors and list(errors) == [broken]
+    assert "line score runs = team runs" in errors[broken]
+    assert _grades(wh, "chunk-faults") == _grades(wh, "day__%") != per_date
+    by_date = {(r["game_date"].isoformat(), r["table_name"]): r for r in _grades(wh, "chunk-faults")}
+    assert {(d, t) for (d, t), r in by_date.items() if r["failed_expectations"]} == {
+        (broken, "linescore_innings"),
+        (holed, "pitches"),
+        (short, "standings"),
+    }
+    assert by_date[(broken, "linescore_innings")]["grade"] == "F" and by_date[(short, "standings")]["grade"] == "B"
+    failed = by_date[(holed, "pitches")]["failed_expectations"]
+    assert {f["expectation"] for f in failed} == {"ExpectColumnValuesToNotBeNull", "ExpectColumnValuesToBeBetween"}
+    assert [f["games"] for f in failed] == [[hole], [hole]]

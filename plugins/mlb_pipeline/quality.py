@@ -60,6 +60,36 @@ BATCH_QUERIES = {
 }
 
 
+# The same batches of several dates in one statement a table, each row with its batch's date.
+def _chunk_query(name: str, date_column: str, key: tuple, marks: str) -> str:
+    if name == "raw.games":
+        return f"SELECT *, {date_column} AS batch_date FROM {name} WHERE {date_column} IN ({marks}) AND is_final"
+    if "game_pk" in key:
+        return (
+            f"SELECT t.*, g.official_date AS batch_date FROM {name} AS t JOIN raw.games AS g USING (game_pk) "
+            f"WHERE g.official_date IN ({marks}) AND g.is_final"
+        )
+    return f"SELECT *, {date_column} AS batch_date FROM {name} WHERE {date_column} IN ({marks})"
+
+
+def read_batches(warehouse, game_dates: list[str]) -> dict[str, dict[str, pd.DataFrame]]:
+    """Every date's batch, as :func:`read_batch` reads it, with one query a table for all the
+    dates (bound as a list of ``?``): a backfill grades chunks of dates."""
+    days = [dt.date.fromisoformat(d) for d in game_dates]
+    marks = ", ".join("?" * len(days))
+    meta = {"ingested_at", "source", "content_hash"}
+    out: dict[str, dict[str, pd.DataFrame]] = {d: {} for d in game_dates}
+    for name, t in load_schema().items():
+        if name.split(".", 1)[1] not in BATCH_QUERIES:
+            continue
+        frame = warehouse.frame(_chunk_query(name, t.date_column, t.key, marks), days)
+        dates = pd.to_datetime(frame["batch_date"]).dt.strftime("%Y-%m-%d")
+        frame = frame[[c for c in frame.columns if c not in meta and c != "batch_date"]]
+        for d in game_dates:
+            out[d][name.split(".", 1)[1]] = frame[(dates == d).to_numpy()].reset_index(drop=True)
+    return out
+
+
 def read_batch(warehouse, game_date: str) -> dict[str, pd.DataFrame]:
     """Every table's rows of ``game_date`` (the statements are ours; the date is bound)."""
     day = dt.date.fromisoformat(game_date)
@@ -478,6 +508,150 @@ def grade_of(scores: dict[str, float], phase: str, gate: bool) -> tuple[str, flo
     return "F", score
 
 
+@dataclasses.dataclass
+class _Part:
+    """One validation of a table's grade: a suite's ``specs`` over ``frame``; ``warn`` the
+    derived check it only warns for."""
+
+    name: str
+    frame: pd.DataFrame
+    specs: list[tuple[str, str, dict]]
+    warn: dict | None = None
+
+
+def _plan(
+    frames: dict[str, pd.DataFrame], columns: dict[str, list[str]], phase: str, game_date: str
+) -> list[tuple[str, pd.DataFrame, list[_Part]]]:
+    """The validations that grade a batch, in order: ``(table, its frame, parts)`` for every
+    graded table (one collected on the day, or one a day of games requires)."""
+    version = load_config("quality")["suite_version"]
+    checks = derived_checks(frames, phase, game_date)
+    required = set(GAME_TABLES) if not frames["games"].empty else set()
+    if required and _phase_rules(phase).get("savant_required"):
+        required.add("statcast_pitches")
+    plan = []
+    for table, frame in frames.items():
+        if frame.empty and table not in required:
+            continue  # nothing collected for this table on this day: nothing to grade
+        mine = [c for c in checks if c["table"] == table and c["applies"]]
+        parts = [_Part(f"raw.{table}.v{version}", frame, suite_specs(table, columns[table]))]
+        parts += [_Part(f"raw.{table}.{c['name']}.v{version}", c["frame"], c["expectations"]) for c in mine]
+        parts += [
+            _Part(f"raw.{table}.{c['name']}_warning.v{version}", c["frame"], [("value_ranges", cls, kwargs)], c)
+            for c in mine
+            for cls, kwargs in c.get("warn") or []
+        ]
+        plan.append((table, frame, parts))
+    return plan
+
+
+def _table_grades(plan: list, results: list[list[list]], phase: str) -> list[TableGrade]:
+    """Every planned table's grade from its parts' results (``results[table][part]``)."""
+    version = load_config("quality")["suite_version"]
+    grades = []
+    for (table, frame, parts), done in zip(plan, results):
+        got = {d: [] for d in DIMENSIONS}
+        failed, warnings, gate = [], [], False
+        for part, res in zip(parts, done):
+            if part.warn is not None:
+                if not res[0].success:
+                    low = part.specs[0][2]["min_value"]
+                    short = part.frame[part.frame["pitches"] < low]
+                    warnings.append(
+                        f"{table}: games with fewer than {low} pitches "
+                        f"(short but possible): {sorted(short['game_pk'].tolist())}"
+                    )
+                continue
+            for spec, r in zip(part.specs, res):
+                got[spec[0]].append(_fraction(r) if not frame.empty else 0.0)
+                if not r.success:
+                    failed.append(_describe(table, part.name, spec, r, part.frame))
+                    gate = gate or part.name.endswith(f"_identities.v{version}")
+        scores = {d: (sum(v) / len(v) if v else 1.0) for d, v in got.items()}
+        grade, score = grade_of(scores, phase, gate)
+        grades.append(
+            TableGrade(
+                table,
+                len(frame),
+                grade,
+                round(score, 4),
+                {k: round(v, 4) for k, v in scores.items()},
+                failed,
+                warnings,
+            )
+        )
+    return grades
+
+
+# Row-by-row expectations whose result splits by date, and what GX counts as checked rows:
+# every row, the non-null values, or the pairs not both missing (ignore_row_if's default).
+ROW_EXPECTATIONS = {
+    "ExpectColumnValuesToNotBeNull": "rows",
+    "ExpectColumnValuesToBeBetween": "values",
+    "ExpectColumnValuesToBeInSet": "values",
+    "ExpectColumnPairValuesToBeEqual": "pairs",
+}
+
+
+@dataclasses.dataclass
+class _DateResult:
+    """One date's share of a row-by-row expectation's result (what grading reads of it)."""
+
+    success: bool
+    result: dict
+
+
+def _splittable(spec: tuple, frames: list[pd.DataFrame]) -> bool:
+    """Whether one validation over all ``frames`` gives each its own result."""
+    _, cls, kwargs = spec
+    if cls == "ExpectTableColumnsToMatchSet":  # the same query's columns on every date
+        return all(list(f.columns) == list(frames[0].columns) for f in frames)
+    cols = [kwargs.get("column"), kwargs.get("column_A"), kwargs.get("column_B")]
+    return (
+        cls in ROW_EXPECTATIONS
+        and kwargs.get("ignore_row_if", "both_values_are_missing") == "both_values_are_missing"
+        and all(c in f.columns for f in frames for c in cols if c)
+    )
+
+
+def _split_result(res, spec: tuple, frames: list[pd.DataFrame], sizes: list[int]) -> list | None:
+    """Each frame's result from one result over them all, as GX computes it on that frame
+    alone: its unexpected rows (GX's COMPLETE index list) over its own checked rows.
+    None when GX gave no such list (the expectation raised)."""
+    _, cls, kwargs = spec
+    r = res.result or {}
+    if cls == "ExpectTableColumnsToMatchSet":
+        return [res] * len(frames) if "observed_value" in r else None
+    unexpected = sorted(r.get("unexpected_index_list") or [])
+    if "element_count" not in r or len(unexpected) != (r.get("unexpected_count") or 0):
+        return None
+    out, start = [], 0
+    for frame, n in zip(frames, sizes):
+        local = [i - start for i in unexpected if start <= i < start + n]
+        checked = ROW_EXPECTATIONS[cls]
+        if checked == "rows":
+            considered = n
+        elif checked == "pairs":
+            considered = int((frame[kwargs["column_A"]].notna() | frame[kwargs["column_B"]].notna()).sum())
+        else:
+            considered = int(frame[kwargs["column"]].notna().sum())
+        u = len(local)
+        vacuous = n == 0 or considered == 0
+        out.append(
+            _DateResult(
+                success=vacuous or (considered - u) / considered >= kwargs.get("mostly", 1.0),
+                result={
+                    "element_count": n,
+                    "unexpected_count": u,
+                    "unexpected_percent": None if vacuous else u / considered * 100,
+                    "unexpected_index_list": local,
+                },
+            )
+        )
+        start += n
+    return out
+
+
 class Grader:
     """Runs the suites through one Great Expectations context (in memory), whose Data Docs
     site is written to ``docs_url`` (a folder, or ``gs://bucket/prefix``: GX 1.x writes sites to
@@ -502,7 +676,9 @@ class Grader:
         self.source = self.context.data_sources.add_pandas("warehouse")
         self._runs = itertools.count(1)
 
-    def _validate(self, name: str, frame: pd.DataFrame, specs: list[tuple[str, str, dict]]) -> list:
+    def _validate(self, name: str, frame: pd.DataFrame, specs: list[tuple[str, str, dict]], label: str = "") -> list:
+        """``specs``' results over ``frame``, in their order; ``label`` (the dates of a chunk) names
+        the validation in the Data Docs."""
         gx = self.gx
         suite = self.context.suites.add_or_update(
             gx.ExpectationSuite(
@@ -522,7 +698,9 @@ class Grader:
             asset = self.source.add_dataframe_asset(name)
             batch = asset.add_batch_definition_whole_dataframe(name)
         vd = self.context.validation_definitions.add(
-            gx.ValidationDefinition(name=f"{name} #{next(self._runs)}", data=batch, suite=suite)
+            gx.ValidationDefinition(
+                name=f"{name}{f' {label}' if label else ''} #{next(self._runs)}", data=batch, suite=suite
+            )
         )
         result = vd.run(
             batch_parameters={"dataframe": frame.reset_index(drop=True)},
@@ -541,56 +719,55 @@ class Grader:
         self, frames: dict[str, pd.DataFrame], columns: dict[str, list[str]], phase: str, game_date: str
     ) -> list[TableGrade]:
         """Grade every table of the batch. ``columns`` are the tables' expected columns."""
-        version = load_config("quality")["suite_version"]
-        checks = derived_checks(frames, phase, game_date)
-        required = set(GAME_TABLES) if not frames["games"].empty else set()
-        if required and _phase_rules(phase).get("savant_required"):
-            required.add("statcast_pitches")
-        grades = []
-        for table, frame in frames.items():
-            if frame.empty and table not in required:
-                continue  # nothing collected for this table on this day: nothing to grade
-            parts = [(f"raw.{table}.v{version}", frame, suite_specs(table, columns[table]))]
-            parts += [
-                (f"raw.{table}.{c['name']}.v{version}", c["frame"], c["expectations"])
-                for c in checks
-                if c["table"] == table and c["applies"]
-            ]
-            got = {d: [] for d in DIMENSIONS}
-            failed, warnings, gate = [], [], False
-            for name, part, specs in parts:
-                for spec, res in zip(specs, self._validate(name, part, specs)):
-                    dimension = spec[0]
-                    got[dimension].append(_fraction(res) if not frame.empty else 0.0)
-                    if not res.success:
-                        failed.append(_describe(table, name, spec, res, part))
-                        gate = gate or name.endswith(f"_identities.v{version}")
-            for c in checks:
-                if c["table"] == table and c["applies"] and c.get("warn"):
-                    for cls, kwargs in c["warn"]:
-                        [res] = self._validate(
-                            f"raw.{table}.{c['name']}_warning.v{version}", c["frame"], [("value_ranges", cls, kwargs)]
-                        )
-                        if not res.success:
-                            short = c["frame"][c["frame"]["pitches"] < kwargs["min_value"]]
-                            warnings.append(
-                                f"{table}: games with fewer than {kwargs['min_value']} pitches "
-                                f"(short but possible): {sorted(short['game_pk'].tolist())}"
-                            )
-            scores = {d: (sum(v) / len(v) if v else 1.0) for d, v in got.items()}
-            grade, score = grade_of(scores, phase, gate)
-            grades.append(
-                TableGrade(
-                    table,
-                    len(frame),
-                    grade,
-                    round(score, 4),
-                    {k: round(v, 4) for k, v in scores.items()},
-                    failed,
-                    warnings,
-                )
-            )
-        return grades
+        plan = _plan(frames, columns, phase, game_date)
+        results = [[self._validate(p.name, p.frame, p.specs) for p in parts] for _, _, parts in plan]
+        return _table_grades(plan, results, phase)
+
+    def grade_days(
+        self, batches: dict[str, dict[str, pd.DataFrame]], columns: dict[str, list[str]], phases: dict[str, str]
+    ) -> dict[str, list[TableGrade]]:
+        """Grade the batches of several dates (``read_batches``) as :meth:`grade_day` grades each,
+        running each suite once over the rows of all the dates: GX costs about the same an
+        expectation whatever the frame's size. A row-by-row expectation's result is split by
+        date (its unexpected rows counted per date, over the denominator GX uses); one that
+        judges a frame as a whole is run on each date's frame, except the column set, which
+        one query gives every date."""
+        plans = {d: _plan(frames, columns, phases[d], d) for d, frames in batches.items()}
+        label = min(batches) + (f" to {max(batches)}" if len(batches) > 1 else "") if batches else ""
+        groups: dict[tuple, list] = {}  # one validation a suite and set of expectations: its dates' parts
+        for d, plan in plans.items():
+            for i, (_, _, parts) in enumerate(plan):
+                for j, p in enumerate(parts):
+                    groups.setdefault((p.name, repr(p.specs)), []).append((d, i, j, p))
+        results = {d: [[None] * len(parts) for _, _, parts in plan] for d, plan in plans.items()}
+        for members in groups.values():
+            name, specs = members[0][3].name, members[0][3].specs
+            for (d, i, j, _), res in zip(
+                members, self._validate_dates(name, [m[3].frame for m in members], specs, label)
+            ):
+                results[d][i][j] = res
+        return {d: _table_grades(plan, results[d], phases[d]) for d, plan in plans.items()}
+
+    def _validate_dates(self, name: str, frames: list[pd.DataFrame], specs: list, label: str) -> list[list]:
+        """One suite's results for each of ``frames`` (the dates' frames), in the specs' order."""
+        out = [[None] * len(specs) for _ in frames]
+        split = [k for k, s in enumerate(specs) if _splittable(s, frames)]
+        if split:
+            sizes = [len(f) for f in frames]
+            both = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+            done = self._validate(name, both, [specs[k] for k in split], label)
+            for k, res in zip(split, done):
+                per_date = _split_result(res, specs[k], frames, sizes)
+                if per_date is None:  # GX could not evaluate it: judged date by date below
+                    continue
+                for f, r in enumerate(per_date):
+                    out[f][k] = r
+        for f, frame in enumerate(frames):
+            rest = [k for k in range(len(specs)) if out[f][k] is None]
+            if rest:
+                for k, res in zip(rest, self._validate(name, frame, [specs[k] for k in rest])):
+                    out[f][k] = res
+        return out
 
     def build_docs(self) -> str | None:
         if not self.docs_url:
@@ -739,28 +916,30 @@ def _missing_lines(warehouse, game_date: str, missing: list[int]) -> list[str]:
     return [f"  game {pk}: final in the schedule, not loaded ({letters.get(pk, 'not collected')})" for pk in missing]
 
 
-def grade_and_promote(warehouse, game_date: str, phase: str, run_id: str, docs_url: str | None, recollect=None) -> dict:
-    """Grade the day; while the grade is one the phase retries, re-collect the failing games
-    (``recollect(game_pks)``, at most ``recollect_attempts`` times) and grade again. Record
-    every table's grade in ``ops.quality_grades`` and build the Data Docs. Raises
-    :class:`BatchRejected` naming the games and checks when the batch is not promoted, as
-    it never is while a final game of the day's schedule is missing from ``raw.games``."""
-    cfg = load_config("quality")
-    rules = _phase_rules(phase)
-    columns = {
+def _raw_columns(warehouse) -> dict[str, list[str]]:
+    """Every raw table's expected columns in a batch (the warehouse's, less load metadata)."""
+    return {
         t.split(".", 1)[1]: [c for c in spec["columns"] if c not in ("ingested_at", "source", "content_hash")]
         for t, spec in warehouse.tables.items()
         if t.startswith("raw.")
     }
-    grader = Grader(docs_url)
+
+
+def _recollect_until_promoted(
+    grader: Grader, warehouse, game_date: str, phase: str, columns: dict, recollect, grades: list[TableGrade] | None
+) -> tuple[list[TableGrade], int]:
+    """Grade the day (unless ``grades`` are given); while the grade is one the phase retries,
+    re-collect the failing games and grade again. Returns the last grades and the attempts."""
+    cfg = load_config("quality")
+    rules = _phase_rules(phase)
     attempt = 0
     while True:
-        frames = read_batch(warehouse, game_date)
-        grades = grader.grade_day(frames, columns, phase, game_date)
+        if grades is None:
+            grades = grader.grade_day(read_batch(warehouse, game_date), columns, phase, game_date)
         batch = day_grade(grades)
         games = failing_games(grades)
         if batch not in rules["retry_on"] or attempt >= cfg["recollect_attempts"] or not games or recollect is None:
-            break
+            return grades, attempt
         attempt += 1
         log.warning(
             "%s graded %s; re-collecting games %s (attempt %d of %d)",
@@ -771,10 +950,25 @@ def grade_and_promote(warehouse, game_date: str, phase: str, run_id: str, docs_u
             cfg["recollect_attempts"],
         )
         recollect(games)
-    missing = _check_scheduled_games(grader, warehouse, game_date, phase, grades)
+        grades = None
+
+
+def _record(
+    warehouse,
+    game_date: str,
+    phase: str,
+    run_id: str,
+    grades: list[TableGrade],
+    attempt: int,
+    missing: list[int],
+    docs: str | None,
+) -> tuple[dict, str | None]:
+    """Record the day's grades in ``ops.quality_grades`` and log them. Returns the day's
+    summary and, when the batch is not promoted, why (the :class:`BatchRejected` message)."""
+    cfg = load_config("quality")
+    rules = _phase_rules(phase)
     batch = day_grade(grades)
     promoted = bool(grades) and batch not in rules["retry_on"] and not missing
-    docs = grader.build_docs()
     now = dt.datetime.now(dt.UTC)
     warehouse.record_grades(
         [
@@ -810,7 +1004,7 @@ def grade_and_promote(warehouse, game_date: str, phase: str, run_id: str, docs_u
     }
     if not grades:
         log.info("%s: nothing to grade (no final games, no reference data)", game_date)
-        return summary
+        return summary, None
     log.info(
         "%s (%s) graded %s%s; tables: %s",
         game_date,
@@ -833,15 +1027,54 @@ def grade_and_promote(warehouse, game_date: str, phase: str, run_id: str, docs_u
         )
     if not promoted:
         games = [pk for pk in failing_games(grades) if pk not in missing]
-        raise BatchRejected(
-            "\n".join(
-                [
-                    f"{game_date} graded {batch} ({phase}): not promoted"
-                    + (f"; games {missing} are final in the schedule but not loaded" if missing else "")
-                    + (f"; games {games} still fail after {attempt} re-collections" if games else ""),
-                    *_missing_lines(warehouse, game_date, missing),
-                    *_failure_lines(grades),
-                ]
-            )
+        return summary, "\n".join(
+            [
+                f"{game_date} graded {batch} ({phase}): not promoted"
+                + (f"; games {missing} are final in the schedule but not loaded" if missing else "")
+                + (f"; games {games} still fail after {attempt} re-collections" if games else ""),
+                *_missing_lines(warehouse, game_date, missing),
+                *_failure_lines(grades),
+            ]
         )
+    return summary, None
+
+
+def grade_and_promote(warehouse, game_date: str, phase: str, run_id: str, docs_url: str | None, recollect=None) -> dict:
+    """Grade the day; while the grade is one the phase retries, re-collect the failing games
+    (``recollect(game_pks)``, at most ``recollect_attempts`` times) and grade again. Record
+    every table's grade in ``ops.quality_grades`` and build the Data Docs. Raises
+    :class:`BatchRejected` naming the games and checks when the batch is not promoted, as
+    it never is while a final game of the day's schedule is missing from ``raw.games``."""
+    grader = Grader(docs_url)
+    columns = _raw_columns(warehouse)
+    grades, attempt = _recollect_until_promoted(grader, warehouse, game_date, phase, columns, recollect, None)
+    missing = _check_scheduled_games(grader, warehouse, game_date, phase, grades)
+    docs = grader.build_docs()
+    summary, rejected = _record(warehouse, game_date, phase, run_id, grades, attempt, missing, docs)
+    if rejected:
+        raise BatchRejected(rejected)
     return summary
+
+
+def grade_dates(
+    warehouse, phases: dict[str, str], run_id: str, docs_url: str | None, recollect=None
+) -> dict[str, dict]:
+    """Grade many dates (``{date: its season phase}``, a backfill's chunk) as
+    :func:`grade_and_promote` grades each, with every suite run once over all the dates' rows
+    (``Grader.grade_days``), and one Data Docs build. An F date's failing games are
+    re-collected and the date graded again on its own. Returns each date's summary; a date
+    not promoted has its :class:`BatchRejected` message as ``"error"`` instead of raising."""
+    grader = Grader(docs_url)
+    columns = _raw_columns(warehouse)
+    dates = sorted(phases)
+    first = grader.grade_days(read_batches(warehouse, dates), columns, phases) if dates else {}
+    graded = {}
+    for d in dates:
+        grades, attempt = _recollect_until_promoted(grader, warehouse, d, phases[d], columns, recollect, first[d])
+        graded[d] = grades, attempt, _check_scheduled_games(grader, warehouse, d, phases[d], grades)
+    docs = grader.build_docs()
+    out = {}
+    for d, (grades, attempt, missing) in graded.items():
+        summary, rejected = _record(warehouse, d, phases[d], run_id, grades, attempt, missing, docs)
+        out[d] = {**summary, "error": rejected} if rejected else summary
+    return out
