@@ -601,6 +601,21 @@ class _DateResult:
     result: dict
 
 
+# Expectations on a frame as a whole whose observed value is what GX's pandas metric computes
+# (column.distinct_values.count: ``nunique``): several dates' values are checked in one frame.
+FRAME_VALUES = {"ExpectColumnUniqueValueCountToBeBetween": lambda column: column.nunique()}
+
+
+def _by_value(spec: tuple, frames: list[pd.DataFrame]) -> bool:
+    _, cls, kwargs = spec
+    return (
+        cls in FRAME_VALUES
+        and set(kwargs) <= {"column", "min_value", "max_value"}
+        and any(kwargs.get(k) is not None for k in ("min_value", "max_value"))
+        and all(kwargs["column"] in f.columns for f in frames)
+    )
+
+
 def _splittable(spec: tuple, frames: list[pd.DataFrame]) -> bool:
     """Whether one validation over all ``frames`` gives each its own result."""
     _, cls, kwargs = spec
@@ -762,12 +777,29 @@ class Grader:
                     continue
                 for f, r in enumerate(per_date):
                     out[f][k] = r
+        for k, spec in enumerate(specs):
+            if len(frames) > 1 and _by_value(spec, frames) and any(r[k] is None for r in out):
+                for f, res in enumerate(self._validate_values(name, frames, spec, label) or []):
+                    out[f][k] = res
         for f, frame in enumerate(frames):
             rest = [k for k in range(len(specs)) if out[f][k] is None]
             if rest:
                 for k, res in zip(rest, self._validate(name, frame, [specs[k] for k in rest])):
                     out[f][k] = res
         return out
+
+    def _validate_values(self, name: str, frames: list[pd.DataFrame], spec: tuple, label: str) -> list | None:
+        """A whole-frame expectation judged for every frame with one validation: each frame's
+        observed value (as GX computes it) in a row, checked against the same bounds."""
+        dimension, cls, kwargs = spec
+        values = pd.DataFrame({"observed": [int(FRAME_VALUES[cls](f[kwargs["column"]])) for f in frames]})
+        bounds = {k: kwargs[k] for k in ("min_value", "max_value") if kwargs.get(k) is not None}
+        check = (dimension, "ExpectColumnValuesToBeBetween", {"column": "observed", **bounds})
+        [res] = self._validate(f"{name}.by_date", values, [check], label)
+        if "unexpected_index_list" not in (res.result or {}):
+            return None  # GX could not evaluate it: judged frame by frame
+        bad = set(res.result["unexpected_index_list"])
+        return [_DateResult(i not in bad, {"observed_value": v}) for i, v in enumerate(values["observed"].tolist())]
 
     def build_docs(self) -> str | None:
         if not self.docs_url:
@@ -856,32 +888,60 @@ def _failure_lines(grades: list[TableGrade]) -> list[str]:
 def scheduled_finals(warehouse, game_date: str) -> pd.DataFrame:
     """The final games the date's schedule lists (``raw.schedule``), each with whether
     ``raw.games`` holds it as final. A resumption counts on the date it was suspended on."""
+    return scheduled_finals_of(warehouse, [game_date])[game_date]
+
+
+def scheduled_finals_of(warehouse, game_dates: list[str]) -> dict[str, pd.DataFrame]:
+    """:func:`scheduled_finals` of several dates, in one query."""
     final = set(load_config("seasons")["final_coded_states"])
     rows = warehouse.query(
-        "SELECT s.game_pk, s.coded_state, g.game_pk IS NOT NULL AS loaded FROM raw.schedule AS s "
+        "SELECT s.official_date, s.game_pk, s.coded_state, g.game_pk IS NOT NULL AS loaded FROM raw.schedule AS s "
         "LEFT JOIN raw.games AS g ON g.game_pk = s.game_pk AND g.is_final "
-        "WHERE s.official_date = ? AND s.resumed_from IS NULL ORDER BY s.game_pk",
-        [dt.date.fromisoformat(game_date)],
+        f"WHERE s.official_date IN ({', '.join('?' * len(game_dates))}) AND s.resumed_from IS NULL "
+        "ORDER BY s.official_date, s.game_pk",
+        [dt.date.fromisoformat(d) for d in game_dates],
     )
-    return pd.DataFrame(
-        [{"game_pk": int(r["game_pk"]), "loaded": bool(r["loaded"])} for r in rows if r["coded_state"] in final],
-        columns=["game_pk", "loaded"],
-    )
+    return {
+        d: pd.DataFrame(
+            [
+                {"game_pk": int(r["game_pk"]), "loaded": bool(r["loaded"])}
+                for r in rows
+                if r["coded_state"] in final and str(r["official_date"])[:10] == d
+            ],
+            columns=["game_pk", "loaded"],
+        )
+        for d in game_dates
+    }
+
+
+SCHEDULED_GAMES = ("completeness", "ExpectColumnValuesToBeInSet", {"column": "loaded", "value_set": [True]})
+
+
+def _scheduled_games_judged(grader: Grader, warehouse, game_dates: list[str]) -> dict[str, tuple]:
+    """Each date's scheduled finals and their GX result, with one validation for all the dates."""
+    frames = {d: f for d, f in scheduled_finals_of(warehouse, game_dates).items() if not f.empty}
+    name = f"raw.games.scheduled_games.v{load_config('quality')['suite_version']}"
+    label = f"{min(game_dates)} to {max(game_dates)}" if game_dates else ""
+    done = grader._validate_dates(name, list(frames.values()), [SCHEDULED_GAMES], label) if frames else []
+    return {d: (frames[d], res) for d, [res] in zip(frames, done)} | {d: None for d in game_dates if d not in frames}
 
 
 def _check_scheduled_games(
-    grader: Grader, warehouse, game_date: str, phase: str, grades: list[TableGrade]
+    grader: Grader, warehouse, game_date: str, phase: str, grades: list[TableGrade], judged=False
 ) -> list[int]:
     """Grade the batch's completeness against the day's schedule: the batch reads only the
     games in ``raw.games``, so a day whose games failed to load graded well on what was left.
     A final game of the schedule missing from ``raw.games`` makes the games table F (added
-    when nothing was loaded). Returns the missing games."""
-    frame = scheduled_finals(warehouse, game_date)
-    if frame.empty:
-        return []
+    when nothing was loaded). Returns the missing games. ``judged``: the date's
+    ``_scheduled_games_judged`` (None when it has no scheduled finals), for many dates."""
     name = f"raw.games.scheduled_games.v{load_config('quality')['suite_version']}"
-    spec = ("completeness", "ExpectColumnValuesToBeInSet", {"column": "loaded", "value_set": [True]})
-    [res] = grader._validate(name, frame, [spec])
+    spec = SCHEDULED_GAMES
+    if judged is False:
+        frame = scheduled_finals(warehouse, game_date)
+        judged = (frame, grader._validate(name, frame, [spec])[0]) if not frame.empty else None
+    if judged is None:
+        return []
+    frame, res = judged
     missing = sorted(int(pk) for pk in frame.loc[~frame["loaded"], "game_pk"])
     if res.success and not missing:
         return []
@@ -953,7 +1013,7 @@ def _recollect_until_promoted(
         grades = None
 
 
-def _record(
+def _conclude(
     warehouse,
     game_date: str,
     phase: str,
@@ -962,15 +1022,16 @@ def _record(
     attempt: int,
     missing: list[int],
     docs: str | None,
+    rows: list[dict],
 ) -> tuple[dict, str | None]:
-    """Record the day's grades in ``ops.quality_grades`` and log them. Returns the day's
-    summary and, when the batch is not promoted, why (the :class:`BatchRejected` message)."""
+    """Add the day's rows of ``ops.quality_grades`` to ``rows`` and log its grades. Returns the
+    day's summary and, when the batch is not promoted, why (the :class:`BatchRejected` message)."""
     cfg = load_config("quality")
     rules = _phase_rules(phase)
     batch = day_grade(grades)
     promoted = bool(grades) and batch not in rules["retry_on"] and not missing
     now = dt.datetime.now(dt.UTC)
-    warehouse.record_grades(
+    rows.extend(
         [
             {
                 "run_id": run_id,
@@ -1050,7 +1111,9 @@ def grade_and_promote(warehouse, game_date: str, phase: str, run_id: str, docs_u
     grades, attempt = _recollect_until_promoted(grader, warehouse, game_date, phase, columns, recollect, None)
     missing = _check_scheduled_games(grader, warehouse, game_date, phase, grades)
     docs = grader.build_docs()
-    summary, rejected = _record(warehouse, game_date, phase, run_id, grades, attempt, missing, docs)
+    rows: list[dict] = []
+    summary, rejected = _conclude(warehouse, game_date, phase, run_id, grades, attempt, missing, docs, rows)
+    warehouse.record_grades(rows)
     if rejected:
         raise BatchRejected(rejected)
     return summary
@@ -1068,13 +1131,18 @@ def grade_dates(
     columns = _raw_columns(warehouse)
     dates = sorted(phases)
     first = grader.grade_days(read_batches(warehouse, dates), columns, phases) if dates else {}
-    graded = {}
-    for d in dates:
-        grades, attempt = _recollect_until_promoted(grader, warehouse, d, phases[d], columns, recollect, first[d])
-        graded[d] = grades, attempt, _check_scheduled_games(grader, warehouse, d, phases[d], grades)
+    graded = {
+        d: _recollect_until_promoted(grader, warehouse, d, phases[d], columns, recollect, first[d]) for d in dates
+    }
+    scheduled = _scheduled_games_judged(grader, warehouse, dates)
+    graded = {
+        d: (grades, attempt, _check_scheduled_games(grader, warehouse, d, phases[d], grades, scheduled[d]))
+        for d, (grades, attempt) in graded.items()
+    }
     docs = grader.build_docs()
-    out = {}
+    out, rows = {}, []
     for d, (grades, attempt, missing) in graded.items():
-        summary, rejected = _record(warehouse, d, phases[d], run_id, grades, attempt, missing, docs)
+        summary, rejected = _conclude(warehouse, d, phases[d], run_id, grades, attempt, missing, docs, rows)
         out[d] = {**summary, "error": rejected} if rejected else summary
+    warehouse.record_grades(rows)  # one transaction for the chunk
     return out
