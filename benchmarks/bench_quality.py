@@ -7,12 +7,17 @@ real code path (in-process replay server -> raw zone -> DuckDB), once, timed; th
 that day: reading the batch from the warehouse, validating every suite (one Grader,
 medians over repeats), building the Data Docs, and the whole daily step once. Importing
 Great Expectations is timed in fresh processes: it is paid once per task process.
-Prints a Markdown table for docs/BENCHMARKS.md.
+Then the week before it (#21, set-based grading): the seven days graded date by date
+(``grade_and_promote`` each, as the daily DAG and collect_days do) against all of them in one
+pass (``grade_dates``, as the bulk backfill does), medians side by side.
+Prints Markdown tables for docs/BENCHMARKS.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import datetime as dt
 import logging
 import statistics
 import subprocess
@@ -26,6 +31,7 @@ sys.path.insert(0, str(REPO / "plugins"))
 sys.path.insert(0, str(REPO / "devtools"))  # the API double (mlb_replay): never deployed
 
 DAY = "2024-06-10"
+WEEK = [f"2024-06-{d:02d}" for d in range(4, 11)]  # ends on DAY
 
 
 def median_time(fn, repeat: int) -> float:
@@ -63,16 +69,19 @@ def main() -> None:
     with ReplayServer(SimulatedBackend(League(7, [2024]))).start() as server:
         api = StatsApiClient(ClientSettings(server.url))
         savant = SavantClient(ClientSettings(server.url, concurrency=4))
-        t = time.perf_counter()
-        plan = plan_day(api, zone, DAY, wh)
-        load_day(
-            wh,
-            zone,
-            plan,
-            collect_plan({"source": api, "savant": savant}, zone, plan, 4),
-            run_id="bench",
-        )
-        collect_s = time.perf_counter() - t
+        phases = {}
+        for day in WEEK:
+            t = time.perf_counter()
+            plan = plan_day(api, zone, day, wh)
+            load_day(
+                wh,
+                zone,
+                plan,
+                collect_plan({"source": api, "savant": savant}, zone, plan, 4),
+                run_id="bench",
+            )
+            collect_s = time.perf_counter() - t  # the last day's: DAY
+            phases[day] = plan["season_phase"]
     games = len(plan["collect"])
 
     from mlb_pipeline import quality
@@ -117,6 +126,42 @@ def main() -> None:
     print(
         f"| the whole grading step (GX already imported; read, validate, record, docs) | {step_s:.2f} s | "
         f"{step_s / collect_s:.3f} |"
+    )
+
+    week(wh, phases, args.repeat)
+
+
+def week(wh, phases: dict[str, str], repeat: int) -> None:
+    """The week graded date by date against in one pass (GX already imported; no Data Docs)."""
+    from mlb_pipeline import quality
+
+    def per_date() -> None:
+        for day, phase in phases.items():
+            with contextlib.suppress(quality.BatchRejected):  # graded and recorded all the same
+                quality.grade_and_promote(wh, day, phase, "bench-per-date", None)
+
+    per_date_s = median_time(per_date, repeat)
+    one_pass_s = median_time(lambda: quality.grade_dates(wh, phases, "bench-one-pass", None), repeat)
+    same = wh.query(
+        "SELECT count(*) n FROM ops.quality_grades AS a JOIN ops.quality_grades AS b USING (game_date, table_name) "
+        "WHERE a.run_id = 'bench-per-date' AND b.run_id = 'bench-one-pass' AND a.grade = b.grade "
+        "AND a.score = b.score AND a.failed_expectations = b.failed_expectations"
+    )[0]["n"]
+    rows = wh.query("SELECT count(*) n FROM ops.quality_grades WHERE run_id = 'bench-per-date'")[0]["n"]
+    games = wh.query(
+        f"SELECT count(*) n FROM raw.games WHERE is_final AND official_date IN ({', '.join('?' * len(phases))})",
+        [dt.date.fromisoformat(d) for d in phases],
+    )[0]["n"]
+    print(
+        f"\n#21 set-based grading: the simulated week {min(phases)} to {max(phases)} ({games} games), "
+        f"median of {repeat}; {same} of {rows} table grades identical\n"
+    )
+    print("| grading the week | wall time | a date | vs. date by date |")
+    print("|---|---|---|---|")
+    print(f"| date by date (`grade_and_promote` each) | {per_date_s:.2f} s | {per_date_s / len(phases):.2f} s | 1 |")
+    print(
+        f"| one pass (`grade_dates`) | {one_pass_s:.2f} s | {one_pass_s / len(phases):.2f} s | "
+        f"{one_pass_s / per_date_s:.2f} |"
     )
 
 

@@ -616,6 +616,11 @@ def _by_value(spec: tuple, frames: list[pd.DataFrame]) -> bool:
     )
 
 
+def _dates_label(dates: list[str]) -> str:
+    """How the Data Docs name a validation of these dates: ``first..last``."""
+    return f"{min(dates)}..{max(dates)}" if len(dates) > 1 else "".join(dates)
+
+
 def _splittable(spec: tuple, frames: list[pd.DataFrame]) -> bool:
     """Whether one validation over all ``frames`` gives each its own result."""
     _, cls, kwargs = spec
@@ -692,8 +697,10 @@ class Grader:
         self._runs = itertools.count(1)
 
     def _validate(self, name: str, frame: pd.DataFrame, specs: list[tuple[str, str, dict]], label: str = "") -> list:
-        """``specs``' results over ``frame``, in their order; ``label`` (the dates of a chunk) names
-        the validation in the Data Docs."""
+        """``specs``' results over ``frame``, in their order; ``label`` (the dates graded) names the
+        validation and is its run name in the Data Docs."""
+        from great_expectations.core.run_identifier import RunIdentifier
+
         gx = self.gx
         suite = self.context.suites.add_or_update(
             gx.ExpectationSuite(
@@ -719,6 +726,7 @@ class Grader:
         )
         result = vd.run(
             batch_parameters={"dataframe": frame.reset_index(drop=True)},
+            run_id=RunIdentifier(run_name=label, run_time=dt.datetime.now(dt.UTC)) if label else None,
             result_format={
                 "result_format": "COMPLETE",
                 "unexpected_index_column_names": None,
@@ -748,7 +756,7 @@ class Grader:
         judges a frame as a whole is run on each date's frame, except the column set, which
         one query gives every date."""
         plans = {d: _plan(frames, columns, phases[d], d) for d, frames in batches.items()}
-        label = min(batches) + (f" to {max(batches)}" if len(batches) > 1 else "") if batches else ""
+        label = _dates_label(list(batches))
         groups: dict[tuple, list] = {}  # one validation a suite and set of expectations: its dates' parts
         for d, plan in plans.items():
             for i, (_, _, parts) in enumerate(plan):
@@ -757,14 +765,17 @@ class Grader:
         results = {d: [[None] * len(parts) for _, _, parts in plan] for d, plan in plans.items()}
         for members in groups.values():
             name, specs = members[0][3].name, members[0][3].specs
-            for (d, i, j, _), res in zip(
-                members, self._validate_dates(name, [m[3].frame for m in members], specs, label)
-            ):
+            frames, dates = [m[3].frame for m in members], [m[0] for m in members]
+            for (d, i, j, _), res in zip(members, self._validate_dates(name, frames, specs, label, dates)):
                 results[d][i][j] = res
         return {d: _table_grades(plan, results[d], phases[d]) for d, plan in plans.items()}
 
-    def _validate_dates(self, name: str, frames: list[pd.DataFrame], specs: list, label: str) -> list[list]:
-        """One suite's results for each of ``frames`` (the dates' frames), in the specs' order."""
+    def _validate_dates(
+        self, name: str, frames: list[pd.DataFrame], specs: list, label: str, dates: list[str]
+    ) -> list[list]:
+        """One suite's results for each of ``frames`` (the ``dates``' frames), in the specs' order;
+        ``label`` names the validations over them all, each date the one of its own frame."""
+        label = label if len(frames) > 1 else dates[0]
         out = [[None] * len(specs) for _ in frames]
         split = [k for k, s in enumerate(specs) if _splittable(s, frames)]
         if split:
@@ -784,7 +795,7 @@ class Grader:
         for f, frame in enumerate(frames):
             rest = [k for k in range(len(specs)) if out[f][k] is None]
             if rest:
-                for k, res in zip(rest, self._validate(name, frame, [specs[k] for k in rest])):
+                for k, res in zip(rest, self._validate(name, frame, [specs[k] for k in rest], dates[f])):
                     out[f][k] = res
         return out
 
@@ -921,8 +932,8 @@ def _scheduled_games_judged(grader: Grader, warehouse, game_dates: list[str]) ->
     """Each date's scheduled finals and their GX result, with one validation for all the dates."""
     frames = {d: f for d, f in scheduled_finals_of(warehouse, game_dates).items() if not f.empty}
     name = f"raw.games.scheduled_games.v{load_config('quality')['suite_version']}"
-    label = f"{min(game_dates)} to {max(game_dates)}" if game_dates else ""
-    done = grader._validate_dates(name, list(frames.values()), [SCHEDULED_GAMES], label) if frames else []
+    label = _dates_label(game_dates)
+    done = grader._validate_dates(name, list(frames.values()), [SCHEDULED_GAMES], label, list(frames)) if frames else []
     return {d: (frames[d], res) for d, [res] in zip(frames, done)} | {d: None for d in game_dates if d not in frames}
 
 
