@@ -175,6 +175,11 @@ def test_a_day_is_graded_from_bigquery_and_its_data_docs_land_in_the_gs_lake(pro
     )
     frames = quality.read_batch(bigquery, "2024-07-01")
     assert frames["games"]["game_pk"].tolist() == [1] and frames["pitches"].empty
+    both = quality.read_batches(bigquery, ["2024-06-30", "2024-07-01"])  # one query a table, the dates bound
+    assert {t: (list(f.columns), len(f)) for t, f in both["2024-07-01"].items()} == {
+        t: (list(f.columns), len(f)) for t, f in frames.items()
+    }
+    assert both["2024-07-01"]["games"].equals(frames["games"]) and all(f.empty for f in both["2024-06-30"].values())
     columns = {
         t.split(".", 1)[1]: [c for c in s["columns"] if c not in ("ingested_at", "source", "content_hash")]
         for t, s in bigquery.tables.items()

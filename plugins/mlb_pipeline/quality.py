@@ -76,6 +76,8 @@ def read_batches(warehouse, game_dates: list[str]) -> dict[str, dict[str, pd.Dat
     """Every date's batch, as :func:`read_batch` reads it, with one query a table for all the
     dates (bound as a list of ``?``): a backfill grades chunks of dates."""
     days = [dt.date.fromisoformat(d) for d in game_dates]
+    if not days:
+        return {}
     marks = ", ".join("?" * len(days))
     meta = {"ingested_at", "source", "content_hash"}
     out: dict[str, dict[str, pd.DataFrame]] = {d: {} for d in game_dates}
