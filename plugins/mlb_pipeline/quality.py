@@ -17,6 +17,8 @@ validated by a suite generated from ``config/quality.yaml`` and scored on four d
 The weighted score and the phase's thresholds give the grade; a failed identity makes it
 F whatever the score, because an inconsistent game must be collected again. Everything
 runs through GX (``ValidationDefinition.run``), so every result is in the Data Docs.
+A backfill grades a chunk of dates with :func:`grade_dates`: the same grades, each suite
+run once over the rows of all the dates.
 """
 
 from __future__ import annotations
@@ -754,9 +756,10 @@ class Grader:
         """Grade the batches of several dates (``read_batches``) as :meth:`grade_day` grades each,
         running each suite once over the rows of all the dates: GX costs about the same an
         expectation whatever the frame's size. A row-by-row expectation's result is split by
-        date (its unexpected rows counted per date, over the denominator GX uses); one that
-        judges a frame as a whole is run on each date's frame, except the column set, which
-        one query gives every date."""
+        date (its unexpected rows counted per date, over the denominator GX uses); a count over
+        a whole frame (unique teams) is checked on a frame of each date's count; the column
+        set is the same on every date (one query's); anything else runs on each date's frame.
+        Suites whose expectations differ by date (the transactions' date) run once a date."""
         plans = {d: _plan(frames, columns, phases[d], d) for d, frames in batches.items()}
         label = _dates_label(list(batches))
         groups: dict[tuple, list] = {}  # one validation a suite and set of expectations: its dates' parts
