@@ -186,6 +186,11 @@ def test_statements_are_written_once_and_translate_to_bigquery(tmp_path):
         sqlglot.parse_one(out, read="bigquery")
     for sql in quality.BATCH_QUERIES.values():
         assert to_bigquery(sql) == quoted_bigquery(sql)  # portable as written (table names quoted)
+    wh.seen.clear()
+    quality.read_batches(wh, ["2024-07-01", "2024-07-02"])  # a backfill's chunk: the dates a bound list
+    assert len(wh.seen) == len(quality.BATCH_QUERIES)
+    for sql in wh.seen:
+        assert to_bigquery(sql) == quoted_bigquery(sql) and sql.count("?") == 2, sql
     players = to_bigquery(PLAYERS_MERGE)
     assert players.count("UNNEST(CAST(? AS ARRAY<DATE>))") == 4 and players.count("?") == 5
     assert "MIN_BY(player_name" in players and "TO_HEX(MD5(" in players and "::" not in players
