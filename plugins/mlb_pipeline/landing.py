@@ -68,6 +68,11 @@ class RawZone:
     def schedule_key(date: str) -> tuple[str, ...]:
         return ("current", "schedule", date)
 
+    @staticmethod
+    def schedule_range_key(first: str, last: str) -> tuple[str, ...]:
+        """A backfill chunk's schedule, asked in one request (``startDate``/``endDate``)."""
+        return ("current", "schedule", f"{first}_to_{last}")
+
     # -- writing --------------------------------------------------------------------
     def _put(self, parts: tuple[str, ...], name: str, body: bytes, suffix: str = ".json") -> LandedObject:
         sha = content_hash(body)
