@@ -45,8 +45,14 @@ def test_a_range_is_cut_into_chunks_and_snapshots_fall_once_a_window():
     today = dt.date(2024, 7, 2)
     assert resolve_range(None, None, "2022-2023", today) == (dt.date(2022, 2, 1), dt.date(2023, 11, 30))
     assert resolve_range("2024-06-01", "2024-12-31", None, today) == (dt.date(2024, 6, 1), dt.date(2024, 7, 1))
-    for args in [(None, None, None), ("2024-06-01", None, None), ("2024-06-31", "2024-07-01", None),
-                 ("2024-06-01", "2024-06-02", "2024"), (None, None, "twenty"), ("2024-07-02", "2024-07-09", None)]:  # fmt: skip
+    for args in [
+        (None, None, None),
+        ("2024-06-01", None, None),
+        ("2024-06-31", "2024-07-01", None),
+        ("2024-06-01", "2024-06-02", "2024"),
+        (None, None, "twenty"),
+        ("2024-07-02", "2024-07-09", None),
+    ]:
         with pytest.raises(UsageError):
             resolve_range(*args, today=today)
 
@@ -133,8 +139,22 @@ def test_the_command_killed_and_run_again_leaves_what_the_daily_path_leaves(dail
         "AIRFLOW_CONN_BASEBALL_SAVANT": sim_server.url + "?min_interval_s=0",
         "COLUMNS": "200",
     }
-    command = [sys.executable, "-m", "mlb_pipeline.backfill", "statsapi", "--from-date", DATES[0], "--to-date",
-               DATES[-1], "--chunk-days", "1", "--reference-every", "1", "--concurrency", "4"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "mlb_pipeline.backfill",
+        "statsapi",
+        "--from-date",
+        DATES[0],
+        "--to-date",
+        DATES[-1],
+        "--chunk-days",
+        "1",
+        "--reference-every",
+        "1",
+        "--concurrency",
+        "4",
+    ]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     seen = []
     for line in proc.stdout:
@@ -189,9 +209,12 @@ def test_the_dag_maps_a_task_group_over_the_chunks(airflow_db, embedded, sim_ser
     assert states[("rebuild_wanted", -1)] == "success" and states[("retrain_model", -1)] == "skipped"
     with duckdb.connect(os.environ["MLB_DUCKDB_PATH"], read_only=True) as con:
         assert con.execute("SELECT count(*) FROM ops.backfill_chunks WHERE status = 'complete'").fetchone() == (2,)
-        assert con.execute(
-            "SELECT count(*) FROM raw.games WHERE official_date BETWEEN '2024-06-10' AND '2024-06-11'"
-        ).fetchone()[0] > 0
+        assert (
+            con.execute(
+                "SELECT count(*) FROM raw.games WHERE official_date BETWEEN '2024-06-10' AND '2024-06-11'"
+            ).fetchone()[0]
+            > 0
+        )
     again = dag.test(run_conf=conf)
     assert again.state == "success"
     assert {ti.task_id for ti in again.get_task_instances() if ti.state == "success"} >= {"plan_chunks"}
