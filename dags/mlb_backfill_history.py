@@ -58,8 +58,20 @@ with DAG(
             title="Seasons",
             description="Load these whole seasons (e.g. [2021, 2022, 2023, 2024]); or give the dates below.",
         ),
-        "from_date": Param(None, type=["null", "string"], format="date", title="From date"),
-        "to_date": Param(None, type=["null", "string"], format="date", title="To date (at most yesterday)"),
+        "from_date": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            title="From date",
+            description="Load the dates from this one (YYYY-MM-DD) ...",
+        ),
+        "to_date": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            title="To date",
+            description="... to this one, inclusive (at most yesterday).",
+        ),
         "kinds": Param(
             list(HISTORY["kinds"]),
             type="array",
@@ -67,7 +79,14 @@ with DAG(
             title="Kinds of data",
             description="The kinds to collect (config/pipeline.yaml history.kinds).",
         ),
-        "chunk_days": Param(HISTORY["chunk_days"], type="integer", minimum=1, maximum=62, title="Dates a chunk"),
+        "chunk_days": Param(
+            HISTORY["chunk_days"],
+            type="integer",
+            minimum=1,
+            maximum=62,
+            title="Dates a chunk",
+            description="Each chunk is one mapped task group: planned from one schedule request, loaded at once.",
+        ),
         "force": Param(False, type="boolean", title="Force", description="Collect complete chunks and games again."),
         "dry_run": Param(False, type="boolean", title="Dry run", description="List the chunks to do; do nothing."),
         "rebuild": Param(
