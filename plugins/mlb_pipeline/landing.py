@@ -66,12 +66,12 @@ class RawZone:
         return ("current", phase, "games", official_date, str(game_pk))
 
     @staticmethod
-    def schedule_key(date: str) -> tuple[str, ...]:
-        return ("current", "schedule", date)
-
-    @staticmethod
     def savant_date_key(date: str) -> tuple[str, ...]:
         return ("current", "statcast", date)
+
+    @staticmethod
+    def schedule_key(date: str) -> tuple[str, ...]:
+        return ("current", "schedule", date)
 
     # -- writing --------------------------------------------------------------------
     def _put(self, parts: tuple[str, ...], name: str, body: bytes, suffix: str = ".json") -> LandedObject:
