@@ -4,7 +4,8 @@ Layout (seed 001), under the lake root (a local folder or ``gs://bucket``):
 
     live/games/<gamePk>/<endpoint>-<sha>.json                       game in progress
     current/<phase>/games/<officialDate>/<gamePk>/<endpoint>-<sha>.json   once final
-    current/<phase>/games/<officialDate>/<gamePk>/statcast_single_game-<sha>.csv   Savant
+    current/<phase>/games/<officialDate>/<gamePk>/statcast_single_game-<sha>.csv   Savant, one game
+    current/statcast/<officialDate>/statcast_date-<sha>.csv           Savant, every game of a date
     current/schedule/<date>/schedule-<sha>.json                     schedule of a day
     quarantine/<date>/<what>/<endpoint>-<sha>.json (+ .reason.json)  could not be parsed
     historical/<phase>/<year>/...                                   archived seasons
@@ -63,6 +64,10 @@ class RawZone:
         if not final:
             return ("live", "games", str(game_pk))
         return ("current", phase, "games", official_date, str(game_pk))
+
+    @staticmethod
+    def savant_date_key(date: str) -> tuple[str, ...]:
+        return ("current", "statcast", date)
 
     @staticmethod
     def schedule_key(date: str) -> tuple[str, ...]:
