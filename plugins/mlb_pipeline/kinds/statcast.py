@@ -94,17 +94,6 @@ COLUMNS = {
 REQUIRED = ("game_pk", "game_date", "at_bat_number", "pitch_number", "pitcher", "batter")
 
 
-def _value(value, kind):
-    import pandas as pd
-
-    if value is None or pd.isna(value):
-        return None
-    try:
-        return kind(value) if kind is not str else str(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def parse_savant(body: bytes, what: str) -> dict[int, list[dict]]:
     """Rows of ``raw.statcast_pitches`` by game from a Savant CSV (``what`` names it in errors:
     ``game N``, ``date D``); ``{}`` when Savant has nothing (an empty body or a header alone).
@@ -129,20 +118,35 @@ def parse_savant(body: bytes, what: str) -> dict[int, list[dict]]:
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
         raise FeedError(f"Savant {what}: columns {missing} are missing")
+    present = [c for c in COLUMNS if c in frame.columns]
+    values = {c: _column(frame[c], COLUMNS[c][1]) for c in present}  # a column at a time: a date has 4,000 rows
+    for c in REQUIRED:
+        if None in values[c]:
+            raise FeedError(f"Savant {what}: a pitch has no {c}")
     games: dict[int, list[dict]] = {}
     seen = set()
-    present = [c for c in COLUMNS if c in frame.columns]
-    for record in frame[present].to_dict("records"):
-        row = {COLUMNS[c][0]: _value(record[c], COLUMNS[c][1]) for c in present}
-        for c in REQUIRED:
-            if row[COLUMNS[c][0]] is None:
-                raise FeedError(f"Savant {what}: a pitch has no {c}")
+    names = [COLUMNS[c][0] for c in present]
+    for row in (dict(zip(names, cells)) for cells in zip(*(values[c] for c in present))):
         key = (row["game_pk"], row["at_bat_number"], row["pitch_number"])
         if key in seen:
             raise FeedError(f"Savant {what}: pitch {key[1:]} of game {key[0]} appears twice")
         seen.add(key)
         games.setdefault(row["game_pk"], []).append(row)
     return games
+
+
+def _column(series, kind) -> list:
+    """A CSV column's values as ``kind``, None for a missing or unreadable value (whole columns
+    at once: cell by cell, a chunk's 25,000 pitches took 3 s)."""
+    import pandas as pd
+
+    if kind is str:
+        return [None if missing else str(v) for v, missing in zip(series.tolist(), series.isna().tolist())]
+    numbers = pd.to_numeric(series, errors="coerce").astype("float64") if series.dtype == object else series
+    missing = numbers.isna().tolist()
+    if kind is float:
+        return [None if m else float(v) for v, m in zip(numbers.tolist(), missing)]
+    return [None if m else int(v) for v, m in zip(numbers.tolist(), missing)]
 
 
 def parse_statcast(body: bytes, game_pk: int) -> list[dict]:
