@@ -119,8 +119,8 @@ def floor_load(root: Path, collected: dict, zone) -> float:
     for item in collected["collect_game_feeds"]["landed"]:
         for table, rows in parse_game(orjson.loads(zone.read(item["url"]))).items():
             tables.setdefault(table, []).extend(rows)
-    statcast = [g for g in collected["collect_statcast"]["games"] if "url" in g]
-    csvs = [pacsv.read_csv(io.BytesIO(zone.read(g["url"]))) for g in statcast]
+    landed = sorted({g["url"] for g in collected["collect_statcast"]["games"] if "url" in g})  # a date's CSV
+    csvs = [pacsv.read_csv(io.BytesIO(zone.read(url))) for url in landed]
     con = duckdb.connect(str(root / "floor.duckdb"))
     for table, rows in tables.items():
         arrow = pa.Table.from_pylist(rows)  # noqa: F841
