@@ -605,7 +605,12 @@ def main(argv: list[str] | None = None) -> int:
     stats.add_argument("--force", action="store_true", help="collect again chunks and games already done")
     stats.add_argument("--dry-run", action="store_true", help="list the chunks to do; ask and write nothing")
     stats.add_argument("--rebuild", action="store_true", help="then rebuild the features (dbt) and train once")
+    stats.add_argument("--verbose", action="store_true", help="log every step (default: warnings, and the progress)")
     args = ap.parse_args(argv)
+    if not args.verbose:  # the progress bar says what is going on; the pipeline's INFO lines would bury it
+        logging.getLogger().setLevel(logging.WARNING)
+        for name in ("mlb_pipeline", "great_expectations", "airflow"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     try:
         first, last = resolve_range(args.from_date, args.to_date, args.seasons)
         chosen = parse_kinds(args.kinds)
