@@ -3,7 +3,7 @@
     . scripts/env.sh && python benchmarks/bench_history.py [--weeks 4] [--repeat 3] [--latency-ms 100]
 
 1. **Collecting.** A simulated week (seed 7, from 2024-06-03) with ``--latency-ms`` on every
-   request: the bulk collector (``backfill.plan_chunk`` + ``collect_chunk``: the week's schedule in
+   request: the bulk collector (``backfill.plan_chunk`` + ``collect_sources``: the week's schedule in
    one request, ``history.concurrency`` requests in flight, a weekly reference snapshot, Savant
    through its paced client) against a naive sequential loop of MLB-StatsAPI's ``statsapi.get``
    (and bare ``requests.get`` for Savant and the reference data) asking what the daily path asks,
@@ -84,7 +84,7 @@ def bulk_week(server_url: str, root: Path, chunk, concurrency: int) -> tuple[dic
     plan = backfill.plan_chunk(
         clients["source"], zone, warehouse, chunk, chosen=kinds, range_first=chunk.first, every=7
     )
-    collected = backfill.collect_chunk(clients, zone, plan, concurrency)
+    collected = backfill.collect_sources(clients, zone, plan, concurrency)
     return plan, collected, zone
 
 
@@ -163,7 +163,7 @@ def end_to_end(server_url: str, root: Path, weeks: int, concurrency: int) -> dic
         )
         phases["plan"] += time.perf_counter() - t
         t = time.perf_counter()
-        collected = backfill.collect_chunk(clients, zone, plan, concurrency)
+        collected = backfill.collect_sources(clients, zone, plan, concurrency)
         phases["collect"] += time.perf_counter() - t
         t = time.perf_counter()
         loaded = load_day(warehouse, zone, plan, collected, run_id="bench")

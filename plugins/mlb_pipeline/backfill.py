@@ -164,34 +164,36 @@ def selected(collection, chosen: list[str]) -> bool:
 def collect_chunk(clients: dict, zone, plan: dict, concurrency: int, only: str | None = None) -> dict:
     """Every collection of the registry that has a chosen kind, over the chunk's plan:
     ``{task_id: collected}`` (``load_day``'s input). Reference data is asked date by date (its
-    requests name a date), a snapshot on the plan's snapshot dates, transactions on every date."""
+    requests name a date), a snapshot on the plan's snapshot dates, transactions on every date.
+    All of it at once: each client keeps at most its ``concurrency`` requests in flight."""
+    import concurrent.futures
+
     from mlb_pipeline.kinds.reference_data import merged
 
-    out = {}
+    jobs = []  # (task_id, collect of one part)
     for c in kinds.COLLECTIONS:
         if not selected(c, plan["kinds"]) or (only is not None and c.source != only):
             continue
         module, client = kinds.collection_module(c), clients[c.source]
         if c.task_id == REFERENCE_TASK:
-            out[c.task_id] = merged(
-                [
-                    module.collect(
-                        client,
-                        zone,
-                        {
-                            "game_date": d,
-                            "dates": {d: plan["dates"][d]},
-                            "kinds": plan["kinds"],
-                            "reference_snapshots": d in plan["snapshots"],
-                        },
-                        concurrency,
-                    )
-                    for d in plan["dates"]
-                ]
-            )
+            for d in plan["dates"]:
+                day = {
+                    "game_date": d,
+                    "dates": {d: plan["dates"][d]},
+                    "kinds": plan["kinds"],
+                    "reference_snapshots": d in plan["snapshots"],
+                }
+                jobs.append((c.task_id, lambda m=module, cl=client, p=day: m.collect(cl, zone, p, concurrency)))
         else:
-            out[c.task_id] = module.collect(client, zone, plan, concurrency)
-    return out
+            jobs.append((c.task_id, lambda m=module, cl=client: m.collect(cl, zone, plan, concurrency)))
+    if not jobs:
+        return {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="collect") as pool:
+        done = [(task_id, pool.submit(job)) for task_id, job in jobs]
+    parts: dict[str, list] = {}
+    for task_id, future in done:
+        parts.setdefault(task_id, []).append(future.result())
+    return {task_id: merged(results) if task_id == REFERENCE_TASK else results[0] for task_id, results in parts.items()}
 
 
 def grade_chunk(warehouse, plan: dict, run_id: str, docs_url: str | None, recollect=None) -> dict[str, dict]:
@@ -280,6 +282,15 @@ def collect_source(clients: dict, zone, plan: dict, concurrency: int, source: st
     return collect_chunk({s: c for s, c in clients.items() if s == source}, zone, plan, concurrency, only=source)
 
 
+def collect_sources(clients: dict, zone, plan: dict, concurrency: int) -> dict:
+    """The chunk's collections, both sources asked at the same time (each keeps its own pacing)."""
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(clients), thread_name_prefix="sources") as pool:
+        parts = [pool.submit(collect_source, clients, zone, plan, concurrency, s) for s in clients]
+        return {task: result for part in parts for task, result in part.result().items()}
+
+
 def finish_chunk(
     warehouse,
     zone,
@@ -341,7 +352,6 @@ def run_chunk(
     """One chunk from API to graded raw tables, recorded in ``ops.backfill_chunks``: the two
     sources asked at the same time. Safe to run again: everything lands content-addressed
     and merges on primary keys."""
-    import concurrent.futures
 
     from mlb_pipeline.operators import raw_zone
     from mlb_pipeline.warehouse import open_warehouse
@@ -354,9 +364,7 @@ def run_chunk(
     plan = plan_chunk(
         clients["source"], zone, warehouse, chunk, chosen=chosen, range_first=range_first, every=every, force=force
     )
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="sources") as pool:
-        parts = [pool.submit(collect_source, clients, zone, plan, concurrency, s) for s in ("source", "savant")]
-        collected = {task: result for part in parts for task, result in part.result().items()}
+    collected = collect_sources(clients, zone, plan, concurrency)
     return finish_chunk(
         warehouse,
         zone,
