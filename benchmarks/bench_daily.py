@@ -14,13 +14,12 @@ warm-up, runs of the two trees interleaved. Prints a Markdown table for docs/BEN
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from trees import export, run_in_tree
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "devtools"))  # the API double (mlb_replay): never deployed
@@ -59,24 +58,8 @@ print(json.dumps({"total_s": time.perf_counter() - started, "phases": phases, "g
 """
 
 
-def export(ref: str, into: Path) -> Path:
-    """The tree of a git ref, as files (its plugins/ and config/ are what the child runs)."""
-    into.mkdir()
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", ref], check=True, capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    return into
-
-
 def run_tree(tree: Path, work: Path, url: str, run: str) -> dict:
-    env = {**os.environ, "PYTHONPATH": f"{tree}/plugins", "MLB_CONFIG_DIR": f"{tree}/config"}
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(tree), str(work), url, run, DAY],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_in_tree(tree, CHILD, str(work), url, run, DAY)
 
 
 def main() -> None:

@@ -15,12 +15,10 @@ request; the double answers at once). Prints a Markdown table for docs/BENCHMARK
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
+
+from trees import export, run_in_tree
 
 REPO = Path(__file__).resolve().parents[1]
 DAY = "2024-04-03"
@@ -59,24 +57,8 @@ print(json.dumps({"median_s": statistics.median(times), "times_s": times, "reque
 """
 
 
-def export(ref: str, into: Path) -> Path:
-    """The tree of a git ref, as files (its plugins/, devtools/ and config/ are what the child runs)."""
-    into.mkdir()
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", ref], check=True, capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    return into
-
-
 def time_tree(tree: Path, work: Path, repeat: int, latency: float) -> dict:
-    env = {**os.environ, "PYTHONPATH": f"{tree}/plugins:{tree}/devtools", "MLB_CONFIG_DIR": f"{tree}/config"}
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(tree), str(work), str(repeat), str(latency), DAY],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_in_tree(tree, CHILD, str(work), str(repeat), str(latency), DAY)
 
 
 def main() -> None:
