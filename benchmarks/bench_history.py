@@ -66,18 +66,24 @@ def naive_week(server_url: str, dates: list[str], team_ids: list[int]) -> int:
     return n
 
 
-def bulk_week(server_url: str, root: Path, chunk, concurrency: int) -> tuple[dict, dict, object]:
-    from mlb_pipeline import backfill
-    from mlb_pipeline.landing import RawZone
+def history_clients(server_url: str, concurrency: int) -> dict:
+    """The backfill's clients at the double: ``concurrency`` each, Savant paced as configured."""
     from mlb_pipeline.settings import load_config
     from mlb_pipeline.source import ClientSettings, SavantClient, StatsApiClient
-    from mlb_pipeline.warehouse import DuckDBWarehouse
 
     savant_pacing = load_config("pipeline")["savant"]["min_interval_s"]
-    clients = {
+    return {
         "source": StatsApiClient(ClientSettings(server_url, concurrency=concurrency)),
         "savant": SavantClient(ClientSettings(server_url, concurrency=concurrency, min_interval_s=savant_pacing)),
     }
+
+
+def bulk_week(server_url: str, root: Path, chunk, concurrency: int) -> tuple[dict, dict, object]:
+    from mlb_pipeline import backfill
+    from mlb_pipeline.landing import RawZone
+    from mlb_pipeline.warehouse import DuckDBWarehouse
+
+    clients = history_clients(server_url, concurrency)
     zone, warehouse = RawZone((root / "lake").as_uri()), DuckDBWarehouse(root / "plan.duckdb")
     warehouse.ensure_schema()
     kinds = backfill.history_config()["kinds"]
@@ -137,18 +143,12 @@ def end_to_end(server_url: str, root: Path, weeks: int, concurrency: int) -> dic
     from mlb_pipeline import backfill
     from mlb_pipeline.collect import load_day
     from mlb_pipeline.landing import RawZone
-    from mlb_pipeline.settings import load_config
-    from mlb_pipeline.source import ClientSettings, SavantClient, StatsApiClient
     from mlb_pipeline.warehouse import DuckDBWarehouse
 
     os.environ.update(
         MLB_DUCKDB_PATH=str(root / "e2e.duckdb"), MLB_LAKE_URL=(root / "e2e-lake").as_uri(), MLB_WAREHOUSE="duckdb"
     )
-    savant_pacing = load_config("pipeline")["savant"]["min_interval_s"]
-    clients = {
-        "source": StatsApiClient(ClientSettings(server_url, concurrency=concurrency)),
-        "savant": SavantClient(ClientSettings(server_url, concurrency=concurrency, min_interval_s=savant_pacing)),
-    }
+    clients = history_clients(server_url, concurrency)
     zone, warehouse = RawZone((root / "e2e-lake").as_uri()), DuckDBWarehouse(root / "e2e.duckdb")
     warehouse.ensure_schema()
     kinds = backfill.history_config()["kinds"]
