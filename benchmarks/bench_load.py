@@ -16,10 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from trees import export, run_in_tree
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))
@@ -68,24 +69,8 @@ def collect_once(work: Path) -> int:
     return len(plan["collect"])
 
 
-def export(ref: str, into: Path) -> Path:
-    """The tree of a git ref, as files (its plugins/ and config/ are what the child runs)."""
-    into.mkdir()
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", ref], check=True, capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    return into
-
-
 def time_tree(tree: Path, work: Path, repeat: int) -> dict:
-    env = {**os.environ, "PYTHONPATH": f"{tree}/plugins", "MLB_CONFIG_DIR": f"{tree}/config"}
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(tree), str(work), str(repeat)],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_in_tree(tree, CHILD, str(work), str(repeat))
 
 
 def main() -> None:

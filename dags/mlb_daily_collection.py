@@ -17,7 +17,8 @@ and `airflow backfill create --dag-id mlb_daily_collection --from-date 2024-07-0
    circuit open) the last good copy in the raw zone is used and the run says so.
    **collect_reference_data** (beside it): the season's teams, the day's standings,
    every club's active roster, transactions and player and team stats, landed raw.
-   **collect_statcast** (beside it): Baseball Savant's Statcast CSV of every final game;
+   **collect_statcast** (beside it): Baseball Savant's Statcast CSV of every final game, one
+   request a date (game by game only for a date at Savant's row cap);
    when Savant fails or has nothing yet, the feed's pitch data serves, and later runs ask
    Savant again.
 3. **load_raw_tables**: every landed game merged into `raw.*` at once (one stage and one MERGE

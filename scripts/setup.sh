@@ -41,8 +41,9 @@ fi
 mkdir -p "$AIRFLOW_HOME" "$MLB_LOCAL_DIR"
 echo "==> preparing the Airflow metadata database ($AIRFLOW__DATABASE__SQL_ALCHEMY_CONN)"
 airflow db migrate >/dev/null 2>&1 || airflow db migrate
-# One writer at a time on the DuckDB warehouse: every dbt task of the daily DAG takes a slot.
-airflow pools set mlb_warehouse 1 "one writer at a time on the DuckDB warehouse" >/dev/null
+# The pools (config/airflow_pools.json): one writer at a time on the DuckDB warehouse (every dbt
+# task of the daily DAG takes a slot), and how many backfill chunks ask each source at once.
+airflow pools import config/airflow_pools.json >/dev/null
 
 echo "==> dbt parse: the manifest the daily DAG renders its feature tasks from"
 (cd dbt && DBT_USE_COLORS=false dbt parse --profiles-dir . --quiet)

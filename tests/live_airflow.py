@@ -86,7 +86,7 @@ def standalone_env(
     }
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
     subprocess.run(
-        [sys.executable, "-m", "airflow", "pools", "set", "mlb_warehouse", "1", "one writer"],
+        [sys.executable, "-m", "airflow", "pools", "import", str(REPO / "config" / "airflow_pools.json")],
         env=env,
         check=True,
         capture_output=True,

@@ -11,7 +11,13 @@ import warnings
 import pytest
 from conftest import REPO
 
-DAG_IDS = {"mlb_daily_collection", "mlb_weekly_sync", "mlb_end_of_season_archival", "mlb_monthly_audit"}
+DAG_IDS = {
+    "mlb_daily_collection",
+    "mlb_weekly_sync",
+    "mlb_end_of_season_archival",
+    "mlb_monthly_audit",
+    "mlb_backfill_history",
+}
 pytestmark = pytest.mark.xdist_group("dagbag")  # one parse of the DAGs folder for the module
 
 HEAVY = [
@@ -147,7 +153,7 @@ def test_the_other_dags_steps_and_their_typed_params(dagbag):
             for t in bag.dags[dag_id].tasks
             if not t.task_id.startswith("build_features.")
         }
-        for dag_id in ("mlb_weekly_sync", "mlb_end_of_season_archival", "mlb_monthly_audit")
+        for dag_id in ("mlb_weekly_sync", "mlb_end_of_season_archival", "mlb_monthly_audit", "mlb_backfill_history")
     }
     weekly = steps["mlb_weekly_sync"]
     assert {k: v for k, v in weekly.items() if k != "retrain_model"} == {
@@ -161,6 +167,20 @@ def test_the_other_dags_steps_and_their_typed_params(dagbag):
         "archive_season": ["check_season_complete"],
     }
     assert steps["mlb_monthly_audit"] == {"audit_warehouse": []}
+    history = steps["mlb_backfill_history"]
+    assert {k: v for k, v in history.items() if k != "retrain_model"} == {
+        "plan_chunks": [],
+        "chunk.collect_statsapi": ["plan_chunks"],
+        "chunk.collect_savant": ["chunk.collect_statsapi", "plan_chunks"],
+        "chunk.load_and_grade": ["chunk.collect_savant", "chunk.collect_statsapi", "plan_chunks"],
+        "rebuild_wanted": ["chunk.load_and_grade"],
+    }
+    pools = {t.task_id: t.pool for t in bag.dags["mlb_backfill_history"].tasks if t.task_id.startswith("chunk.")}
+    assert pools == {
+        "chunk.collect_statsapi": "mlb_statsapi",
+        "chunk.collect_savant": "mlb_savant",
+        "chunk.load_and_grade": "mlb_warehouse",
+    }
 
     # Every DAG's trigger form: defaults valid, bad input refused with the reason.
     for dag in bag.dags.values():
@@ -175,6 +195,8 @@ def test_the_other_dags_steps_and_their_typed_params(dagbag):
         ("mlb_end_of_season_archival", "season"): "last",
         ("mlb_daily_collection", "game_date"): "2024-02-30",
         ("mlb_daily_collection", "strict"): "maybe",
+        ("mlb_backfill_history", "kinds"): ["games"],
+        ("mlb_backfill_history", "chunk_days"): 0,
     }
     for (dag_id, name), value in bad.items():
         with pytest.raises(ParamValidationError):

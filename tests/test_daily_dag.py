@@ -95,7 +95,7 @@ def test_recorded_2024_07_01_lands_what_exists_and_reports_what_does_not(
     ]
     # Savant has no recording of these games: the feed's pitch data serves the one game landed.
     assert wh.query("SELECT game_pk, pitch_source, reason FROM raw.statcast_games") == [
-        {"game_pk": 744914, "pitch_source": "statsapi_feed", "reason": "Savant has no pitches for this game (404)"}
+        {"game_pk": 744914, "pitch_source": "statsapi_feed", "reason": "Savant has no pitches for this date (404)"}
     ]
     log = "\n".join(r.getMessage() for r in caplog.records)
     assert "2024-07-01: incomplete; 1 of 3 final games in the warehouse" in log
@@ -278,14 +278,14 @@ def test_a_day_whose_games_are_missing_is_never_promoted(embedded, simulated, le
     api = StatsApiClient(ClientSettings(simulated.url, max_retries=0))
     savant = SavantClient(ClientSettings(simulated.url, max_retries=0, min_interval_s=0))
 
-    playless, html = games[0], games[1]
+    playless = games[0]
     feed = orjson.loads(api.fetch("game", gamePk=playless).body)
     feed["liveData"]["plays"]["allPlays"] = []
     empty = orjson.dumps(feed)
     page = b"<html><body>Service temporarily unavailable</body></html>"
     simulated.add_fault(rf"/game/{playless}/feed/live", body=empty.decode(), times=1)
     simulated.add_fault(rf"/game/(?!{playless})\d+/feed/live", status=404, times=len(games) - 1)
-    simulated.add_fault(rf"game_pk={html}", body=page.decode(), times=1)
+    simulated.add_fault(rf"game_date_gt={day}", body=page.decode(), times=1)  # Savant's answer for the date
     plan = plan_day(api, zone, day, wh)
     result = load_day(
         wh,

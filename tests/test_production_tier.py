@@ -328,3 +328,33 @@ def test_a_simulated_day_holds_the_same_rows_with_one_load_job_and_one_merge_a_t
     print("load jobs:", sorted(loads), "MERGEs:", sorted(merged))
     merged_raw = [t for t in merged if t.startswith("raw.")]
     assert len(merged_raw) == len(set(merged_raw)), merged_raw
+
+
+def test_a_backfill_chunk_loads_into_bigquery_from_the_gs_lake_and_is_recorded(production, bigquery, simulated):
+    """The bulk backfill's chunk on the production path: one schedule request for its dates,
+    landed in gs://, loaded with one load job and one MERGE a table, graded from BigQuery,
+    recorded in ops.backfill_chunks (so the chunk is not done again)."""
+    from airflow.sdk import ObjectStoragePath
+
+    from mlb_pipeline import backfill
+    from mlb_pipeline.source import ClientSettings, SavantClient, StatsApiClient
+
+    chunk = backfill.Chunk("2024-06-10", "2024-06-10")
+    clients = {
+        "source": StatsApiClient(ClientSettings(simulated.url, concurrency=4)),
+        "savant": SavantClient(ClientSettings(simulated.url, concurrency=4, min_interval_s=0)),
+    }
+    kinds = backfill.history_config()["kinds"]
+    result = backfill.run_chunk(
+        chunk, chosen=kinds, range_first=chunk.first, every=7, run_id="bq-chunk", concurrency=4, clients=clients
+    )
+    assert result["status"] == "complete", result["problems"]
+    scheduled = [g for g in simulated.backend.league.by_date[dt.date(2024, 6, 10)]]
+    assert result["games_loaded"] == len(scheduled) > 0
+    assert bigquery.query("SELECT count(*) AS n FROM raw.games WHERE official_date = ?", [dt.date(2024, 6, 10)]) == [
+        {"n": len(scheduled)}
+    ]
+    assert [r["status"] for r in bigquery.query("SELECT status FROM ops.backfill_chunks")] == ["complete"]
+    assert backfill.pending_chunks(bigquery, [chunk], kinds) == []
+    schedules = ObjectStoragePath(production["MLB_LAKE_URL"]) / "current" / "schedule" / "2024-06-10_to_2024-06-10"
+    assert len(list(schedules.iterdir())) == 1

@@ -105,6 +105,7 @@ def test_a_new_club_is_discovered_and_added(embedded, league, tmp_path):
         landed = zone.land(("current", "reference", "teams", "2024"), "teams", orjson.dumps(body))
         item = {
             "kind_of_data": "teams",
+            "official_date": "2024-07-01",
             "table": "raw.teams",
             "scope": {"season": "2024"},
             "source": "statsapi",

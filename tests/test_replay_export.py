@@ -8,7 +8,7 @@ import datetime as dt
 import re
 import urllib.error
 import urllib.request
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from conftest import collect_days
 
@@ -31,7 +31,7 @@ def _route_kind(target: str) -> str:
 
 def test_exported_folder_answers_what_the_simulation_answers(simulated, league, tmp_path):
     from mlb_replay.export import export
-    from mlb_replay.server import RecordedBackend, ReplayServer
+    from mlb_replay.server import SAVANT_DATE_QUERY, RecordedBackend, ReplayServer
 
     written = export(league, 2024, *DAYS, tmp_path / "sim")
     collect_days(simulated, tmp_path / "warehouse.duckdb", (tmp_path / "lake").as_uri(), [DAYS[0].isoformat()])
@@ -41,7 +41,9 @@ def test_exported_folder_answers_what_the_simulation_answers(simulated, league, 
     assert {
         "/api/v1/schedule?date,sportId",
         "/api/v1.1/game/{n}/feed/live?",
-        "/statcast_search/csv?all,game_pk,type",
+        _route_kind(
+            "/statcast_search/csv?" + urlencode({**SAVANT_DATE_QUERY, "game_date_gt": 1, "game_date_lt": 1, "hfGT": 1})
+        ),
         "/api/v1/teams/{n}/roster?date,rosterType",
         "/api/v1/standings?date,leagueId,season,standingsTypes",
         "/api/v1/stats?endDate,group,limit,offset,playerPool,season,sportIds,startDate,stats",
@@ -51,10 +53,17 @@ def test_exported_folder_answers_what_the_simulation_answers(simulated, league, 
         "/api/v1/seasons/{n}?sportId",
     } <= kinds, kinds
     assert written["feed_live"] == written["statcast"] == len(league.by_date[DAYS[0]]) + len(league.by_date[DAYS[1]])
+    assert written["statcast_date"] == len(DAYS)
 
     # plus the routes the pipeline does not use on a day but the double serves per game / season
+    # (Savant's one-game CSV: asked only when a date's CSV reaches the row cap)
     pk = league.by_date[DAYS[0]][0].game_pk
-    also = [f"/api/v1/game/{pk}/boxscore", f"/api/v1/game/{pk}/linescore", "/__replay__/truth/2024"]
+    also = [
+        f"/api/v1/game/{pk}/boxscore",
+        f"/api/v1/game/{pk}/linescore",
+        f"/statcast_search/csv?all=true&type=details&game_pk={pk}",
+        "/__replay__/truth/2024",
+    ]
     with ReplayServer(RecordedBackend(tmp_path / "sim")) as files:
         for target in sorted(set(sent)) + also:
             assert _get(files.url + target) == _get(simulated.url + target), target

@@ -8,6 +8,7 @@ import datetime as dt
 from collections import Counter
 
 import pytest
+import urllib3
 from conftest import FIXTURES, needs_fixtures, run_day
 
 from mlb_pipeline.collect import collect_feeds, load_day, plan_day
@@ -92,6 +93,12 @@ def test_recorded_savant_day_lands_every_pitch_of_every_game(embedded):
         client = SavantClient(ClientSettings(server.url))
         collected = collect_statcast(client, zone, _plan(sorted(expected), DAY_2020), concurrency=2)
         assert {g["source"] for g in collected["games"]} == {"baseball_savant"}
+        # the recorded day file answers the date's one request, and every game is served from it
+        assert [r["target"] for r in server.requests("/statcast_search/")] == [
+            client.date_url(DAY_2020).removeprefix(server.url)
+        ]
+        [landed] = {g["url"] for g in collected["games"]}
+        assert f"/current/statcast/{DAY_2020}/statcast_date-" in landed
         counts, failed = load_statcast(wh, zone, collected)
         assert failed == [] and counts[DAY_2020]["statcast_pitches"] == 2507
         before = wh.table_checksums()
@@ -184,9 +191,9 @@ def test_simulated_day_has_savant_pitches_for_every_final_game(daily_dag, embedd
 
 
 def test_savant_outage_falls_back_to_the_feed_and_is_retried_later(embedded, simulated, league, caplog):
-    """Savant down: the breaker stops the hammering, every game's pitch data is the feed's
-    (recorded per game, with the reason), failures are dead letters; the next run asks
-    Savant again for those games and resolves the letters."""
+    """Savant down: the date's one request fails (not one a game), every game's pitch data is
+    the feed's (recorded per game, with the reason), failures are dead letters per game; the
+    next run asks Savant again for those games, with their date's request, and resolves the letters."""
     day, next_day = "2024-06-06", "2024-06-07"
     wh, zone = DuckDBWarehouse(), RawZone(lake_url())
     api = StatsApiClient(ClientSettings(simulated.url))
@@ -202,9 +209,9 @@ def test_savant_outage_falls_back_to_the_feed_and_is_retried_later(embedded, sim
     savant = SavantClient(ClientSettings(simulated.url, breaker_fail_max=3, **FAST))
     run(day, savant)
     n = len(league.played_on(dt.date.fromisoformat(day)))
-    # 3 games fail (2 tries each), then the breaker: with 2 requests at once, the one already
-    # in flight when the third failure opens it finishes (the breaker does not serialise).
-    assert 3 * 2 <= len(simulated.requests("/statcast_search/")) <= (3 + 1) * 2
+    # The date's one request fails (2 tries), and with it every game of the date.
+    assert len(simulated.requests(rf"/statcast_search/.*game_date_gt={day}")) == 2
+    assert len(simulated.requests("/statcast_search/")) == 2
     assert wh.query("SELECT pitch_source, count(*) n FROM raw.statcast_games GROUP BY pitch_source") == [
         {"pitch_source": "statsapi_feed", "n": n}
     ]
@@ -219,6 +226,9 @@ def test_savant_outage_falls_back_to_the_feed_and_is_retried_later(embedded, sim
 
     simulated.clear_faults()
     plan = run(next_day, SavantClient(ClientSettings(simulated.url, **FAST)))
+    # one request a date: the day's games asked again with their date's request, and the next day's
+    asked = [r["target"].split("game_date_gt=")[1][:10] for r in simulated.requests("/statcast_search/")[2:]]
+    assert sorted(asked) == [day, next_day] and not simulated.requests("game_pk=")
     assert sorted(g["game_pk"] for g in plan["statcast_retry"]) == sorted(
         g.game_pk for g in league.played_on(dt.date.fromisoformat(day))
     )
@@ -270,24 +280,80 @@ def test_savant_failure_keeps_pitches_already_loaded_and_uses_the_raw_zone_copy(
     ]
 
 
-@pytest.mark.unit
 def test_malformed_savant_body_is_quarantined_with_its_reason(embedded, simulated, league):
+    """A date's CSV cut mid-row: quarantined once with the reason, a dead letter for each of
+    its games, and none of its pitches loaded (the feed serves the games)."""
     day = "2024-06-09"
-    pk = league.played_on(dt.date.fromisoformat(day))[0].game_pk
-    zone = RawZone(lake_url())
+    pks = sorted(g.game_pk for g in league.played_on(dt.date.fromisoformat(day)))[:3]
+    wh, zone = DuckDBWarehouse(), RawZone(lake_url())
+    wh.ensure_schema()
+    _load_feeds(wh, simulated.url, pks)
     simulated.add_fault(r"/statcast_search/", truncate=True)  # half a CSV: a cut-off last row
-    collected = collect_statcast(SavantClient(ClientSettings(simulated.url)), zone, _plan([pk], day), 1)
-    [game] = collected["games"]
-    [failure] = collected["failed"]
-    assert failure["kind"] == "unparseable" and "different widths" in failure["error"]
-    reason = zone.read(failure["raw_object"][: -len(".csv")] + ".reason.json")
-    assert b"cut-off body" in reason
+    collected = collect_statcast(SavantClient(ClientSettings(simulated.url)), zone, _plan(pks, day), 1)
+    assert len(simulated.requests("/statcast_search/")) == 1
+    assert [f["game_pk"] for f in collected["failed"]] == pks
+    assert {f["kind"] for f in collected["failed"]} == {"unparseable"}
+    assert all("different widths" in f["error"] for f in collected["failed"])
+    [quarantined] = {f["raw_object"] for f in collected["failed"]}
+    reason = zone.read(quarantined[: -len(".csv")] + ".reason.json")
+    assert b"cut-off body" in reason and f"/quarantine/{day}/statcast/statcast_date-".encode() in quarantined.encode()
     lake = embedded / "lake"  # the cut CSV is in quarantine/ only
-    cut = zone.read(failure["raw_object"])
+    cut = zone.read(quarantined)
     assert [str(p.relative_to(lake)) for p in lake.rglob("*") if p.is_file() and p.read_bytes() == cut] == [
-        failure["raw_object"].removeprefix(lake.as_uri() + "/")
+        quarantined.removeprefix(lake.as_uri() + "/")
     ]
-    assert game["source"] == "statsapi_feed" and game["reason"].startswith("Savant failed")
+    assert {g["source"] for g in collected["games"]} == {"statsapi_feed"}
+    assert all(g["reason"].startswith("Savant failed") for g in collected["games"])
+    counts, failed = load_statcast(wh, zone, collected)
+    assert [(f["game_pk"], f["kind"]) for f in failed] == [(pk, "unparseable") for pk in pks]
+    assert wh.query("SELECT count(*) n FROM raw.statcast_pitches")[0]["n"] == 0  # nothing half-loaded
+    assert wh.query("SELECT DISTINCT pitch_source FROM raw.statcast_games") == [{"pitch_source": "statsapi_feed"}]
+
+
+def test_a_date_is_one_request_and_loads_what_game_by_game_requests_load(embedded, simulated, league, tmp_path):
+    """One Savant request for a date's games loads the same raw.statcast_pitches as asking
+    game by game. A date's CSV that reaches the row cap (the double cuts it there, as Savant
+    does) is quarantined and its games asked one by one: every game still loads whole."""
+    import shutil
+
+    day, cap = "2024-06-16", 1000
+    pks = sorted(g.game_pk for g in league.played_on(dt.date.fromisoformat(day)))[:4]
+    zone, by_date = RawZone(lake_url()), DuckDBWarehouse()
+    by_date.ensure_schema()
+    _load_feeds(by_date, simulated.url, pks)
+    shutil.copy(by_date.path, tmp_path / "by_game.duckdb")
+    by_game = DuckDBWarehouse(tmp_path / "by_game.duckdb")
+    savant = SavantClient(ClientSettings(simulated.url))
+    simulated.clear_requests()
+
+    collected = collect_statcast(savant, zone, _plan(pks, day), 2)
+    assert [r["target"] for r in simulated.requests()] == [savant.date_url(day).removeprefix(simulated.url)]
+    counts, failed = load_statcast(by_date, zone, collected)
+    assert failed == [] and len({g["url"] for g in collected["games"]}) == 1
+    # the double refuses what it does not simulate: another parameter, a range of dates
+    other = savant.date_url(day).replace(f"game_date_lt={day}", "game_date_lt=2024-06-17")
+    assert [urllib3.request("GET", u).status for u in (savant.date_url(day) + "extra=1", other)] == [404, 404]
+    simulated.clear_requests()
+
+    simulated.add_fault(rf"/statcast_search/.*game_date_gt={day}", max_rows=cap)
+    collected = collect_statcast(savant, zone, _plan(pks, day), 2, row_cap=cap)
+    capped, *singles = simulated.requests()
+    assert capped["fault"]["max_rows"] == cap and sorted(r["target"] for r in singles) == sorted(
+        savant.game_url(pk).removeprefix(simulated.url) for pk in pks
+    )
+    counts, failed = load_statcast(by_game, zone, collected)
+    assert failed == [] and {g["source"] for g in collected["games"]} == {"baseball_savant"}
+    [note] = (embedded / "lake" / "quarantine" / day / "statcast").glob("statcast_date-*.reason.json")
+    assert f"Savant's row cap ({cap}) reached" in note.read_text()
+
+    pitches = "SELECT * EXCLUDE (ingested_at) FROM raw.statcast_pitches ORDER BY game_pk, at_bat_number, pitch_number"
+    assert by_game.query(pitches) == by_date.query(pitches)
+    whole = "SELECT game_pk, count(*) n FROM raw.{} GROUP BY game_pk ORDER BY game_pk"
+    assert by_game.query(whole.format("statcast_pitches")) == by_game.query(whole.format("pitches"))
+    assert len(by_game.query(whole.format("statcast_pitches"))) == len(pks)
+    objects = "SELECT raw_object FROM raw.statcast_games ORDER BY game_pk"
+    assert len({r["raw_object"] for r in by_date.query(objects)}) == 1  # the date's CSV
+    assert [r["raw_object"].split("/")[-2] for r in by_game.query(objects)] == [str(pk) for pk in pks]  # each game's
 
 
 def _run_day(wh, zone, server_url: str, date: str, games: int = 3) -> tuple[dict, dict]:
@@ -310,18 +376,23 @@ def _savant_letters(wh) -> list[dict]:
 
 
 def test_savant_csv_cut_at_a_row_boundary_is_refused_quarantined_and_asked_again(embedded, simulated, league):
-    """Half of a game's CSV, cut after a complete line, parses cleanly: the feed's pitch count
-    gives it away. Not loaded, quarantined (not left in current/), a dead letter, and the
-    feed serves the game until a later run gets Savant's whole game."""
+    """A date's CSV with half of one game's rows (cut after a complete line) parses cleanly:
+    the feed's pitch count gives it away. That game is not loaded, the body is quarantined with
+    the reason, a dead letter; the other games load from the same CSV, and the feed serves the
+    game until a later run gets Savant's whole game."""
     from mlb_pipeline import quality
 
     day, next_day = "2024-06-11", "2024-06-12"
     wh, zone = DuckDBWarehouse(), RawZone(lake_url())
     games = sorted(g.game_pk for g in league.played_on(dt.date.fromisoformat(day)))[:3]
     victim = games[1]
-    simulated.add_fault(rf"/statcast_search/.*game_pk={victim}$", truncate_lines=True)
+    lines = SavantClient(ClientSettings(simulated.url)).fetch_date(day).body.splitlines(keepends=True)
+    rows = list(csv.reader(line.decode() for line in lines))
+    mine = [i for i, row in enumerate(rows) if row[rows[0].index("game_pk")] == str(victim)]
+    cut = b"".join(line for i, line in enumerate(lines) if i not in mine[len(mine) // 2 :])
+    simulated.add_fault(rf"/statcast_search/.*game_date_gt={day}", body=cut.decode())
     plan, _ = _run_day(wh, zone, simulated.url, day)
-    served = [r for r in simulated.requests(f"game_pk={victim}") if r["fault"]]
+    served = [r for r in simulated.requests(f"game_date_gt={day}") if r["fault"]]
     assert served and served[0]["status"] == 200  # Savant answered 200 with half the game
 
     feed = wh.query("SELECT count(*) n FROM raw.pitches WHERE game_pk = ?", [victim])[0]["n"]
@@ -339,7 +410,12 @@ def test_savant_csv_cut_at_a_row_boundary_is_refused_quarantined_and_asked_again
         letter["raw_object"][: -len(".csv")] + ".reason.json"
     )
     phase = next(g["phase"] for g in plan["collect"] if g["game_pk"] == victim)
-    assert zone.copies(victim, day, phase, "statcast_single_game", ".csv") == []  # no good-looking copy left
+    assert zone.copies(victim, day, phase, "statcast_single_game", ".csv") == []  # no copy of the game alone
+    # the date's CSV stays in current/ (the other games' pitches point to it), landed once
+    [obj] = {
+        r["raw_object"] for r in wh.query("SELECT raw_object FROM raw.statcast_games WHERE game_pk <> ?", [victim])
+    }
+    assert f"/current/statcast/{day}/statcast_date-" in obj and zone.read(obj) == cut
 
     # The graded identity: a game whose Savant rows fall short of its feed is F, named.
     frames = quality.read_batch(wh, day)

@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from mlb_replay.server import SimulatedBackend
+from mlb_replay.server import SAVANT_DATE_QUERY, SAVANT_PATH, SimulatedBackend
 from mlb_replay.simulate import League
 
 STATS_PAGE_SIZE = 1000  # the page the pipeline asks for (mlb_pipeline.kinds.player_stats.PAGE_SIZE)
@@ -45,10 +45,16 @@ def season_requests(league: League, season: int, first: dt.date, last: dt.date) 
 
 
 def day_requests(league: League, season: int, day: dt.date) -> Iterator[Request]:
-    """Every request the daily pipeline sends for ``day`` (its schedule, each listed game's
-    feed, box score, line score and Statcast CSV, and that day's reference data)."""
+    """Every request the daily pipeline sends for ``day`` (its schedule, the day's Statcast
+    CSV, each listed game's feed, box score, line score and Statcast CSV, and that day's
+    reference data)."""
     d = day.isoformat()
     yield f"schedule/{d}.json", "/api/v1/schedule", {"sportId": "1", "date": d}
+    yield (
+        f"statcast_date/{d}.csv",
+        SAVANT_PATH,
+        {**SAVANT_DATE_QUERY, "game_date_gt": d, "game_date_lt": d, "hfGT": "R|PO|S|="},
+    )
     for g in league.by_date.get(day, []):
         pk = g.game_pk
         yield f"feed_live/{pk}.json", f"/api/v1.1/game/{pk}/feed/live", {}
@@ -56,7 +62,7 @@ def day_requests(league: League, season: int, day: dt.date) -> Iterator[Request]
         yield f"linescore/{pk}.json", f"/api/v1/game/{pk}/linescore", {}
         yield (
             f"statcast/game_{pk}.csv",
-            "/statcast_search/csv",
+            SAVANT_PATH,
             {"all": "true", "type": "details", "game_pk": str(pk)},
         )
     for team_id in sorted(league.teams):

@@ -58,6 +58,89 @@ def savant_game(path: str, query: dict[str, str]) -> int | None:
     return int(query["game_pk"])
 
 
+# pybaseball's date request (``statcast(start_dt, end_dt)``): these parameters with these
+# values, plus ``game_date_gt``/``game_date_lt`` (one date: both the same) and ``hfGT``.
+SAVANT_DATE_QUERY = {
+    **dict.fromkeys(
+        [
+            "hfPT",
+            "hfAB",
+            "hfBBT",
+            "hfPR",
+            "hfZ",
+            "stadium",
+            "hfBBL",
+            "hfNewZones",
+            "hfSea",
+            "hfSit",
+            "hfOuts",
+            "opponent",
+            "pitcher_throws",
+            "batter_stands",
+            "hfSA",
+            "team",
+            "position",
+            "hfRO",
+            "home_road",
+            "hfFlag",
+            "metric_1",
+            "hfInn",
+        ],
+        "",
+    ),
+    "all": "true",
+    "player_type": "pitcher",
+    "min_pitches": "0",
+    "min_results": "0",
+    "group_by": "name",
+    "sort_col": "pitches",
+    "player_event_sort": "h_launch_speed",
+    "sort_order": "desc",
+    "min_abs": "0",
+    "type": "details",
+}
+# hfGT's groups (pybaseball sends "R|PO|S|=": regular season, postseason, spring training)
+SAVANT_GAME_TYPES = {"R": {"R"}, "PO": {"F", "D", "L", "W"}, "S": {"S"}}
+SAVANT_DEFAULT_TYPES = frozenset("RFDLWS")
+
+
+def savant_date(path: str, query: dict[str, str]) -> tuple[dt.date, frozenset[str]] | None:
+    """The date and game types of a Savant date request as pybaseball's ``statcast`` sends it
+    for one date; None for any other request (another parameter or value, a range of dates)."""
+    if path != SAVANT_PATH or set(query) != {*SAVANT_DATE_QUERY, "game_date_gt", "game_date_lt", "hfGT"}:
+        return None
+    if any(query[k] != v for k, v in SAVANT_DATE_QUERY.items()) or query["game_date_gt"] != query["game_date_lt"]:
+        return None
+    groups = [g for g in query["hfGT"].rstrip("=").split("|") if g]
+    if not groups or any(g not in SAVANT_GAME_TYPES for g in groups):
+        return None
+    try:
+        day = dt.date.fromisoformat(query["game_date_gt"])
+    except ValueError:
+        return None
+    return day, frozenset().union(*(SAVANT_GAME_TYPES[g] for g in groups))
+
+
+def savant_day_csv(games: list[bytes]) -> bytes:
+    """One date's CSV from its games' CSVs: one header, then the games' rows interleaved (the
+    games are played at the same time and Savant lists the newest pitch first, whatever the
+    game), each game's rows in their own order."""
+    import itertools
+
+    split = [body.splitlines(keepends=True) for body in games]
+    header = next((lines[0] for lines in split if lines), b"")
+    rows = [line for group in itertools.zip_longest(*(lines[1:] for lines in split)) for line in group if line]
+    return header + b"".join(rows)
+
+
+def _savant_dates(data: bytes) -> set[str]:
+    """The game dates a recorded Savant CSV holds."""
+    import csv
+    import io
+
+    return {row.get("game_date", "") for row in csv.DictReader(io.StringIO(data.decode("utf-8-sig")))}
+
+
 def _savant_games(data: bytes) -> dict[int, bytes]:
     """Split a recorded Savant CSV into one CSV a game (header + that game's lines, as
     recorded). Files whose rows span lines are not split."""
@@ -87,6 +170,7 @@ class RecordedBackend:
         rules = yaml.safe_load((routes_file or Path(__file__).with_name("recorded_routes.yaml")).read_text())
         self.index: dict[tuple[str, frozenset], Path] = {}
         self.savant: dict[int, tuple[int, Path]] = {}  # game_pk -> (games in the file, file)
+        self.savant_dates: dict[dt.date, tuple[int, Path]] = {}  # date -> (games in the file, file)
         files = sorted(
             p for p in self.folder.rglob("*") if p.is_file() and p.name.endswith((".json", ".json.gz", ".csv"))
         )
@@ -101,6 +185,14 @@ class RecordedBackend:
                     for pk in games:  # the recording that holds the fewest games answers
                         if pk not in self.savant or len(games) < self.savant[pk][0]:
                             self.savant[pk] = (len(games), f)
+                    dates = _savant_dates(f.read_bytes()) if games else set()
+                    if len(dates) == 1:  # the recording of a date that holds the most games answers for it
+                        day = dt.date.fromisoformat(dates.pop())
+                        if day not in self.savant_dates or len(games) > self.savant_dates[day][0]:
+                            self.savant_dates[day] = (len(games), f)
+                    continue
+                if rule.get("savant_date"):  # a whole date's CSV as exported (export.py)
+                    self.savant_dates[dt.date.fromisoformat(m["date"])] = (10**6, f)
                     continue
                 groups = m.groupdict()
                 path = rule["path"].format(**groups)
@@ -108,6 +200,14 @@ class RecordedBackend:
                 self.index.setdefault((path, query), f)
 
     def respond(self, path: str, query: dict[str, str]) -> tuple[int, bytes] | None:
+        asked = savant_date(path, query)
+        if asked is not None:  # recordings hold pybaseball's default game types only
+            day, types = asked
+            return (
+                (200, self.savant_dates[day][1].read_bytes())
+                if types == SAVANT_DEFAULT_TYPES and day in self.savant_dates
+                else None
+            )
         pk = savant_game(path, query)
         if pk is not None and pk in self.savant:  # else a one-game file, if any (export.py)
             n, f = self.savant[pk]
@@ -145,6 +245,11 @@ class SimulatedBackend:
 
     def respond(self, path: str, query: dict[str, str]) -> tuple[int, bytes] | None:
         if path == SAVANT_PATH:
+            asked = savant_date(path, query)
+            if asked is not None:
+                day, types = asked
+                games = [g for g in self.league.played_on(day) if g.game_type in types]
+                return 200, savant_day_csv([self.league.statcast_csv(g.game_pk) for g in games])
             pk = savant_game(path, query)
             body = None if pk is None else self.league.statcast_csv(pk)
             return None if body is None else (200, body)
@@ -289,6 +394,8 @@ class Fault:
     # Announce the whole body's Content-Length, send half of its bytes, then close: a body
     # cut in transit.
     short_body: bool = False
+    # Keep the first line (a CSV's header) and this many more: a response cut at Savant's row cap.
+    max_rows: int | None = None
     drop: bool = False  # close the connection without answering
     # Answer 200 with this body instead of the backend's: an HTML page, an edited feed, '{"dates": []}'.
     body: str | None = None
@@ -441,6 +548,8 @@ class ReplayServer:
                 if fault and fault.truncate_lines:
                     lines = body.splitlines(keepends=True)
                     body = b"".join(lines[: 1 + (len(lines) - 1) // 2])
+                if fault and fault.max_rows is not None:
+                    body = b"".join(body.splitlines(keepends=True)[: 1 + fault.max_rows])
                 self._record(target, status, fault)
                 self._send(status, body, short=bool(fault and fault.short_body))
 

@@ -78,9 +78,15 @@ def _schedule(client: StatsApiClient, zone: RawZone, date: str) -> DaySchedule:
         what="schedule",
         url=resp.url,
     )
+    return day_schedule(games, landed.url)
+
+
+def day_schedule(games: list, schedule_object: str) -> DaySchedule:
+    """A date's schedule as the plan carries it: the games of the types we collect, each with
+    its state, and where the response landed."""
     wanted = set(load_config("seasons")["collected_game_types"])
     return {
-        "schedule_object": landed.url,
+        "schedule_object": schedule_object,
         "games": [
             dict(
                 g.to_dict(),

@@ -4,7 +4,8 @@ Layout (seed 001), under the lake root (a local folder or ``gs://bucket``):
 
     live/games/<gamePk>/<endpoint>-<sha>.json                       game in progress
     current/<phase>/games/<officialDate>/<gamePk>/<endpoint>-<sha>.json   once final
-    current/<phase>/games/<officialDate>/<gamePk>/statcast_single_game-<sha>.csv   Savant
+    current/<phase>/games/<officialDate>/<gamePk>/statcast_single_game-<sha>.csv   Savant, one game
+    current/statcast/<officialDate>/statcast_date-<sha>.csv           Savant, every game of a date
     current/schedule/<date>/schedule-<sha>.json                     schedule of a day
     quarantine/<date>/<what>/<endpoint>-<sha>.json (+ .reason.json)  could not be parsed
     historical/<phase>/<year>/...                                   archived seasons
@@ -65,8 +66,17 @@ class RawZone:
         return ("current", phase, "games", official_date, str(game_pk))
 
     @staticmethod
+    def savant_date_key(date: str) -> tuple[str, ...]:
+        return ("current", "statcast", date)
+
+    @staticmethod
     def schedule_key(date: str) -> tuple[str, ...]:
         return ("current", "schedule", date)
+
+    @staticmethod
+    def schedule_range_key(first: str, last: str) -> tuple[str, ...]:
+        """A backfill chunk's schedule, asked in one request (``startDate``/``endDate``)."""
+        return ("current", "schedule", f"{first}_to_{last}")
 
     # -- writing --------------------------------------------------------------------
     def _put(self, parts: tuple[str, ...], name: str, body: bytes, suffix: str = ".json") -> LandedObject:

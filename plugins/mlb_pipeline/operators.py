@@ -25,10 +25,12 @@ def game_date_for_run(context) -> str:
     return game_date_of(context).isoformat()
 
 
-def source_client(section: str = "source"):
+def source_client(section: str = "source", **overrides):
     """A client for the source configured in ``config/pipeline.yaml`` under ``section``
     (``source``: the MLB Stats API; ``savant``: Baseball Savant), reached through its
-    Airflow connection, or its real address when the connection is not defined."""
+    Airflow connection, or its real address when the connection is not defined.
+    ``overrides``: settings that win over the config and the connection's extras (the
+    backfill's ``concurrency``)."""
     from mlb_pipeline.settings import load_config
     from mlb_pipeline.source import ClientSettings, SavantClient, StatsApiClient
 
@@ -43,7 +45,7 @@ def source_client(section: str = "source"):
         extras = conn.extra_dejson or {}
     except AirflowNotFoundException:
         base_url = cfg["default_base_url"]
-    settings = ClientSettings.from_config(base_url, cfg, extras)
+    settings = ClientSettings.from_config(base_url, cfg, {**extras, **overrides})
     log.info(
         "%s at %s (timeout %gs, %d retries, concurrency %d)",
         cfg["name"],

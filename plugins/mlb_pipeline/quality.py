@@ -687,6 +687,9 @@ class Grader:
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
+        # GX sets this module's logger to INFO on import: one line a Grader about a temporary folder.
+        logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
+
         self.gx = gx
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)

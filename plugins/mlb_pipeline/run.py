@@ -110,6 +110,10 @@ class Plan(TypedDict, total=False):
     skipped: list[Skipped]
     statcast_retry: list[dict]
     reference_retry: dict[str, list[str]]
+    # A backfill chunk's plan (mlb_pipeline.backfill) also carries:
+    phases: dict[str, str]  # each date's season phase (a chunk may span two)
+    kinds: list[str]  # the kinds it collects
+    snapshots: list[str]  # the dates that take a reference snapshot
 
 
 class Collected(TypedDict, total=False):

@@ -368,9 +368,11 @@ class StatsApiClient(HttpSource):
 
 
 class SavantClient(HttpSource):
-    """Baseball Savant's Statcast search, as pybaseball's ``statcast_single_game`` asks it."""
+    """Baseball Savant's Statcast search, asked as pybaseball asks it: a date's pitches with
+    ``statcast``'s date request, one game's with ``statcast_single_game``'s."""
 
     ENDPOINT = "statcast_single_game"
+    DATE_ENDPOINT = "statcast_date"
 
     def game_url(self, game_pk: int) -> str:
         from pybaseball.statcast import _SC_SINGLE_GAME_REQUEST
@@ -380,3 +382,15 @@ class SavantClient(HttpSource):
     def fetch_game(self, game_pk: int) -> ApiResponse:
         """Every pitch of one game as Savant's CSV (only a header when it has none yet)."""
         return self.get(self.ENDPOINT, self.game_url(game_pk))
+
+    def date_url(self, date: str) -> str:
+        """pybaseball's request for one date (``statcast(date, date)``: every team, and the
+        regular season, postseason and spring training)."""
+        from pybaseball.statcast import _SC_SMALL_REQUEST
+
+        day = dt.date.fromisoformat(str(date)[:10]).isoformat()
+        return self.settings.base_url + _SC_SMALL_REQUEST.format(start_dt=day, end_dt=day, team="")
+
+    def fetch_date(self, date: str) -> ApiResponse:
+        """Every pitch of every game of a date as one CSV, cut silently at Savant's row cap."""
+        return self.get(self.DATE_ENDPOINT, self.date_url(date))

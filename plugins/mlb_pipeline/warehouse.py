@@ -34,7 +34,7 @@ from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponenti
 
 from mlb_pipeline import schema, settings
 from mlb_pipeline.kinds import GAME_TABLES
-from mlb_pipeline.parse import row_hash
+from mlb_pipeline.parse import row_hashes
 
 log = logging.getLogger(__name__)
 
@@ -276,12 +276,11 @@ def stage_frame(rows: list[dict], columns: list[str], ingested_at: dt.datetime, 
 
     content_cols = [c for c in columns if c not in META_COLUMNS]
     known = set(content_cols)
-    hashes = []
     for row in rows:
         if not known.issuperset(row):
             raise ValueError(f"rows carry columns the table does not have: {sorted(set(row) - known)}")
-        hashes.append(row_hash({c: row.get(c) for c in content_cols}))
     data = {c: [row.get(c) for row in rows] for c in content_cols}
+    hashes = row_hashes(data) if rows else []
     data["ingested_at"] = [ingested_at] * len(rows)
     data["source"] = [source] * len(rows) if isinstance(source, str) else list(source)
     data["content_hash"] = hashes

@@ -115,15 +115,24 @@ def requests_of(date: str, team_ids: list[int], which) -> list[Request]:
 
 
 def collect(client, zone, plan: Plan, concurrency: int) -> Collected:
+    """The plan's date's reference data. A backfill's plan may narrow it: ``kinds`` (the kinds it
+    backfills; the teams are asked whenever a per-club kind is, as they name the clubs) and
+    ``reference_snapshots`` false (a date between snapshots: only the kinds collected every day)."""
     date = plan["game_date"]
+    chosen = plan.get("kinds")
+    wanted = (lambda k: True) if chosen is None else (lambda k: k.name in chosen)  # noqa: E731
     # Transactions happen every day of the year, games or not.
-    results = [_fetch(client, zone, date, r) for r in requests_of(date, [], lambda k: k.every_day)]
+    results = [_fetch(client, zone, date, r) for r in requests_of(date, [], lambda k: k.every_day and wanted(k))]
     games = plan["dates"][date]["games"]
-    if games:
+    snapshots = plan.get("reference_snapshots", True)
+    per_club = snapshots and any(wanted(k) for k in kinds.collected_by(TASK_ID) if not k.every_day)
+    if games and per_club:
         listing = [_fetch(client, zone, date, r) for r in requests_of(date, [], lambda k: k.lists_teams)]
         team_ids = _team_ids(zone, listing[0], games)
-        per_day = requests_of(date, team_ids, lambda k: not k.every_day and not k.lists_teams)
+        per_day = requests_of(date, team_ids, lambda k: not k.every_day and not k.lists_teams and wanted(k))
         results += listing + _run_all(client, zone, date, per_day, concurrency)
+    elif games:
+        log.info("%s: no snapshot of teams, standings, rosters or stats asked for this date", date)
     else:
         log.info("%s: no games scheduled (off-season or an off day): only transactions collected", date)
     # Requests of earlier days that failed for good (open dead letters) are asked again.
@@ -153,9 +162,18 @@ def collect(client, zone, plan: Plan, concurrency: int) -> Collected:
     return out
 
 
-def load_reference(warehouse, zone, collected: dict, con=None) -> tuple[dict[str, int], list[dict]]:
-    """Merge landed reference responses; returns rows per table and the failures."""
-    counts: dict[str, int] = {}
+def merged(results: list[Collected]) -> Collected:
+    """Several dates' collections as one (a backfill chunk loads its dates together)."""
+    return {
+        "game_date": results[0]["game_date"] if results else "",
+        "landed": [item for r in results for item in r["landed"]],
+        "failed": [item for r in results for item in r["failed"]],
+    }
+
+
+def load_reference(warehouse, zone, collected: dict, con=None) -> tuple[dict[str, dict[str, int]], list[dict]]:
+    """Merge landed reference responses; returns rows per date and table, and the failures."""
+    counts: dict[str, dict[str, int]] = {}
     failed = list(collected["failed"])
     batch = []
     for item in collected["landed"]:
@@ -175,17 +193,19 @@ def load_reference(warehouse, zone, collected: dict, con=None) -> tuple[dict[str
             failed.append({**item, "kind": "unparseable", "error": str(exc), "raw_object": item["url"]})
             continue
         batch.append((item["table"], rows, item["scope"], item["source"]))
-        counts[name] = counts.get(name, 0) + len(rows)
+        day = counts.setdefault(item["official_date"], {})
+        day[name] = day.get(name, 0) + len(rows)
     if batch:  # one stage and one MERGE a table (every club's roster at once)
         warehouse.merge_tables(batch, None, con=con)
     return counts, failed
 
 
 def load(warehouse, zone, plan: dict, collected: dict, con) -> dict:
-    """The task's part of ``load_day``: rows per date and table (all on the run's date), the
-    failures, and the dates whose reference data arrived (their players are refreshed)."""
+    """The task's part of ``load_day``: rows per date and table, the failures, and the dates
+    whose reference data arrived (their players are refreshed)."""
     counts, failed = load_reference(warehouse, zone, collected, con=con)
-    return {"counts": {plan["game_date"]: dict(counts)}, "failed": failed, "touched": [plan["game_date"]]}
+    touched = sorted({plan["game_date"], *counts})
+    return {"counts": counts, "failed": failed, "touched": touched}
 
 
 def answered(plan: dict, collected: dict, loaded: dict[str, list[int]]) -> dict[str, list[str]]:

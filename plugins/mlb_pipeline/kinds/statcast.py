@@ -1,12 +1,16 @@
 """Statcast pitches from Baseball Savant, with the Stats API feed as the fallback.
 
-For every game the run collects, Savant's CSV for that game (pybaseball's
-``statcast_single_game`` request) is landed raw and parsed with pybaseball's own CSV
-reader into ``raw.statcast_pitches``. When Savant fails, its last good copy in the raw
-zone is used; when there is none, or Savant has nothing for the game yet (it publishes
-some hours after the game), the game's pitch data is the Stats API feed's pitchData,
-already in ``raw.pitches``. ``raw.statcast_games`` records which source served each game,
-and games served by the feed are asked of Savant again by later runs.
+Savant is asked once a date with every game of the date (pybaseball's ``statcast`` date
+request); the date's CSV is landed raw once and parsed with pybaseball's own CSV reader into
+``raw.statcast_pitches`` game by game. Savant cuts a response silently at a row cap
+(``savant.row_cap`` in ``config/pipeline.yaml``): a date's CSV that reaches it is quarantined
+and the date is asked again game by game (pybaseball's ``statcast_single_game`` request), as
+are games of types the date request does not cover. When Savant fails, a game's last good copy
+in the raw zone is used; when there is none, or Savant has nothing for the game yet (it
+publishes some hours after the game), the game's pitch data is the Stats API feed's
+pitchData, already in ``raw.pitches``. ``raw.statcast_games`` records which source served each
+game, and games served by the feed are asked of Savant again by later runs (with their own
+date's request). Dead letters stay per game, named by the game's single-game URL.
 
 A CSV cut at a row boundary parses cleanly, so at load each game's rows are compared with
 its feed's pitch count (the feed is loaded first, in the same transaction): a short one is
@@ -33,7 +37,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ENDPOINT = "statcast_single_game"  # SavantClient.ENDPOINT (the source module is imported where it is used)
+# SavantClient.ENDPOINT and DATE_ENDPOINT (the source module is imported where it is used)
+ENDPOINT, DATE_ENDPOINT = "statcast_single_game", "statcast_date"
 SAVANT, FEED, ZONE_COPY = "baseball_savant", "statsapi_feed", "raw_zone_fallback"
 
 # Savant column -> (our column, type). Savant's CSV has ~90 columns; these are the ones
@@ -89,81 +94,131 @@ COLUMNS = {
 REQUIRED = ("game_pk", "game_date", "at_bat_number", "pitch_number", "pitcher", "batter")
 
 
-def _value(value, kind):
-    import pandas as pd
-
-    if value is None or pd.isna(value):
-        return None
-    try:
-        return kind(value) if kind is not str else str(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def parse_statcast(body: bytes, game_pk: int) -> list[dict]:
-    """Rows of ``raw.statcast_pitches`` from Savant's CSV for one game; ``[]`` when Savant
-    has nothing yet (an empty body or a header alone). Raises :class:`FeedError` when the
-    body is not Savant's pitch CSV, reports an error, or holds another game's pitches."""
+def parse_savant(body: bytes, what: str) -> dict[int, list[dict]]:
+    """Rows of ``raw.statcast_pitches`` by game from a Savant CSV (``what`` names it in errors:
+    ``game N``, ``date D``); ``{}`` when Savant has nothing (an empty body or a header alone).
+    Raises :class:`FeedError` when the body is not Savant's pitch CSV or reports an error."""
     from pybaseball.datasources.statcast import get_statcast_data_from_csv
 
     text = body.decode("utf-8-sig", errors="replace")
     if not text.strip():
-        return []
+        return {}
     first = text.lstrip()[:200].lower()
     if first.startswith("<") or first.startswith("{"):
-        raise FeedError(f"Savant game {game_pk}: the body is not CSV (starts {text.lstrip()[:40]!r})")
+        raise FeedError(f"Savant {what}: the body is not CSV (starts {text.lstrip()[:40]!r})")
     widths = Counter(len(row) for row in csv.reader(io.StringIO(text)))
     if len(widths) > 1:  # pandas would pad a cut-off row with NaN and carry on
-        raise FeedError(f"Savant game {game_pk}: rows of different widths {dict(widths)} (a cut-off body?)")
+        raise FeedError(f"Savant {what}: rows of different widths {dict(widths)} (a cut-off body?)")
     try:
         frame = get_statcast_data_from_csv(text)
     except Exception as exc:  # pandas' parser errors have no common base we can name
-        raise FeedError(f"Savant game {game_pk}: CSV could not be read ({exc})") from exc
+        raise FeedError(f"Savant {what}: CSV could not be read ({exc})") from exc
     if "error" in frame.columns:
-        raise FeedError(f"Savant game {game_pk}: Savant reported an error: {frame['error'].iloc[0]}")
+        raise FeedError(f"Savant {what}: Savant reported an error: {frame['error'].iloc[0]}")
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
-        raise FeedError(f"Savant game {game_pk}: columns {missing} are missing")
-    if frame.empty:
-        return []
-    others = sorted({int(v) for v in frame["game_pk"].dropna()} - {int(game_pk)})
+        raise FeedError(f"Savant {what}: columns {missing} are missing")
+    present = [c for c in COLUMNS if c in frame.columns]
+    values = {c: _column(frame[c], COLUMNS[c][1]) for c in present}  # a column at a time: a date has 4,000 rows
+    for c in REQUIRED:
+        if None in values[c]:
+            raise FeedError(f"Savant {what}: a pitch has no {c}")
+    games: dict[int, list[dict]] = {}
+    seen = set()
+    names = [COLUMNS[c][0] for c in present]
+    for row in (dict(zip(names, cells)) for cells in zip(*(values[c] for c in present))):
+        key = (row["game_pk"], row["at_bat_number"], row["pitch_number"])
+        if key in seen:
+            raise FeedError(f"Savant {what}: pitch {key[1:]} of game {key[0]} appears twice")
+        seen.add(key)
+        games.setdefault(row["game_pk"], []).append(row)
+    return games
+
+
+def _column(series, kind) -> list:
+    """A CSV column's values as ``kind``, None for a missing or unreadable value (whole columns
+    at once: cell by cell, a chunk's 25,000 pitches took 3 s)."""
+    import pandas as pd
+
+    if kind is str:
+        return [None if missing else str(v) for v, missing in zip(series.tolist(), series.isna().tolist())]
+    numbers = pd.to_numeric(series, errors="coerce").astype("float64") if series.dtype == object else series
+    missing = numbers.isna().tolist()
+    if kind is float:
+        return [None if m else float(v) for v, m in zip(numbers.tolist(), missing)]
+    return [None if m else int(v) for v, m in zip(numbers.tolist(), missing)]
+
+
+def parse_statcast(body: bytes, game_pk: int) -> list[dict]:
+    """Rows of ``raw.statcast_pitches`` from Savant's CSV for one game; ``[]`` when Savant
+    has nothing yet. Raises :class:`FeedError` as :func:`parse_savant` does, and when the
+    body holds another game's pitches."""
+    games = parse_savant(body, f"game {game_pk}")
+    others = sorted(set(games) - {int(game_pk)})
     if others:
         raise FeedError(f"Savant game {game_pk}: the CSV holds pitches of other games {others}")
-    rows, seen = [], set()
-    present = [c for c in COLUMNS if c in frame.columns]
-    for record in frame[present].to_dict("records"):
-        row = {COLUMNS[c][0]: _value(record[c], COLUMNS[c][1]) for c in present}
-        for c in REQUIRED:
-            if row[COLUMNS[c][0]] is None:
-                raise FeedError(f"Savant game {game_pk}: a pitch has no {c}")
-        key = (row["at_bat_number"], row["pitch_number"])
-        if key in seen:
-            raise FeedError(f"Savant game {game_pk}: pitch {key} appears twice")
-        seen.add(key)
-        rows.append(row)
-    return rows
+    return games.get(int(game_pk), [])
 
 
-def _zone_copy(zone: RawZone, game: dict) -> str | None:
-    """The stored Savant CSV of a game with the most pitches in it (Savant fills a game in
-    as it publishes; it never takes pitches away)."""
-    best, most = None, 0
-    for url in zone.copies(game["game_pk"], game["official_date"], game["phase"], ENDPOINT, ".csv"):
+def game_rows(body: bytes, game_pk: int) -> list[dict]:
+    """One game's rows from a landed Savant CSV, of the game or of its date."""
+    return parse_savant(body, f"game {game_pk}").get(int(game_pk), [])
+
+
+def _pitches_in(zone: RawZone, url: str, parsed: dict) -> dict[int, int]:
+    """``{game_pk: pitches}`` of a stored Savant CSV (``{}`` when it does not parse); ``parsed``
+    keeps them a collection, as a date's CSV serves all of its games."""
+    if url not in parsed:
         try:
-            n = len(parse_statcast(zone.read(url), game["game_pk"]))
+            parsed[url] = {pk: len(rows) for pk, rows in parse_savant(zone.read(url), url).items()}
         except FeedError:
-            continue
+            parsed[url] = {}
+    return parsed[url]
+
+
+def _zone_copy(zone: RawZone, game: dict, parsed: dict) -> str | None:
+    """The stored Savant CSV, of the game or of its date, with the most of the game's pitches
+    in it (Savant fills a game in as it publishes; it never takes pitches away)."""
+    pk, date = game["game_pk"], game["official_date"]
+    urls = zone.copies(pk, date, game["phase"], ENDPOINT, ".csv")
+    folder = zone.root.joinpath(*zone.savant_date_key(date))
+    if folder.exists():
+        urls += [str(p) for p in sorted(folder.glob(f"{DATE_ENDPOINT}-*.csv"))]
+    best, most = None, 0
+    for url in urls:
+        n = _pitches_in(zone, url, parsed).get(int(pk), 0)
         if n > most:
             best, most = url, n
     return best
 
 
-def _collect_one(client, zone: RawZone, game: dict) -> dict:
+def _base(client, game: dict) -> dict:
+    """An item's identity: per game, named by its single-game URL (its dead letter's key)."""
+    pk = game["game_pk"]
+    return {
+        "game_pk": pk,
+        "official_date": game["official_date"],
+        "endpoint": ENDPOINT,
+        "request_url": client.game_url(pk),
+    }
+
+
+def _fallback(zone: RawZone, base: dict, game: dict, failure: dict, parsed: dict) -> dict:
+    """Savant failed for the game: its last good copy in the raw zone, else the feed."""
+    copy = _zone_copy(zone, game, parsed)
+    if copy is not None:
+        log.warning(
+            "game %s: Savant failed (%s); using its last good copy in the raw zone", base["game_pk"], failure["error"]
+        )
+        return {**base, "source": ZONE_COPY, "url": copy, "failure": failure}
+    return {**base, "source": FEED, "reason": f"Savant failed: {failure['error']}", "failure": failure}
+
+
+def _collect_one(client, zone: RawZone, game: dict, parsed: dict) -> dict:
     from mlb_pipeline.source import NotFound, SourceError
 
     pk, date = game["game_pk"], game["official_date"]
-    base = {"game_pk": pk, "official_date": date, "endpoint": ENDPOINT, "request_url": client.game_url(pk)}
-    failure = None
+    base = _base(client, game)
     try:
         resp = client.fetch_game(pk)
     except NotFound:
@@ -188,24 +243,80 @@ def _collect_one(client, zone: RawZone, game: dict) -> dict:
             if rows:
                 return {**base, "source": SAVANT, "pitches": len(rows), **landed.to_dict()}
             return {**base, "source": FEED, "reason": "Savant has no pitches for this game yet"}
-    copy = _zone_copy(zone, game)
-    if copy is not None:
-        log.warning("game %s: Savant failed (%s); using its last good copy in the raw zone", pk, failure["error"])
-        return {**base, "source": ZONE_COPY, "url": copy, "failure": failure}
-    return {**base, "source": FEED, "reason": f"Savant failed: {failure['error']}", "failure": failure}
+    return _fallback(zone, base, game, failure, parsed)
 
 
-def collect_statcast(client, zone: RawZone, plan: Plan, concurrency: int) -> Collected:
+def _collect_date(client, zone: RawZone, date: str, games: list[dict], row_cap: int, parsed: dict) -> list[dict] | None:
+    """Items of ``games`` (all of ``date``) from the date's CSV, landed once; None when the CSV
+    reached ``row_cap`` rows (Savant may have cut it: it is quarantined and the date asked
+    again game by game)."""
+    from mlb_pipeline.source import NotFound, SourceError
+
+    bases = [_base(client, g) for g in games]
+    date_url = client.date_url(date)
+    try:
+        resp = client.fetch_date(date)
+    except NotFound:
+        return [{**b, "source": FEED, "reason": "Savant has no pitches for this date (404)"} for b in bases]
+    except SourceError as exc:
+        failures = [{**b, "kind": "unavailable", "error": exc.reason, "raw_object": None} for b in bases]
+    else:
+        try:
+            by_game = parse_savant(resp.body, f"date {date}")
+        except FeedError as exc:
+            q = zone.quarantine(date, "statcast", DATE_ENDPOINT, resp.body, str(exc), resp.url, ".csv")
+            failures = [{**b, "kind": "unparseable", "error": str(exc), "raw_object": q.url} for b in bases]
+        else:
+            rows = sum(len(v) for v in by_game.values())
+            if rows >= row_cap:
+                reason = f"{rows} rows: Savant's row cap ({row_cap}) reached, the CSV may be cut; asked game by game"
+                log.warning("%s: Savant's CSV of the date has %s", date, reason)
+                zone.quarantine(date, "statcast", DATE_ENDPOINT, resp.body, reason, resp.url, ".csv")
+                return None
+            landed = zone.land(zone.savant_date_key(date), DATE_ENDPOINT, resp.body, ".csv")
+            return [
+                {**b, "source": SAVANT, "pitches": len(by_game[b["game_pk"]]), "date_url": date_url, **landed.to_dict()}
+                if by_game.get(b["game_pk"])
+                else {**b, "source": FEED, "reason": "Savant has no pitches for this game yet (not in its date's CSV)"}
+                for b in bases
+            ]
+    return [_fallback(zone, b, g, f, parsed) for b, g, f in zip(bases, games, failures)]
+
+
+def collect_statcast(client, zone: RawZone, plan: Plan, concurrency: int, row_cap: int | None = None) -> Collected:
     """Savant's pitches for every planned final game and every recent game still served by
-    the feed; which source serves each game."""
+    the feed, one request a date (game by game for a date at the row cap, ``savant.row_cap``
+    unless given, and for game types the date request does not cover); which source serves
+    each game."""
+    cfg = load_config("pipeline")["savant"]
+    row_cap = row_cap or int(cfg["row_cap"])
     games = [g for g in plan["collect"] if g["is_final"]] + plan.get("statcast_retry", [])
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="statcast") as pool:
-        results = list(pool.map(lambda g: _collect_one(client, zone, g), games))
+    by_date: dict[str, list[dict]] = {}
+    singles = []
+    for g in games:
+        if g.get("game_type", "R") in cfg["date_game_types"]:
+            by_date.setdefault(g["official_date"], []).append(g)
+        else:
+            singles.append(g)
+    parsed: dict = {}  # stored CSVs read for a fallback, by URL
+    workers = max(1, concurrency)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="statcast") as pool:
+        dates = list(by_date)
+        answers = pool.map(lambda d: _collect_date(client, zone, d, by_date[d], row_cap, parsed), dates)
+        done = {}
+        for date, items in zip(dates, answers):
+            if items is None:
+                singles += by_date[date]
+            else:
+                done.update((i["game_pk"], i) for i in items)
+        done.update((i["game_pk"], i) for i in pool.map(lambda g: _collect_one(client, zone, g, parsed), singles))
+    results = [done[g["game_pk"]] for g in games]
     by_source = {s: [r["game_pk"] for r in results if r["source"] == s] for s in (SAVANT, ZONE_COPY, FEED)}
     log.info(
-        "%s: Statcast for %d games: %d from Savant, %d from its raw-zone copy, %d from the Stats API feed",
+        "%s: Statcast for %d games of %d dates: %d from Savant, %d from its raw-zone copy, %d from the Stats API feed",
         plan["game_date"],
         len(results),
+        len(by_date),
         *(len(v) for v in by_source.values()),
     )
     if by_source[FEED]:
@@ -285,6 +396,7 @@ def load_statcast(warehouse, zone: RawZone, collected: dict, con=None) -> tuple[
         log.info("Statcast of games %s waits for their feeds (not loaded yet); later runs ask Savant again", waiting)
     failed = [f for f in collected["failed"] if f["game_pk"] in feed]
     pitches, records = [], []
+    games_of: dict[str, dict[int, list[dict]]] = {}
     for item in collected["games"]:
         pk = item["game_pk"]
         if pk not in feed:  # no final feed: nothing half-loaded; statcast_pending asks again once it is
@@ -302,14 +414,19 @@ def load_statcast(warehouse, zone: RawZone, collected: dict, con=None) -> tuple[
         if item["source"] in (SAVANT, ZONE_COPY):
             body = zone.read(item["url"])
             try:
-                rows = parse_statcast(body, pk)
+                if item["url"] not in games_of:  # a date's CSV serves all of its games: parsed once
+                    games_of[item["url"]] = parse_savant(body, f"game {pk}")
+                rows = games_of[item["url"]].get(int(pk), [])
             except FeedError as exc:
                 failed.append({**item, "kind": "unparseable", "error": str(exc), "raw_object": item["url"]})
                 continue
             short = short_of_feed(len(rows), feed[pk])
             if short is not None:
                 log.warning("game %s: %s", pk, short)
-                letter = _refuse(zone, item, body, short, keep=held.get(pk) == item["url"])
+                # a date's CSV stays where it is: other games' pitches point to it (this game's
+                # rows in it are checked against the feed again at every load)
+                keep = held.get(pk) == item["url"] or f"/{DATE_ENDPOINT}-" in item["url"]
+                letter = _refuse(zone, item, body, short, keep=keep)
                 item.update(source=FEED, reason=short)
                 if pk in held:
                     continue  # Savant's whole game, loaded earlier, stays: nothing to ask again
@@ -370,6 +487,7 @@ def statcast_pending(warehouse, game_date: str, lookback_days: int) -> list[dict
             "game_pk": int(r["game_pk"]),
             "official_date": str(r["official_date"])[:10],
             "is_final": True,
+            "game_type": r["game_type"],
             "phase": phase_of(r["game_type"]),
             "reason": "retry Savant: pitch data still from the feed" if r["pitch_source"] else "Savant not asked yet",
         }
@@ -396,7 +514,7 @@ KIND = Kind(
     name="statcast",
     tables=("statcast_pitches", "statcast_games"),
     collected_by="collect_statcast",
-    parse=lambda body, scope: {"statcast_pitches": parse_statcast(body, scope["game_pk"])},
+    parse=lambda body, scope: {"statcast_pitches": game_rows(body, scope["game_pk"])},
     quality=("tables.statcast_pitches", "statcast_pitch_tolerance"),
     endpoints=(ENDPOINT,),
     missing=statcast_pending,

@@ -1,0 +1,719 @@
+"""The bulk backfill of history: a range of dates in chunks, each collected and loaded whole.
+
+The daily path asks one date at a time, which suits a few dates (``airflow backfill create``).
+History is thousands of dates, so here the range is cut into chunks of ``history.chunk_days``
+dates (``config/pipeline.yaml``), and each chunk
+
+1. is planned from one schedule request (``startDate``/``endDate``), landed raw;
+2. is collected concurrently (every game's feed, Savant's pitches, and reference data as
+   ``history.reference_every_days`` says), landed in the raw zone where the daily path lands it;
+3. is loaded with one stage and one MERGE a table for all its dates (``collect.load_day``),
+   each date's outcome in ``ops.ingestion_runs`` as a daily run records it;
+4. is graded date by date into ``ops.quality_grades``, failing games collected again as the
+   daily run does;
+5. is recorded in ``ops.backfill_chunks``: a complete chunk is skipped when the backfill runs
+   again, an incomplete one is done again (games already final in the warehouse are not asked).
+
+``python -m mlb_pipeline.backfill statsapi`` and the DAG ``mlb_backfill_history`` (one mapped
+task group a chunk) run these functions. Then one set-based feature rebuild and one training.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import sys
+import time
+
+from mlb_pipeline import kinds
+from mlb_pipeline.settings import load_config
+
+log = logging.getLogger(__name__)
+
+REFERENCE_TASK = "collect_reference_data"
+
+
+def history_config() -> dict:
+    return load_config("pipeline")["history"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Chunk:
+    """Consecutive dates backfilled together, ``first`` to ``last`` inclusive (YYYY-MM-DD)."""
+
+    first: str
+    last: str
+
+    @property
+    def dates(self) -> list[str]:
+        start, end = dt.date.fromisoformat(self.first), dt.date.fromisoformat(self.last)
+        return [(start + dt.timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
+
+    @property
+    def label(self) -> str:
+        return self.first if self.first == self.last else f"{self.first}..{self.last}"
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def chunks_of(first: dt.date, last: dt.date, days: int) -> list[Chunk]:
+    """``first``..``last`` cut into chunks of ``days`` dates (the last one may be shorter)."""
+    if last < first:
+        raise ValueError(f"the range ends ({last}) before it starts ({first})")
+    out, start = [], first
+    while start <= last:
+        end = min(last, start + dt.timedelta(days=days - 1))
+        out.append(Chunk(start.isoformat(), end.isoformat()))
+        start = end + dt.timedelta(days=1)
+    return out
+
+
+def season_range(seasons: list[int]) -> tuple[dt.date, dt.date]:
+    """The dates that hold every game of ``seasons`` (spring training to the World Series)."""
+    return dt.date(min(seasons), 2, 1), dt.date(max(seasons), 11, 30)
+
+
+def snapshot_date(date: str, range_first: str, every: int, has_games) -> bool:
+    """Whether ``date`` takes the reference snapshot of its window: the range is cut into windows
+    of ``every`` days from ``range_first``, and each window's first date with games takes it
+    (``has_games(d)``), whatever the chunks."""
+    first = dt.date.fromisoformat(range_first)
+    day = dt.date.fromisoformat(date)
+    start = first + dt.timedelta(days=((day - first).days // every) * every)
+    for n in range((day - start).days + 1):
+        d = (start + dt.timedelta(days=n)).isoformat()
+        if has_games(d):
+            return d == date
+    return False
+
+
+# ------------------------------------------------------------------------------------
+# A chunk: plan, collect, load, grade, record
+# ------------------------------------------------------------------------------------
+def plan_chunk(
+    client, zone, warehouse, chunk: Chunk, *, chosen: list[str], range_first: str, every: int, force: bool = False
+):
+    """What the chunk collects: its schedule in one request, landed raw (an unparseable one is
+    quarantined and raised), every game of its dates not already final in the warehouse (all
+    of them with ``force``), each date's season phase, and which dates take a reference snapshot."""
+    from mlb_pipeline.collect import day_schedule
+    from mlb_pipeline.gaps import final_games_loaded
+    from mlb_pipeline.kinds.schedule import parse_schedule
+    from mlb_pipeline.parse import decode_json
+    from mlb_pipeline.seasons import phase_on, season_calendar
+
+    resp = client.fetch("schedule", sportId=1, startDate=chunk.first, endDate=chunk.last)
+
+    def by_date(body: bytes) -> dict[str, list]:
+        doc = decode_json(body, f"schedule {chunk.label}")
+        return {d: parse_schedule(doc, d) for d in chunk.dates}
+
+    landed, games = zone.land_parsed(
+        zone.schedule_range_key(chunk.first, chunk.last),
+        "schedule",
+        resp.body,
+        by_date,
+        date=chunk.first,
+        what="schedule",
+        url=resp.url,
+    )
+    dates = {d: day_schedule(games[d], landed.url) for d in chunk.dates}
+    calendars = {y: season_calendar(client, zone, y) for y in sorted({int(d[:4]) for d in chunk.dates})}
+    phases = {d: phase_on(calendars[int(d[:4])], d) for d in chunk.dates}
+    playing = [g for day in dates.values() for g in day["games"] if not g["is_postponed"]]
+    done = set() if force else final_games_loaded(warehouse, [g["game_pk"] for g in playing])
+    has_games = _games_on(client, zone, chunk, dates, range_first, every)
+    return {
+        "game_date": chunk.first,
+        "season_phase": phases[chunk.first],
+        "phases": phases,
+        "calendar_source": calendars[int(chunk.first[:4])]["source"],
+        "dates": dates,
+        "next_day": None,
+        "collect": [dict(g, reason="backfill") for g in playing if g["game_pk"] not in done],
+        "skipped": [{"game_pk": pk, "reason": "already final in the warehouse"} for pk in sorted(done)],
+        "kinds": list(chosen),
+        "snapshots": [d for d in chunk.dates if snapshot_date(d, range_first, every, has_games)],
+    }
+
+
+def _games_on(client, zone, chunk: Chunk, dates: dict, range_first: str, every: int):
+    """``has_games(date)`` for the snapshot windows: the chunk's own schedule, and for the days
+    of a window before the chunk (a window cut by a chunk boundary) the schedule of those days."""
+    from mlb_pipeline.collect import _schedule
+
+    known = {d: bool(day["games"]) for d, day in dates.items()}
+    first, start = dt.date.fromisoformat(range_first), dt.date.fromisoformat(chunk.first)
+    window = first + dt.timedelta(days=((start - first).days // every) * every)
+
+    def has_games(date: str) -> bool:
+        if date not in known and dt.date.fromisoformat(date) >= window:
+            known[date] = bool(_schedule(client, zone, date)["games"])
+        return known.get(date, False)
+
+    return has_games
+
+
+def selected(collection, chosen: list[str]) -> bool:
+    """Whether a collection task of the registry has a kind the backfill collects."""
+    return any(k.name in chosen for k in kinds.collected_by(collection.task_id))
+
+
+def collect_chunk(clients: dict, zone, plan: dict, concurrency: int, only: str | None = None) -> dict:
+    """Every collection of the registry that has a chosen kind, over the chunk's plan:
+    ``{task_id: collected}`` (``load_day``'s input). Reference data is asked date by date (its
+    requests name a date), a snapshot on the plan's snapshot dates, transactions on every date.
+    All of it at once: each client keeps at most its ``concurrency`` requests in flight."""
+    import concurrent.futures
+
+    from mlb_pipeline.kinds.reference_data import merged
+
+    jobs = []  # (task_id, collect of one part)
+    for c in kinds.COLLECTIONS:
+        if not selected(c, plan["kinds"]) or (only is not None and c.source != only):
+            continue
+        module, client = kinds.collection_module(c), clients[c.source]
+        if c.task_id == REFERENCE_TASK:
+            for d in plan["dates"]:
+                day = {
+                    "game_date": d,
+                    "dates": {d: plan["dates"][d]},
+                    "kinds": plan["kinds"],
+                    "reference_snapshots": d in plan["snapshots"],
+                }
+                jobs.append((c.task_id, lambda m=module, cl=client, p=day: m.collect(cl, zone, p, concurrency)))
+        else:
+            jobs.append((c.task_id, lambda m=module, cl=client: m.collect(cl, zone, plan, concurrency)))
+    if not jobs:
+        return {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="collect") as pool:
+        done = [(task_id, pool.submit(job)) for task_id, job in jobs]
+    parts: dict[str, list] = {}
+    for task_id, future in done:
+        parts.setdefault(task_id, []).append(future.result())
+    return {task_id: merged(results) if task_id == REFERENCE_TASK else results[0] for task_id, results in parts.items()}
+
+
+def grade_chunk(warehouse, plan: dict, run_id: str, docs_url: str | None, recollect=None) -> dict[str, dict]:
+    """Each date's grade (``ops.quality_grades``), as the daily run grades it; a date not
+    promoted is reported (``error``), not raised, so the other dates are graded."""
+    from mlb_pipeline.quality import BatchRejected, grade_and_promote
+
+    out = {}
+    for date, phase in plan["phases"].items():
+        try:
+            out[date] = grade_and_promote(warehouse, date, phase, run_id, docs_url, recollect)
+        except BatchRejected as exc:
+            out[date] = {"game_date": date, "promoted": False, "error": str(exc)}
+    return out
+
+
+def chunk_outcome(chunk: Chunk, loaded: dict, grades: dict[str, dict]) -> dict:
+    """The chunk's record: complete when every date is complete (or has no games) and every
+    graded date is promoted; otherwise the problems, one line a date."""
+    problems = []
+    for date in chunk.dates:
+        summary = loaded["dates"].get(date, {})
+        if summary.get("status") == "incomplete":
+            problems.append(
+                f"{date}: incomplete, missing games {summary['missing_game_pks']}"
+                + (f", not final {summary['not_final_game_pks']}" if summary.get("not_final_game_pks") else "")
+            )
+        grade = grades.get(date, {})
+        if grade.get("promoted") is False and grade.get("grade", "F") is not None:
+            problems.append(f"{date}: {grade.get('error', 'graded ' + str(grade.get('grade')) + ', not promoted')}")
+    return {
+        "status": "incomplete" if problems else "complete",
+        "games_loaded": sum(len(s.get("loaded_game_pks", [])) for s in loaded["dates"].values()),
+        "dates_promoted": sum(1 for g in grades.values() if g.get("promoted")),
+        "problems": problems,
+    }
+
+
+def record_chunk(warehouse, chunk: Chunk, chosen: list[str], run_id: str, started_at: dt.datetime, outcome: dict):
+    warehouse.upsert(
+        "ops.backfill_chunks",
+        [
+            {
+                "first_date": dt.date.fromisoformat(chunk.first),
+                "last_date": dt.date.fromisoformat(chunk.last),
+                "kinds": ",".join(sorted(chosen)),
+                "status": outcome["status"],
+                "run_id": run_id,
+                "started_at": started_at,
+                "finished_at": dt.datetime.now(dt.UTC),
+                "games_loaded": outcome["games_loaded"],
+                "dates_promoted": outcome["dates_promoted"],
+                "problems": outcome["problems"],
+            }
+        ],
+        ("problems",),
+    )
+
+
+def complete_dates(warehouse, chosen: list[str]) -> set[str]:
+    """Dates of complete chunks that collected at least the ``chosen`` kinds (whatever their size)."""
+    warehouse.ensure_schema()
+    out: set[str] = set()
+    for r in warehouse.query("SELECT first_date, last_date, kinds FROM ops.backfill_chunks WHERE status = 'complete'"):
+        if set(chosen) <= set(r["kinds"].split(",")):
+            out.update(Chunk(str(r["first_date"])[:10], str(r["last_date"])[:10]).dates)
+    return out
+
+
+def pending_chunks(warehouse, chunks: list[Chunk], chosen: list[str]) -> list[Chunk]:
+    """The chunks not yet done: a chunk is skipped when each of its dates is in a complete chunk."""
+    done = complete_dates(warehouse, chosen)
+    return [c for c in chunks if not set(c.dates) <= done]
+
+
+def history_clients(concurrency: int) -> dict:
+    """The sources' clients from their Airflow connections, ``concurrency`` requests in flight each."""
+    from mlb_pipeline.operators import source_client
+
+    return {s: source_client(s, concurrency=concurrency) for s in ("source", "savant")}
+
+
+def collect_source(clients: dict, zone, plan: dict, concurrency: int, source: str) -> dict:
+    """The collections of one source (``source``, ``savant``): on Airflow each source's
+    collection of a chunk is a task of its own, in that source's pool."""
+    return collect_chunk({s: c for s, c in clients.items() if s == source}, zone, plan, concurrency, only=source)
+
+
+def collect_sources(clients: dict, zone, plan: dict, concurrency: int) -> dict:
+    """The chunk's collections, both sources asked at the same time (each keeps its own pacing)."""
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(clients), thread_name_prefix="sources") as pool:
+        parts = [pool.submit(collect_source, clients, zone, plan, concurrency, s) for s in clients]
+        return {task: result for part in parts for task, result in part.result().items()}
+
+
+def finish_chunk(
+    warehouse,
+    zone,
+    plan: dict,
+    collected: dict,
+    *,
+    run_id: str,
+    started_at,
+    api,
+    concurrency: int,
+    docs_url: str | None,
+) -> dict:
+    """Load the chunk (one stage and one MERGE a table), grade its dates, record it."""
+    from mlb_pipeline.collect import load_day, recollect_games
+
+    chunk = Chunk(min(plan["dates"]), max(plan["dates"]))
+    loaded = load_day(warehouse, zone, plan, collected, run_id=run_id, started_at=started_at)
+    grades = grade_chunk(
+        warehouse,
+        plan,
+        run_id,
+        docs_url,
+        recollect=lambda pks: recollect_games(api, zone, warehouse, pks, concurrency),
+    )
+    outcome = chunk_outcome(chunk, loaded, grades)
+    record_chunk(warehouse, chunk, plan["kinds"], run_id, started_at, outcome)
+    log.info(
+        "chunk %s: %s, %d games loaded (%d already final), %d of %d dates promoted%s",
+        chunk.label,
+        outcome["status"],
+        outcome["games_loaded"],
+        len(plan["skipped"]),
+        outcome["dates_promoted"],
+        len(chunk.dates),
+        "".join("\n  " + p for p in outcome["problems"]),
+    )
+    return {"chunk": chunk.to_dict(), "games_planned": len(plan["collect"]), **outcome}
+
+
+def docs_url() -> str:
+    from mlb_pipeline.settings import lake_url
+
+    return lake_url().rstrip("/") + "/quality/data_docs"
+
+
+def run_chunk(
+    chunk: Chunk,
+    *,
+    chosen: list[str],
+    range_first: str,
+    every: int,
+    run_id: str,
+    concurrency: int,
+    force: bool = False,
+    clients: dict | None = None,
+    warehouse=None,
+    zone=None,
+) -> dict:
+    """One chunk from API to graded raw tables, recorded in ``ops.backfill_chunks``: the two
+    sources asked at the same time. Safe to run again: everything lands content-addressed
+    and merges on primary keys."""
+
+    from mlb_pipeline.operators import raw_zone
+    from mlb_pipeline.warehouse import open_warehouse
+
+    clients = clients or history_clients(concurrency)
+    warehouse = warehouse or open_warehouse()
+    zone = zone or raw_zone()
+    started_at = dt.datetime.now(dt.UTC)
+    warehouse.ensure_schema()
+    plan = plan_chunk(
+        clients["source"], zone, warehouse, chunk, chosen=chosen, range_first=range_first, every=every, force=force
+    )
+    collected = collect_sources(clients, zone, plan, concurrency)
+    return finish_chunk(
+        warehouse,
+        zone,
+        plan,
+        collected,
+        run_id=run_id,
+        started_at=started_at,
+        api=clients["source"],
+        concurrency=concurrency,
+        docs_url=docs_url(),
+    )
+
+
+# ------------------------------------------------------------------------------------
+# On Airflow: the DAG mlb_backfill_history's tasks (a chunk's spec and results are XComs)
+# ------------------------------------------------------------------------------------
+def chunks_for_run(params: dict) -> list[dict]:
+    """``plan_chunks``: the chunks of the run's range still to do, as specs the mapped tasks take."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from mlb_pipeline.warehouse import open_warehouse
+
+    seasons = params.get("seasons")
+    try:
+        first, last = resolve_range(
+            params.get("from_date"), params.get("to_date"), ",".join(str(s) for s in seasons) if seasons else None
+        )
+        chosen = parse_kinds(",".join(params["kinds"]) if params.get("kinds") else None)
+    except UsageError as exc:
+        raise AirflowFailException(str(exc)) from exc
+    everything = chunks_of(first, last, int(params["chunk_days"]))
+    todo = everything if params.get("force") else pending_chunks(open_warehouse(), everything, chosen)
+    log.info(
+        "%s..%s: %d chunks of %s dates, %d already complete%s",
+        first,
+        last,
+        len(everything),
+        params["chunk_days"],
+        len(everything) - len(todo),
+        "; dry run: nothing is collected" if params.get("dry_run") else "",
+    )
+    for c in todo:
+        log.info("%s %s", "would backfill" if params.get("dry_run") else "to backfill", c.label)
+    if params.get("dry_run"):
+        return []
+    concurrency = int(history_config()["concurrency"])
+    return [
+        dict(
+            c.to_dict(),
+            label=c.label,
+            kinds=chosen,
+            range_first=first.isoformat(),
+            force=bool(params.get("force")),
+            concurrency=concurrency,
+            reference_every_days=int(history_config()["reference_every_days"]),
+        )
+        for c in todo
+    ]
+
+
+def _label_map_index(spec: dict) -> None:
+    """The mapped task instance is named after its chunk in the UI (``map_index_template``)."""
+    from airflow.sdk import get_current_context
+
+    get_current_context()["chunk_label"] = spec["label"]
+
+
+def airflow_collect(spec: dict, source: str, started: dict | None = None) -> dict:
+    """``collect_statsapi`` (no ``started``: plans the chunk, then collects the Stats API's kinds)
+    and ``collect_savant`` (Savant's kinds over the plan ``collect_statsapi`` made)."""
+    from mlb_pipeline.operators import raw_zone
+    from mlb_pipeline.warehouse import open_warehouse
+
+    _label_map_index(spec)
+    chunk, zone = Chunk(spec["first"], spec["last"]), raw_zone()
+    client = history_clients(spec["concurrency"])[source]
+    try:
+        if started is None:
+            warehouse = open_warehouse()
+            warehouse.ensure_schema()
+            started_at = dt.datetime.now(dt.UTC).isoformat()
+            plan = plan_chunk(
+                client,
+                zone,
+                warehouse,
+                chunk,
+                chosen=spec["kinds"],
+                range_first=spec["range_first"],
+                every=spec["reference_every_days"],
+                force=spec["force"],
+            )
+            collected = collect_source({source: client}, zone, plan, spec["concurrency"], source)
+            return {"plan": plan, "collected": collected, "started_at": started_at}
+        return collect_source({source: client}, zone, started["plan"], spec["concurrency"], source)
+    finally:
+        client.close()
+
+
+def airflow_finish(spec: dict, started: dict, savant: dict, run_id: str) -> dict:
+    """``load_and_grade``: the chunk's load, grades and record."""
+    from mlb_pipeline.operators import raw_zone, source_client
+    from mlb_pipeline.warehouse import open_warehouse
+
+    _label_map_index(spec)
+    api = source_client("source", concurrency=spec["concurrency"])
+    try:
+        return finish_chunk(
+            open_warehouse(),
+            raw_zone(),
+            started["plan"],
+            {**started["collected"], **savant},
+            run_id=run_id,
+            started_at=dt.datetime.fromisoformat(started["started_at"]),
+            api=api,
+            concurrency=spec["concurrency"],
+            docs_url=docs_url(),
+        )
+    finally:
+        api.close()
+
+
+# ------------------------------------------------------------------------------------
+# After the chunks: one set-based feature rebuild and one training
+# ------------------------------------------------------------------------------------
+def rebuild_and_train(last_date: str, run_id: str) -> dict:
+    """``dbt build --full-refresh`` of the project (features set-based over everything loaded),
+    then one training whose challenger is promoted only if better, as the daily run decides."""
+    import os
+    import subprocess
+    import tempfile
+
+    from mlb_pipeline import model
+    from mlb_pipeline.features import dbt_executable
+    from mlb_pipeline.settings import dbt_project_dir, lake_url
+    from mlb_pipeline.warehouse import open_warehouse
+
+    project = dbt_project_dir()
+    with tempfile.TemporaryDirectory(prefix="mlb-backfill-dbt-") as tmp:
+        proc = subprocess.run(
+            [
+                dbt_executable(),
+                "build",
+                "--full-refresh",
+                "--project-dir",
+                str(project),
+                "--profiles-dir",
+                str(project),
+                "--target-path",
+                f"{tmp}/target",
+                "--log-path",
+                f"{tmp}/logs",
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "DBT_USE_COLORS": "false"},
+        )
+    if proc.returncode:
+        raise RuntimeError(f"dbt build --full-refresh failed:\n{proc.stdout[-4000:]}")
+    as_of = dt.date.fromisoformat(last_date) + dt.timedelta(days=1)
+    registry = model.Registry(lake_url())
+    return model.train_and_register(open_warehouse(), registry, as_of, run_id, full=True)
+
+
+# ------------------------------------------------------------------------------------
+# The command
+# ------------------------------------------------------------------------------------
+class UsageError(ValueError):
+    """A bad argument: one plain line, exit code 2."""
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def parse_kinds(value: str | None) -> list[str]:
+    """``--kinds a,b``: names of the registry; default ``history.kinds``."""
+    if value is None:
+        return list(history_config()["kinds"])
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    known = [k.name for k in kinds.KINDS]
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise UsageError(f"unknown kinds {unknown or [value]}: choose from {', '.join(known)}")
+    return names
+
+
+def _seasons(value: str) -> list[int]:
+    try:
+        if "-" in value:
+            a, b = (int(p) for p in value.split("-", 1))
+            seasons = list(range(a, b + 1))
+        else:
+            seasons = [int(p) for p in value.split(",")]
+    except ValueError:
+        raise UsageError(f"--seasons {value!r}: give years, e.g. 2021-2024 or 2019,2021") from None
+    if not seasons or min(seasons) < 1876:
+        raise UsageError(f"--seasons {value!r}: give years, e.g. 2021-2024 or 2019,2021")
+    return seasons
+
+
+def resolve_range(
+    from_date: str | None, to_date: str | None, seasons: str | None, today: dt.date | None = None
+) -> tuple[dt.date, dt.date]:
+    """The range asked for: ``--seasons`` or ``--from-date``/``--to-date``; never past yesterday."""
+    today = today or dt.datetime.now(dt.UTC).date()
+    if seasons and (from_date or to_date):
+        raise UsageError("give --seasons or --from-date/--to-date, not both")
+    if seasons:
+        first, last = season_range(_seasons(seasons))
+    elif from_date and to_date:
+        first, last = _date(from_date), _date(to_date)
+    else:
+        raise UsageError("give --from-date and --to-date (YYYY-MM-DD), or --seasons")
+    last = min(last, today - dt.timedelta(days=1))
+    if last < first:
+        raise UsageError(f"the range {first}..{last} is empty (it ends before it starts, or is not past yet)")
+    return first, last
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    cfg = history_config()
+    ap = argparse.ArgumentParser(
+        prog="python -m mlb_pipeline.backfill",
+        description="Load history in bulk: a range of dates in chunks, collected concurrently, "
+        "loaded with one statement a table, graded, resumable.",
+    )
+    sub = ap.add_subparsers(dest="source", required=True, metavar="SOURCE")
+    stats = sub.add_parser("statsapi", help="the MLB Stats API and Baseball Savant (the daily path's sources)")
+    stats.add_argument("--from-date", help="first date, YYYY-MM-DD")
+    stats.add_argument("--to-date", help="last date, YYYY-MM-DD (at most yesterday)")
+    stats.add_argument("--seasons", help="whole seasons instead of dates: 2021-2024 or 2019,2021")
+    stats.add_argument("--kinds", help=f"comma-separated kinds (default: {','.join(cfg['kinds'])})")
+    stats.add_argument("--chunk-days", type=int, default=cfg["chunk_days"], help="dates a chunk")
+    stats.add_argument("--concurrency", type=int, default=cfg["concurrency"], help="requests in flight per source")
+    stats.add_argument(
+        "--reference-every",
+        type=int,
+        default=cfg["reference_every_days"],
+        help="days between snapshots of teams, standings, rosters and stats (1: every date, as the daily path)",
+    )
+    stats.add_argument("--force", action="store_true", help="collect again chunks and games already done")
+    stats.add_argument("--dry-run", action="store_true", help="list the chunks to do; ask and write nothing")
+    stats.add_argument("--rebuild", action="store_true", help="then rebuild the features (dbt) and train once")
+    stats.add_argument("--verbose", action="store_true", help="log every step (default: warnings, and the progress)")
+    args = ap.parse_args(argv)
+    if not args.verbose:  # the progress bar says what is going on; the pipeline's INFO lines would bury it
+        logging.getLogger().setLevel(logging.WARNING)
+        for name in ("mlb_pipeline", "great_expectations", "airflow"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        first, last = resolve_range(args.from_date, args.to_date, args.seasons)
+        chosen = parse_kinds(args.kinds)
+        if min(args.chunk_days, args.concurrency, args.reference_every) < 1:
+            raise UsageError("--chunk-days, --concurrency and --reference-every must be at least 1")
+    except UsageError as exc:
+        ap.exit(2, f"{ap.prog}: error: {exc}\n")
+    return run(
+        first,
+        last,
+        chosen,
+        args.chunk_days,
+        args.concurrency,
+        args.reference_every,
+        args.force,
+        args.dry_run,
+        args.rebuild,
+    )
+
+
+def run(first, last, chosen, chunk_days, concurrency, every, force, dry_run, rebuild) -> int:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from mlb_pipeline.warehouse import open_warehouse
+
+    console = Console(stderr=True)
+    warehouse = open_warehouse()
+    everything = chunks_of(first, last, chunk_days)
+    todo = everything if force else pending_chunks(warehouse, everything, chosen)
+    console.print(
+        f"{first}..{last}: {len(everything)} chunks of {chunk_days} dates, {len(everything) - len(todo)} already "
+        f"complete; kinds {','.join(chosen)}"
+    )
+    if dry_run:
+        for c in todo:
+            console.print(f"  would backfill {c.label}")
+        console.print("Dry run: nothing asked, nothing written.")
+        return 0
+    run_id = f"backfill__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
+    clients = history_clients(concurrency)
+    results, started = [], time.perf_counter()
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("dates"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[games]} games"),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        bar = progress.add_task("backfill", total=sum(len(c.dates) for c in todo), games=0)
+        games = 0
+        for chunk in todo:
+            progress.update(bar, description=f"chunk {chunk.label}")
+            result = run_chunk(
+                chunk,
+                chosen=chosen,
+                range_first=first.isoformat(),
+                every=every,
+                run_id=run_id,
+                concurrency=concurrency,
+                force=force,
+                clients=clients,
+                warehouse=warehouse,
+            )
+            games += result["games_loaded"]
+            results.append(result)
+            progress.update(bar, advance=len(chunk.dates), games=games)
+            console.print(f"chunk {chunk.label}: {result['status']}, {result['games_loaded']} games")
+    incomplete = [r for r in results if r["status"] != "complete"]
+    console.print(
+        f"{len(results)} chunks in {time.perf_counter() - started:.0f} s: {len(results) - len(incomplete)} complete, "
+        f"{len(incomplete)} incomplete (run again to retry them; ops.backfill_chunks has the problems)"
+    )
+    for r in incomplete:
+        for p in r["problems"]:
+            console.print(f"  {p}")
+    if rebuild:
+        console.print("Rebuilding the features (dbt build --full-refresh) and training once...")
+        trained = rebuild_and_train(last.isoformat(), run_id)
+        console.print(f"model: {trained.get('decision', trained)}")
+    return 1 if incomplete else 0
+
+
+if __name__ == "__main__":
+    from mlb_pipeline.backfill import main as package_main
+
+    sys.exit(package_main())
