@@ -9,8 +9,8 @@ dates (``config/pipeline.yaml``), and each chunk
    ``history.reference_every_days`` says), landed in the raw zone where the daily path lands it;
 3. is loaded with one stage and one MERGE a table for all its dates (``collect.load_day``),
    each date's outcome in ``ops.ingestion_runs`` as a daily run records it;
-4. is graded date by date into ``ops.quality_grades``, failing games collected again as the
-   daily run does;
+4. is graded in one pass (each suite once over all its dates), each date's grades in
+   ``ops.quality_grades`` as the daily run gives them, failing games collected again as it does;
 5. is recorded in ``ops.backfill_chunks``: a complete chunk is skipped when the backfill runs
    again, an incomplete one is done again (games already final in the warehouse are not asked).
 
@@ -197,17 +197,12 @@ def collect_chunk(clients: dict, zone, plan: dict, concurrency: int, only: str |
 
 
 def grade_chunk(warehouse, plan: dict, run_id: str, docs_url: str | None, recollect=None) -> dict[str, dict]:
-    """Each date's grade (``ops.quality_grades``), as the daily run grades it; a date not
-    promoted is reported (``error``), not raised, so the other dates are graded."""
-    from mlb_pipeline.quality import BatchRejected, grade_and_promote
+    """Each date's grade (``ops.quality_grades``), the grades the daily run would give, with every
+    suite run once over all the chunk's dates (``quality.grade_dates``); a date not promoted is
+    reported (``error``), not raised, so the other dates are graded."""
+    from mlb_pipeline.quality import grade_dates
 
-    out = {}
-    for date, phase in plan["phases"].items():
-        try:
-            out[date] = grade_and_promote(warehouse, date, phase, run_id, docs_url, recollect)
-        except BatchRejected as exc:
-            out[date] = {"game_date": date, "promoted": False, "error": str(exc)}
-    return out
+    return grade_dates(warehouse, plan["phases"], run_id, docs_url, recollect)
 
 
 def chunk_outcome(chunk: Chunk, loaded: dict, grades: dict[str, dict]) -> dict:
