@@ -28,7 +28,7 @@ import pendulum
 from airflow.sdk import DAG, Param, task, task_group
 
 from mlb_pipeline import backfill
-from mlb_pipeline.alerts import task_failed
+from mlb_pipeline.alerts import deadlines, task_failed
 from mlb_pipeline.features import feature_task_group
 from mlb_pipeline.operators import TrainModelOperator
 from mlb_pipeline.settings import load_config
@@ -50,6 +50,7 @@ with DAG(
         "owner": "mlb-data",
         "on_failure_callback": task_failed,
     },
+    deadline=deadlines("mlb_backfill_history"),
     params={
         "seasons": Param(
             None,

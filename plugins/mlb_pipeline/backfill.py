@@ -20,6 +20,7 @@ task group a chunk) run these functions. Then one set-based feature rebuild and 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -610,10 +611,6 @@ def main(argv: list[str] | None = None) -> int:
     stats.add_argument("--rebuild", action="store_true", help="then rebuild the features (dbt) and train once")
     stats.add_argument("--verbose", action="store_true", help="log every step (default: warnings, and the progress)")
     args = ap.parse_args(argv)
-    if not args.verbose:  # the progress bar says what is going on; the pipeline's INFO lines would bury it
-        logging.getLogger().setLevel(logging.WARNING)
-        for name in ("mlb_pipeline", "great_expectations", "airflow"):
-            logging.getLogger(name).setLevel(logging.WARNING)
     try:
         first, last = resolve_range(args.from_date, args.to_date, args.seasons)
         chosen = parse_kinds(args.kinds)
@@ -621,17 +618,33 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError("--chunk-days, --concurrency and --reference-every must be at least 1")
     except UsageError as exc:
         ap.exit(2, f"{ap.prog}: error: {exc}\n")
-    return run(
-        first,
-        last,
-        chosen,
-        args.chunk_days,
-        args.concurrency,
-        args.reference_every,
-        args.force,
-        args.dry_run,
-        args.rebuild,
-    )
+    quiet = contextlib.nullcontext() if args.verbose else _warnings_only()
+    with quiet:  # the progress bar says what is going on; the pipeline's INFO lines would bury it
+        return run(
+            first,
+            last,
+            chosen,
+            args.chunk_days,
+            args.concurrency,
+            args.reference_every,
+            args.force,
+            args.dry_run,
+            args.rebuild,
+        )
+
+
+@contextlib.contextmanager
+def _warnings_only():
+    """Log warnings only while the command runs (the loggers' levels restored after)."""
+    names = ("", "mlb_pipeline", "great_expectations", "airflow")
+    levels = {name: logging.getLogger(name).level for name in names}
+    for name in names:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
 
 
 def run(first, last, chosen, chunk_days, concurrency, every, force, dry_run, rebuild) -> int:
