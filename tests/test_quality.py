@@ -271,3 +271,19 @@ def test_grade_dates_grades_a_week_in_one_pass_as_day_by_day(embedded, simulated
     failed = by_date[(holed, "pitches")]["failed_expectations"]
     assert {f["expectation"] for f in failed} == {"ExpectColumnValuesToNotBeNull", "ExpectColumnValuesToBeBetween"}
     assert [f["games"] for f in failed] == [[hole], [hole]]
+
+
+@pytest.mark.unit
+def test_a_validation_of_many_dates_has_its_data_docs_page(tmp_path):
+    """GX titles a page from its run name parsed as a time: ``2024-06-24..2024-06-30`` parsed with
+    an offset of 30 hours and the page was not rendered (an error in the log, a missing page)."""
+    import pandas as pd
+
+    grader = quality.Grader(str(tmp_path / "docs"))
+    label = quality._dates_label(["2024-06-24", "2024-06-30", "2024-06-27"])
+    spec = ("completeness", "ExpectColumnValuesToNotBeNull", {"column": "game_pk"})
+    [result] = grader._validate("raw.games.v1", pd.DataFrame({"game_pk": [1, 2]}), [spec], label)
+    assert result.success
+    grader.build_docs()
+    pages = [p.read_text() for p in (tmp_path / "docs" / "validations").rglob("*.html")]
+    assert len(pages) == 1 and "2024-06-24 to 2024-06-30" in pages[0]

@@ -621,8 +621,10 @@ def _by_value(spec: tuple, frames: list[pd.DataFrame]) -> bool:
 
 
 def _dates_label(dates: list[str]) -> str:
-    """How the Data Docs name a validation of these dates: ``first..last``."""
-    return f"{min(dates)}..{max(dates)}" if len(dates) > 1 else "".join(dates)
+    """How the Data Docs name a validation of these dates: ``first to last``. GX parses a run
+    name as a time to title its page, and ``first..last`` parsed as a time with an offset of
+    days: the page failed to render."""
+    return f"{min(dates)} to {max(dates)}" if len(dates) > 1 else "".join(dates)
 
 
 def _splittable(spec: tuple, frames: list[pd.DataFrame]) -> bool:
