@@ -272,18 +272,13 @@ def history_clients(concurrency: int) -> dict:
     return {s: source_client(s, concurrency=concurrency) for s in ("source", "savant")}
 
 
-def collect_source(clients: dict, zone, plan: dict, concurrency: int, source: str) -> dict:
-    """The collections of one source (``source``, ``savant``): on Airflow each source's
-    collection of a chunk is a task of its own, in that source's pool."""
-    return collect_chunk({s: c for s, c in clients.items() if s == source}, zone, plan, concurrency, only=source)
-
-
 def collect_sources(clients: dict, zone, plan: dict, concurrency: int) -> dict:
-    """The chunk's collections, both sources asked at the same time (each keeps its own pacing)."""
+    """The chunk's collections, both sources asked at the same time (each keeps its own pacing; on
+    Airflow each source's collection is a task of its own, in that source's pool)."""
     import concurrent.futures
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(clients), thread_name_prefix="sources") as pool:
-        parts = [pool.submit(collect_source, clients, zone, plan, concurrency, s) for s in clients]
+        parts = [pool.submit(collect_chunk, clients, zone, plan, concurrency, only=s) for s in clients]
         return {task: result for part in parts for task, result in part.result().items()}
 
 
@@ -431,12 +426,12 @@ def _label_map_index(spec: dict) -> None:
 def airflow_collect(spec: dict, source: str, started: dict | None = None) -> dict:
     """``collect_statsapi`` (no ``started``: plans the chunk, then collects the Stats API's kinds)
     and ``collect_savant`` (Savant's kinds over the plan ``collect_statsapi`` made)."""
-    from mlb_pipeline.operators import raw_zone
+    from mlb_pipeline.operators import raw_zone, source_client
     from mlb_pipeline.warehouse import open_warehouse
 
     _label_map_index(spec)
     chunk, zone = Chunk(spec["first"], spec["last"]), raw_zone()
-    client = history_clients(spec["concurrency"])[source]
+    client = source_client(source, concurrency=spec["concurrency"])
     try:
         if started is None:
             warehouse = open_warehouse()
@@ -452,9 +447,9 @@ def airflow_collect(spec: dict, source: str, started: dict | None = None) -> dic
                 every=spec["reference_every_days"],
                 force=spec["force"],
             )
-            collected = collect_source({source: client}, zone, plan, spec["concurrency"], source)
+            collected = collect_chunk({source: client}, zone, plan, spec["concurrency"], only=source)
             return {"plan": plan, "collected": collected, "started_at": started_at}
-        return collect_source({source: client}, zone, started["plan"], spec["concurrency"], source)
+        return collect_chunk({source: client}, zone, started["plan"], spec["concurrency"], only=source)
     finally:
         client.close()
 
