@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO, collect_days, dbt, run_day, without_deadlines
+from conftest import REPO, backfill_days, collect_days, dbt, run_day, without_deadlines
 
 from mlb_pipeline.warehouse import DuckDBWarehouse
 
@@ -36,9 +36,12 @@ def checksums(tables=FEATURES) -> dict[str, tuple]:
 
 @pytest.fixture(scope="session")
 def simulated_month(sim_server, tmp_path_factory):
-    """May 2024 of the simulated league, collected, loaded and graded (about 4 minutes, once)."""
+    """May 2024 of the simulated league, collected, loaded and graded once: bulk-loaded up to the
+    day before the last (the backfill's path), then the last day as the daily run collects it
+    (which records the next day's schedule, whose games the model predicts)."""
     root = tmp_path_factory.mktemp("month")
-    collect_days(sim_server, root / "warehouse.duckdb", (root / "lake").as_uri(), MONTH)
+    backfill_days(sim_server, root / "warehouse.duckdb", (root / "lake").as_uri(), MONTH[0], MONTH[-2])
+    collect_days(sim_server, root / "warehouse.duckdb", (root / "lake").as_uri(), MONTH[-1:])
     return root
 
 

@@ -200,7 +200,7 @@ def raw_content(wh) -> dict[str, tuple]:
     return out
 
 
-WEEK = [f"2024-06-{d:02d}" for d in range(3, 10)]
+DATES = [f"2024-06-{d:02d}" for d in range(3, 8)]  # five dates of a chunk
 GRADE_COLUMNS = (
     "game_date, table_name, phase, suite_version, attempt, rows_checked, grade, score, schema_score, "
     "completeness_score, player_completeness_score, value_ranges_score, batch_grade, promoted, "
@@ -216,21 +216,21 @@ def _grades(wh, run_id: str) -> list[dict]:
     return [{**r, **{k: json.loads(r[k]) for k in ("failed_expectations", "warnings")}} for r in rows]
 
 
-def test_grade_dates_grades_a_week_in_one_pass_as_day_by_day(embedded, simulated):
-    """grade_dates over a collected week records exactly the grades the per-date path
+def test_grade_dates_grades_several_dates_in_one_pass_as_day_by_day(embedded, simulated):
+    """grade_dates over five collected dates records exactly the grades the per-date path
     (collect_days grades each day) recorded; planted faults on single dates (a broken
     identity, a missing required value and one out of range, a missing team's standings)
     lower those dates only (an F re-collected), described as the per-date path describes them."""
-    collect_days(simulated, embedded / "warehouse.duckdb", (embedded / "lake").as_uri(), WEEK)
+    collect_days(simulated, embedded / "warehouse.duckdb", (embedded / "lake").as_uri(), DATES)
     wh = DuckDBWarehouse()
     per_date = _grades(wh, "collect_days__%")
     phases = {r["game_date"].isoformat(): r["phase"] for r in per_date}
-    assert sorted(phases) == WEEK and len(per_date) >= 7 * 10
+    assert sorted(phases) == DATES and len(per_date) >= 5 * 10
     summaries = quality.grade_dates(wh, phases, "chunk", None)
     assert _grades(wh, "chunk") == per_date
     assert all(s["promoted"] and "error" not in s for s in summaries.values()), summaries
 
-    broken, holed, short = WEEK[1], WEEK[3], WEEK[5]
+    broken, holed, short = DATES[1], DATES[3], DATES[4]
     pk = wh.query("SELECT min(game_pk) pk FROM raw.games WHERE official_date = ?", [broken])[0]["pk"]
     hole = wh.query("SELECT max(game_pk) pk FROM raw.games WHERE official_date = ?", [holed])[0]["pk"]
     with wh.connect() as con:
