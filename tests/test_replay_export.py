@@ -5,6 +5,7 @@ request the pipeline sends for a day."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import urllib.error
 import urllib.request
@@ -73,3 +74,11 @@ def test_exported_folder_answers_what_the_simulation_answers(simulated, league, 
         missing = [f"/api/v1.1/game/{later}/feed/live", f"/api/v1/schedule?sportId=1&date={day}"]
         assert [_get(simulated.url + t)[0] for t in missing] == [200, 200]  # the simulation knows that day
         assert [_get(files.url + t)[0] for t in missing] == [404, 404]  # outside the export: the API's 404
+        # a schedule of dates not exported as that range (a backfill's chunk) is put together from
+        # its dates' schedules, as the API lists them; a range reaching past the export is a 404
+        chunk = f"/api/v1/schedule?sportId=1&startDate={DAYS[1]}&endDate={DAYS[1]}"
+        status, body = _get(files.url + chunk)
+        simulated_doc, files_doc = json.loads(_get(simulated.url + chunk)[1]), json.loads(body)
+        assert status == 200 and files_doc["dates"] == simulated_doc["dates"]
+        assert files_doc["totalGames"] == simulated_doc["totalGames"] == len(league.by_date[DAYS[1]])
+        assert _get(files.url + f"/api/v1/schedule?sportId=1&startDate={DAYS[0]}&endDate={day}")[0] == 404

@@ -216,9 +216,37 @@ class RecordedBackend:
         key = (path, frozenset(query.items()))
         f = self.index.get(key)
         if f is None:
-            return None
+            return self._schedule_range(path, query)
+        return 200, self._read(f)
+
+    @staticmethod
+    def _read(f: Path) -> bytes:
         data = f.read_bytes()
-        return 200, gzip.decompress(data) if f.name.endswith(".gz") else data
+        return gzip.decompress(data) if f.name.endswith(".gz") else data
+
+    def _schedule_range(self, path: str, query: dict[str, str]) -> tuple[int, bytes] | None:
+        """A schedule of ``startDate..endDate`` not recorded as such, put together from the
+        recorded (or exported) schedule of each of its dates, as the API lists them: every
+        date with games in order, the totals summed. None unless every date is there."""
+        if path != "/api/v1/schedule" or set(query) != {"sportId", "startDate", "endDate"}:
+            return None
+        try:
+            first, last = dt.date.fromisoformat(query["startDate"]), dt.date.fromisoformat(query["endDate"])
+        except ValueError:
+            return None
+        doc = {"totalItems": 0, "totalEvents": 0, "totalGames": 0, "totalGamesInProgress": 0, "dates": []}
+        day = first
+        while day <= last:
+            f = self.index.get((path, frozenset({"sportId": "1", "date": day.isoformat()}.items())))
+            if f is None:
+                return None
+            part = orjson.loads(self._read(f))
+            doc.setdefault("copyright", part.get("copyright"))
+            for k in ("totalItems", "totalEvents", "totalGames", "totalGamesInProgress"):
+                doc[k] += part.get(k, 0)
+            doc["dates"] += part.get("dates", [])
+            day += dt.timedelta(days=1)
+        return 200, orjson.dumps(doc)
 
 
 class SimulatedBackend:
