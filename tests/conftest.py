@@ -233,7 +233,7 @@ def collect_days(server, warehouse_path: Path, lake_url: str, dates: list[str]) 
         grade_and_promote(warehouse, day, plan["season_phase"], f"collect_days__{day}", docs_url=None)
 
 
-def backfill_days(server, warehouse_path: Path, lake_url: str, first: str, last: str, chunk_days: int = 8) -> None:
+def backfill_days(server, warehouse_path: Path, lake_url: str, first: str, last: str, chunk_days: int = 15) -> None:
     """Collect, load and grade a range of dates as the bulk backfill does (``backfill.run_chunk``,
     chunks of ``chunk_days``, every kind, a reference snapshot every date as the daily path
     takes them): the same raw rows and grades as :func:`collect_days` (tests/test_backfill_history.py),

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import psutil
 import pytest
 from conftest import REPO, collect_days, without_deadlines
 from raw_checksums import checksums
@@ -75,6 +76,36 @@ def test_bad_arguments_get_one_plain_line_and_exit_code_2():
         with pytest.raises(SystemExit) as stop:
             backfill.main(argv)
         assert stop.value.code == 2
+
+
+def test_a_chunk_whose_schedule_cannot_be_read_stops_the_command_in_one_line(embedded, simulated):
+    """The second chunk's schedule arrives cut short: the first chunk is done and recorded, the
+    body is kept in quarantine with the reason, and the command says so in one line (exit 1,
+    no traceback); run again, it goes on from the second chunk."""
+    simulated.add_fault(rf"schedule\?.*startDate={DATES[2]}(&|$)", truncate=True)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO / "plugins"),
+        "AIRFLOW_CONN_MLB_STATSAPI": simulated.url,
+        "AIRFLOW_CONN_BASEBALL_SAVANT": simulated.url + "?min_interval_s=0",
+        "COLUMNS": "200",
+    }
+    command = [sys.executable, "-m", "mlb_pipeline.backfill", "statsapi", "--from-date", DATES[0], "--to-date"]
+    command += [DATES[-1], "--chunk-days", "2", "--kinds", "game_feed,schedule"]
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    said = " ".join(proc.stderr.split())  # as the terminal wraps it
+    assert "Traceback" not in said and said.count("Stopped:") == 1, said[-2000:]
+    assert f"Stopped: chunk {DATES[2]}: schedule {DATES[2]}: body is not valid JSON" in said, said[-800:]
+    assert "The chunks before it are recorded; run again to go on from there." in said
+    assert list((embedded / "lake" / "quarantine" / DATES[2]).rglob("*.reason.json"))
+    with duckdb.connect(str(embedded / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT first_date, status FROM ops.backfill_chunks").fetchall() == [
+            (dt.date.fromisoformat(DATES[0]), "complete")
+        ]
+    simulated.clear_faults()
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and "1 already complete" in again.stderr, again.stderr[-3000:]
 
 
 @pytest.fixture(scope="module")
@@ -156,14 +187,18 @@ def test_the_command_killed_and_run_again_leaves_what_the_daily_path_leaves(dail
         "4",
     ]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    seen = []
+    seen, collector = [], []
     for line in proc.stdout:
         seen.append(line)
         if line.startswith(f"chunk {DATES[0]}..{DATES[1]}: complete"):
+            collector = psutil.Process(proc.pid).children()  # collecting the next chunk meanwhile
             proc.send_signal(signal.SIGKILL)
             break
     proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL, "".join(seen[-30:])
+    assert collector, "the command collects in a process of its own"
+    _, alive = psutil.wait_procs(collector, timeout=10)
+    assert not alive, "the collector outlived the killed command"
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "2 chunks of 2 dates, 1 already complete" in again.stderr

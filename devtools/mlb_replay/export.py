@@ -127,10 +127,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--from-date", type=dt.date.fromisoformat, default=None, help="default: the season's first day")
     ap.add_argument("--to-date", type=dt.date.fromisoformat, default=None, help="default: the season's last day")
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument(
+        "--league",
+        default=None,
+        help="the seasons of the simulated league, e.g. 2021-2024 (default: --season alone); a season's "
+        "team strengths follow from the league's first season, so export each season of a league with it",
+    )
     args = ap.parse_args(argv)
 
     started = time.perf_counter()
-    league = League(args.seed, [args.season])
+    if args.league:
+        lo, _, hi = args.league.partition("-")
+        seasons = list(range(int(lo), int(hi or lo) + 1))
+    else:
+        seasons = [args.season]
+    league = League(args.seed, seasons)
     days = sorted(d for d, games in league.by_date.items() if games[0].season == args.season)
     first, last = args.from_date or days[0], args.to_date or days[-1]
     written = export(league, args.season, first, last, args.out)

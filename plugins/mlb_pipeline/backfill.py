@@ -15,7 +15,9 @@ dates (``config/pipeline.yaml``), and each chunk
    again, an incomplete one is done again (games already final in the warehouse are not asked).
 
 ``python -m mlb_pipeline.backfill statsapi`` and the DAG ``mlb_backfill_history`` (one mapped
-task group a chunk) run these functions. Then one set-based feature rebuild and one training.
+task group a chunk) run these functions; the command collects the next chunk in a process of its
+own while it loads and grades one (:class:`Collector`). Then one set-based feature rebuild and
+one training.
 """
 
 from __future__ import annotations
@@ -94,11 +96,21 @@ def snapshot_date(date: str, range_first: str, every: int, has_games) -> bool:
 # A chunk: plan, collect, load, grade, record
 # ------------------------------------------------------------------------------------
 def plan_chunk(
-    client, zone, warehouse, chunk: Chunk, *, chosen: list[str], range_first: str, every: int, force: bool = False
+    client,
+    zone,
+    warehouse,
+    chunk: Chunk,
+    *,
+    chosen: list[str],
+    range_first: str,
+    every: int,
+    force: bool = False,
+    already_final: set[int] | None = None,
 ):
     """What the chunk collects: its schedule in one request, landed raw (an unparseable one is
     quarantined and raised), every game of its dates not already final in the warehouse (all
-    of them with ``force``), each date's season phase, and which dates take a reference snapshot."""
+    of them with ``force``; ``already_final``: those games, when the caller has read them), each
+    date's season phase, and which dates take a reference snapshot."""
     from mlb_pipeline.collect import day_schedule
     from mlb_pipeline.gaps import final_games_loaded
     from mlb_pipeline.kinds.schedule import parse_schedule
@@ -124,7 +136,12 @@ def plan_chunk(
     calendars = {y: season_calendar(client, zone, y) for y in sorted({int(d[:4]) for d in chunk.dates})}
     phases = {d: phase_on(calendars[int(d[:4])], d) for d in chunk.dates}
     playing = [g for day in dates.values() for g in day["games"] if not g["is_postponed"]]
-    done = set() if force else final_games_loaded(warehouse, [g["game_pk"] for g in playing])
+    if force:
+        done = set()
+    elif already_final is not None:
+        done = {g["game_pk"] for g in playing} & already_final
+    else:
+        done = final_games_loaded(warehouse, [g["game_pk"] for g in playing])
     has_games = _games_on(client, zone, chunk, dates, range_first, every)
     return {
         "game_date": chunk.first,
@@ -243,9 +260,10 @@ def record_chunk(warehouse, chunk: Chunk, chosen: list[str], run_id: str, starte
                 "games_loaded": outcome["games_loaded"],
                 "dates_promoted": outcome["dates_promoted"],
                 "problems": outcome["problems"],
+                "seconds": outcome.get("seconds"),
             }
         ],
-        ("problems",),
+        ("problems", "seconds"),
     )
 
 
@@ -293,12 +311,18 @@ def finish_chunk(
     api,
     concurrency: int,
     docs_url: str | None,
+    seconds: dict | None = None,
 ) -> dict:
-    """Load the chunk (one stage and one MERGE a table), grade its dates, record it."""
+    """Load the chunk (one stage and one MERGE a table), grade its dates, record it with the
+    seconds each phase took (``seconds``: those of planning and collecting it)."""
     from mlb_pipeline.collect import load_day, recollect_games
 
     chunk = Chunk(min(plan["dates"]), max(plan["dates"]))
+    seconds = dict(seconds or {})
+    t = time.perf_counter()
     loaded = load_day(warehouse, zone, plan, collected, run_id=run_id, started_at=started_at)
+    seconds["load"] = time.perf_counter() - t
+    t = time.perf_counter()
     grades = grade_chunk(
         warehouse,
         plan,
@@ -306,7 +330,8 @@ def finish_chunk(
         docs_url,
         recollect=lambda pks: recollect_games(api, zone, warehouse, pks, concurrency),
     )
-    outcome = chunk_outcome(chunk, loaded, grades)
+    seconds["grade"] = time.perf_counter() - t
+    outcome = dict(chunk_outcome(chunk, loaded, grades), seconds={k: round(v, 3) for k, v in seconds.items()})
     record_chunk(warehouse, chunk, plan["kinds"], run_id, started_at, outcome)
     log.info(
         "chunk %s: %s, %d games loaded (%d already final), %d of %d dates promoted%s",
@@ -327,6 +352,40 @@ def docs_url() -> str:
     return lake_url().rstrip("/") + "/quality/data_docs"
 
 
+def gather_chunk(
+    chunk: Chunk,
+    *,
+    clients: dict,
+    zone,
+    warehouse,
+    chosen: list[str],
+    range_first: str,
+    every: int,
+    concurrency: int,
+    force: bool = False,
+    already_final: set[int] | None = None,
+) -> dict:
+    """Plan the chunk and collect it, both sources at the same time: what :func:`finish_chunk`
+    takes (``plan``, ``collected``, ``started_at``, the ``seconds`` each step took)."""
+    started_at = dt.datetime.now(dt.UTC)
+    t = time.perf_counter()
+    plan = plan_chunk(
+        clients["source"],
+        zone,
+        warehouse,
+        chunk,
+        chosen=chosen,
+        range_first=range_first,
+        every=every,
+        force=force,
+        already_final=already_final,
+    )
+    planned = time.perf_counter()
+    collected = collect_sources(clients, zone, plan, concurrency)
+    seconds = {"plan": planned - t, "collect": time.perf_counter() - planned}
+    return {"plan": plan, "collected": collected, "started_at": started_at, "seconds": seconds}
+
+
 def run_chunk(
     chunk: Chunk,
     *,
@@ -339,10 +398,11 @@ def run_chunk(
     clients: dict | None = None,
     warehouse=None,
     zone=None,
+    gathered: dict | None = None,
 ) -> dict:
-    """One chunk from API to graded raw tables, recorded in ``ops.backfill_chunks``: the two
-    sources asked at the same time. Safe to run again: everything lands content-addressed
-    and merges on primary keys."""
+    """One chunk from API to graded raw tables, recorded in ``ops.backfill_chunks`` (``gathered``:
+    its :func:`gather_chunk`, when already collected). Safe to run again: everything lands
+    content-addressed and merges on primary keys."""
 
     from mlb_pipeline.operators import raw_zone
     from mlb_pipeline.warehouse import open_warehouse
@@ -350,23 +410,108 @@ def run_chunk(
     clients = clients or history_clients(concurrency)
     warehouse = warehouse or open_warehouse()
     zone = zone or raw_zone()
-    started_at = dt.datetime.now(dt.UTC)
     warehouse.ensure_schema()
-    plan = plan_chunk(
-        clients["source"], zone, warehouse, chunk, chosen=chosen, range_first=range_first, every=every, force=force
+    got = gathered or gather_chunk(
+        chunk,
+        clients=clients,
+        zone=zone,
+        warehouse=warehouse,
+        chosen=chosen,
+        range_first=range_first,
+        every=every,
+        concurrency=concurrency,
+        force=force,
     )
-    collected = collect_sources(clients, zone, plan, concurrency)
     return finish_chunk(
         warehouse,
         zone,
-        plan,
-        collected,
+        got["plan"],
+        got["collected"],
         run_id=run_id,
-        started_at=started_at,
+        started_at=got["started_at"],
         api=clients["source"],
         concurrency=concurrency,
         docs_url=docs_url(),
+        seconds=got["seconds"],
     )
+
+
+class Collector:
+    """Plans and collects chunks in a process of its own, one chunk ahead of the caller, who loads
+    and grades the one before: on Airflow collecting and loading are tasks of their own, and here
+    too they overlap on two cores (in one process they would share one interpreter lock). The
+    collector never opens the warehouse (DuckDB has one writing process): the caller says which
+    games are already final. A failure is raised when its chunk's turn comes."""
+
+    def __init__(self, concurrency: int, quiet: bool):
+        import concurrent.futures
+        import multiprocessing
+
+        self.pool = concurrent.futures.ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_collector_start,
+            initargs=(concurrency, quiet),
+        )
+
+    def chunks(self, todo: list[Chunk], already_final, **kwargs):
+        """``(chunk, gathered)`` in order; ``already_final()`` is read as each chunk is submitted."""
+        if not todo:
+            return
+        with self.pool:
+            future = self.pool.submit(_collect_in_collector, todo[0], already_final(), kwargs)
+            for chunk, following in zip(todo, [*todo[1:], None]):
+                gathered = future.result()
+                if "error" in gathered:
+                    raise CollectionFailed(f"chunk {chunk.label}: {gathered['error']}")
+                if following is not None:
+                    future = self.pool.submit(_collect_in_collector, following, already_final(), kwargs)
+                yield chunk, gathered
+
+
+class CollectionFailed(RuntimeError):
+    """A chunk could not be planned or collected (its schedule unavailable or unparseable)."""
+
+
+_COLLECTOR: dict = {}
+
+
+def _collector_start(concurrency: int, quiet: bool) -> None:
+    import os
+    import threading
+
+    from mlb_pipeline.operators import raw_zone
+
+    parent = os.getppid()
+
+    def follow_parent() -> None:  # a killed command leaves no collector running on
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=follow_parent, name="follow-parent", daemon=True).start()
+    if quiet:
+        logging.getLogger("mlb_pipeline").setLevel(logging.WARNING)
+    _COLLECTOR.update(clients=history_clients(concurrency), zone=raw_zone(), concurrency=concurrency)
+
+
+def _collect_in_collector(chunk: Chunk, already_final: set[int], kwargs: dict) -> dict:
+    from mlb_pipeline.landing import Quarantined
+    from mlb_pipeline.parse import FeedError
+    from mlb_pipeline.source import SourceError
+
+    try:
+        return gather_chunk(
+            chunk,
+            clients=_COLLECTOR["clients"],
+            zone=_COLLECTOR["zone"],
+            warehouse=None,
+            concurrency=_COLLECTOR["concurrency"],
+            already_final=already_final,
+            **kwargs,
+        )
+    except (SourceError, FeedError, Quarantined) as exc:  # said in one line by the command
+        return {"error": str(exc)}
 
 
 # ------------------------------------------------------------------------------------
@@ -436,7 +581,7 @@ def airflow_collect(spec: dict, source: str, started: dict | None = None) -> dic
         if started is None:
             warehouse = open_warehouse()
             warehouse.ensure_schema()
-            started_at = dt.datetime.now(dt.UTC).isoformat()
+            started_at, t = dt.datetime.now(dt.UTC).isoformat(), time.perf_counter()
             plan = plan_chunk(
                 client,
                 zone,
@@ -447,8 +592,10 @@ def airflow_collect(spec: dict, source: str, started: dict | None = None) -> dic
                 every=spec["reference_every_days"],
                 force=spec["force"],
             )
+            planned = time.perf_counter()
             collected = collect_chunk({source: client}, zone, plan, spec["concurrency"], only=source)
-            return {"plan": plan, "collected": collected, "started_at": started_at}
+            seconds = {"plan": planned - t, "collect": time.perf_counter() - planned}  # Savant's runs beside it
+            return {"plan": plan, "collected": collected, "started_at": started_at, "seconds": seconds}
         return collect_chunk({source: client}, zone, started["plan"], spec["concurrency"], only=source)
     finally:
         client.close()
@@ -460,19 +607,21 @@ def airflow_finish(spec: dict, started: dict, savant: dict, run_id: str) -> dict
     from mlb_pipeline.warehouse import open_warehouse
 
     _label_map_index(spec)
-    api = source_client("source", concurrency=spec["concurrency"])
+    api, warehouse = source_client("source", concurrency=spec["concurrency"]), open_warehouse()
     try:
-        return finish_chunk(
-            open_warehouse(),
-            raw_zone(),
-            started["plan"],
-            {**started["collected"], **savant},
-            run_id=run_id,
-            started_at=dt.datetime.fromisoformat(started["started_at"]),
-            api=api,
-            concurrency=spec["concurrency"],
-            docs_url=docs_url(),
-        )
+        with warehouse.kept_open():  # the chunk's many short statements on one open database
+            return finish_chunk(
+                warehouse,
+                raw_zone(),
+                started["plan"],
+                {**started["collected"], **savant},
+                run_id=run_id,
+                started_at=dt.datetime.fromisoformat(started["started_at"]),
+                api=api,
+                concurrency=spec["concurrency"],
+                docs_url=docs_url(),
+                seconds=started.get("seconds"),
+            )
     finally:
         api.close()
 
@@ -653,6 +802,7 @@ def run(first, last, chosen, chunk_days, concurrency, every, force, dry_run, reb
         TimeRemainingColumn,
     )
 
+    from mlb_pipeline.operators import raw_zone
     from mlb_pipeline.warehouse import open_warehouse
 
     console = Console(stderr=True)
@@ -681,26 +831,44 @@ def run(first, last, chosen, chunk_days, concurrency, every, force, dry_run, reb
         TimeRemainingColumn(),
         TextColumn("{task.fields[games]} games"),
     )
+    zone = raw_zone()
+    collector = Collector(concurrency, quiet=logging.getLogger("mlb_pipeline").level >= logging.WARNING)
+
+    def already_final() -> set[int]:
+        rows = [] if force else warehouse.query("SELECT game_pk FROM raw.games WHERE is_final")
+        return {r["game_pk"] for r in rows}
+
+    gathered_chunks = collector.chunks(
+        todo, already_final, chosen=chosen, range_first=first.isoformat(), every=every, force=force
+    )
+    stopped = None
     with Progress(*columns, console=console, transient=False) as progress:
         bar = progress.add_task("backfill", total=sum(len(c.dates) for c in todo), games=0)
         games = 0
-        for chunk in todo:
-            progress.update(bar, description=f"chunk {chunk.label}")
-            result = run_chunk(
-                chunk,
-                chosen=chosen,
-                range_first=first.isoformat(),
-                every=every,
-                run_id=run_id,
-                concurrency=concurrency,
-                force=force,
-                clients=clients,
-                warehouse=warehouse,
-            )
-            games += result["games_loaded"]
-            results.append(result)
-            progress.update(bar, advance=len(chunk.dates), games=games)
-            console.print(f"chunk {chunk.label}: {result['status']}, {result['games_loaded']} games")
+        try:
+            for chunk, gathered in gathered_chunks:
+                progress.update(bar, description=f"chunk {chunk.label}")
+                with warehouse.kept_open():  # its many short statements; others get the file between chunks
+                    result = run_chunk(
+                        chunk,
+                        chosen=chosen,
+                        range_first=first.isoformat(),
+                        every=every,
+                        run_id=run_id,
+                        concurrency=concurrency,
+                        force=force,
+                        clients=clients,
+                        warehouse=warehouse,
+                        zone=zone,
+                        gathered=gathered,
+                    )
+                games += result["games_loaded"]
+                results.append(result)
+                progress.update(bar, advance=len(chunk.dates), games=games)
+                took = ", ".join(f"{k} {v:.1f} s" for k, v in result["seconds"].items())
+                console.print(f"chunk {chunk.label}: {result['status']}, {result['games_loaded']} games ({took})")
+        except CollectionFailed as exc:
+            stopped = exc
     incomplete = [r for r in results if r["status"] != "complete"]
     console.print(
         f"{len(results)} chunks in {time.perf_counter() - started:.0f} s: {len(results) - len(incomplete)} complete, "
@@ -709,6 +877,9 @@ def run(first, last, chosen, chunk_days, concurrency, every, force, dry_run, reb
     for r in incomplete:
         for p in r["problems"]:
             console.print(f"  {p}")
+    if stopped is not None:
+        console.print(f"Stopped: {stopped}. The chunks before it are recorded; run again to go on from there.")
+        return 1
     if rebuild:
         console.print("Rebuilding the features (dbt build --full-refresh) and training once...")
         trained = rebuild_and_train(last.isoformat(), run_id)
