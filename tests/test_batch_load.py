@@ -189,6 +189,28 @@ def test_staged_rows_are_typed_as_their_tables_for_the_parquet_bigquery_loads(le
             assert set(back.column("official_date").to_pylist()) == {dt.date.fromisoformat(DAY)}, name
 
 
+@pytest.mark.unit
+def test_staged_content_hashes_are_row_hash_of_each_row():
+    """stage_frame hashes a batch without building a dict a row: the hashes are parse.row_hash of
+    each row over the table's columns, whatever the rows' key order, and a missing column counts
+    as None (as it is stored)."""
+    import datetime as dt
+
+    from mlb_pipeline.parse import row_hash
+    from mlb_pipeline.warehouse import stage_frame
+
+    columns = ["game_pk", "official_date", "runs", "note", "ingested_at", "source", "content_hash"]
+    rows = [
+        {"runs": 3, "official_date": dt.date(2024, 6, 3), "game_pk": 1, "note": 'é, "quoted"'},
+        {"game_pk": 2, "note": None, "runs": 2.5, "official_date": dt.date(2024, 6, 4)},
+        {"game_pk": 3, "runs": 1},  # two columns missing
+    ]
+    frame = stage_frame(rows, columns, dt.datetime.now(dt.UTC), "statsapi")
+    content = ["game_pk", "official_date", "runs", "note"]
+    assert frame.column("content_hash").to_pylist() == [row_hash({c: r.get(c) for c in content}) for r in rows]
+    assert len(set(frame.column("content_hash").to_pylist())) == 3
+
+
 @pytest.mark.xdist_group("production_tier")
 @pytest.mark.parametrize("lake", ["gs", "file"])
 def test_a_15_game_day_loads_into_bigquery_with_one_load_job_and_one_merge_per_table(

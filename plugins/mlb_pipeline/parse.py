@@ -80,16 +80,21 @@ def row_hash(row: dict, exclude: Iterable[str] = ()) -> str:
     return hashlib.sha256(orjson.dumps(payload, default=str)).hexdigest()[:32]
 
 
-def row_hashes(columns: dict[str, list]) -> list[str]:
-    """:func:`row_hash` of every row of a column-wise batch (``{column: values}``), without
-    building a dict a row twice: a chunk's load hashes tens of thousands of rows."""
+def row_hashes(rows: list[dict], names: list[str]) -> list[str]:
+    """:func:`row_hash` of every row over ``names`` (a name a row lacks counts as None; a row
+    holds no other key). A row that holds every name is hashed as it is, orjson sorting its
+    keys: no dict is built a row (a chunk's load hashes hundreds of thousands of rows)."""
     import hashlib
 
-    names = sorted(columns)
-    dumps, sha256 = orjson.dumps, hashlib.sha256
+    dumps, sha256, sort = orjson.dumps, hashlib.sha256, orjson.OPT_SORT_KEYS
+    every, ordered = len(names), sorted(names)
     return [
-        sha256(dumps(dict(zip(names, values)), default=str)).hexdigest()[:32]
-        for values in zip(*(columns[n] for n in names))
+        sha256(
+            dumps(row, option=sort, default=str)
+            if len(row) == every
+            else dumps({n: row.get(n) for n in ordered}, default=str)
+        ).hexdigest()[:32]
+        for row in rows
     ]
 
 

@@ -280,7 +280,7 @@ def stage_frame(rows: list[dict], columns: list[str], ingested_at: dt.datetime, 
         if not known.issuperset(row):
             raise ValueError(f"rows carry columns the table does not have: {sorted(set(row) - known)}")
     data = {c: [row.get(c) for row in rows] for c in content_cols}
-    hashes = row_hashes(data) if rows else []
+    hashes = row_hashes(rows, content_cols)
     data["ingested_at"] = [ingested_at] * len(rows)
     data["source"] = [source] * len(rows) if isinstance(source, str) else list(source)
     data["content_hash"] = hashes
