@@ -398,11 +398,10 @@ def run_chunk(
     clients: dict | None = None,
     warehouse=None,
     zone=None,
-    gathered: dict | None = None,
 ) -> dict:
-    """One chunk from API to graded raw tables, recorded in ``ops.backfill_chunks`` (``gathered``:
-    its :func:`gather_chunk`, when already collected). Safe to run again: everything lands
-    content-addressed and merges on primary keys."""
+    """One chunk from API to graded raw tables, recorded in ``ops.backfill_chunks``: the two
+    sources asked at the same time. Safe to run again: everything lands content-addressed
+    and merges on primary keys."""
 
     from mlb_pipeline.operators import raw_zone
     from mlb_pipeline.warehouse import open_warehouse
@@ -411,7 +410,7 @@ def run_chunk(
     warehouse = warehouse or open_warehouse()
     zone = zone or raw_zone()
     warehouse.ensure_schema()
-    got = gathered or gather_chunk(
+    got = gather_chunk(
         chunk,
         clients=clients,
         zone=zone,
@@ -849,18 +848,17 @@ def run(first, last, chosen, chunk_days, concurrency, every, force, dry_run, reb
             for chunk, gathered in gathered_chunks:
                 progress.update(bar, description=f"chunk {chunk.label}")
                 with warehouse.kept_open():  # its many short statements; others get the file between chunks
-                    result = run_chunk(
-                        chunk,
-                        chosen=chosen,
-                        range_first=first.isoformat(),
-                        every=every,
+                    result = finish_chunk(
+                        warehouse,
+                        zone,
+                        gathered["plan"],
+                        gathered["collected"],
                         run_id=run_id,
+                        started_at=gathered["started_at"],
+                        api=clients["source"],
                         concurrency=concurrency,
-                        force=force,
-                        clients=clients,
-                        warehouse=warehouse,
-                        zone=zone,
-                        gathered=gathered,
+                        docs_url=docs_url(),
+                        seconds=gathered["seconds"],
                     )
                 games += result["games_loaded"]
                 results.append(result)
