@@ -165,6 +165,42 @@ def test_a_load_killed_between_tables_is_completed_by_running_it_again(embedded,
     assert again == clean and int(again["pitches"][0].split(":")[0]) > 15 * 200
 
 
+def test_a_collection_stages_the_rows_it_parsed_and_its_load_does_not_parse_again(embedded, simulated, monkeypatch):
+    """The feeds and Savant's CSVs are parsed as they land (to know they parse); their rows are
+    staged as Parquet then, and the load reads those instead of reading and parsing them again.
+    A load run again after its staged rows are gone parses the raw zone: the same tables."""
+    from pathlib import Path
+
+    from mlb_pipeline.collect import load_day
+    from mlb_pipeline.kinds import game_feed, statcast
+
+    lake = embedded / "lake"
+    zone, plan, collected = _collected(simulated, lake.as_uri(), DAY, DuckDBWarehouse(embedded / "staged.duckdb"))
+    staged = collected["collect_game_feeds"]["staged"]
+    folder = Path(staged["url"].removeprefix("file://"))
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{t}.parquet" for t in GAME_TABLES)
+    assert len(staged["games"]) == 15 and all(g["rows"]["pitches"] > 200 for g in staged["games"])
+    pitches = collected["collect_statcast"]["staged"]
+    assert sorted(pitches["game_pks"]) == sorted(g["game_pk"] for g in staged["games"])
+
+    def parse_again(*args):
+        raise AssertionError("a staged load parsed a response again")
+
+    with monkeypatch.context() as m:
+        m.setattr(game_feed, "parse_game", parse_again)
+        m.setattr(statcast, "parse_savant", parse_again)
+        first = load_day(DuckDBWarehouse(embedded / "staged.duckdb"), zone, plan, collected, run_id="staged")
+    assert first["dates"][DAY]["games_loaded"] == 15 and first["dates"][DAY]["table_counts"]["statcast_pitches"] > 3000
+    assert not folder.exists() and not Path(pitches["url"].removeprefix("file://")).exists()  # read once, deleted
+    again = load_day(DuckDBWarehouse(embedded / "parsed.duckdb"), zone, plan, collected, run_id="parsed")
+    assert again["dates"][DAY]["table_counts"] == first["dates"][DAY]["table_counts"]
+    staged_sums, parsed_sums = (
+        checksums(str(embedded / "staged.duckdb"), set()),
+        checksums(str(embedded / "parsed.duckdb"), set()),
+    )
+    assert staged_sums == parsed_sums and int(staged_sums["pitches"][0].split(":")[0]) > 15 * 200
+
+
 def test_staged_rows_are_typed_as_their_tables_for_the_parquet_bigquery_loads(league):
     """BigQuery's staging load reads Parquet typed as the target table: every game table's
     rows (dates as text, columns of NULLs) cast to the table's Arrow schema and read back alike."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import load_fixture, needs_fixtures, run_day
+from conftest import backfill_days, load_fixture, needs_fixtures, run_day
 
 from mlb_pipeline.kinds.schedule import parse_schedule
 from mlb_pipeline.seasons import fallback_calendar, parse_seasons, phase_on
@@ -115,6 +115,34 @@ def test_post_game_corrections_are_collected_again(daily_dag, embedded, monkeypa
     changed = after - before
     assert len(changed) == 1 and len(before - after) == 1  # exactly one line rewritten: the corrected one
     assert any("changed since it was collected (game/changes)" in r.getMessage() for r in caplog.records)
+
+
+def test_a_chunk_holding_a_suspended_game_and_its_resumption_loads_it_once(embedded):
+    """In bulk both dates of a suspended game are in one chunk: its feed is asked on each, and its
+    pitches are in both dates' Savant CSVs; it is loaded once, its Statcast pitches once."""
+    from mlb_replay.server import ReplayServer, SimulatedBackend
+    from mlb_replay.simulate import League
+
+    league = League(seed=11, seasons=[2024])
+    game = min(
+        (g for g in league.games.values() if g.resumed_on and g.official_date.month in (5, 6, 7)),
+        key=lambda g: g.official_date,
+    )
+    assert (game.resumed_on - game.official_date).days < 14  # one chunk holds both dates
+    wh = DuckDBWarehouse()
+    with ReplayServer(SimulatedBackend(league)).start() as server:
+        first, last = game.official_date.isoformat(), game.resumed_on.isoformat()
+        backfill_days(server, wh.path, embedded.joinpath("lake").as_uri(), first, last, chunk_days=14)
+    assert wh.query("SELECT official_date, is_final FROM raw.games WHERE game_pk = ?", [game.game_pk]) == [
+        {"official_date": game.official_date, "is_final": True}
+    ]
+    pitches = wh.query(
+        "SELECT count(*) n, count(DISTINCT (at_bat_number, pitch_number)) k "
+        "FROM raw.statcast_pitches WHERE game_pk = ?",
+        [game.game_pk],
+    )[0]
+    feed = wh.query("SELECT count(*) n FROM raw.pitches WHERE game_pk = ?", [game.game_pk])[0]["n"]
+    assert pitches["n"] == pitches["k"] and pitches["n"] >= feed > 0
 
 
 def test_suspended_game_resumes_later_and_counts_once_on_its_own_date(daily_dag, embedded, monkeypatch, caplog):

@@ -487,7 +487,7 @@ def recollect_games(client: StatsApiClient, zone: RawZone, warehouse, game_pks: 
         }
         for r in rows
     ]
-    collected = collect_feeds(client, zone, {"game_date": "re-collection", "collect": games}, concurrency)
+    collected = collect_feeds(client, zone, {"game_date": "re-collection", "collect": games}, concurrency, stage=False)
     games = []
     for item in collected["landed"]:
         try:

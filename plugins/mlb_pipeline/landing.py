@@ -11,6 +11,9 @@ Layout (seed 001), under the lake root (a local folder or ``gs://bucket``):
     historical/<phase>/<year>/...                                   archived seasons
     staging/<batch>/<table>.parquet      BigQuery only: a batch's rows of a table, loaded with one
                                          load job and deleted after its MERGE (warehouse.py)
+    staging/feeds/<batch>/<table>.parquet   the rows of the feeds a collection landed, parsed as
+                                         they landed: its load reads them instead of parsing the
+                                         feeds again, then deletes them (kinds/game_feed.py)
 
 Object names carry a content hash, so re-collecting unchanged data writes nothing new
 and a changed response (a stat correction) lands beside the old one. A body that cannot
@@ -136,6 +139,44 @@ class RawZone:
     @staticmethod
     def read(url: str) -> bytes:
         return ObjectStoragePath(url).read_bytes()
+
+    # -- staged rows (not raw: rows parsed from what landed, read once by their load) -------
+    def stage_frames(self, what: str, frames: dict) -> str:
+        """Write Arrow tables as ``staging/<what>/<batch>/<name>.parquet``; returns the folder."""
+        import uuid
+
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        folder = self.root / "staging" / what / uuid.uuid4().hex[:16]
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, frame in frames.items():
+            sink = pa.BufferOutputStream()  # one write a file (a file object is written in many small ones)
+            pq.write_table(frame, sink)
+            (folder / f"{name}.parquet").write_bytes(sink.getvalue().to_pybytes())
+        return str(folder)
+
+    @staticmethod
+    def staged_frames(folder: str, names) -> dict | None:
+        """The Arrow tables :meth:`stage_frames` wrote (``names``: those to read), or None when
+        any is gone (a load run again after its staged rows were deleted)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        out, base = {}, ObjectStoragePath(folder)
+        for name in names:
+            try:  # one read a file (pyarrow reads a file object in many small ones)
+                body = (base / f"{name}.parquet").read_bytes()
+            except FileNotFoundError:
+                return None
+            out[name] = pq.read_table(pa.BufferReader(body))
+        return out
+
+    @staticmethod
+    def unstage(folder: str) -> None:
+        path = ObjectStoragePath(folder)
+        if path.exists():
+            path.rmdir(recursive=True)
 
     def copies(self, game_pk: int, official_date: str, phase: str, endpoint: str, suffix: str = ".json") -> list[str]:
         """Every stored copy of one game's response, final (current/) and live ones."""

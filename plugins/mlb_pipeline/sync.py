@@ -91,7 +91,7 @@ def resync_dates(
     for date in dates:
         plan = plan_day(client, zone, date, warehouse, lookback_days=0, force=True)
         phases[date] = plan["season_phase"]
-        collected = collect_feeds(client, zone, plan, concurrency)
+        collected = collect_feeds(client, zone, plan, concurrency, stage=False)
         fetched += len(collected["landed"])
         failed += len(collected["failed"])
         changed_items = []

@@ -287,6 +287,29 @@ def stage_frame(rows: list[dict], columns: list[str], ingested_at: dt.datetime, 
     return pa.table({c: data[c] for c in columns})
 
 
+def game_load_order() -> list[str]:
+    """The game tables in load order: ``games`` last, so a game counts as loaded (final in the
+    warehouse, and skipped by later plans) only once every other table holds its rows."""
+    return [t for t in GAME_TABLES if t != "games"] + ["games"]
+
+
+def checked_frame(table: str, rows: list[dict], ingested_at: dt.datetime, source: str | list[str]):
+    """:func:`stage_frame` of ``table``'s rows, checked against the schema (unknown columns,
+    missing values of NOT NULL columns: ValueError) before anything of a batch is merged."""
+    definition = schema.load_schema()[table]
+    frame = stage_frame(rows, definition.column_names, ingested_at, source)
+    for column in definition.columns:
+        if column.not_null and frame.column(column.name).null_count:
+            raise ValueError(f"{table}.{column.name} is NOT NULL; {frame.column(column.name).null_count} rows lack it")
+    return frame
+
+
+def typed_frame(table: str, frame):
+    """A staged frame cast to the table's own types (:func:`arrow_schema`): frames of many
+    batches concatenate, and their Parquet reads back as it was written."""
+    return frame.cast(arrow_schema(schema.load_schema()[table]))
+
+
 # ------------------------------------------------------------------------------------
 # What both warehouses share
 # ------------------------------------------------------------------------------------
@@ -408,7 +431,7 @@ class Warehouse(abc.ABC):
         skip it) only once every other table of the batch holds its rows. ``rewrite`` rewrites
         every row even when its content hash says it is unchanged (repairing games whose stored
         rows fail their checks)."""
-        order = [t for t in GAME_TABLES if t != "games"] + ["games"]
+        order = game_load_order()
         items = [
             (f"raw.{name}", tables.get(name, []), {"game_pk": game_pk}, source)
             for name in order
@@ -416,6 +439,28 @@ class Warehouse(abc.ABC):
         ]
         counts = self.merge_tables(items, None, ingested_at, con, rewrite)
         return {table.split(".", 1)[1]: n for table, n in counts.items()}
+
+    def load_game_frames(self, frames: dict, game_pks: list[int], con, ingested_at: dt.datetime | None = None):
+        """:meth:`load_games` of games parsed and staged already (``frames``: each game table's
+        rows of every game in ``game_pks`` as one Arrow table, :func:`typed_frame`; a table left out
+        has no rows): their ``ingested_at`` is now, every game its own scope, ``raw.games`` last."""
+        ingested_at = ingested_at or dt.datetime.now(dt.UTC)
+        scopes = [{"game_pk": pk} for pk in game_pks]
+        return {
+            name: self.merge_frame(f"raw.{name}", frames.get(name), scopes, con, ingested_at)
+            for name in game_load_order()
+        }
+
+    def merge_frame(self, table: str, frame, scopes: list[dict], con, ingested_at: dt.datetime | None = None) -> int:
+        """:meth:`merge_rows` of rows staged already (an Arrow table, :func:`typed_frame`; None: no
+        rows) over every one of ``scopes``; their ``ingested_at`` is now. One stage, one MERGE."""
+        import pyarrow as pa
+
+        if frame is None:
+            frame = arrow_schema(self.schema[table]).empty_table()
+        at = frame.schema.get_field_index("ingested_at")
+        stamp = pa.array([ingested_at or dt.datetime.now(dt.UTC)] * frame.num_rows, type=frame.schema.field(at).type)
+        return self._merge_batch(con, table, scopes, frame.set_column(at, frame.schema.field(at), stamp), rewrite=False)
 
     def merge_rows(
         self, table: str, rows: list[dict], scope: dict, source: str, ingested_at: dt.datetime | None = None, con=None
@@ -451,31 +496,24 @@ class Warehouse(abc.ABC):
             table: self._batch_frame(table, list(parts.values()), ingested_at) for table, parts in batches.items()
         }
         return {
-            table: self._merge_batch(con, table, list(parts.values()), frames[table], rewrite)
+            table: self._merge_batch(con, table, [scope for _, scope, _ in parts.values()], frames[table], rewrite)
             for table, parts in batches.items()
         }
 
     def _batch_frame(self, table: str, parts: list[tuple[list[dict], dict, str]], ingested_at: dt.datetime):
-        """Every part's rows in one Arrow table, checked against the schema (unknown columns,
-        missing values of NOT NULL columns) before anything of the batch is merged."""
+        """Every part's rows in one Arrow table, checked against the schema (:func:`checked_frame`)."""
         rows = [row for part_rows, _, _ in parts for row in part_rows]
         sources = [part_source for part_rows, _, part_source in parts for _ in part_rows]
-        frame = stage_frame(rows, self.tables[table]["columns"], ingested_at, sources)
-        for column in self.schema[table].columns:
-            if column.not_null and frame.column(column.name).null_count:
-                raise ValueError(
-                    f"{table}.{column.name} is NOT NULL; {frame.column(column.name).null_count} rows lack it"
-                )
-        return frame
+        return checked_frame(table, rows, ingested_at, sources)
 
-    def _merge_batch(self, con, table: str, parts: list[tuple[list[dict], dict, str]], frame, rewrite: bool) -> int:
-        """Stage ``frame`` once, merge it with one statement scoped to every part, unstage."""
+    def _merge_batch(self, con, table: str, scopes: list[dict], frame, rewrite: bool) -> int:
+        """Stage ``frame`` once, merge it with one statement scoped to every one of ``scopes``, unstage."""
         spec, definition = self.tables[table], self.schema[table]
-        scope_columns = list(parts[0][1])
-        if any(list(scope) != scope_columns for _, scope, _ in parts):
+        scope_columns = list(scopes[0])
+        if any(list(scope) != scope_columns for scope in scopes):
             raise ValueError(f"{table}: a batch's scopes must name the same columns ({scope_columns})")
         typed = {c: definition.column(c).type for c in scope_columns}
-        scopes = [[_typed(scope[c], typed[c]) for c in scope_columns] for _, scope, _ in parts]
+        scopes = [[_typed(scope[c], typed[c]) for c in scope_columns] for scope in scopes]
         if len(scope_columns) == 1:
             scope_values = [values[0] for values in scopes]
         else:

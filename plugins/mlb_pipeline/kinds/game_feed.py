@@ -289,21 +289,39 @@ def parse(doc: dict, scope: dict | None = None) -> dict[str, list[dict]]:
     return parse_feed(doc)
 
 
-def _fallback(zone: RawZone, game: dict) -> LandedObject | None:
-    """The newest parseable copy of a game's feed already in our raw zone."""
+def _fallback(zone: RawZone, game: dict) -> tuple[LandedObject, dict] | None:
+    """The newest parseable copy of a game's feed already in our raw zone, and its rows."""
     best, best_stamp = None, ""
     for url in zone.copies(game["game_pk"], game["official_date"], game["phase"], "feed_live"):
         try:
             doc = decode_json(zone.read(url), url)
-            parse_game(doc)
+            rows = parse_game(doc)
         except FeedError:
             continue
         stamp = str((doc.get("metaData") or {}).get("timeStamp", ""))
         final = doc["gameData"]["status"]["codedGameState"] in load_config("seasons")["final_coded_states"]
         key = f"{int(final)}{stamp}"
         if best is None or key > best_stamp:
-            best, best_stamp = LandedObject(url, "", written=False), key
+            best, best_stamp = (LandedObject(url, "", written=False), rows), key
     return best
+
+
+def _frames(item: dict, rows: dict[str, list[dict]]) -> dict:
+    """A landed game's rows as Arrow tables of its tables (:func:`warehouse.typed_frame`), made
+    as it lands (in the collecting task or process), and what its load counts of them."""
+    from mlb_pipeline.warehouse import checked_frame, typed_frame
+
+    rows["games"][0]["raw_object"] = item["url"]
+    now = dt.datetime.now(dt.UTC)
+    frames = {
+        t: typed_frame(f"raw.{t}", checked_frame(f"raw.{t}", rows.get(t, []), now, item["source"]))
+        for t in kinds.GAME_TABLES
+    }
+    return {
+        "frames": frames,
+        "official_date": rows["games"][0]["official_date"],
+        "rows": {t: len(rows.get(t, [])) for t in kinds.GAME_TABLES},
+    }
 
 
 def _collect_one(client, zone: RawZone, game: dict) -> dict:
@@ -324,9 +342,10 @@ def _collect_one(client, zone: RawZone, game: dict) -> dict:
         }
     except SourceError as exc:
         failure = {**base, "ok": False, "kind": "unavailable", "error": exc.reason, "raw_object": None}
-        copy = _fallback(zone, game)
-        if copy is None:
+        found = _fallback(zone, game)
+        if found is None:
             return failure
+        copy, rows = found
         log.warning(
             "game %s: API unavailable (%s); serving the last good copy from the raw zone: %s", pk, exc.reason, copy.url
         )
@@ -338,11 +357,12 @@ def _collect_one(client, zone: RawZone, game: dict) -> dict:
             "written": False,
             "source": "raw_zone_fallback",
             "failure": failure,
+            "_rows": rows,
         }
     # Write-through: the body is stored as received (in quarantine/ when it cannot be parsed)
     # before anything is loaded.
     try:
-        landed, _ = zone.land_parsed(
+        landed, rows = zone.land_parsed(
             zone.game_key(pk, date, game["phase"], game["is_final"]),
             "feed_live",
             resp.body,
@@ -360,13 +380,27 @@ def _collect_one(client, zone: RawZone, game: dict) -> dict:
             "error": exc.reason,
             "raw_object": exc.landed.url,
         }
-    return {**base, "request_url": resp.url, "ok": True, "source": "statsapi", **landed.to_dict()}
+    return {**base, "request_url": resp.url, "ok": True, "source": "statsapi", **landed.to_dict(), "_rows": rows}
 
 
-def collect_feeds(client, zone: RawZone, plan: Plan, concurrency: int) -> Collected:
-    """Fetch and land the live feed of every planned game."""
+def collect_feeds(client, zone: RawZone, plan: Plan, concurrency: int, stage: bool = True) -> Collected:
+    """Fetch and land the live feed of every planned game; with ``stage``, stage their rows for
+    :func:`load` (:func:`_stage`; callers that load the feeds themselves do not)."""
+
+    def one(game: dict) -> tuple[dict, dict | None]:
+        result = _collect_one(client, zone, game)
+        rows = result.pop("_rows", None)
+        if rows is None or not stage:
+            return result, None
+        try:
+            return result, _frames(result, rows)
+        except (ValueError, KeyError, TypeError) as exc:  # its load parses it again and says why
+            log.warning("game %s: rows not staged (%s)", result["game_pk"], exc)
+            return result, None
+
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="feeds") as pool:
-        results = list(pool.map(lambda g: _collect_one(client, zone, g), plan["collect"]))
+        pairs = list(pool.map(one, plan["collect"]))
+    results = [r for r, _ in pairs]
     landed = [r for r in results if r["ok"]]
     failed = [r for r in results if not r["ok"]] + [r["failure"] for r in landed if "failure" in r]
     for f in failed:
@@ -381,7 +415,24 @@ def collect_feeds(client, zone: RawZone, plan: Plan, concurrency: int) -> Collec
         sum(1 for r in landed if r["written"]),
         len(failed),
     )
-    return {"game_date": plan["game_date"], "landed": landed, "failed": failed}
+    staged = _stage(zone, pairs) if stage else None
+    return {"game_date": plan["game_date"], "landed": landed, "failed": failed, "staged": staged}
+
+
+def _stage(zone: RawZone, pairs: list[tuple[dict, dict | None]]) -> dict | None:
+    """The rows of every landed game, parsed as they landed, as one Parquet file a table
+    (``staging/feeds/``): the load reads them instead of reading and parsing every feed again.
+    None when a landed game's rows could not be staged (its load parses them all)."""
+    import pyarrow as pa
+
+    staged = {r["game_pk"]: made for r, made in pairs if r["ok"] and made is not None}  # the last copy of a game
+    if not staged or len(staged) != len({r["game_pk"] for r, _ in pairs if r["ok"]}):
+        return None
+    folder = zone.stage_frames(
+        "feeds", {t: pa.concat_tables([made["frames"][t] for made in staged.values()]) for t in kinds.GAME_TABLES}
+    )
+    games = [{"game_pk": pk, "official_date": m["official_date"], "rows": m["rows"]} for pk, m in staged.items()]
+    return {"url": folder, "games": games}
 
 
 def load(warehouse, zone: RawZone, plan: dict, collected: dict, con) -> dict:
@@ -391,6 +442,20 @@ def load(warehouse, zone: RawZone, plan: dict, collected: dict, con) -> dict:
     counts: dict[str, dict[str, int]] = {}
     loaded: dict[str, list[int]] = {}
     failed = list(collected["failed"])
+    staged = collected.get("staged")
+    if staged and {g["game_pk"] for g in staged["games"]} != {i["game_pk"] for i in collected["landed"]}:
+        zone.unstage(staged["url"])  # staged for other games than those to load (a narrowed collection)
+        staged = None
+    frames = zone.staged_frames(staged["url"], kinds.GAME_TABLES) if staged else None
+    if frames is not None:
+        for game in staged["games"]:
+            day_counts = counts.setdefault(game["official_date"], {})
+            for table, n in game["rows"].items():
+                day_counts[table] = day_counts.get(table, 0) + n
+            loaded.setdefault(game["official_date"], []).append(game["game_pk"])
+        warehouse.load_game_frames(frames, [g["game_pk"] for g in staged["games"]], con=con)
+        zone.unstage(staged["url"])
+        return {"counts": counts, "failed": failed, "loaded": loaded, "touched": sorted(loaded)}
     games = []
     for item in collected["landed"]:
         body = zone.read(item["url"])

@@ -15,6 +15,9 @@ date's request). Dead letters stay per game, named by the game's single-game URL
 A CSV cut at a row boundary parses cleanly, so at load each game's rows are compared with
 its feed's pitch count (the feed is loaded first, in the same transaction): a short one is
 quarantined and the feed serves the game. Games whose feed is not loaded get no Statcast yet.
+
+The rows parsed as a CSV lands are staged as Parquet (``staging/statcast/``, :func:`_stage`): the
+load reads them instead of parsing the CSVs again.
 """
 
 from __future__ import annotations
@@ -91,6 +94,7 @@ COLUMNS = {
     "post_home_score": ("post_home_score", int),
     "post_away_score": ("post_away_score", int),
 }
+TABLE = "raw.statcast_pitches"
 REQUIRED = ("game_pk", "game_date", "at_bat_number", "pitch_number", "pitcher", "batter")
 
 
@@ -214,7 +218,44 @@ def _fallback(zone: RawZone, base: dict, game: dict, failure: dict, parsed: dict
     return {**base, "source": FEED, "reason": f"Savant failed: {failure['error']}", "failure": failure}
 
 
-def _collect_one(client, zone: RawZone, game: dict, parsed: dict) -> dict:
+def _staged_part(by_game: dict[int, list[dict]], pks: list[int], url: str) -> tuple | None:
+    """``(pks, frame, url)``: the rows of games ``pks`` from the CSV landed at ``url`` as one typed
+    Arrow table of ``raw.statcast_pitches`` (as the CSV lands, in the collecting task or process),
+    or None when they cannot be (their load parses them)."""
+    from mlb_pipeline.warehouse import checked_frame, typed_frame
+
+    pks = list(dict.fromkeys(pk for pk in pks if by_game.get(int(pk))))  # a resumed game is listed twice
+    rows = [row for pk in pks for row in by_game[int(pk)]]
+    try:
+        frame = checked_frame(TABLE, rows, dt.datetime.now(dt.UTC), SAVANT)
+        return pks, typed_frame(TABLE, frame), url
+    except (ValueError, TypeError) as exc:
+        log.warning("Statcast of games %s not staged (%s)", pks, exc)
+        return None
+
+
+def _stage(zone: RawZone, parts: list, results: list[dict]) -> dict | None:
+    """One Parquet file of the staged rows of every game served by Savant now, each from the CSV
+    its item names (a suspended game's pitches may be in two dates' CSVs)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    served = {r["game_pk"]: r.get("url") for r in results if r["source"] == SAVANT}
+    kept = []
+    for pks, frame, url in parts:
+        mine = [pk for pk in pks if served.get(pk) == url]
+        if len(mine) < len(pks):
+            frame = frame.filter(pc.is_in(frame.column("game_pk"), value_set=pa.array(mine, type=pa.int64())))
+        if mine:
+            kept.append((mine, frame))
+    parts = kept
+    if not parts:
+        return None
+    folder = zone.stage_frames("statcast", {"statcast_pitches": pa.concat_tables([f for _, f in parts])})
+    return {"url": folder, "game_pks": [pk for pks, _ in parts for pk in pks]}
+
+
+def _collect_one(client, zone: RawZone, game: dict, parsed: dict, staged: list | None = None) -> dict:
     from mlb_pipeline.source import NotFound, SourceError
 
     pk, date = game["game_pk"], game["official_date"]
@@ -241,12 +282,17 @@ def _collect_one(client, zone: RawZone, game: dict, parsed: dict) -> dict:
             failure = {**base, "kind": "unparseable", "error": exc.reason, "raw_object": exc.landed.url}
         else:
             if rows:
+                part = _staged_part({int(pk): rows}, [pk], landed.url) if staged is not None else None
+                if part is not None:
+                    staged.append(part)
                 return {**base, "source": SAVANT, "pitches": len(rows), **landed.to_dict()}
             return {**base, "source": FEED, "reason": "Savant has no pitches for this game yet"}
     return _fallback(zone, base, game, failure, parsed)
 
 
-def _collect_date(client, zone: RawZone, date: str, games: list[dict], row_cap: int, parsed: dict) -> list[dict] | None:
+def _collect_date(
+    client, zone: RawZone, date: str, games: list[dict], row_cap: int, parsed: dict, staged: list | None = None
+) -> list[dict] | None:
     """Items of ``games`` (all of ``date``) from the date's CSV, landed once; None when the CSV
     reached ``row_cap`` rows (Savant may have cut it: it is quarantined and the date asked
     again game by game)."""
@@ -274,6 +320,9 @@ def _collect_date(client, zone: RawZone, date: str, games: list[dict], row_cap: 
                 zone.quarantine(date, "statcast", DATE_ENDPOINT, resp.body, reason, resp.url, ".csv")
                 return None
             landed = zone.land(zone.savant_date_key(date), DATE_ENDPOINT, resp.body, ".csv")
+            part = _staged_part(by_game, [b["game_pk"] for b in bases], landed.url) if staged is not None else None
+            if part is not None:
+                staged.append(part)
             return [
                 {**b, "source": SAVANT, "pitches": len(by_game[b["game_pk"]]), "date_url": date_url, **landed.to_dict()}
                 if by_game.get(b["game_pk"])
@@ -283,11 +332,13 @@ def _collect_date(client, zone: RawZone, date: str, games: list[dict], row_cap: 
     return [_fallback(zone, b, g, f, parsed) for b, g, f in zip(bases, games, failures)]
 
 
-def collect_statcast(client, zone: RawZone, plan: Plan, concurrency: int, row_cap: int | None = None) -> Collected:
+def collect_statcast(
+    client, zone: RawZone, plan: Plan, concurrency: int, row_cap: int | None = None, stage: bool = True
+) -> Collected:
     """Savant's pitches for every planned final game and every recent game still served by
     the feed, one request a date (game by game for a date at the row cap, ``savant.row_cap``
     unless given, and for game types the date request does not cover); which source serves
-    each game."""
+    each game. With ``stage``, the rows served are staged for :func:`load` (:func:`_stage`)."""
     cfg = load_config("pipeline")["savant"]
     row_cap = row_cap or int(cfg["row_cap"])
     games = [g for g in plan["collect"] if g["is_final"]] + plan.get("statcast_retry", [])
@@ -299,17 +350,19 @@ def collect_statcast(client, zone: RawZone, plan: Plan, concurrency: int, row_ca
         else:
             singles.append(g)
     parsed: dict = {}  # stored CSVs read for a fallback, by URL
+    staged: list | None = [] if stage else None  # (game_pks, their rows as Arrow), as each CSV lands
     workers = max(1, concurrency)
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="statcast") as pool:
         dates = list(by_date)
-        answers = pool.map(lambda d: _collect_date(client, zone, d, by_date[d], row_cap, parsed), dates)
+        answers = pool.map(lambda d: _collect_date(client, zone, d, by_date[d], row_cap, parsed, staged), dates)
         done = {}
         for date, items in zip(dates, answers):
             if items is None:
                 singles += by_date[date]
             else:
                 done.update((i["game_pk"], i) for i in items)
-        done.update((i["game_pk"], i) for i in pool.map(lambda g: _collect_one(client, zone, g, parsed), singles))
+        singly = pool.map(lambda g: _collect_one(client, zone, g, parsed, staged), singles)
+        done.update((i["game_pk"], i) for i in singly)
     results = [done[g["game_pk"]] for g in games]
     by_source = {s: [r["game_pk"] for r in results if r["source"] == s] for s in (SAVANT, ZONE_COPY, FEED)}
     log.info(
@@ -325,6 +378,7 @@ def collect_statcast(client, zone: RawZone, plan: Plan, concurrency: int, row_ca
         "game_date": plan["game_date"],
         "games": results,
         "failed": [r["failure"] for r in results if "failure" in r],
+        "staged": _stage(zone, staged, results) if staged else None,
     }
 
 
@@ -383,6 +437,9 @@ def load_statcast(warehouse, zone: RawZone, collected: dict, con=None) -> tuple[
     a CSV short of the feed's pitch count is refused and quarantined. Items not loaded from
     Savant are marked so (their ``source`` changes) so that their letters stay open.
     Returns rows per date and table, and the failures."""
+    if con is None:
+        with warehouse.connect() as own:
+            return load_statcast(warehouse, zone, collected, own)
     counts: dict[str, dict[str, int]] = {}
     held = {
         int(r["game_pk"]): r["raw_object"]
@@ -397,6 +454,10 @@ def load_statcast(warehouse, zone: RawZone, collected: dict, con=None) -> tuple[
     failed = [f for f in collected["failed"] if f["game_pk"] in feed]
     pitches, records = [], []
     games_of: dict[str, dict[int, list[dict]]] = {}
+    staged = collected.get("staged")
+    frames = zone.staged_frames(staged["url"], ["statcast_pitches"]) if staged else None
+    in_frame = set(staged["game_pks"]) if frames is not None else set()
+    from_frame: list[int] = []  # games whose staged rows are merged
     for item in collected["games"]:
         pk = item["game_pk"]
         if pk not in feed:  # no final feed: nothing half-loaded; statcast_pending asks again once it is
@@ -412,31 +473,43 @@ def load_statcast(warehouse, zone: RawZone, collected: dict, con=None) -> tuple[
         }
         tables = []
         if item["source"] in (SAVANT, ZONE_COPY):
-            body = zone.read(item["url"])
-            try:
-                if item["url"] not in games_of:  # a date's CSV serves all of its games: parsed once
-                    games_of[item["url"]] = parse_savant(body, f"game {pk}")
-                rows = games_of[item["url"]].get(int(pk), [])
-            except FeedError as exc:
-                failed.append({**item, "kind": "unparseable", "error": str(exc), "raw_object": item["url"]})
-                continue
-            short = short_of_feed(len(rows), feed[pk])
+            staged_rows = item["source"] == SAVANT and pk in in_frame
+            if staged_rows:  # parsed as it landed: its rows are in the staged frame
+                rows = None
+                pitches_now = item["pitches"]
+            else:
+                body = zone.read(item["url"])
+                try:
+                    if item["url"] not in games_of:  # a date's CSV serves all of its games: parsed once
+                        games_of[item["url"]] = parse_savant(body, f"game {pk}")
+                    rows = games_of[item["url"]].get(int(pk), [])
+                except FeedError as exc:
+                    failed.append({**item, "kind": "unparseable", "error": str(exc), "raw_object": item["url"]})
+                    continue
+                pitches_now = len(rows)
+            short = short_of_feed(pitches_now, feed[pk])
             if short is not None:
                 log.warning("game %s: %s", pk, short)
                 # a date's CSV stays where it is: other games' pitches point to it (this game's
                 # rows in it are checked against the feed again at every load)
                 keep = held.get(pk) == item["url"] or f"/{DATE_ENDPOINT}-" in item["url"]
-                letter = _refuse(zone, item, body, short, keep=keep)
+                letter = _refuse(zone, item, zone.read(item["url"]), short, keep=keep)
                 item.update(source=FEED, reason=short)
                 if pk in held:
                     continue  # Savant's whole game, loaded earlier, stays: nothing to ask again
                 failed.append(letter)
                 record.update(pitch_source=FEED, reason=short, raw_object=None)
             else:
-                record["statcast_pitches"] = len(rows)
+                record["statcast_pitches"] = pitches_now
                 if item["source"] == ZONE_COPY:
                     record["reason"] = f"Savant failed; its copy from the raw zone: {item['failure']['error']}"
-                tables.append(("raw.statcast_pitches", rows, {"game_pk": pk}))
+                if staged_rows:
+                    from_frame.append(pk)
+                    counts.setdefault(item["official_date"], {"statcast_pitches": 0, "statcast_games": 0})[
+                        "statcast_pitches"
+                    ] += pitches_now
+                else:
+                    tables.append(("raw.statcast_pitches", rows, {"game_pk": pk}))
         elif pk in held:
             continue  # Savant's pitches are already here; a failure now does not take them away
         else:
@@ -448,9 +521,30 @@ def load_statcast(warehouse, zone: RawZone, collected: dict, con=None) -> tuple[
             (pitches if table == "raw.statcast_pitches" else records).append((table, rows, scope, item["source"]))
     # One stage and one MERGE a table for every game; the pitches before the records that say
     # Savant serves a game (a load stopped between the two leaves the game to be asked again).
+    if from_frame:
+        _merge_pitches(warehouse, frames["statcast_pitches"], from_frame, pitches, con)
+        pitches = []
     if pitches or records:
         warehouse.merge_tables(pitches + records, None, con=con)
+    if staged:
+        zone.unstage(staged["url"])
     return counts, failed
+
+
+def _merge_pitches(warehouse, frame, game_pks: list[int], parsed: list[tuple], con) -> None:
+    """One MERGE of the staged rows of ``game_pks`` and of the rows parsed here (``parsed``:
+    ``(table, rows, scope, source)`` of games served by a copy in the raw zone)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from mlb_pipeline.warehouse import checked_frame, typed_frame
+
+    parsed = list({scope["game_pk"]: (t, rows, scope, src) for t, rows, scope, src in parsed}.values())  # listed twice
+    chosen = frame.filter(pc.is_in(frame.column("game_pk"), value_set=pa.array(game_pks, type=pa.int64())))
+    now = dt.datetime.now(dt.UTC)
+    others = [typed_frame(TABLE, checked_frame(TABLE, rows, now, source)) for _, rows, _, source in parsed]
+    scopes = [{"game_pk": pk} for pk in dict.fromkeys(game_pks)] + [scope for _, _, scope, _ in parsed]
+    warehouse.merge_frame(TABLE, pa.concat_tables([chosen, *others]), scopes, con)
 
 
 def load(warehouse, zone: RawZone, plan: dict, collected: dict, con) -> dict:
