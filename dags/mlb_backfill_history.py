@@ -57,7 +57,8 @@ with DAG(
             type=["null", "array"],
             items={"type": "integer", "minimum": 1876, "maximum": 2100},
             title="Seasons",
-            description="Load these whole seasons (e.g. [2021, 2022, 2023, 2024]); or give the dates below.",
+            description="Load these seasons (e.g. [2021, 2022, 2023, 2024]), each the dates of its calendar's "
+            "phases below; or give the dates below.",
         ),
         "from_date": Param(
             None,
@@ -72,6 +73,14 @@ with DAG(
             format="date",
             title="To date",
             description="... to this one, inclusive (at most yesterday).",
+        ),
+        "phases": Param(
+            list(HISTORY["phases"]),
+            type="array",
+            items={"type": "string", "enum": ["spring_training", "regular_season", "postseason"]},
+            title="Phases of the seasons",
+            description="With seasons: the consecutive phases of each season's calendar to load "
+            "(config/pipeline.yaml history.phases).",
         ),
         "kinds": Param(
             list(HISTORY["kinds"]),

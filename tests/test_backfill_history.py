@@ -44,8 +44,7 @@ def test_a_range_is_cut_into_chunks_and_snapshots_fall_once_a_window():
     assert taken == ["2024-06-03", "2024-06-08"]  # each window's first date with games, whatever the chunks
     assert all(snapshot_date(c, "2024-06-01", 1, has_games) for c in ["2024-06-03", "2024-06-04"])
     today = dt.date(2024, 7, 2)
-    assert resolve_range(None, None, "2022-2023", today) == (dt.date(2022, 2, 1), dt.date(2023, 11, 30))
-    assert resolve_range("2024-06-01", "2024-12-31", None, today) == (dt.date(2024, 6, 1), dt.date(2024, 7, 1))
+    assert resolve_range("2024-06-01", "2024-12-31", None, today) == [(d("2024-06-01"), d("2024-07-01"))]
     for args in [
         (None, None, None),
         ("2024-06-01", None, None),
@@ -53,9 +52,48 @@ def test_a_range_is_cut_into_chunks_and_snapshots_fall_once_a_window():
         ("2024-06-01", "2024-06-02", "2024"),
         (None, None, "twenty"),
         ("2024-07-02", "2024-07-09", None),
+        (None, None, "2025"),
     ]:
         with pytest.raises(UsageError):
             resolve_range(*args, today=today)
+
+
+def test_seasons_are_their_calendars_dates_of_the_phases_asked():
+    """--seasons: each season from its calendar (one range a season, winters left out), the
+    phases asked (consecutive ones); the season in progress up to yesterday."""
+    d = dt.date.fromisoformat
+
+    def calendar(season):
+        return {
+            "phases": {
+                "spring_training": (f"{season}-02-22", f"{season}-03-26"),
+                "regular_season": (f"{season}-03-28", f"{season}-09-29"),
+                "postseason": (f"{season}-10-01", f"{season}-10-30"),
+            }
+        }
+
+    today = d("2024-07-02")
+    every = resolve_range(None, None, "2022-2024", today, calendar=calendar)
+    assert every == [
+        (d("2022-02-22"), d("2022-10-30")),
+        (d("2023-02-22"), d("2023-10-30")),
+        (d("2024-02-22"), d("2024-07-01")),
+    ]
+    games = resolve_range(None, None, "2022,2023", today, calendar=calendar, phases=["postseason", "regular_season"])
+    assert games == [(d("2022-03-28"), d("2022-10-30")), (d("2023-03-28"), d("2023-10-30"))]
+    chunks = backfill.chunks_in(games, 100)
+    assert [(c.first, c.last, c.range_first) for c in chunks] == [
+        ("2022-03-28", "2022-07-05", "2022-03-28"),
+        ("2022-07-06", "2022-10-13", "2022-03-28"),
+        ("2022-10-14", "2022-10-30", "2022-03-28"),
+        ("2023-03-28", "2023-07-05", "2023-03-28"),
+        ("2023-07-06", "2023-10-13", "2023-03-28"),
+        ("2023-10-14", "2023-10-30", "2023-03-28"),
+    ]
+    for phases in (["spring_training", "postseason"], ["winter"], []):
+        with pytest.raises(UsageError):
+            backfill.parse_phases(phases)
+    assert backfill.parse_phases("regular_season") == ["regular_season"]
 
 
 def test_bad_arguments_get_one_plain_line_and_exit_code_2():
@@ -71,6 +109,8 @@ def test_bad_arguments_get_one_plain_line_and_exit_code_2():
     for argv in (
         ["statsapi", "--from-date", "2024-06-01", "--to-date", "2024-06-02", "--kinds", "games,rosters"],
         ["statsapi", "--seasons", "2024", "--chunk-days", "0"],
+        ["statsapi", "--seasons", "2024", "--phases", "spring_training,postseason"],
+        ["statsapi", "--from-date", "2024-06-01", "--to-date", "2024-06-02", "--phases", "postseason"],
         ["retrosheet"],
     ):
         with pytest.raises(SystemExit) as stop:

@@ -43,10 +43,12 @@ def history_config() -> dict:
 
 @dataclasses.dataclass(frozen=True)
 class Chunk:
-    """Consecutive dates backfilled together, ``first`` to ``last`` inclusive (YYYY-MM-DD)."""
+    """Consecutive dates backfilled together, ``first`` to ``last`` inclusive (YYYY-MM-DD), of the
+    range that starts on ``range_first`` (its reference snapshots' windows start there)."""
 
     first: str
     last: str
+    range_first: str = dataclasses.field(default="", compare=False)
 
     @property
     def dates(self) -> list[str]:
@@ -68,14 +70,21 @@ def chunks_of(first: dt.date, last: dt.date, days: int) -> list[Chunk]:
     out, start = [], first
     while start <= last:
         end = min(last, start + dt.timedelta(days=days - 1))
-        out.append(Chunk(start.isoformat(), end.isoformat()))
+        out.append(Chunk(start.isoformat(), end.isoformat(), first.isoformat()))
         start = end + dt.timedelta(days=1)
     return out
 
 
-def season_range(seasons: list[int]) -> tuple[dt.date, dt.date]:
-    """The dates that hold every game of ``seasons`` (spring training to the World Series)."""
-    return dt.date(min(seasons), 2, 1), dt.date(max(seasons), 11, 30)
+def chunks_in(ranges: list[tuple[dt.date, dt.date]], days: int) -> list[Chunk]:
+    """Every range's chunks (:func:`chunks_of`), in order."""
+    return [c for first, last in ranges for c in chunks_of(first, last, days)]
+
+
+def season_range(calendar: dict, phases: list[str]) -> tuple[dt.date, dt.date]:
+    """The dates of a season's ``phases`` in its calendar (``seasons.season_calendar``): from the
+    start of the first to the end of the last."""
+    bounds = [calendar["phases"][p] for p in phases]
+    return dt.date.fromisoformat(min(a for a, _ in bounds)), dt.date.fromisoformat(max(b for _, b in bounds))
 
 
 def snapshot_date(date: str, range_first: str, every: int, has_games) -> bool:
@@ -102,8 +111,8 @@ def plan_chunk(
     chunk: Chunk,
     *,
     chosen: list[str],
-    range_first: str,
     every: int,
+    range_first: str | None = None,
     force: bool = False,
     already_final: set[int] | None = None,
 ):
@@ -142,6 +151,7 @@ def plan_chunk(
         done = {g["game_pk"] for g in playing} & already_final
     else:
         done = final_games_loaded(warehouse, [g["game_pk"] for g in playing])
+    range_first = range_first or chunk.range_first or chunk.first
     has_games = _games_on(client, zone, chunk, dates, range_first, every)
     return {
         "game_date": chunk.first,
@@ -359,8 +369,8 @@ def gather_chunk(
     zone,
     warehouse,
     chosen: list[str],
-    range_first: str,
     every: int,
+    range_first: str | None = None,
     concurrency: int,
     force: bool = False,
     already_final: set[int] | None = None,
@@ -390,8 +400,8 @@ def run_chunk(
     chunk: Chunk,
     *,
     chosen: list[str],
-    range_first: str,
     every: int,
+    range_first: str | None = None,
     run_id: str,
     concurrency: int,
     force: bool = False,
@@ -436,36 +446,69 @@ def run_chunk(
 
 
 class Collector:
-    """Plans and collects chunks in a process of its own, one chunk ahead of the caller, who loads
-    and grades the one before: on Airflow collecting and loading are tasks of their own, and here
-    too they overlap on two cores (in one process they would share one interpreter lock). The
-    collector never opens the warehouse (DuckDB has one writing process): the caller says which
-    games are already final. A failure is raised when its chunk's turn comes."""
+    """Collects chunks in processes of their own, one a source, one chunk ahead of the caller, who
+    plans each chunk (one schedule request) and loads and grades the one before: on Airflow
+    each source's collection and the load are tasks of their own, and here too they overlap on
+    two cores (in one process they would share one interpreter lock; Savant's paced requests
+    and the feeds' parsing would take turns). The collectors never open the warehouse (DuckDB
+    has one writing process). A failure is raised when its chunk's turn comes."""
+
+    SOURCES = ("source", "savant")
 
     def __init__(self, concurrency: int, quiet: bool):
         import concurrent.futures
         import multiprocessing
 
-        self.pool = concurrent.futures.ProcessPoolExecutor(
-            max_workers=1,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_collector_start,
-            initargs=(concurrency, quiet),
-        )
+        self.pools = {
+            source: concurrent.futures.ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_collector_start,
+                initargs=(source, concurrency, quiet),
+            )
+            for source in self.SOURCES
+        }
 
-    def chunks(self, todo: list[Chunk], already_final, **kwargs):
-        """``(chunk, gathered)`` in order; ``already_final()`` is read as each chunk is submitted."""
+    def chunks(self, todo: list[Chunk], plan):
+        """``(chunk, gathered)`` in order (``gathered``: what :func:`finish_chunk` takes); ``plan(chunk)``
+        plans a chunk (:func:`plan_chunk`) just before its collections are handed out."""
         if not todo:
             return
-        with self.pool:
-            future = self.pool.submit(_collect_in_collector, todo[0], already_final(), kwargs)
+        with contextlib.ExitStack() as stack:
+            for pool in self.pools.values():
+                stack.enter_context(pool)
+            pending = self._hand_out(todo[0], plan)
             for chunk, following in zip(todo, [*todo[1:], None]):
-                gathered = future.result()
-                if "error" in gathered:
-                    raise CollectionFailed(f"chunk {chunk.label}: {gathered['error']}")
+                gathered = self._gathered(chunk, pending)
                 if following is not None:
-                    future = self.pool.submit(_collect_in_collector, following, already_final(), kwargs)
+                    pending = self._hand_out(following, plan)
                 yield chunk, gathered
+
+    def _hand_out(self, chunk: Chunk, plan) -> dict:
+        from mlb_pipeline.landing import Quarantined
+        from mlb_pipeline.parse import FeedError
+        from mlb_pipeline.source import SourceError
+
+        started_at, t = dt.datetime.now(dt.UTC), time.perf_counter()
+        try:
+            planned = plan(chunk)
+        except (SourceError, FeedError, Quarantined) as exc:  # said in one line by the command, in its turn
+            return {"error": str(exc)}
+        futures = {s: pool.submit(_collect_in_collector, s, planned) for s, pool in self.pools.items()}
+        return {"plan": planned, "futures": futures, "started_at": started_at, "plan_s": time.perf_counter() - t}
+
+    @staticmethod
+    def _gathered(chunk: Chunk, pending: dict) -> dict:
+        results = {s: f.result() for s, f in pending.get("futures", {}).items()}
+        errors = [pending.get("error")] + [r.get("error") for r in results.values()]
+        if any(errors):
+            raise CollectionFailed(f"chunk {chunk.label}: {'; '.join(e for e in errors if e)}")
+        return {
+            "plan": pending["plan"],
+            "collected": {task: c for r in results.values() for task, c in r["collected"].items()},
+            "started_at": pending["started_at"],
+            "seconds": {"plan": pending["plan_s"], "collect": max(r["seconds"] for r in results.values())},
+        }
 
 
 class CollectionFailed(RuntimeError):
@@ -475,11 +518,11 @@ class CollectionFailed(RuntimeError):
 _COLLECTOR: dict = {}
 
 
-def _collector_start(concurrency: int, quiet: bool) -> None:
+def _collector_start(source: str, concurrency: int, quiet: bool) -> None:
     import os
     import threading
 
-    from mlb_pipeline.operators import raw_zone
+    from mlb_pipeline.operators import raw_zone, source_client
 
     parent = os.getppid()
 
@@ -491,26 +534,22 @@ def _collector_start(concurrency: int, quiet: bool) -> None:
     threading.Thread(target=follow_parent, name="follow-parent", daemon=True).start()
     if quiet:
         logging.getLogger("mlb_pipeline").setLevel(logging.WARNING)
-    _COLLECTOR.update(clients=history_clients(concurrency), zone=raw_zone(), concurrency=concurrency)
+    client = source_client(source, concurrency=concurrency)
+    _COLLECTOR.update(clients={source: client}, zone=raw_zone(), concurrency=concurrency)
 
 
-def _collect_in_collector(chunk: Chunk, already_final: set[int], kwargs: dict) -> dict:
+def _collect_in_collector(source: str, plan: dict) -> dict:
+    """A chunk's collections from one source (``collect_chunk(only=source)``) and their seconds."""
     from mlb_pipeline.landing import Quarantined
     from mlb_pipeline.parse import FeedError
     from mlb_pipeline.source import SourceError
 
+    t = time.perf_counter()
     try:
-        return gather_chunk(
-            chunk,
-            clients=_COLLECTOR["clients"],
-            zone=_COLLECTOR["zone"],
-            warehouse=None,
-            concurrency=_COLLECTOR["concurrency"],
-            already_final=already_final,
-            **kwargs,
-        )
+        collected = collect_chunk(_COLLECTOR["clients"], _COLLECTOR["zone"], plan, _COLLECTOR["concurrency"], source)
     except (SourceError, FeedError, Quarantined) as exc:  # said in one line by the command
         return {"error": str(exc)}
+    return {"collected": collected, "seconds": time.perf_counter() - t}
 
 
 # ------------------------------------------------------------------------------------
@@ -524,18 +563,21 @@ def chunks_for_run(params: dict) -> list[dict]:
 
     seasons = params.get("seasons")
     try:
-        first, last = resolve_range(
-            params.get("from_date"), params.get("to_date"), ",".join(str(s) for s in seasons) if seasons else None
+        ranges = resolve_range(
+            params.get("from_date"),
+            params.get("to_date"),
+            ",".join(str(s) for s in seasons) if seasons else None,
+            calendar=season_calendars() if seasons else None,
+            phases=params.get("phases"),
         )
         chosen = parse_kinds(",".join(params["kinds"]) if params.get("kinds") else None)
     except UsageError as exc:
         raise AirflowFailException(str(exc)) from exc
-    everything = chunks_of(first, last, int(params["chunk_days"]))
+    everything = chunks_in(ranges, int(params["chunk_days"]))
     todo = everything if params.get("force") else pending_chunks(open_warehouse(), everything, chosen)
     log.info(
-        "%s..%s: %d chunks of %s dates, %d already complete%s",
-        first,
-        last,
+        "%s: %d chunks of %s dates, %d already complete%s",
+        ", ".join(f"{a}..{b}" for a, b in ranges),
         len(everything),
         params["chunk_days"],
         len(everything) - len(todo),
@@ -551,7 +593,6 @@ def chunks_for_run(params: dict) -> list[dict]:
             c.to_dict(),
             label=c.label,
             kinds=chosen,
-            range_first=first.isoformat(),
             force=bool(params.get("force")),
             concurrency=concurrency,
             reference_every_days=int(history_config()["reference_every_days"]),
@@ -707,23 +748,63 @@ def _seasons(value: str) -> list[int]:
     return seasons
 
 
+def parse_phases(value: str | list[str] | None) -> list[str]:
+    """``--phases``: consecutive phases of a season (default ``history.phases``), in season order."""
+    from mlb_pipeline.seasons import PHASES
+
+    if value is None:
+        value = list(history_config()["phases"])
+    names = [n.strip() for n in (value.split(",") if isinstance(value, str) else value) if n.strip()]
+    unknown = [n for n in names if n not in PHASES]
+    if unknown or not names:
+        raise UsageError(f"unknown phases {unknown or [value]}: choose from {', '.join(PHASES)}")
+    index = sorted({PHASES.index(n) for n in names})
+    if index != list(range(index[0], index[-1] + 1)):
+        raise UsageError(f"--phases {','.join(names)}: give consecutive phases ({', '.join(PHASES)})")
+    return [PHASES[i] for i in index]
+
+
 def resolve_range(
-    from_date: str | None, to_date: str | None, seasons: str | None, today: dt.date | None = None
-) -> tuple[dt.date, dt.date]:
-    """The range asked for: ``--seasons`` or ``--from-date``/``--to-date``; never past yesterday."""
+    from_date: str | None,
+    to_date: str | None,
+    seasons: str | None,
+    today: dt.date | None = None,
+    *,
+    calendar=None,
+    phases: list[str] | None = None,
+) -> list[tuple[dt.date, dt.date]]:
+    """The ranges asked for, never past yesterday: ``--from-date``/``--to-date``, or each of the
+    ``--seasons`` from its calendar (``calendar(season)``: the Stats API's, ``seasons.season_calendar``),
+    the dates of its ``phases`` (default: every phase the pipeline collects)."""
     today = today or dt.datetime.now(dt.UTC).date()
     if seasons and (from_date or to_date):
         raise UsageError("give --seasons or --from-date/--to-date, not both")
     if seasons:
-        first, last = season_range(_seasons(seasons))
+        years = _seasons(seasons)
+        if calendar is None:
+            from mlb_pipeline.seasons import fallback_calendar as calendar
+        wanted = parse_phases(phases)
+        ranges = [season_range(calendar(y), wanted) for y in years]
     elif from_date and to_date:
-        first, last = _date(from_date), _date(to_date)
+        ranges = [(_date(from_date), _date(to_date))]
     else:
         raise UsageError("give --from-date and --to-date (YYYY-MM-DD), or --seasons")
-    last = min(last, today - dt.timedelta(days=1))
-    if last < first:
-        raise UsageError(f"the range {first}..{last} is empty (it ends before it starts, or is not past yet)")
-    return first, last
+    yesterday = today - dt.timedelta(days=1)
+    asked = ranges
+    ranges = [(first, min(last, yesterday)) for first, last in asked if first <= min(last, yesterday)]
+    if not ranges:
+        what = f"--seasons {seasons}" if seasons else f"the range {asked[0][0]}..{min(asked[0][1], yesterday)}"
+        raise UsageError(f"{what} is empty (it ends before it starts, or is not past yet)")
+    return ranges
+
+
+def season_calendars(concurrency: int = 1):
+    """``calendar(season)`` from the Stats API connection (each answer landed raw), for :func:`resolve_range`."""
+    from mlb_pipeline.operators import raw_zone, source_client
+    from mlb_pipeline.seasons import season_calendar
+
+    client, zone = source_client("source", concurrency=concurrency), raw_zone()
+    return lambda season: season_calendar(client, zone, season)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -740,6 +821,10 @@ def main(argv: list[str] | None = None) -> int:
     stats.add_argument("--from-date", help="first date, YYYY-MM-DD")
     stats.add_argument("--to-date", help="last date, YYYY-MM-DD (at most yesterday)")
     stats.add_argument("--seasons", help="whole seasons instead of dates: 2021-2024 or 2019,2021")
+    stats.add_argument(
+        "--phases",
+        help=f"with --seasons, consecutive phases of each season's calendar (default: {','.join(cfg['phases'])})",
+    )
     stats.add_argument("--kinds", help=f"comma-separated kinds (default: {','.join(cfg['kinds'])})")
     stats.add_argument("--chunk-days", type=int, default=cfg["chunk_days"], help="dates a chunk")
     stats.add_argument("--concurrency", type=int, default=cfg["concurrency"], help="requests in flight per source")
@@ -755,17 +840,23 @@ def main(argv: list[str] | None = None) -> int:
     stats.add_argument("--verbose", action="store_true", help="log every step (default: warnings, and the progress)")
     args = ap.parse_args(argv)
     try:
-        first, last = resolve_range(args.from_date, args.to_date, args.seasons)
+        if args.phases and not args.seasons:
+            raise UsageError("--phases goes with --seasons")
+        phases = parse_phases(args.phases)
         chosen = parse_kinds(args.kinds)
         if min(args.chunk_days, args.concurrency, args.reference_every) < 1:
             raise UsageError("--chunk-days, --concurrency and --reference-every must be at least 1")
+        if args.seasons:  # each season's dates from its calendar, asked of the API
+            _seasons(args.seasons)
+            ranges = resolve_range(None, None, args.seasons, calendar=season_calendars(), phases=phases)
+        else:
+            ranges = resolve_range(args.from_date, args.to_date, None)
     except UsageError as exc:
         ap.exit(2, f"{ap.prog}: error: {exc}\n")
     quiet = contextlib.nullcontext() if args.verbose else _warnings_only()
     with quiet:  # the progress bar says what is going on; the pipeline's INFO lines would bury it
         return run(
-            first,
-            last,
+            ranges,
             chosen,
             args.chunk_days,
             args.concurrency,
@@ -790,7 +881,7 @@ def _warnings_only():
             logging.getLogger(name).setLevel(level)
 
 
-def run(first, last, chosen, chunk_days, concurrency, every, force, dry_run, rebuild) -> int:
+def run(ranges, chosen, chunk_days, concurrency, every, force, dry_run, rebuild) -> int:
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -806,11 +897,11 @@ def run(first, last, chosen, chunk_days, concurrency, every, force, dry_run, reb
 
     console = Console(stderr=True)
     warehouse = open_warehouse()
-    everything = chunks_of(first, last, chunk_days)
+    everything = chunks_in(ranges, chunk_days)
     todo = everything if force else pending_chunks(warehouse, everything, chosen)
     console.print(
-        f"{first}..{last}: {len(everything)} chunks of {chunk_days} dates, {len(everything) - len(todo)} already "
-        f"complete; kinds {','.join(chosen)}"
+        f"{', '.join(f'{a}..{b}' for a, b in ranges)}: {len(everything)} chunks of {chunk_days} dates, "
+        f"{len(everything) - len(todo)} already complete; kinds {','.join(chosen)}"
     )
     if dry_run:
         for c in todo:
@@ -833,13 +924,10 @@ def run(first, last, chosen, chunk_days, concurrency, every, force, dry_run, reb
     zone = raw_zone()
     collector = Collector(concurrency, quiet=logging.getLogger("mlb_pipeline").level >= logging.WARNING)
 
-    def already_final() -> set[int]:
-        rows = [] if force else warehouse.query("SELECT game_pk FROM raw.games WHERE is_final")
-        return {r["game_pk"] for r in rows}
+    def plan(chunk: Chunk) -> dict:  # between chunks: the warehouse file is free
+        return plan_chunk(clients["source"], zone, warehouse, chunk, chosen=chosen, every=every, force=force)
 
-    gathered_chunks = collector.chunks(
-        todo, already_final, chosen=chosen, range_first=first.isoformat(), every=every, force=force
-    )
+    gathered_chunks = collector.chunks(todo, plan)
     stopped = None
     with Progress(*columns, console=console, transient=False) as progress:
         bar = progress.add_task("backfill", total=sum(len(c.dates) for c in todo), games=0)
@@ -880,7 +968,7 @@ def run(first, last, chosen, chunk_days, concurrency, every, force, dry_run, reb
         return 1
     if rebuild:
         console.print("Rebuilding the features (dbt build --full-refresh) and training once...")
-        trained = rebuild_and_train(last.isoformat(), run_id)
+        trained = rebuild_and_train(ranges[-1][1].isoformat(), run_id)
         console.print(f"model: {trained.get('decision', trained)}")
     return 1 if incomplete else 0
 
