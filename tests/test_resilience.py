@@ -182,3 +182,26 @@ def test_client_side_rate_limit(simulated):
     for _ in range(5):
         client.fetch("season", seasonId=2024, sportId=1)
     assert time.monotonic() - start >= 0.4
+
+
+def test_a_body_landed_by_many_tasks_at_once_is_read_whole_by_each(tmp_path):
+    """The same response landed by several tasks at the same moment (a season's teams, asked for
+    every date of a chunk at once) and read back by each at once: every read gets the whole body,
+    never a file still being written, and one object is left."""
+    import concurrent.futures
+    import hashlib
+    import threading
+
+    body = b'{"teams": [' + b",".join(b'{"id": %d, "name": "club"}' % i for i in range(100000)) + b"]}"
+    for attempt in range(20):
+        zone, start = RawZone((tmp_path / str(attempt)).as_uri()), threading.Barrier(8)
+
+        def land_and_read(_, zone=zone, start=start):
+            start.wait()  # all at once
+            landed = zone.land(("current", "reference", "teams", "2024"), "teams", body)
+            return len(zone.read(landed.url))
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            assert set(pool.map(land_and_read, range(8))) == {len(body)}
+        folder = tmp_path / str(attempt) / "current" / "reference" / "teams" / "2024"
+        assert [p.name for p in folder.iterdir()] == [f"teams-{hashlib.sha256(body).hexdigest()[:16]}.json"]

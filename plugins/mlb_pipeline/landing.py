@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -89,7 +90,15 @@ class RawZone:
         if target.exists() and content_hash(target.read_bytes()) == sha:
             return LandedObject(str(target), sha, written=False)
         folder.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(body)
+        if target.protocol in ("", "file", "local"):
+            # Whole or not at all: another task may land the same body (a season's teams, asked
+            # for every date of a chunk at once) and read it back while this one writes it. An
+            # object store's upload is atomic already.
+            partial = folder / f".{target.name}.{uuid.uuid4().hex[:8]}.partial"
+            partial.write_bytes(body)
+            partial.rename(target)
+        else:
+            target.write_bytes(body)
         return LandedObject(str(target), sha, written=True)
 
     def land(self, parts: tuple[str, ...], endpoint: str, body: bytes, suffix: str = ".json") -> LandedObject:
@@ -143,7 +152,6 @@ class RawZone:
     # -- staged rows (not raw: rows parsed from what landed, read once by their load) -------
     def stage_frames(self, what: str, frames: dict) -> str:
         """Write Arrow tables as ``staging/<what>/<batch>/<name>.parquet``; returns the folder."""
-        import uuid
 
         import pyarrow as pa
         import pyarrow.parquet as pq
