@@ -114,12 +114,10 @@ def plan_chunk(
     every: int,
     range_first: str | None = None,
     force: bool = False,
-    already_final: set[int] | None = None,
 ):
     """What the chunk collects: its schedule in one request, landed raw (an unparseable one is
     quarantined and raised), every game of its dates not already final in the warehouse (all
-    of them with ``force``; ``already_final``: those games, when the caller has read them), each
-    date's season phase, and which dates take a reference snapshot."""
+    of them with ``force``), each date's season phase, and which dates take a reference snapshot."""
     from mlb_pipeline.collect import day_schedule
     from mlb_pipeline.gaps import final_games_loaded
     from mlb_pipeline.kinds.schedule import parse_schedule
@@ -145,12 +143,7 @@ def plan_chunk(
     calendars = {y: season_calendar(client, zone, y) for y in sorted({int(d[:4]) for d in chunk.dates})}
     phases = {d: phase_on(calendars[int(d[:4])], d) for d in chunk.dates}
     playing = [g for day in dates.values() for g in day["games"] if not g["is_postponed"]]
-    if force:
-        done = set()
-    elif already_final is not None:
-        done = {g["game_pk"] for g in playing} & already_final
-    else:
-        done = final_games_loaded(warehouse, [g["game_pk"] for g in playing])
+    done = set() if force else final_games_loaded(warehouse, [g["game_pk"] for g in playing])
     range_first = range_first or chunk.range_first or chunk.first
     has_games = _games_on(client, zone, chunk, dates, range_first, every)
     return {
@@ -373,7 +366,6 @@ def gather_chunk(
     range_first: str | None = None,
     concurrency: int,
     force: bool = False,
-    already_final: set[int] | None = None,
 ) -> dict:
     """Plan the chunk and collect it, both sources at the same time: what :func:`finish_chunk`
     takes (``plan``, ``collected``, ``started_at``, the ``seconds`` each step took)."""
@@ -388,7 +380,6 @@ def gather_chunk(
         range_first=range_first,
         every=every,
         force=force,
-        already_final=already_final,
     )
     planned = time.perf_counter()
     collected = collect_sources(clients, zone, plan, concurrency)
@@ -847,7 +838,6 @@ def main(argv: list[str] | None = None) -> int:
         if min(args.chunk_days, args.concurrency, args.reference_every) < 1:
             raise UsageError("--chunk-days, --concurrency and --reference-every must be at least 1")
         if args.seasons:  # each season's dates from its calendar, asked of the API
-            _seasons(args.seasons)
             ranges = resolve_range(None, None, args.seasons, calendar=season_calendars(), phases=phases)
         else:
             ranges = resolve_range(args.from_date, args.to_date, None)

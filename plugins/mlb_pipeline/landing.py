@@ -152,7 +152,6 @@ class RawZone:
     # -- staged rows (not raw: rows parsed from what landed, read once by their load) -------
     def stage_frames(self, what: str, frames: dict) -> str:
         """Write Arrow tables as ``staging/<what>/<batch>/<name>.parquet``; returns the folder."""
-
         import pyarrow as pa
         import pyarrow.parquet as pq
 

@@ -304,10 +304,10 @@ def checked_frame(table: str, rows: list[dict], ingested_at: dt.datetime, source
     return frame
 
 
-def typed_frame(table: str, frame):
-    """A staged frame cast to the table's own types (:func:`arrow_schema`): frames of many
+def typed_frame(table: str, rows: list[dict], ingested_at: dt.datetime, source: str | list[str]):
+    """:func:`checked_frame` cast to the table's own types (:func:`arrow_schema`): frames of many
     batches concatenate, and their Parquet reads back as it was written."""
-    return frame.cast(arrow_schema(schema.load_schema()[table]))
+    return checked_frame(table, rows, ingested_at, source).cast(arrow_schema(schema.load_schema()[table]))
 
 
 # ------------------------------------------------------------------------------------

@@ -309,14 +309,11 @@ def _fallback(zone: RawZone, game: dict) -> tuple[LandedObject, dict] | None:
 def _frames(item: dict, rows: dict[str, list[dict]]) -> dict:
     """A landed game's rows as Arrow tables of its tables (:func:`warehouse.typed_frame`), made
     as it lands (in the collecting task or process), and what its load counts of them."""
-    from mlb_pipeline.warehouse import checked_frame, typed_frame
+    from mlb_pipeline.warehouse import typed_frame
 
     rows["games"][0]["raw_object"] = item["url"]
     now = dt.datetime.now(dt.UTC)
-    frames = {
-        t: typed_frame(f"raw.{t}", checked_frame(f"raw.{t}", rows.get(t, []), now, item["source"]))
-        for t in kinds.GAME_TABLES
-    }
+    frames = {t: typed_frame(f"raw.{t}", rows.get(t, []), now, item["source"]) for t in kinds.GAME_TABLES}
     return {
         "frames": frames,
         "official_date": rows["games"][0]["official_date"],

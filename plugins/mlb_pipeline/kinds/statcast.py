@@ -222,13 +222,12 @@ def _staged_part(by_game: dict[int, list[dict]], pks: list[int], url: str) -> tu
     """``(pks, frame, url)``: the rows of games ``pks`` from the CSV landed at ``url`` as one typed
     Arrow table of ``raw.statcast_pitches`` (as the CSV lands, in the collecting task or process),
     or None when they cannot be (their load parses them)."""
-    from mlb_pipeline.warehouse import checked_frame, typed_frame
+    from mlb_pipeline.warehouse import typed_frame
 
     pks = list(dict.fromkeys(pk for pk in pks if by_game.get(int(pk))))  # a resumed game is listed twice
     rows = [row for pk in pks for row in by_game[int(pk)]]
     try:
-        frame = checked_frame(TABLE, rows, dt.datetime.now(dt.UTC), SAVANT)
-        return pks, typed_frame(TABLE, frame), url
+        return pks, typed_frame(TABLE, rows, dt.datetime.now(dt.UTC), SAVANT), url
     except (ValueError, TypeError) as exc:
         log.warning("Statcast of games %s not staged (%s)", pks, exc)
         return None
@@ -248,11 +247,10 @@ def _stage(zone: RawZone, parts: list, results: list[dict]) -> dict | None:
             frame = frame.filter(pc.is_in(frame.column("game_pk"), value_set=pa.array(mine, type=pa.int64())))
         if mine:
             kept.append((mine, frame))
-    parts = kept
-    if not parts:
+    if not kept:
         return None
-    folder = zone.stage_frames("statcast", {"statcast_pitches": pa.concat_tables([f for _, f in parts])})
-    return {"url": folder, "game_pks": [pk for pks, _ in parts for pk in pks]}
+    folder = zone.stage_frames("statcast", {"statcast_pitches": pa.concat_tables([f for _, f in kept])})
+    return {"url": folder, "game_pks": [pk for pks, _ in kept for pk in pks]}
 
 
 def _collect_one(client, zone: RawZone, game: dict, parsed: dict, staged: list | None = None) -> dict:
@@ -537,12 +535,12 @@ def _merge_pitches(warehouse, frame, game_pks: list[int], parsed: list[tuple], c
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from mlb_pipeline.warehouse import checked_frame, typed_frame
+    from mlb_pipeline.warehouse import typed_frame
 
     parsed = list({scope["game_pk"]: (t, rows, scope, src) for t, rows, scope, src in parsed}.values())  # listed twice
     chosen = frame.filter(pc.is_in(frame.column("game_pk"), value_set=pa.array(game_pks, type=pa.int64())))
     now = dt.datetime.now(dt.UTC)
-    others = [typed_frame(TABLE, checked_frame(TABLE, rows, now, source)) for _, rows, _, source in parsed]
+    others = [typed_frame(TABLE, rows, now, source) for _, rows, _, source in parsed]
     scopes = [{"game_pk": pk} for pk in dict.fromkeys(game_pks)] + [scope for _, _, scope, _ in parsed]
     warehouse.merge_frame(TABLE, pa.concat_tables([chosen, *others]), scopes, con)
 
