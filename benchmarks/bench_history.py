@@ -104,25 +104,31 @@ def bulk_week(server_url: str, root: Path, chunk, concurrency: int) -> tuple[dic
 
 
 def ours_load(root: Path, plan: dict, collected: dict, zone) -> tuple[float, float]:
-    """Seconds to stage the landed feeds' rows (what ``collect_feeds`` does as each lands, after
-    the parse it does to know it parses) and seconds of the load step over them."""
+    """Seconds to stage the landed feeds' and CSVs' rows (what ``collect_feeds`` and
+    ``collect_statcast`` do as each lands, after the parse they do to know it parses) and seconds
+    of the load step over them."""
     from mlb_pipeline.kinds import game_feed, statcast
     from mlb_pipeline.parse import decode_json
     from mlb_pipeline.warehouse import DuckDBWarehouse
 
     warehouse = DuckDBWarehouse(root / "ours.duckdb")
     warehouse.ensure_schema()
-    feeds = collected["collect_game_feeds"]
+    feeds, savant = collected["collect_game_feeds"], collected["collect_statcast"]
     start = time.perf_counter()
-    pairs = [
-        (item, game_feed._frames(item, game_feed.parse_game(decode_json(zone.read(item["url"]), "feed"))))
-        for item in feeds["landed"]
-    ]
-    feeds = {**feeds, "staged": game_feed._stage(zone, pairs)}
+    staging = game_feed._Staging(feeds["landed"])
+    for i, item in enumerate(feeds["landed"]):
+        staging.add(i, item, game_feed.parse_game(decode_json(zone.read(item["url"]), "feed")))
+    feeds = {**feeds, "staged": staging.write(zone)}
+    parts = []
+    for url in sorted({g["url"] for g in savant["games"] if g["source"] == statcast.SAVANT}):
+        table = statcast.read_savant(zone.read(url), url)
+        rows = table.to_pylist()
+        parts.append(statcast._staged_part(rows, list(dict.fromkeys(r["game_pk"] for r in rows)), url, table))
+    savant = {**savant, "staged": statcast._stage(zone, parts, savant["games"])}
     staged = time.perf_counter()
     with warehouse.connect() as con:
         game_feed.load(warehouse, zone, plan, feeds, con)
-        statcast.load(warehouse, zone, plan, collected["collect_statcast"], con)
+        statcast.load(warehouse, zone, plan, savant, con)
     took = time.perf_counter() - staged
     (root / "ours.duckdb").unlink()
     return staged - start, took
@@ -137,6 +143,7 @@ def floor_load(root: Path, collected: dict, zone) -> float:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    from mlb_pipeline.kinds import statcast
     from mlb_pipeline.kinds.game_feed import parse_game
 
     start = time.perf_counter()
@@ -145,12 +152,14 @@ def floor_load(root: Path, collected: dict, zone) -> float:
         for table, rows in parse_game(orjson.loads(zone.read(item["url"]))).items():
             tables.setdefault(table, []).extend(rows)
     landed = sorted({g["url"] for g in collected["collect_statcast"]["games"] if "url" in g})  # a date's CSV
-    csvs = [pacsv.read_csv(io.BytesIO(zone.read(url))) for url in landed]
+    ours = list(statcast.COLUMNS)  # the columns the table keeps, of Savant's 90-odd
+    options = pacsv.ConvertOptions(include_columns=ours, include_missing_columns=True)
+    csvs = [pacsv.read_csv(io.BytesIO(zone.read(url)), convert_options=options) for url in landed]
     con = duckdb.connect(str(root / "floor.duckdb"))
     for table, rows in tables.items():
         arrow = pa.Table.from_pylist(rows)  # noqa: F841
         con.execute(f"CREATE TABLE floor_{table} AS SELECT * FROM arrow")
-    pitches = pa.concat_tables([t.select(["game_pk", "at_bat_number", "pitch_number"]) for t in csvs])  # noqa: F841
+    pitches = pa.concat_tables(csvs, promote_options="permissive")  # noqa: F841
     con.execute("CREATE TABLE floor_statcast AS SELECT * FROM pitches")
     con.close()
     took = time.perf_counter() - start

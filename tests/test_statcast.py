@@ -169,6 +169,60 @@ def test_savant_csv_that_is_not_a_game_is_an_error():
     assert parse_statcast(b"", 631614) == []
 
 
+def _as_pybaseball_reads(body: bytes) -> list[dict]:
+    """What pybaseball's own reader (pandas) makes of a Savant CSV, coerced as the table types it:
+    a number column's unreadable cell is missing (``pd.to_numeric(errors="coerce")``)."""
+    import pandas as pd
+    from pybaseball.datasources.statcast import get_statcast_data_from_csv
+
+    from mlb_pipeline.kinds.statcast import COLUMNS
+
+    frame = get_statcast_data_from_csv(body.decode("utf-8-sig", errors="replace"))
+    out = {}
+    for theirs, (ours, kind) in COLUMNS.items():
+        if theirs not in frame.columns:
+            continue
+        column = frame[theirs]
+        if kind is str:
+            out[ours] = [None if pd.isna(v) else str(v) for v in column]
+        else:
+            numbers = pd.to_numeric(column, errors="coerce").astype("float64")
+            out[ours] = [None if pd.isna(v) else kind(v) for v in numbers]
+    return [dict(zip(out, cells)) for cells in zip(*out.values())]
+
+
+@pytest.mark.unit
+@needs_fixtures
+def test_savant_csv_is_read_as_pybaseballs_reader_reads_it_quirks_included():
+    """Savant's CSV is read with Arrow's CSV reader (a date in milliseconds): every recorded CSV,
+    and the quirks a real response has (a byte-order mark, CRLF, padded or unreadable numbers,
+    ``null``, invalid UTF-8, a column named twice), give the rows pybaseball's reader gives."""
+    from mlb_pipeline.kinds.statcast import parse_savant
+
+    recorded = sorted((FIXTURES / "statcast").glob("*.csv"))
+    assert len(recorded) >= 4
+    darvish = (FIXTURES / "statcast" / "pybaseball_raw_darvish_data.csv").read_bytes()
+    assert darvish.split(b"\n", 1)[0].count(b'"pitcher"') == 2  # Savant names two columns "pitcher"
+    quirks = {
+        "bom": b"\xef\xbb\xbf" + darvish,
+        "crlf": darvish.replace(b"\n", b"\r\n"),
+        "padded": darvish.replace(b'"97.3"', b'" 97.3 "'),
+        "unreadable": darvish.replace(b'"97.3"', b'"fast"'),
+        "null": darvish.replace(b'"97.3"', b'"null"'),
+        "utf8": darvish.replace(b"Yu Darvish", b"Yu Darv\xffish"),
+    }
+    bodies = {p.name: p.read_bytes() for p in recorded} | quirks
+    for name, body in bodies.items():
+        ours = [row for rows in parse_savant(body, name).values() for row in rows]
+        theirs = _as_pybaseball_reads(body)
+        key = lambda r: (r["game_pk"], r["at_bat_number"], r["pitch_number"])  # noqa: E731
+        assert sorted(ours, key=key) == sorted(theirs, key=key), name
+    unreadable = [row for rows in parse_savant(quirks["unreadable"], "q").values() for row in rows]
+    assert sum(1 for r in unreadable if r["release_speed"] is None) > sum(
+        1 for rows in parse_savant(darvish, "d").values() for r in rows if r["release_speed"] is None
+    )
+
+
 def test_simulated_day_has_savant_pitches_for_every_final_game(daily_dag, embedded, simulated, league, monkeypatch):
     day = "2024-06-04"
     run, states = run_day(daily_dag, day, simulated, monkeypatch)

@@ -269,9 +269,11 @@ def arrow_schema(table: schema.Table):
     return pa.schema([(c.name, arrow_type(c.type)) for c in table.columns])
 
 
-def stage_frame(rows: list[dict], columns: list[str], ingested_at: dt.datetime, source: str | list[str]):
+def stage_frame(rows: list[dict], columns: list[str], ingested_at: dt.datetime, source: str | list[str], values=None):
     """Rows with their meta columns, in table column order, as an Arrow table; ``source`` is
-    every row's, or one a row (a batch mixes games from the API and from the raw zone)."""
+    every row's, or one a row (a batch mixes games from the API and from the raw zone).
+    ``values``: the same rows already as an Arrow table (a CSV read by Arrow), whose columns are
+    taken as they are; ``rows`` are then only hashed."""
     import pyarrow as pa
 
     content_cols = [c for c in columns if c not in META_COLUMNS]
@@ -279,7 +281,8 @@ def stage_frame(rows: list[dict], columns: list[str], ingested_at: dt.datetime, 
     for row in rows:
         if not known.issuperset(row):
             raise ValueError(f"rows carry columns the table does not have: {sorted(set(row) - known)}")
-    data = {c: [row.get(c) for row in rows] for c in content_cols}
+    given = set(values.column_names) if values is not None else set()
+    data = {c: values.column(c) if c in given else [row.get(c) for row in rows] for c in content_cols}
     hashes = row_hashes(rows, content_cols)
     data["ingested_at"] = [ingested_at] * len(rows)
     data["source"] = [source] * len(rows) if isinstance(source, str) else list(source)
@@ -293,21 +296,22 @@ def game_load_order() -> list[str]:
     return [t for t in GAME_TABLES if t != "games"] + ["games"]
 
 
-def checked_frame(table: str, rows: list[dict], ingested_at: dt.datetime, source: str | list[str]):
+def checked_frame(table: str, rows: list[dict], ingested_at: dt.datetime, source: str | list[str], values=None):
     """:func:`stage_frame` of ``table``'s rows, checked against the schema (unknown columns,
     missing values of NOT NULL columns: ValueError) before anything of a batch is merged."""
     definition = schema.load_schema()[table]
-    frame = stage_frame(rows, definition.column_names, ingested_at, source)
+    frame = stage_frame(rows, definition.column_names, ingested_at, source, values)
     for column in definition.columns:
         if column.not_null and frame.column(column.name).null_count:
             raise ValueError(f"{table}.{column.name} is NOT NULL; {frame.column(column.name).null_count} rows lack it")
     return frame
 
 
-def typed_frame(table: str, rows: list[dict], ingested_at: dt.datetime, source: str | list[str]):
+def typed_frame(table: str, rows: list[dict], ingested_at: dt.datetime, source: str | list[str], values=None):
     """:func:`checked_frame` cast to the table's own types (:func:`arrow_schema`): frames of many
     batches concatenate, and their Parquet reads back as it was written."""
-    return checked_frame(table, rows, ingested_at, source).cast(arrow_schema(schema.load_schema()[table]))
+    frame = checked_frame(table, rows, ingested_at, source, values)
+    return frame.cast(arrow_schema(schema.load_schema()[table]))
 
 
 # ------------------------------------------------------------------------------------

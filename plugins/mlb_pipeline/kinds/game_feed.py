@@ -306,19 +306,24 @@ def _fallback(zone: RawZone, game: dict) -> tuple[LandedObject, dict] | None:
     return best
 
 
-def _frames(item: dict, rows: dict[str, list[dict]]) -> dict:
-    """A landed game's rows as Arrow tables of its tables (:func:`warehouse.typed_frame`), made
-    as it lands (in the collecting task or process), and what its load counts of them."""
+STAGE_BATCH = 32  # games whose rows become one Arrow table a table (one frame a game cost twice as much)
+
+
+def _frames(games: list[tuple[dict, dict]]) -> dict:
+    """Landed games' rows as one Arrow table a table (:func:`warehouse.typed_frame`), made as they
+    land (in the collecting task or process). Raises ValueError (or KeyError, TypeError) when a
+    game's rows do not fit the schema."""
     from mlb_pipeline.warehouse import typed_frame
 
-    rows["games"][0]["raw_object"] = item["url"]
     now = dt.datetime.now(dt.UTC)
-    frames = {t: typed_frame(f"raw.{t}", rows.get(t, []), now, item["source"]) for t in kinds.GAME_TABLES}
-    return {
-        "frames": frames,
-        "official_date": rows["games"][0]["official_date"],
-        "rows": {t: len(rows.get(t, [])) for t in kinds.GAME_TABLES},
-    }
+    for item, rows in games:
+        rows["games"][0]["raw_object"] = item["url"]
+    frames = {}
+    for table in kinds.GAME_TABLES:
+        rows = [row for _, game_rows in games for row in game_rows.get(table, [])]
+        sources = [item["source"] for item, game_rows in games for _ in game_rows.get(table, [])]
+        frames[table] = typed_frame(f"raw.{table}", rows, now, sources)
+    return frames
 
 
 def _collect_one(client, zone: RawZone, game: dict) -> dict:
@@ -382,22 +387,16 @@ def _collect_one(client, zone: RawZone, game: dict) -> dict:
 
 def collect_feeds(client, zone: RawZone, plan: Plan, concurrency: int, stage: bool = True) -> Collected:
     """Fetch and land the live feed of every planned game; with ``stage``, stage their rows for
-    :func:`load` (:func:`_stage`; callers that load the feeds themselves do not)."""
-
-    def one(game: dict) -> tuple[dict, dict | None]:
-        result = _collect_one(client, zone, game)
-        rows = result.pop("_rows", None)
-        if rows is None or not stage:
-            return result, None
-        try:
-            return result, _frames(result, rows)
-        except (ValueError, KeyError, TypeError) as exc:  # its load parses it again and says why
-            log.warning("game %s: rows not staged (%s)", result["game_pk"], exc)
-            return result, None
-
+    :func:`load` (:class:`_Staging`; callers that load the feeds themselves do not)."""
+    games = plan["collect"]
+    staging = _Staging(games) if stage else None
+    results = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="feeds") as pool:
-        pairs = list(pool.map(one, plan["collect"]))
-    results = [r for r, _ in pairs]
+        for i, result in enumerate(pool.map(lambda game: _collect_one(client, zone, game), games)):
+            rows = result.pop("_rows", None)
+            if staging is not None:
+                staging.add(i, result, rows)
+            results.append(result)
     landed = [r for r in results if r["ok"]]
     failed = [r for r in results if not r["ok"]] + [r["failure"] for r in landed if "failure" in r]
     for f in failed:
@@ -412,24 +411,60 @@ def collect_feeds(client, zone: RawZone, plan: Plan, concurrency: int, stage: bo
         sum(1 for r in landed if r["written"]),
         len(failed),
     )
-    staged = _stage(zone, pairs) if stage else None
+    staged = staging.write(zone) if staging is not None else None
     return {"game_date": plan["game_date"], "landed": landed, "failed": failed, "staged": staged}
 
 
-def _stage(zone: RawZone, pairs: list[tuple[dict, dict | None]]) -> dict | None:
+class _Staging:
     """The rows of every landed game, parsed as they landed, as one Parquet file a table
     (``staging/feeds/``): the load reads them instead of reading and parsing every feed again.
-    None when a landed game's rows could not be staged (its load parses them all)."""
-    import pyarrow as pa
+    Rows become Arrow tables :data:`STAGE_BATCH` games at a time as results come in; a game
+    planned twice is staged once (its last copy). Nothing is staged when a landed game's rows
+    could not be (its load then parses them all, and says why)."""
 
-    staged = {r["game_pk"]: made for r, made in pairs if r["ok"] and made is not None}  # the last copy of a game
-    if not staged or len(staged) != len({r["game_pk"] for r, _ in pairs if r["ok"]}):
-        return None
-    folder = zone.stage_frames(
-        "feeds", {t: pa.concat_tables([made["frames"][t] for made in staged.values()]) for t in kinds.GAME_TABLES}
-    )
-    games = [{"game_pk": pk, "official_date": m["official_date"], "rows": m["rows"]} for pk, m in staged.items()]
-    return {"url": folder, "games": games}
+    def __init__(self, games: list[dict]):
+        self.last = {g["game_pk"]: i for i, g in enumerate(games)}
+        self.pending: list[tuple[dict, dict]] = []
+        self.frames: list[dict] = []
+        self.games: list[dict] = []
+        self.broken = False
+
+    def add(self, i: int, result: dict, rows: dict | None) -> None:
+        if not result["ok"] or self.broken or self.last[result["game_pk"]] != i:
+            return
+        if rows is None or len(rows.get("games", [])) != 1:
+            self.broken = True
+            return
+        self.pending.append((result, rows))
+        self.games.append(
+            {
+                "game_pk": result["game_pk"],
+                "official_date": rows["games"][0].get("official_date"),
+                "rows": {t: len(rows.get(t, [])) for t in kinds.GAME_TABLES},
+            }
+        )
+        if len(self.pending) >= STAGE_BATCH:
+            self._convert()
+
+    def _convert(self) -> None:
+        try:
+            self.frames.append(_frames(self.pending))
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            log.warning("games %s: rows not staged (%s)", [r["game_pk"] for r, _ in self.pending], exc)
+            self.broken = True
+        self.pending = []
+
+    def write(self, zone: RawZone) -> dict | None:
+        if self.pending and not self.broken:
+            self._convert()
+        if self.broken or not self.games:
+            return None
+        import pyarrow as pa
+
+        folder = zone.stage_frames(
+            "feeds", {t: pa.concat_tables([frames[t] for frames in self.frames]) for t in kinds.GAME_TABLES}
+        )
+        return {"url": folder, "games": self.games}
 
 
 def load(warehouse, zone: RawZone, plan: dict, collected: dict, con) -> dict:
