@@ -2,22 +2,23 @@
 
 Savant is asked once a date with every game of the date (pybaseball's ``statcast`` date
 request); the date's CSV is landed raw once and read with Arrow's CSV reader into
-``raw.statcast_pitches`` game by game (as pybaseball's pandas reader reads it, tested; 5-10x faster). Savant cuts a response silently at a row cap
-(``savant.row_cap`` in ``config/pipeline.yaml``): a date's CSV that reaches it is quarantined
-and the date is asked again game by game (pybaseball's ``statcast_single_game`` request), as
-are games of types the date request does not cover. When Savant fails, a game's last good copy
-in the raw zone is used; when there is none, or Savant has nothing for the game yet (it
-publishes some hours after the game), the game's pitch data is the Stats API feed's
-pitchData, already in ``raw.pitches``. ``raw.statcast_games`` records which source served each
-game, and games served by the feed are asked of Savant again by later runs (with their own
-date's request). Dead letters stay per game, named by the game's single-game URL.
+``raw.statcast_pitches`` game by game (as pybaseball's pandas reader reads it, tested; several
+times faster). Savant cuts a response silently at a row cap (``savant.row_cap`` in
+``config/pipeline.yaml``): a date's CSV that reaches it is quarantined and the date is asked
+again game by game (pybaseball's ``statcast_single_game`` request), as are games of types the
+date request does not cover. When Savant fails, a game's last good copy in the raw zone is used;
+when there is none, or Savant has nothing for the game yet (it publishes some hours after the
+game), the game's pitch data is the Stats API feed's pitchData, already in ``raw.pitches``.
+``raw.statcast_games`` records which source served each game, and games served by the feed are
+asked of Savant again by later runs (with their own date's request). Dead letters stay per game,
+named by the game's single-game URL.
 
-A CSV cut at a row boundary parses cleanly, so at load each game's rows are compared with
-its feed's pitch count (the feed is loaded first, in the same transaction): a short one is
+A CSV cut at a row boundary parses cleanly, so at load each game's rows are compared with its
+feed's pitch count (the feed is loaded first, in the same transaction): a short one is
 quarantined and the feed serves the game. Games whose feed is not loaded get no Statcast yet.
 
-The rows parsed as a CSV lands are staged as Parquet (``staging/statcast/``, :func:`_stage`): the
-load reads them instead of parsing the CSVs again.
+The rows parsed as a CSV lands are staged as Parquet (``staging/statcast/``, :func:`_stage`):
+the load reads them instead of parsing the CSVs again.
 """
 
 from __future__ import annotations
