@@ -5,6 +5,9 @@ Loads years of history in chunks of dates, on demand (no schedule): *Trigger* wi
 seasons or the dates to load. The same functions as `python -m mlb_pipeline.backfill
 statsapi` (plugins/mlb_pipeline/backfill.py); for a few dates, `airflow backfill create` of
 `mlb_daily_collection` does the daily path's work date by date (README, *Backfilling*).
+With *Source* `retrosheet`, **load_retrosheet** loads Retrosheet's game logs and event files
+from its folder (the seasons given, else every season there) instead, as `python -m
+mlb_pipeline.backfill retrosheet` does.
 
 1. **plan_chunks**: the range cut into chunks of `chunk_days` dates; chunks already complete
    (`ops.backfill_chunks`) are left out unless `force`. `dry_run` lists them and stops.
@@ -36,7 +39,7 @@ from mlb_pipeline.settings import load_config
 CONFIG = load_config("pipeline")
 HISTORY = CONFIG["history"]
 POOLS = HISTORY["pools"]
-KIND_NAMES = [k.name for k in backfill.kinds.KINDS]
+KIND_NAMES = [k.name for k in backfill.kinds.KINDS if backfill.kinds.from_api(k)]
 
 with DAG(
     dag_id="mlb_backfill_history",
@@ -52,6 +55,21 @@ with DAG(
     },
     deadline=deadlines("mlb_backfill_history"),
     params={
+        "source": Param(
+            "statsapi",
+            type="string",
+            enum=["statsapi", "retrosheet"],
+            title="Source",
+            description="statsapi: the MLB Stats API and Baseball Savant, in chunks of dates. retrosheet: "
+            "Retrosheet's files in the folder history.retrosheet_dir (the seasons below, else all there).",
+        ),
+        "retrosheet_dir": Param(
+            None,
+            type=["null", "string"],
+            title="Retrosheet folder",
+            description="With source retrosheet: the folder of the files (gamelogs/GLyyyy.TXT, events/yyyyeve.zip); "
+            "empty: history.retrosheet_dir under MLB_DATA_DIR (on Composer the bucket's data/retrosheet).",
+        ),
         "seasons": Param(
             None,
             type=["null", "array"],
@@ -131,10 +149,15 @@ with DAG(
         started = collect_statsapi(spec)
         load_and_grade(spec, started, collect_savant(spec, started))
 
-    @task.short_circuit(ignore_downstream_trigger_rules=True)
+    @task(pool=POOLS["warehouse"])
+    def load_retrosheet(params=None) -> dict:
+        return backfill.airflow_retrosheet(params)
+
+    @task.short_circuit(ignore_downstream_trigger_rules=True, trigger_rule="none_failed")
     def rebuild_wanted(params=None) -> bool:
         return bool(params["rebuild"]) and not params["dry_run"]
 
     chunks = chunk.expand(spec=plan_chunks())
     features = feature_task_group("build_features", dbt_vars={}, full_refresh=True)
-    chunks >> rebuild_wanted() >> features >> TrainModelOperator(task_id="retrain_model", full=True)
+    [chunks, load_retrosheet()] >> rebuild_wanted() >> features
+    features >> TrainModelOperator(task_id="retrain_model", full=True)

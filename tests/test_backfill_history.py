@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import psutil
 import pytest
-from conftest import REPO, collect_days, without_deadlines
+from conftest import FIXTURES, REPO, collect_days, without_deadlines
 from raw_checksums import checksums
 
 from mlb_pipeline import backfill
@@ -263,7 +263,7 @@ def test_the_command_killed_and_run_again_leaves_what_the_daily_path_leaves(dail
     )
 
 
-def test_the_dag_maps_a_task_group_over_the_chunks(airflow_db, embedded, sim_server, monkeypatch):
+def test_the_dag_maps_a_task_group_over_the_chunks(airflow_db, embedded, sim_server, monkeypatch, tmp_path):
     """A real run of mlb_backfill_history (``dag.test()``): two chunks, each collected from both
     sources and loaded in its own mapped task instances; then a second run finds them complete."""
     from airflow.dag_processing.dagbag import DagBag
@@ -294,3 +294,15 @@ def test_the_dag_maps_a_task_group_over_the_chunks(airflow_db, embedded, sim_ser
     assert again.state == "success"
     assert {ti.task_id for ti in again.get_task_instances() if ti.state == "success"} >= {"plan_chunks"}
     assert not [ti for ti in again.get_task_instances() if ti.task_id.startswith("chunk.") and ti.state == "success"]
+
+    # Source retrosheet: load_retrosheet loads the folder's seasons, and no chunk of the Stats API.
+    retro = tmp_path / "retrosheet" / "gamelogs"
+    retro.mkdir(parents=True)
+    (retro / "GL2020.TXT").symlink_to(FIXTURES.parent / "retrosheet" / "gamelogs" / "GL2020.TXT")
+    files = {**conf, "source": "retrosheet", "retrosheet_dir": str(retro.parent), "seasons": [2020]}
+    retrosheet = dag.test(run_conf=files)
+    states = {ti.task_id: ti.state for ti in retrosheet.get_task_instances()}
+    assert retrosheet.state == "success" and states["load_retrosheet"] == "success", states
+    assert not [t for t, state in states.items() if t.startswith("chunk.") and state == "success"]
+    with duckdb.connect(os.environ["MLB_DUCKDB_PATH"], read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM raw.retrosheet_games WHERE season = '2020'").fetchone() == (898,)

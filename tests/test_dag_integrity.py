@@ -173,13 +173,19 @@ def test_the_other_dags_steps_and_their_typed_params(dagbag):
         "chunk.collect_statsapi": ["plan_chunks"],
         "chunk.collect_savant": ["chunk.collect_statsapi", "plan_chunks"],
         "chunk.load_and_grade": ["chunk.collect_savant", "chunk.collect_statsapi", "plan_chunks"],
-        "rebuild_wanted": ["chunk.load_and_grade"],
+        "load_retrosheet": [],
+        "rebuild_wanted": ["chunk.load_and_grade", "load_retrosheet"],
     }
-    pools = {t.task_id: t.pool for t in bag.dags["mlb_backfill_history"].tasks if t.task_id.startswith("chunk.")}
+    pools = {
+        t.task_id: t.pool
+        for t in bag.dags["mlb_backfill_history"].tasks
+        if t.task_id.startswith("chunk.") or t.task_id == "load_retrosheet"
+    }
     assert pools == {
         "chunk.collect_statsapi": "mlb_statsapi",
         "chunk.collect_savant": "mlb_savant",
         "chunk.load_and_grade": "mlb_warehouse",
+        "load_retrosheet": "mlb_warehouse",
     }
 
     # Every DAG's trigger form: defaults valid, bad input refused with the reason.
@@ -197,6 +203,7 @@ def test_the_other_dags_steps_and_their_typed_params(dagbag):
         ("mlb_daily_collection", "strict"): "maybe",
         ("mlb_backfill_history", "kinds"): ["games"],
         ("mlb_backfill_history", "chunk_days"): 0,
+        ("mlb_backfill_history", "source"): "lahman",
     }
     for (dag_id, name), value in bad.items():
         with pytest.raises(ParamValidationError):

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 PLAN_TASK_ID = "plan_game_day"  # the daily DAG's first task: the schedule and the plan
+FILE_TASK_IDS = ("load_retrosheet",)  # the bulk DAG's tasks that load kinds from files, not from an API
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,7 +45,8 @@ class Kind:
 
     name: str
     tables: tuple[str, ...]  # its raw tables (schema: config/schema.yaml), without "raw."
-    collected_by: str | None  # the daily DAG's task that collects it (None: parsed from another kind)
+    collected_by: str | None  # the daily DAG's task that collects it (None: parsed from another kind;
+    # one of FILE_TASK_IDS: loaded from files by the bulk DAG)
     parse: Callable[..., dict[str, list[dict]]]  # a response (and its request's scope) -> {table: rows}
     quality: tuple[str, ...] = ()  # its keys in config/quality.yaml
     parses: str | None = None  # the kind whose response it is parsed from, if it has no request of its own
@@ -90,6 +92,7 @@ KIND_MODULES = (
     "rosters",
     "team_stats",
     "player_stats",
+    "retrosheet",
 )
 KINDS: tuple[Kind, ...] = tuple(importlib.import_module(f"{__name__}.{m}").KIND for m in KIND_MODULES)
 
@@ -118,6 +121,11 @@ COLLECTIONS: tuple[Collection, ...] = (
         retry_key="statcast_retry",
     ),
 )
+
+
+def from_api(k: Kind) -> bool:
+    """Is ``k`` asked of an API (the daily path's kinds, and those parsed from their responses)?"""
+    return k.collected_by not in FILE_TASK_IDS
 
 
 def kind(name: str) -> Kind:

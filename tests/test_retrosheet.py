@@ -1,0 +1,192 @@
+"""Retrosheet history (issue #22): the real game logs of 2010-2022 and the 2019 event files,
+loaded with the command a user runs, checked against each other: every player's line of every
+2019 game (chadwickpy's cwdaily) adds up to the game log's team totals."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import FIXTURES, needs_fixtures
+
+from mlb_pipeline import backfill
+from mlb_pipeline.kinds.retrosheet import parse_gamelog
+from mlb_pipeline.parse import FeedError
+from mlb_pipeline.warehouse import DuckDBWarehouse
+
+RETROSHEET = FIXTURES.parent / "retrosheet"
+GAMES_2010_2022 = 30054  # ../shared/fixtures/retrosheet/MANIFEST.md, season by season
+
+# A side's totals in the game log against the sum of its players' lines (batting: the side's
+# batters; pitching: the side's pitchers, against what the other side scored and did).
+ADDS_UP = """
+WITH batting AS (
+    SELECT retro_game_id, home, sum(runs) AS runs, sum(hits) AS hits, sum(walks) AS walks,
+           sum(strikeouts) AS strikeouts, sum(at_bats) AS at_bats
+    FROM raw.retrosheet_batting_lines GROUP BY ALL
+), pitching AS (
+    SELECT retro_game_id, home, sum(runs) AS runs_allowed, sum(earned_runs) AS earned_runs,
+           sum(strikeouts) AS strikeouts_made, sum(hits) AS hits_allowed
+    FROM raw.retrosheet_pitching_lines GROUP BY ALL
+), sides AS (
+    SELECT retro_game_id, false AS home, away_score AS runs, away_hits AS hits, away_walks AS walks,
+           away_strikeouts AS strikeouts, away_at_bats AS at_bats, away_individual_earned_runs AS earned_runs,
+           home_score AS runs_allowed, home_strikeouts AS strikeouts_made, home_hits AS hits_allowed
+    FROM raw.retrosheet_games WHERE season = '2019'
+    UNION ALL
+    SELECT retro_game_id, true, home_score, home_hits, home_walks, home_strikeouts, home_at_bats,
+           home_individual_earned_runs, away_score, away_strikeouts, away_hits
+    FROM raw.retrosheet_games WHERE season = '2019'
+)
+SELECT count(*) AS sides,
+       count(*) FILTER (WHERE b.runs = s.runs AND b.hits = s.hits AND b.walks = s.walks
+                        AND b.strikeouts = s.strikeouts AND b.at_bats = s.at_bats) AS batting_adds_up,
+       count(*) FILTER (WHERE p.runs_allowed = s.runs_allowed AND p.strikeouts_made = s.strikeouts_made
+                        AND p.hits_allowed = s.hits_allowed) AS pitching_adds_up,
+       count(*) FILTER (WHERE p.earned_runs = s.earned_runs) AS earned_runs_add_up
+FROM sides AS s
+LEFT JOIN batting AS b USING (retro_game_id, home)
+LEFT JOIN pitching AS p USING (retro_game_id, home)
+"""
+
+
+@pytest.fixture
+def retrosheet_dir(tmp_path):
+    """A folder laid out as Retrosheet distributes: the real files, linked."""
+    if not RETROSHEET.exists():
+        pytest.fail(f"the Retrosheet fixtures are not at {RETROSHEET}")
+    source = tmp_path / "retrosheet"
+    for folder in ("gamelogs", "events"):
+        (source / folder).mkdir(parents=True)
+        for path in (RETROSHEET / folder).iterdir():
+            (source / folder / path.name).symlink_to(path)
+    return source
+
+
+def _first_line() -> bytes:
+    return (RETROSHEET / "gamelogs" / "GL2019.TXT").read_bytes().split(b"\n", 1)[0]
+
+
+@pytest.mark.unit
+@needs_fixtures
+def test_a_game_log_line_is_a_game_with_retrosheets_own_identities():
+    import orjson
+
+    rows = parse_gamelog((RETROSHEET / "gamelogs" / "GL2019.TXT").read_bytes(), "GL2019.TXT")
+    assert len(rows) == 2429 and len({r["retro_game_id"] for r in rows}) == 2429
+    tokyo = rows[0]  # opening day 2019: Seattle at Oakland, in the Tokyo Dome
+    assert tokyo["retro_game_id"] == "OAK201903200" and tokyo["game_date"] == "2019-03-20"
+    assert (tokyo["away_team"], tokyo["home_team"], tokyo["away_score"], tokyo["home_score"]) == ("SEA", "OAK", 9, 7)
+    assert (tokyo["park_id"], tokyo["attendance"], tokyo["duration_minutes"], tokyo["length_outs"]) == (
+        "TOK01",
+        45787,
+        204,
+        54,
+    )
+    assert tokyo["away_starting_pitcher_id"] == "gonzm005" and tokyo["home_starting_pitcher_name"] == "Michael Fiers"
+    lineup = orjson.loads(tokyo["away_lineup"])
+    assert [s["slot"] for s in lineup] == list(range(1, 10)) and lineup[0]["player_id"] == "gordd002"
+    assert orjson.loads(tokyo["umpires"])[0] == {
+        "position": "home_plate",
+        "umpire_id": "nelsj901",
+        "name": "Jeff Nelson",
+    }
+    assert {r["game_number"] for r in rows} == {0, 1, 2}  # doubleheaders
+    assert all(
+        r["retro_game_id"] == f"{r['home_team']}{r['game_date'].replace('-', '')}{r['game_number']}" for r in rows
+    )
+
+
+@pytest.mark.unit
+@needs_fixtures
+def test_a_game_log_that_is_not_one_is_refused_with_its_line_and_reason():
+    line = _first_line()
+    cells = line.split(b",")
+    with pytest.raises(FeedError, match=r"GL line 2: 160 fields, a game log line has 161"):
+        parse_gamelog(line + b"\n" + b",".join(cells[:-1]), "GL")
+    with pytest.raises(FeedError, match=r"GL line 1: '20191320' is not a date"):
+        parse_gamelog(line.replace(b'"20190320"', b'"20191320"'), "GL")
+    with pytest.raises(FeedError, match=r"GL line 2: game OAK201903200 appears twice"):
+        parse_gamelog(line + b"\n" + line, "GL")
+    with pytest.raises(FeedError, match=r"GL line 1: 'many' is not a number"):
+        parse_gamelog(line.replace(b",45787,", b",many,"), "GL")
+
+
+@needs_fixtures
+def test_thirteen_seasons_load_with_the_command_and_every_players_line_adds_up_to_the_game_logs(
+    embedded, retrosheet_dir, capsys
+):
+    """``backfill retrosheet --source DIR`` loads every season in the folder: 30,054 games of
+    2010-2022 and the 2019 event files' lines. For every 2019 game, each side's batters' runs,
+    hits, walks, strikeouts and at-bats, and its pitchers' runs, hits and strikeouts allowed
+    and earned runs, equal the game log's totals (goal: all of them)."""
+    assert backfill.main(["retrosheet", "--source", str(retrosheet_dir)]) == 0
+    out = capsys.readouterr().err
+    assert "13 seasons" in out and "13 loaded, 0 with problems" in out
+    wh = DuckDBWarehouse()
+    games = wh.query("SELECT count(*) AS n, count(DISTINCT season) AS seasons FROM raw.retrosheet_games")[0]
+    assert games == {"n": GAMES_2010_2022, "seasons": 13}
+    sides = wh.query(ADDS_UP)[0]
+    assert sides["sides"] == 2 * 2429
+    assert sides["batting_adds_up"] == sides["sides"], sides
+    assert sides["pitching_adds_up"] == sides["sides"], sides
+    assert sides["earned_runs_add_up"] == sides["sides"], sides
+    sources = wh.query(
+        "SELECT DISTINCT source FROM raw.retrosheet_games"
+        " UNION SELECT DISTINCT source FROM raw.retrosheet_batting_lines"
+        " UNION SELECT DISTINCT source FROM raw.retrosheet_pitching_lines"
+    )
+    assert sources == [{"source": "retrosheet"}]
+    # The raw zone keeps each file as received, once.
+    from mlb_pipeline.landing import RawZone
+
+    objects = {
+        r["raw_object"]
+        for r in wh.query("SELECT DISTINCT raw_object FROM raw.retrosheet_games WHERE season IN ('2019', '2020')")
+    }
+    assert len(objects) == 2 and all("/historical/retrosheet/20" in url for url in objects)
+    kept = {RawZone.read(url) for url in objects}
+    assert kept == {(retrosheet_dir / "gamelogs" / f"GL{y}.TXT").read_bytes() for y in (2019, 2020)}
+
+
+@needs_fixtures
+def test_a_season_loaded_again_changes_nothing_and_a_broken_file_is_quarantined_and_loads_nothing(
+    embedded, retrosheet_dir, capsys
+):
+    from mlb_pipeline.settings import lake_url
+
+    assert backfill.main(["retrosheet", "--source", str(retrosheet_dir), "--seasons", "2017-2018"]) == 0
+    wh = DuckDBWarehouse()
+    before = wh.table_checksums()
+    lake = embedded / "lake"
+    files = sorted(p for p in lake.rglob("*") if p.is_file())
+    assert backfill.main(["retrosheet", "--source", str(retrosheet_dir), "--seasons", "2017-2018"]) == 0
+    assert wh.table_checksums() == before and sorted(p for p in lake.rglob("*") if p.is_file()) == files
+    assert lake_url() == lake.as_uri()
+
+    # 2018's game log cut mid-line: quarantined with the reason, 2018 keeps what it had, 2017 loads.
+    broken = retrosheet_dir / "gamelogs" / "GL2018.TXT"
+    body = broken.read_bytes()
+    broken.unlink()
+    broken.write_bytes(body[: len(body) // 2])
+    capsys.readouterr()
+    assert backfill.main(["retrosheet", "--source", str(retrosheet_dir), "--seasons", "2017-2018"]) == 1
+    err = capsys.readouterr().err
+    assert "GL2018.TXT: quarantined" in err and "fields, a game log line has 161" in err
+    assert wh.query("SELECT count(*) AS n FROM raw.retrosheet_games WHERE season = '2018'") == [{"n": 2431}]
+    reasons = list((lake / "quarantine" / "2018" / "retrosheet").glob("*.reason.json"))
+    assert len(reasons) == 1
+
+
+@pytest.mark.unit
+@needs_fixtures
+def test_bad_arguments_get_one_line_and_exit_code_2(tmp_path, capsys):
+    for argv, says in (
+        (["retrosheet", "--source", str(tmp_path / "nowhere")], "is not a folder"),
+        (["retrosheet", "--source", str(tmp_path)], "holds no gamelogs/GLyyyy.TXT"),
+        (["retrosheet", "--source", str(RETROSHEET), "--seasons", "2005"], "has no files of 2005"),
+        (["retrosheet", "--source", str(RETROSHEET), "--seasons", "twenty"], "give years"),
+    ):
+        with pytest.raises(SystemExit) as exited:
+            backfill.main(argv)
+        assert exited.value.code == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and says in err[0], err
