@@ -5,7 +5,7 @@ loaded with the command a user runs, checked against each other: every player's 
 from __future__ import annotations
 
 import pytest
-from conftest import FIXTURES, needs_fixtures
+from conftest import FIXTURES, dbt, needs_fixtures
 
 from mlb_pipeline import backfill
 from mlb_pipeline.kinds.retrosheet import parse_gamelog
@@ -190,3 +190,32 @@ def test_bad_arguments_get_one_line_and_exit_code_2(tmp_path, capsys):
         assert exited.value.code == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and says in err[0], err
+
+
+@needs_fixtures
+def test_real_seasons_reach_the_feature_tables_through_the_same_models(embedded, retrosheet_dir, tmp_path):
+    """dbt conforms Retrosheet's games (clubs mapped to the Stats API's franchises, a negative
+    game_pk) into the intermediate and feature models the model reads, ``source`` saying which;
+    what Retrosheet lacks is null, not zero: the bullpen without event files, the starters' form."""
+    assert backfill.main(["retrosheet", "--source", str(retrosheet_dir), "--seasons", "2018-2019"]) == 0
+    result = dbt("build", "--full-refresh", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout[-4000:]
+    wh = DuckDBWarehouse()
+    assert wh.query("SELECT source, count(*) AS n FROM intermediate.int_games GROUP BY source") == [
+        {"source": "retrosheet", "n": 2431 + 2429}
+    ]
+    features = wh.query(
+        "SELECT season, count(*) AS games, count(home_win) AS outcomes, count(home_win_rate_30d) AS form,"
+        " count(home_bullpen_era_30d) AS bullpen, count(home_starter_era_10g) AS starters,"
+        " max(game_pk) < 0 AS negative_keys FROM features.game_features GROUP BY season ORDER BY season"
+    )
+    assert [f["games"] for f in features] == [2431, 2429] and all(f["outcomes"] == f["games"] for f in features)
+    assert all(f["form"] > 0.95 * f["games"] and f["negative_keys"] for f in features)
+    assert features[0]["bullpen"] == 0 and features[1]["bullpen"] > 0.9 * 2429  # event files for 2019 only
+    assert all(f["starters"] == 0 for f in features)  # no Retrosheet -> MLBAM player crosswalk yet
+    # The Yankees' opening day 2019 (NYA201903280): the club ids of the Stats API, the outcome.
+    game = wh.query(
+        "SELECT g.home_team_id, g.away_team_id, g.home_win FROM features.game_features AS g"
+        " JOIN staging.stg_retrosheet_games AS r USING (game_pk) WHERE r.retro_game_id = 'NYA201903280'"
+    )
+    assert game == [{"home_team_id": 147, "away_team_id": 110, "home_win": True}]

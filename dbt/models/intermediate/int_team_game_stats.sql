@@ -12,6 +12,18 @@ with batting as (
         sum(total_bases) as total_bases
     from {{ ref('stg_batting_lines') }}
     group by game_pk, team_id
+    union all
+    -- Retrosheet: the game log's team totals (total bases from the hits by kind)
+    select
+        game_pk,
+        team_id,
+        at_bats,
+        hits,
+        base_on_balls,
+        hit_by_pitch,
+        sac_flies,
+        hits + doubles + 2 * triples + 3 * home_runs as total_bases
+    from {{ ref('stg_retrosheet_team_lines') }}
 ),
 
 bullpen as (
@@ -22,6 +34,16 @@ bullpen as (
         sum(outs) as bullpen_outs
     from {{ ref('stg_pitching_lines') }}
     where pitching_order > 1
+    group by game_pk, team_id
+    union all
+    -- Retrosheet: from the event files' lines, so only for seasons that have them (a row for
+    -- every club of such a game, zero when its starter went the distance)
+    select
+        game_pk,
+        team_id,
+        sum(case when not started then earned_runs else 0 end) as bullpen_earned_runs,
+        sum(case when not started then outs else 0 end) as bullpen_outs
+    from {{ ref('stg_retrosheet_pitching_lines') }}
     group by game_pk, team_id
 )
 
@@ -39,8 +61,11 @@ select
     coalesce(b.hit_by_pitch, 0) as hit_by_pitch,
     coalesce(b.sac_flies, 0) as sac_flies,
     coalesce(b.total_bases, 0) as total_bases,
-    coalesce(p.bullpen_earned_runs, 0) as bullpen_earned_runs,
-    coalesce(p.bullpen_outs, 0) as bullpen_outs
+    -- Unknown, not zero, for Retrosheet games without event files
+    case when g.source = 'retrosheet' then p.bullpen_earned_runs else coalesce(p.bullpen_earned_runs, 0) end
+        as bullpen_earned_runs,
+    case when g.source = 'retrosheet' then p.bullpen_outs else coalesce(p.bullpen_outs, 0) end as bullpen_outs,
+    g.source
 from {{ ref('int_team_games') }} as g
 left join batting as b on b.game_pk = g.game_pk and b.team_id = g.team_id
 left join bullpen as p on p.game_pk = g.game_pk and p.team_id = g.team_id

@@ -1,16 +1,30 @@
 -- One row per club per game: runs scored and allowed, hits, home or away, the opponent,
 -- days of rest since its previous game, the doubleheader flag and the game type. Final
--- games of promoted game days only (a day graded F never reaches the features).
+-- games of promoted game days only (a day graded F never reaches the features), and
+-- Retrosheet's games (history from files: int_retrosheet_games); ``source`` says which.
 with games as (
-    select g.*
+    select
+        g.game_pk, g.game_date, g.season, g.game_type, g.game_number, g.is_doubleheader, g.game_datetime,
+        'statsapi' as source
     from {{ ref('stg_games') }} as g
     inner join {{ ref('stg_game_day_grades') }} as d
         on d.game_date = g.game_date and d.promoted
     where g.is_final
+    union all
+    select
+        r.game_pk, r.game_date, r.season, r.game_type, r.game_number, r.is_doubleheader,
+        cast(null as {{ dbt.type_timestamp() }}) as game_datetime, 'retrosheet' as source
+    from {{ ref('int_retrosheet_games') }} as r
 ),
 
 lines as (
-    select * from {{ ref('stg_team_lines') }}
+    select
+        game_pk, team_side, team_id, runs, hits, at_bats, home_runs, base_on_balls, strike_outs, pitching_outs
+    from {{ ref('stg_team_lines') }}
+    union all
+    select
+        game_pk, team_side, team_id, runs, hits, at_bats, home_runs, base_on_balls, strike_outs, pitching_outs
+    from {{ ref('stg_retrosheet_team_lines') }}
 ),
 
 sides as (
@@ -34,7 +48,8 @@ sides as (
         l.base_on_balls,
         l.strike_outs,
         l.pitching_outs,
-        l.runs > o.runs as won
+        l.runs > o.runs as won,
+        g.source
     from games as g
     inner join lines as l on l.game_pk = g.game_pk
     inner join lines as o on o.game_pk = g.game_pk and o.team_side <> l.team_side

@@ -34,7 +34,7 @@ from mlb_pipeline.kinds import Kind
 from mlb_pipeline.parse import FeedError
 
 SOURCE = "retrosheet"
-TABLES = ("retrosheet_games", "retrosheet_batting_lines", "retrosheet_pitching_lines")
+TABLES = ("retrosheet_games", "retrosheet_batting_lines", "retrosheet_pitching_lines", "retrosheet_teams")
 GAMELOG = re.compile(r"^GL(\d{4})\.TXT$", re.IGNORECASE)
 EVENTS = re.compile(r"^(\d{4})eve\.zip$", re.IGNORECASE)
 
@@ -263,6 +263,16 @@ def season_files(source_dir) -> dict[int, dict[str, object]]:
     return dict(sorted(found.items()))
 
 
+def club_codes() -> dict[int, list[str]]:
+    """The Stats API's franchise ids and Retrosheet's codes of each (config/retrosheet.yaml)."""
+    from mlb_pipeline.settings import load_config
+
+    clubs: dict[int, list[str]] = {}
+    for code, team_id in load_config("retrosheet")["teams"].items():
+        clubs.setdefault(int(team_id), []).append(code)
+    return clubs
+
+
 def parse(body: bytes, scope: dict) -> dict[str, list[dict]]:
     """A landed Retrosheet file's rows by table (``scope``: ``{"file": "gamelog"|"events", "what": ...}``)."""
     if scope["file"] == "gamelog":
@@ -311,5 +321,10 @@ def load_season(warehouse, zone, season: int, files: dict, con=None) -> dict:
                 for row in table_rows:
                     row["raw_object"] = obj.url
             items.append((f"raw.{table}", table_rows, {"season": str(season)}))
+    if items:  # the franchises of Retrosheet's codes, as config/retrosheet.yaml says now
+        for team_id, codes in club_codes().items():
+            items.append(
+                ("raw.retrosheet_teams", [{"retro_team": c, "team_id": team_id} for c in codes], {"team_id": team_id})
+            )
     counts = warehouse.merge_tables(items, SOURCE, con=con) if items else {}
     return {"season": season, "rows": counts, "landed": landed, "problems": problems}
