@@ -4,6 +4,7 @@ loaded with the command a user runs, checked against each other: every player's 
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from conftest import FIXTURES, dbt, needs_fixtures
 
@@ -193,25 +194,25 @@ def test_bad_arguments_get_one_line_and_exit_code_2(tmp_path, capsys):
 
 
 @needs_fixtures
-def test_real_seasons_reach_the_feature_tables_through_the_same_models(embedded, retrosheet_dir, tmp_path):
+def test_real_seasons_reach_the_features_and_the_model_is_judged_on_them(embedded, retrosheet_dir, tmp_path):
     """dbt conforms Retrosheet's games (clubs mapped to the Stats API's franchises, a negative
     game_pk) into the intermediate and feature models the model reads, ``source`` saying which;
     what Retrosheet lacks is null, not zero: the bullpen without event files, the starters' form."""
-    assert backfill.main(["retrosheet", "--source", str(retrosheet_dir), "--seasons", "2018-2019"]) == 0
+    assert backfill.main(["retrosheet", "--source", str(retrosheet_dir), "--seasons", "2017-2019"]) == 0
     result = dbt("build", "--full-refresh", tmp_path=tmp_path)
     assert result.returncode == 0, result.stdout[-4000:]
     wh = DuckDBWarehouse()
     assert wh.query("SELECT source, count(*) AS n FROM intermediate.int_games GROUP BY source") == [
-        {"source": "retrosheet", "n": 2431 + 2429}
+        {"source": "retrosheet", "n": 2430 + 2431 + 2429}
     ]
     features = wh.query(
         "SELECT season, count(*) AS games, count(home_win) AS outcomes, count(home_win_rate_30d) AS form,"
         " count(home_bullpen_era_30d) AS bullpen, count(home_starter_era_10g) AS starters,"
         " max(game_pk) < 0 AS negative_keys FROM features.game_features GROUP BY season ORDER BY season"
     )
-    assert [f["games"] for f in features] == [2431, 2429] and all(f["outcomes"] == f["games"] for f in features)
+    assert [f["games"] for f in features] == [2430, 2431, 2429] and all(f["outcomes"] == f["games"] for f in features)
     assert all(f["form"] > 0.95 * f["games"] and f["negative_keys"] for f in features)
-    assert features[0]["bullpen"] == 0 and features[1]["bullpen"] > 0.9 * 2429  # event files for 2019 only
+    assert features[1]["bullpen"] == 0 and features[2]["bullpen"] > 0.9 * 2429  # event files for 2019 only
     assert all(f["starters"] == 0 for f in features)  # no Retrosheet -> MLBAM player crosswalk yet
     # The Yankees' opening day 2019 (NYA201903280): the club ids of the Stats API, the outcome.
     game = wh.query(
@@ -219,3 +220,41 @@ def test_real_seasons_reach_the_feature_tables_through_the_same_models(embedded,
         " JOIN staging.stg_retrosheet_games AS r USING (game_pk) WHERE r.retro_game_id = 'NYA201903280'"
     )
     assert game == [{"home_team_id": 147, "away_team_id": 110, "home_win": True}]
+
+    # Judged on a real season: 2019 walked forward a week at a time (two seasons of training here,
+    # to keep the test short), every game predicted by a version trained only on earlier games.
+    from mlb_pipeline import backtest
+    from mlb_pipeline.model import model_config
+
+    result = backtest.run(wh, 2018, [2019], {**model_config(), "training_seasons": 2})
+    p = result.predictions
+    assert len(p) == 2429 and p["p_model"].between(0.05, 0.95).all()
+    assert (pd.to_datetime(p["trained_through"]) < pd.to_datetime(p["game_date"])).all()
+    assert 25 <= p["model_version"].nunique() <= 28  # retrained weekly
+    scores = result.scores()["2019"]
+    assert scores["always_home"]["brier"] == pytest.approx(0.2492, abs=0.002)
+    assert scores["elo"]["brier"] < scores["always_home"]["brier"] and 0.5 < scores["model"]["accuracy"] < 0.6
+    written = backtest.write_csv(result, wh, str(tmp_path / "backtest.csv"))
+    rows = pd.read_csv(tmp_path / "backtest.csv")
+    assert written == 2429 and list(rows.columns) == [
+        "retro_game_id", "game_date", "home_team", "away_team", "game_number", "p_home", "model_version"
+    ]  # fmt: skip
+    assert rows.loc[
+        rows["retro_game_id"] == "NYA201903280", ["home_team", "away_team", "game_number"]
+    ].values.tolist() == [["NYA", "BAL", 0]]
+    assert "pooled" in backtest.report(result)
+
+
+@pytest.mark.unit
+def test_backtest_arguments_that_cannot_work_get_one_line_and_exit_code_2(capsys):
+    from mlb_pipeline import model
+
+    for argv, says in (
+        (["backtest", "--train-through", "2019", "--seasons", "2019,2020"], "must come after --train-through 2019"),
+        (["backtest", "--train-through", "2018", "--seasons", "soon"], "give years"),
+    ):
+        with pytest.raises(SystemExit) as exited:
+            model.main(argv)
+        assert exited.value.code == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and says in err[0], err

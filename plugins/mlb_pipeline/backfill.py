@@ -663,17 +663,14 @@ def airflow_finish(spec: dict, started: dict, savant: dict, run_id: str) -> dict
 # ------------------------------------------------------------------------------------
 # After the chunks: one set-based feature rebuild and one training
 # ------------------------------------------------------------------------------------
-def rebuild_and_train(last_date: str, run_id: str) -> dict:
-    """``dbt build --full-refresh`` of the project (features set-based over everything loaded),
-    then one training whose challenger is promoted only if better, as the daily run decides."""
+def rebuild_features() -> None:
+    """``dbt build --full-refresh`` of the project: the features set-based over everything loaded."""
     import os
     import subprocess
     import tempfile
 
-    from mlb_pipeline import model
     from mlb_pipeline.features import dbt_executable
-    from mlb_pipeline.settings import dbt_project_dir, lake_url
-    from mlb_pipeline.warehouse import open_warehouse
+    from mlb_pipeline.settings import dbt_project_dir
 
     project = dbt_project_dir()
     with tempfile.TemporaryDirectory(prefix="mlb-backfill-dbt-") as tmp:
@@ -697,6 +694,16 @@ def rebuild_and_train(last_date: str, run_id: str) -> dict:
         )
     if proc.returncode:
         raise RuntimeError(f"dbt build --full-refresh failed:\n{proc.stdout[-4000:]}")
+
+
+def rebuild_and_train(last_date: str, run_id: str) -> dict:
+    """:func:`rebuild_features`, then one training whose challenger is promoted only if better,
+    as the daily run decides."""
+    from mlb_pipeline import model
+    from mlb_pipeline.settings import lake_url
+    from mlb_pipeline.warehouse import open_warehouse
+
+    rebuild_features()
     as_of = dt.date.fromisoformat(last_date) + dt.timedelta(days=1)
     registry = model.Registry(lake_url())
     return model.train_and_register(open_warehouse(), registry, as_of, run_id, full=True)

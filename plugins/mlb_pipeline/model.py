@@ -660,7 +660,14 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("versions", help="list the versions in the registry, the champion marked")
     back = sub.add_parser("rollback", help="make an earlier version the champion again")
     back.add_argument("version")
+    test = sub.add_parser("backtest", help="walk forward through real seasons beside the baselines (issue #22)")
+    test.add_argument("--train-through", type=int, required=True, help="the last season of the first training")
+    test.add_argument("--seasons", required=True, help="the test seasons: 2019,2020 or 2019-2022")
+    test.add_argument("--csv", help="write one row a game here")
+    test.add_argument("--no-rebuild", action="store_true", help="use features.game_features as it is (no dbt)")
     args = ap.parse_args(argv)
+    if args.command == "backtest":
+        return _backtest(ap, args)
     registry = Registry(lake_url())
     if args.command == "rollback":
         warehouse = open_warehouse()
@@ -671,6 +678,30 @@ def main(argv: list[str] | None = None) -> None:
     champion = (registry.champion() or {}).get("version")
     for name in registry.versions():
         print(f"{'*' if name == champion else ' '} {name}  {report_line(registry.metadata(name))}")
+
+
+def _backtest(ap, args) -> None:
+    from mlb_pipeline import backtest
+    from mlb_pipeline.backfill import UsageError, _seasons, rebuild_features
+    from mlb_pipeline.warehouse import open_warehouse
+
+    try:
+        seasons = _seasons(args.seasons)
+    except UsageError as exc:
+        ap.exit(2, f"{ap.prog}: error: {exc}\n")
+    if min(seasons) <= args.train_through:
+        ap.exit(2, f"{ap.prog}: error: the test seasons must come after --train-through {args.train_through}\n")
+    if not args.no_rebuild:
+        print("building the features over everything loaded (dbt build --full-refresh)...", flush=True)
+        rebuild_features()
+    warehouse = open_warehouse()
+    try:
+        result = backtest.run(warehouse, args.train_through, seasons)
+    except ModelInputError as exc:
+        ap.exit(1, f"{ap.prog}: {exc}\n")
+    print(backtest.report(result))
+    if args.csv:
+        print(f"{backtest.write_csv(result, warehouse, args.csv)} games written to {args.csv}")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ select
     -- the Stats API numbers a single game 1, a doubleheader's 1 and 2; Retrosheet 0, 1 and 2
     greatest(g.game_number, 1) as game_number,
     g.game_number > 0 as is_doubleheader,
+    g.game_number as retro_game_number,
     g.day_night,
     g.park_id,
     h.team_id as home_team_id,
