@@ -57,7 +57,14 @@ def test_the_breaker_does_not_serialise_concurrent_requests(simulated):
 
 
 @pytest.mark.unit
-def test_the_breaker_closes_after_its_cool_down_and_reopens_on_a_failed_trial(simulated):
+def test_the_breaker_closes_after_its_cool_down_and_reopens_on_a_failed_trial(league):
+    from mlb_replay.server import ReplayServer, SimulatedBackend
+
+    with ReplayServer(SimulatedBackend(league)) as simulated:  # its own: no other test's requests counted
+        _breaker_cycle(simulated)
+
+
+def _breaker_cycle(simulated) -> None:
     client = StatsApiClient(ClientSettings(simulated.url, max_retries=0, breaker_fail_max=2, breaker_reset_s=0.5))
     simulated.add_fault(r"/feed/live", status=500)
     for _ in range(2):
