@@ -49,6 +49,31 @@ LEFT JOIN pitching AS p USING (retro_game_id, home)
 """
 
 
+# A club's win rate over the 30 days before each game, from the game logs alone (a tie is no win).
+WIN_RATE_30D_FROM_GAME_LOGS = """
+WITH sides AS (
+    SELECT game_date, home_team_id AS team_id, home_score > away_score AS won FROM staging.stg_retrosheet_games
+    UNION ALL
+    SELECT game_date, away_team_id, away_score > home_score FROM staging.stg_retrosheet_games
+), again AS (
+    SELECT f.game_pk, f.home_win_rate_30d, f.away_win_rate_30d,
+           (SELECT avg(CASE WHEN s.won THEN 1.0 ELSE 0.0 END) FROM sides AS s
+             WHERE s.team_id = f.home_team_id AND s.game_date < f.game_date
+               AND s.game_date >= f.game_date - INTERVAL 30 DAY) AS home_again,
+           (SELECT avg(CASE WHEN s.won THEN 1.0 ELSE 0.0 END) FROM sides AS s
+             WHERE s.team_id = f.away_team_id AND s.game_date < f.game_date
+               AND s.game_date >= f.game_date - INTERVAL 30 DAY) AS away_again
+    FROM features.game_features AS f
+)
+SELECT count(*) AS games,
+       count(*) FILTER (WHERE coalesce(abs(home_win_rate_30d - home_again), 0) > 1e-9
+                           OR coalesce(abs(away_win_rate_30d - away_again), 0) > 1e-9
+                           OR (home_win_rate_30d IS NULL) <> (home_again IS NULL)
+                           OR (away_win_rate_30d IS NULL) <> (away_again IS NULL)) AS differ
+FROM again
+"""
+
+
 @pytest.fixture
 def retrosheet_dir(tmp_path):
     """A folder laid out as Retrosheet distributes: the real files, linked."""
@@ -220,6 +245,11 @@ def test_real_seasons_reach_the_features_and_the_model_is_judged_on_them(embedde
         " JOIN staging.stg_retrosheet_games AS r USING (game_pk) WHERE r.retro_game_id = 'NYA201903280'"
     )
     assert game == [{"home_team_id": 147, "away_team_id": 110, "home_win": True}]
+
+    # No leakage, checked by values on Retrosheet's rows: every game's home and away 30-day win rates,
+    # recomputed from the game logs over the 30 days strictly before the game, equal what dbt built.
+    recomputed = wh.query(WIN_RATE_30D_FROM_GAME_LOGS)[0]
+    assert recomputed["games"] == 2430 + 2431 + 2429 and recomputed["differ"] == 0, recomputed
 
     # Judged on a real season: 2019 walked forward a week at a time (two seasons of training here,
     # to keep the test short), every game predicted by a version trained only on earlier games.
