@@ -38,9 +38,11 @@ def summary(date_from: str | None = None, date_to: str | None = None) -> str:
         graded = f"grade {g['grade']}, {'promoted' if g['promoted'] else 'NOT promoted'}" if g else "not graded"
         lines.append(f"  {r['game_date']}  {r['status']:<10}  {r['loaded']}/{r['final']} final games loaded  {graded}")
     lines.append("Raw tables (all days), by kind of data:")
-    for table, kind in raw_tables_by_kind(wh):  # names from our own schema
+    by_kind = raw_tables_by_kind(wh)
+    width = max((len(table) for table, _ in by_kind), default=0)
+    for table, kind in by_kind:  # names from our own schema
         n = wh.query(f"SELECT count(*) AS n FROM {table}")[0]["n"]
-        lines.append(f"  {table:<22} {n:>9,} rows  {kind}")
+        lines.append(f"  {table:<{width}} {n:>9,} rows  {kind}")
     features = [
         r["table_name"]
         for r in wh.query(
