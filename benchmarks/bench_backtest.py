@@ -1,0 +1,104 @@
+"""The model on real seasons, season by season (issue #22's report): docs/MODEL.md's table and
+calibration plot.
+
+    . scripts/env.sh && python benchmarks/bench_backtest.py [--source ../shared/fixtures/retrosheet]
+        [--first 2016] [--last 2022] [--plot docs/model_calibration.png]
+
+Into a fresh embedded warehouse: every Retrosheet season of ``--source`` loaded with the command,
+the features built once (dbt), then for each season S from ``--first`` to ``--last`` the backtest
+trained through S - 1 and walked through S (``backtest.run``: weekly retraining, the three
+baselines). Prints a Markdown table (Brier, log loss, accuracy of the model and the baselines a
+season, then pooled) and draws the pooled calibration of the model and of Elo to ``--plot``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+WHO = ("model", "elo", "log5", "always_home")
+
+
+def plot(predictions, path: Path) -> None:
+    """A reliability diagram of the pooled predictions: the model's and Elo's, in deciles."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from sklearn.calibration import calibration_curve
+
+    y = predictions["home_win"].astype(int).to_numpy()
+    fig, ax = plt.subplots(figsize=(5.5, 5.5), dpi=110)
+    ax.plot([0.25, 0.75], [0.25, 0.75], color="grey", linestyle="--", linewidth=1, label="perfectly calibrated")
+    for who, colour in (("model", "tab:blue"), ("elo", "tab:orange")):
+        p = predictions[f"p_{who}"].to_numpy()
+        observed, predicted = calibration_curve(y, p, n_bins=10, strategy="quantile")
+        ax.plot(predicted, observed, marker="o", color=colour, label=f"{who} ({np.mean((p - y) ** 2):.4f} Brier)")
+    ax.set_xlim(0.25, 0.75)
+    ax.set_ylim(0.25, 0.75)
+    ax.set_xlabel("predicted home-win probability (decile mean)")
+    ax.set_ylabel("observed home-win rate")
+    seasons = sorted(predictions["season"].unique())
+    ax.set_title(f"Calibration, {seasons[0]}-{seasons[-1]} pooled ({len(y):,} games)")
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--source", type=Path, default=REPO.parent / "shared" / "fixtures" / "retrosheet")
+    ap.add_argument("--first", type=int, default=2016)
+    ap.add_argument("--last", type=int, default=2022)
+    ap.add_argument("--plot", type=Path, default=REPO / "docs" / "model_calibration.png")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-backtest-") as tmp:
+        os.environ.update(
+            MLB_DUCKDB_PATH=str(Path(tmp) / "warehouse.duckdb"),
+            MLB_LAKE_URL=(Path(tmp) / "lake").as_uri(),
+            MLB_WAREHOUSE="duckdb",
+        )
+        start = time.perf_counter()
+        load = [sys.executable, "-m", "mlb_pipeline.backfill", "retrosheet", "--source", str(args.source)]
+        subprocess.run(load, check=True, capture_output=True)
+        loaded = time.perf_counter() - start
+        import pandas as pd
+
+        from mlb_pipeline import backtest
+        from mlb_pipeline.backfill import rebuild_features
+        from mlb_pipeline.warehouse import open_warehouse
+
+        logging.disable(logging.INFO)
+        rebuild_features()
+        built = time.perf_counter() - start - loaded
+        wh = open_warehouse()
+        runs = [backtest.run(wh, season - 1, [season]) for season in range(args.first, args.last + 1)]
+        took = time.perf_counter() - start
+    pooled = backtest.Backtest(pd.concat([r.predictions for r in runs], ignore_index=True))
+    scores = pooled.scores()
+    print(
+        f"Retrosheet loaded in {loaded:.0f} s, features built in {built:.0f} s, {len(runs)} backtests; "
+        f"{took:.0f} s in all.\n"
+    )
+    print("| season | games | " + " | ".join(f"{w} Brier" for w in WHO) + " | model log loss | model accuracy |")
+    print("|---" * (len(WHO) + 4) + "|")
+    for season, by in scores.items():
+        print(
+            f"| {season} | {by['model']['games']:,} | "
+            + " | ".join(f"{by[w]['brier']:.4f}" for w in WHO)
+            + f" | {by['model']['log_loss']:.4f} | {by['model']['accuracy']:.3f} |"
+        )
+    plot(pooled.predictions, args.plot)
+    print(f"\ncalibration plot: {args.plot}")
+
+
+if __name__ == "__main__":
+    main()
