@@ -2,13 +2,17 @@
 calibration plot.
 
     . scripts/env.sh && python benchmarks/bench_backtest.py [--source ../shared/fixtures/retrosheet]
-        [--first 2016] [--last 2022] [--plot docs/model_calibration.png]
+        [--first 2016] [--last 2022] [--plot docs/model_calibration.png] [--ablation]
 
 Into a fresh embedded warehouse: every Retrosheet season of ``--source`` loaded with the command,
 the features built once (dbt), then for each season S from ``--first`` to ``--last`` the backtest
 trained through S - 1 and walked through S (``backtest.run``: weekly retraining, the three
 baselines). Prints a Markdown table (Brier, log loss, accuracy of the model and the baselines a
 season, then pooled) and draws the pooled calibration of the model and of Elo to ``--plot``.
+``--ablation`` then walks the same seasons once more for each family of features left out
+(config/model.yaml's list less the family; for Elo, boosting from a constant instead), and prints
+each one's Brier score beside the full model's: on the seasons up to 2018 (where the settings
+were chosen) and on 2019 and later.
 """
 
 from __future__ import annotations
@@ -24,6 +28,54 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 WHO = ("model", "elo", "log5", "always_home")
+TUNED_THROUGH = 2018  # the settings of config/model.yaml were chosen on the seasons up to this one
+# Families of features, by the pattern of their column names in config/model.yaml
+FAMILIES = {
+    "starters: their clubs' runs, FIP points, strikeouts and walks in their last 30 starts": r"starter_.*(30s|edge)$",
+    "starters: their own ERA, WHIP, strikeout rate (Stats API lines; null for Retrosheet)": (
+        r"starter_(era|whip|strikeout_rate)_"
+    ),
+    "strength carried across seasons (previous season regressed)": r"strength",
+    "recent club form: run differential, win rate, games in 7-60 days; AVG/OBP/SLG 30 days": r"_(7|14|30|60)d(_edge)?$",
+    "bullpen ERA, 30 days (null for Retrosheet without event files)": r"bullpen",
+    "season to date and Pythagorean": r"season_|pythagorean",
+    "rest days": r"rest_days",
+    "calendar: day of week, month": r"^(day_of_week|month)$",
+    "conditions at first pitch: temperature, wind, roof": r"^(temperature|wind_blowing_(out|in)|roof_closed)$",
+}
+
+
+def ablation(wh, first: int, last: int, full) -> list[str]:
+    """Each family left out in turn, against the full model on the same games: the table's lines."""
+    import re
+
+    from mlb_pipeline import backtest
+    from mlb_pipeline.model import model_config
+
+    def brier(predictions, early: bool) -> float:
+        games = predictions[(predictions["season"] <= TUNED_THROUGH) == early]
+        return float(((games["p_model"] - games["home_win"].astype(float)) ** 2).mean())
+
+    cfg = model_config()
+    seasons = list(range(first, last + 1))
+    variants = {"Elo as the starting point (base_margin): boosting from a constant instead": {"base_margin": None}}
+    for family, pattern in FAMILIES.items():
+        variants[family] = {"features": [f for f in cfg["features"] if not re.search(pattern, f)]}
+    full_early, full_late = brier(full, True), brier(full, False)
+    lines = [
+        f"| left out | columns | Brier {first}-{TUNED_THROUGH} | change | Brier {TUNED_THROUGH + 1}-{last} | change |",
+        "|---|---|---|---|---|---|",
+        f"| nothing (the model as configured) | {len(cfg['features'])} | {full_early:.4f} | | {full_late:.4f} | |",
+    ]
+    for family, change in variants.items():
+        dropped = len(cfg["features"]) - len(change.get("features", cfg["features"]))
+        predictions = backtest.run(wh, first - 1, seasons, {**cfg, **change}).predictions
+        early, late = brier(predictions, True), brier(predictions, False)
+        lines.append(
+            f"| {family} | {dropped or '-'} | {early:.4f} | {early - full_early:+.4f} | {late:.4f} | "
+            f"{late - full_late:+.4f} |"
+        )
+    return lines
 
 
 def plot(predictions, path: Path) -> None:
@@ -59,6 +111,7 @@ def main() -> None:
     ap.add_argument("--first", type=int, default=2016)
     ap.add_argument("--last", type=int, default=2022)
     ap.add_argument("--plot", type=Path, default=REPO / "docs" / "model_calibration.png")
+    ap.add_argument("--ablation", action="store_true", help="also leave out each family of features in turn")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-backtest-") as tmp:
         os.environ.update(
@@ -82,7 +135,8 @@ def main() -> None:
         wh = open_warehouse()
         runs = [backtest.run(wh, season - 1, [season]) for season in range(args.first, args.last + 1)]
         took = time.perf_counter() - start
-    pooled = backtest.Backtest(pd.concat([r.predictions for r in runs], ignore_index=True))
+        pooled = backtest.Backtest(pd.concat([r.predictions for r in runs], ignore_index=True))
+        ablated = ablation(wh, args.first, args.last, pooled.predictions) if args.ablation else []
     scores = pooled.scores()
     print(
         f"Retrosheet loaded in {loaded:.0f} s, features built in {built:.0f} s, {len(runs)} backtests; "
@@ -98,6 +152,9 @@ def main() -> None:
         )
     plot(pooled.predictions, args.plot)
     print(f"\ncalibration plot: {args.plot}")
+    if ablated:
+        print(f"\nAblation ({time.perf_counter() - start - took:.0f} s):\n")
+        print("\n".join(ablated))
 
 
 if __name__ == "__main__":

@@ -88,8 +88,10 @@ def test_baselines_score_the_same_test_games():
 # ------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def season() -> pd.DataFrame:
+    """The simulated season's game_features, with the Elo chance the model starts from (what
+    model.training_frame adds), the ratings carried through the season's own games."""
     frame = pd.read_parquet(SNAPSHOT)
-    return frame.assign(game_date=pd.to_datetime(frame["game_date"]).dt.date)
+    return model.with_elo(frame.assign(game_date=pd.to_datetime(frame["game_date"]).dt.date))
 
 
 @pytest.fixture(scope="module")
@@ -147,6 +149,8 @@ def test_bad_inputs_get_clear_errors(season):
         model.train(final.drop(columns=["home_pythagorean_win_pct"]))
     with pytest.raises(ModelInputError, match="same outcome"):
         model.train(final.assign(home_win=True))
+    with pytest.raises(ModelInputError, match="lacks elo_home_win_probability"):
+        model.train(final.drop(columns=[model.ELO_COLUMN]))
 
 
 def test_registry_round_trip(season, registry):
@@ -169,9 +173,11 @@ def test_registry_round_trip(season, registry):
 def test_the_promotion_rule_in_both_directions(season):
     final = season[season["is_final"]]
     good = model.train(final)
-    # a version that learnt from shuffled outcomes knows nothing about the games
+    # a version that learnt from shuffled outcomes, from a constant rather than from Elo, knows
+    # nothing about the games
     shuffled = final.assign(home_win=final["home_win"].sample(frac=1, random_state=1).to_numpy())
-    bad = model.train(shuffled)
+    bad = model.train(shuffled, cfg={**model.model_config(), "base_margin": None})
+    assert bad.base_margin is None and good.base_margin == model.ELO_COLUMN
     bad.metadata["version"] = "20240101T000000000000Z"
     up = model.compare(bad, good, final, margin=0.001)
     assert up["promote"] and up["challenger_brier"] <= up["champion_brier"] - 0.001 and up["games"] > 400
@@ -219,9 +225,12 @@ def test_training_registers_a_challenger_and_promotes_only_a_better_one(
     assert d["games"] > 400 and d["from"] == registry.metadata(later["version"])["evaluation"]["cutoff"]
     # The rule's numbers, computed here: each version's Brier score on the final games both held
     # out (from the later cut-off to the run's date). This one is worse: kept as a challenger.
-    held_out = warehouse.frame(
-        "SELECT * FROM features.game_features WHERE is_final AND game_date >= ? AND game_date < ?",
-        [d["from"], dt.date(2024, 9, 30)],
+    held_out = model.with_elo(
+        warehouse.frame(
+            "SELECT * FROM features.game_features WHERE is_final AND game_date >= ? AND game_date < ?",
+            [d["from"], dt.date(2024, 9, 30)],
+        ),
+        model.elo_history(warehouse),
     )
     outcomes = held_out["home_win"].astype(int).to_numpy()
     brier = {

@@ -4,6 +4,8 @@ loaded with the command a user runs, checked against each other: every player's 
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import pytest
 from conftest import FIXTURES, dbt, needs_fixtures
@@ -219,6 +221,46 @@ def test_bad_arguments_get_one_line_and_exit_code_2(tmp_path, capsys):
 
 
 @needs_fixtures
+def starter_form_differences(wh, season: int) -> int:
+    """How many of ``season``'s starters' ``runs_allowed_30s`` differ from a recomputation in
+    pandas from raw.retrosheet_games alone (what the club allowed in his earlier starts)."""
+    logs = pd.DataFrame(wh.query("SELECT * FROM raw.retrosheet_games ORDER BY game_date, game_number"))
+    logs["season"] = logs["season"].astype(int)
+    starts = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "retro_game_id": logs["retro_game_id"],
+                    "side": side,
+                    "date": logs["game_date"],
+                    "season": logs["season"],
+                    "pitcher": logs[f"{side}_starting_pitcher_id"],
+                    "allowed": logs[f"{other}_score"],
+                }
+            )
+            for side, other in (("home", "away"), ("away", "home"))
+        ]
+    )
+    league = starts[starts["season"] == season - 1]["allowed"].mean()
+    built = {
+        (r["retro_game_id"], side): r[f"{side}_starter_runs_allowed_30s"]
+        for r in wh.query(
+            "SELECT r.retro_game_id, g.home_starter_runs_allowed_30s, g.away_starter_runs_allowed_30s "
+            "FROM features.game_features AS g JOIN staging.stg_retrosheet_games AS r USING (game_pk) "
+            "WHERE g.season = ?",
+            [season],
+        )
+        for side in ("home", "away")
+    }
+    differ = 0
+    for start in starts[starts["season"] == season].itertuples():
+        earlier = starts[(starts["pitcher"] == start.pitcher) & (starts["date"] < start.date)]
+        earlier = earlier.sort_values("date").tail(30)["allowed"]
+        expected = (earlier.sum() + 8 * league) / (len(earlier) + 8)
+        differ += not math.isclose(built[(start.retro_game_id, start.side)], expected, rel_tol=1e-9)
+    return differ
+
+
 def test_real_seasons_reach_the_features_and_the_model_is_judged_on_them(embedded, retrosheet_dir, tmp_path):
     """dbt conforms Retrosheet's games (clubs mapped to the Stats API's franchises, a negative
     game_pk) into the intermediate and feature models the model reads, ``source`` saying which;
@@ -233,12 +275,17 @@ def test_real_seasons_reach_the_features_and_the_model_is_judged_on_them(embedde
     features = wh.query(
         "SELECT season, count(*) AS games, count(home_win) AS outcomes, count(home_win_rate_30d) AS form,"
         " count(home_bullpen_era_30d) AS bullpen, count(home_starter_era_10g) AS starters,"
+        " count(home_starter_runs_allowed_30s) AS starter_form,"
         " max(game_pk) < 0 AS negative_keys FROM features.game_features GROUP BY season ORDER BY season"
     )
     assert [f["games"] for f in features] == [2430, 2431, 2429] and all(f["outcomes"] == f["games"] for f in features)
     assert all(f["form"] > 0.95 * f["games"] and f["negative_keys"] for f in features)
     assert features[1]["bullpen"] == 0 and features[2]["bullpen"] > 0.9 * 2429  # event files for 2019 only
     assert all(f["starters"] == 0 for f in features)  # no Retrosheet -> MLBAM player crosswalk yet
+    # the starters' form from their clubs' games: from the second season on (the first has no
+    # league average before it to shrink toward)
+    form = [f["starter_form"] for f in features]
+    assert form[0] == 0 and form[1] == 2431 and form[2] == 2429, form
     # The Yankees' opening day 2019 (NYA201903280): the club ids of the Stats API, the outcome.
     game = wh.query(
         "SELECT g.home_team_id, g.away_team_id, g.home_win FROM features.game_features AS g"
@@ -250,6 +297,9 @@ def test_real_seasons_reach_the_features_and_the_model_is_judged_on_them(embedde
     # recomputed from the game logs over the 30 days strictly before the game, equal what dbt built.
     recomputed = wh.query(WIN_RATE_30D_FROM_GAME_LOGS)[0]
     assert recomputed["games"] == 2430 + 2431 + 2429 and recomputed["differ"] == 0, recomputed
+    # And the starters' form: each 2019 starter's runs allowed a start over his previous 30
+    # starts, shrunk toward 2018's league (8 starts' worth), recomputed here from the game logs.
+    assert starter_form_differences(wh, 2019) == 0
 
     # Judged on a real season: 2019 walked forward a week at a time (two seasons of training here,
     # to keep the test short), every game predicted by a version trained only on earlier games.

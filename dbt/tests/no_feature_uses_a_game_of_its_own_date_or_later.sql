@@ -15,3 +15,7 @@ union all
 select 'game_features', cast(game_pk as {{ dbt.type_string() }}), game_date, last_game_date_used
 from {{ ref('game_features') }}
 where last_game_date_used >= game_date
+union all
+select 'starter_form', starter_key, game_date, last_game_date_used
+from {{ ref('starter_form') }}
+where last_game_date_used >= game_date

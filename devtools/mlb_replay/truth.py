@@ -38,7 +38,7 @@ def champion_against_truth(warehouse, registry, truth: dict[int, float], until: 
     """The champion's Brier score and the true probabilities' (the best possible) on the same
     games: the final games of ``features.game_features`` from the champion's cut-off (before
     ``until``, when given) that ``truth`` knows. None without a champion or such games."""
-    from mlb_pipeline.model import metrics
+    from mlb_pipeline.model import elo_history, metrics, with_elo
 
     champion = registry.champion()
     if champion is None:
@@ -49,7 +49,7 @@ def champion_against_truth(warehouse, registry, truth: dict[int, float], until: 
         "AND game_date < ? ORDER BY game_date, game_pk",
         [version.cutoff, until or dt.date.max],
     )
-    games = games[games["game_pk"].isin(truth)]
+    games = with_elo(games[games["game_pk"].isin(truth)], elo_history(warehouse))
     if games.empty:
         return None
     outcomes = games["home_win"].astype(int).to_numpy()

@@ -22,7 +22,17 @@ import logging
 import numpy as np
 import pandas as pd
 
-from mlb_pipeline.model import ModelInputError, _dated, log5, metrics, model_config, train
+from mlb_pipeline.model import (
+    ELO_COLUMN,
+    ModelInputError,
+    _dated,
+    elo_history,
+    log5,
+    metrics,
+    model_config,
+    train,
+    with_elo,
+)
 
 log = logging.getLogger(__name__)
 BASELINES = ("elo", "log5", "always_home")
@@ -45,30 +55,6 @@ class Backtest:
         return out
 
 
-def elo_by_game(warehouse) -> dict[int, float]:
-    """The Elo baseline's pre-game home-win chance for every game of ``intermediate.int_games``
-    (final games move the ratings), carried through every loaded season in date order."""
-    from mlb_pipeline.elo import elo_probabilities
-
-    games = warehouse.frame(
-        "SELECT game_pk, season, game_date, game_number, home_team_id, away_team_id, is_final, home_score, away_score "
-        "FROM intermediate.int_games ORDER BY game_date, game_number, game_pk"
-    )
-    final = games["is_final"].astype(bool)
-    home = games["home_score"].where(final)
-    away = games["away_score"].where(final)
-    rows = zip(
-        games["season"].astype(int),
-        pd.to_datetime(games["game_date"]).dt.date,
-        games["home_team_id"].astype(int),
-        games["away_team_id"].astype(int),
-        [None if pd.isna(v) else int(v) for v in home],
-        [None if pd.isna(v) else int(v) for v in away],
-    )
-    p, _ = elo_probabilities(rows)
-    return dict(zip(games["game_pk"].astype(int), p))
-
-
 def run(warehouse, train_through: int, seasons: list[int], cfg: dict | None = None) -> Backtest:
     """Walk forward through ``seasons``, a week at a time (see the module's docstring)."""
     cfg = cfg or model_config()
@@ -82,6 +68,7 @@ def run(warehouse, train_through: int, seasons: list[int], cfg: dict | None = No
             [first, max(seasons)],
         )
     )
+    frame = with_elo(frame, elo_history(warehouse))
     held = sorted(set(int(s) for s in frame["season"].unique()))
     missing = [s for s in [*range(first, train_through + 1), *seasons] if s not in held]
     if missing:
@@ -89,7 +76,6 @@ def run(warehouse, train_through: int, seasons: list[int], cfg: dict | None = No
             f"no final games of seasons {missing} in features.game_features (load them first: "
             "python -m mlb_pipeline.backfill retrosheet|statsapi ...)"
         )
-    elo = elo_by_game(warehouse)
     parts = []
     for season in seasons:
         games = frame[frame["season"] == season]
@@ -98,13 +84,13 @@ def run(warehouse, train_through: int, seasons: list[int], cfg: dict | None = No
         while week <= last:
             upcoming = games[(games["game_date"] >= week) & (games["game_date"] < week + dt.timedelta(days=7))]
             if not upcoming.empty:
-                parts.append(_predict_week(frame, upcoming, week, elo, cfg))
+                parts.append(_predict_week(frame, upcoming, week, cfg))
             week += dt.timedelta(days=7)
     predictions = pd.concat(parts, ignore_index=True)
     return Backtest(predictions)
 
 
-def _predict_week(frame: pd.DataFrame, upcoming: pd.DataFrame, week: dt.date, elo: dict, cfg: dict) -> pd.DataFrame:
+def _predict_week(frame: pd.DataFrame, upcoming: pd.DataFrame, week: dt.date, cfg: dict) -> pd.DataFrame:
     """The week's games predicted by a version trained on what was final before it, as production's
     window takes it: the last ``training_seasons`` seasons with games before the week."""
     before = frame[frame["game_date"] < week]
@@ -124,7 +110,7 @@ def _predict_week(frame: pd.DataFrame, upcoming: pd.DataFrame, week: dt.date, el
             "game_number": upcoming["game_number"].to_numpy(),
             "home_win": upcoming["home_win"].astype(bool).to_numpy(),
             "p_model": version.predict(upcoming),
-            "p_elo": upcoming["game_pk"].astype(int).map(elo).to_numpy(dtype=float),
+            "p_elo": upcoming[ELO_COLUMN].to_numpy(dtype=float),
             "p_log5": log5(pct["home"], pct["away"], cfg["home_edge"]),
             "p_always_home": np.full(len(upcoming), home_rate),
             "model_version": version.name,

@@ -86,3 +86,25 @@ def elo_probabilities(
         day.append((home, away, home_score, away_score, p))
     settle(day)
     return np.asarray(out, dtype=float), {**ratings, "__season__": season}
+
+
+def pregame_by_game(games, settings: dict | None = None) -> dict[int, float]:
+    """The home club's pre-game chance for every game of ``games`` (a frame of
+    ``features.game_features``' rows: ``game_pk, season, game_date, game_number, home_team_id,
+    away_team_id, is_final, home_margin``), the ratings carried through all of them in date order.
+    Only the margin moves a rating, so it stands in for the score (``home_margin`` to 0)."""
+    import pandas as pd
+
+    ordered = games.sort_values(["game_date", "game_number", "game_pk"])
+    final = ordered["is_final"].astype(bool) & ordered["home_margin"].notna()
+    margins = [int(m) if f else None for m, f in zip(ordered["home_margin"], final)]
+    rows = zip(
+        ordered["season"].astype(int),
+        pd.to_datetime(ordered["game_date"]).dt.date,
+        ordered["home_team_id"].astype(int),
+        ordered["away_team_id"].astype(int),
+        margins,
+        [0 if m is not None else None for m in margins],
+    )
+    p, _ = elo_probabilities(rows, settings)
+    return dict(zip(ordered["game_pk"].astype(int), p))

@@ -7,6 +7,10 @@ An XGBoost classifier of the home club's win probability, learnt from
   scored on the later ones (the latest ``holdout_fraction``), never on a random split: a
   game's features describe the season up to that morning, and a random split would let
   later games teach earlier ones. Every score sits beside two baselines on the same games.
+- **Starting from Elo** (``base_margin``): the boosting starts from the club Elo rating's
+  pre-game log-odds (``elo.py``) and learns what Elo lacks (starters, rest, form); Elo is
+  computed over every game of ``features.game_features``, so a window of three seasons still
+  starts from ratings carried through all history.
 - **Champion and challenger**: each new version is a challenger; it replaces the champion
   only when its Brier score on the games *both* held out (after both cut-offs) is lower by
   ``promotion_margin_brier``. The champion is frozen in the postseason (seed 003).
@@ -38,6 +42,8 @@ from mlb_pipeline.settings import load_config
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "game_outcome"
+# The Elo baseline's pre-game home-win chance, added to every frame the model reads
+ELO_COLUMN = "elo_home_win_probability"
 
 
 def model_config() -> dict:
@@ -134,15 +140,32 @@ def baselines(train: pd.DataFrame, test: pd.DataFrame) -> dict:
 # ------------------------------------------------------------------------------------
 def training_frame(warehouse, as_of: dt.date, seasons: int) -> pd.DataFrame:
     """The final games before ``as_of`` of the last ``seasons`` seasons that have any (in
-    January, the last one is the season just ended)."""
-    return _dated(
-        warehouse.frame(
-            "SELECT * FROM features.game_features WHERE is_final AND home_win IS NOT NULL AND game_date < ? "
-            "AND season > (SELECT max(season) FROM features.game_features WHERE is_final AND game_date < ?) - ? "
-            "ORDER BY game_date, game_pk",
-            [as_of, as_of, seasons],
-        )
+    January, the last one is the season just ended), with their Elo chance."""
+    frame = warehouse.frame(
+        "SELECT * FROM features.game_features WHERE is_final AND home_win IS NOT NULL AND game_date < ? "
+        "AND season > (SELECT max(season) FROM features.game_features WHERE is_final AND game_date < ?) - ? "
+        "ORDER BY game_date, game_pk",
+        [as_of, as_of, seasons],
     )
+    return with_elo(_dated(frame), elo_history(warehouse))
+
+
+def elo_history(warehouse) -> pd.DataFrame:
+    """Every game of ``features.game_features``: what the Elo ratings are carried through."""
+    return warehouse.frame(
+        "SELECT game_pk, season, game_date, game_number, home_team_id, away_team_id, is_final, home_margin "
+        "FROM features.game_features"
+    )
+
+
+def with_elo(frame: pd.DataFrame, history: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``frame`` with the Elo baseline's pre-game home-win chance of each game (``ELO_COLUMN``),
+    the ratings carried through ``history`` (by default the frame's own games) in date order.
+    Before each game means before its date: the ratings a date starts with (``elo.py``)."""
+    from mlb_pipeline.elo import pregame_by_game
+
+    chances = pregame_by_game(frame if history is None else history)
+    return frame.assign(**{ELO_COLUMN: frame["game_pk"].astype(int).map(chances)})
 
 
 def _dated(frame: pd.DataFrame) -> pd.DataFrame:
@@ -164,6 +187,9 @@ def check_inputs(frame: pd.DataFrame, features: list[str], what: str = "training
     if frame.empty:
         raise ModelInputError(f"the {what} has no final games")
     check_columns(frame, features, what)
+    margin = model_config().get("base_margin")
+    if margin and (margin not in frame.columns or frame[margin].isna().any()):
+        raise ModelInputError(f"the {what} lacks {margin} for some games (read it with model.with_elo)")
     outcomes = set(frame["home_win"].astype(bool))
     if len(outcomes) < 2:
         raise ModelInputError(
@@ -172,24 +198,32 @@ def check_inputs(frame: pd.DataFrame, features: list[str], what: str = "training
         )
 
 
-def data_checksum(frame: pd.DataFrame, features: list[str]) -> str:
+def data_checksum(frame: pd.DataFrame, features: list[str], base_margin: str | None = None) -> str:
     """A digest of exactly what a model learns from: the games, their features, outcomes."""
-    part = frame[["game_pk", *features, "home_win"]].sort_values("game_pk").reset_index(drop=True)
+    columns = ["game_pk", *features, *([base_margin] if base_margin else []), "home_win"]
+    part = frame[columns].sort_values("game_pk").reset_index(drop=True)
     return hashlib.sha256(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes()).hexdigest()
 
 
-def _matrix(frame: pd.DataFrame, features: list[str], label: str | None = None):
+def _matrix(frame: pd.DataFrame, features: list[str], label: str | None = None, base_margin: str | None = None):
+    """XGBoost's matrix of ``features``; with ``base_margin`` (a probability column), the
+    boosting starts from its log-odds rather than from a constant."""
     import xgboost as xgb
 
+    start = None
+    if base_margin:
+        p = frame[base_margin].astype(float).clip(1e-6, 1 - 1e-6).to_numpy()
+        start = np.log(p / (1 - p))
     return xgb.DMatrix(
         frame[features].astype(float).to_numpy(),
         feature_names=list(features),
         label=frame[label].astype(int).to_numpy() if label else None,
+        base_margin=start,
     )
 
 
-def predict(booster, frame: pd.DataFrame, features: list[str]) -> np.ndarray:
-    return booster.predict(_matrix(frame, features))
+def predict(booster, frame: pd.DataFrame, features: list[str], base_margin: str | None = None) -> np.ndarray:
+    return booster.predict(_matrix(frame, features, base_margin=base_margin))
 
 
 # ------------------------------------------------------------------------------------
@@ -214,8 +248,12 @@ class Version:
     def cutoff(self) -> dt.date:
         return dt.date.fromisoformat(self.metadata["evaluation"]["cutoff"])
 
+    @property
+    def base_margin(self) -> str | None:
+        return self.metadata.get("base_margin")
+
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        return predict(self.booster, frame, self.features)
+        return predict(self.booster, frame, self.features, self.base_margin)
 
 
 def train(
@@ -239,15 +277,18 @@ def train(
             f"{cfg['min_training_games']} are needed (config/model.yaml min_training_games)"
         )
     check_inputs(frame, features)
+    margin = cfg.get("base_margin")
     learn, held_out, cutoff = forward_split(frame, cfg["holdout_fraction"])
     check_inputs(learn, features, "training part (before the cut-off)")
     booster = xgb.train(
-        dict(cfg["params"]), _matrix(learn, features, label="home_win"), num_boost_round=cfg["num_boost_round"]
+        dict(cfg["params"]),
+        _matrix(learn, features, label="home_win", base_margin=margin),
+        num_boost_round=cfg["num_boost_round"],
     )
     y = held_out["home_win"].astype(int).to_numpy()
     evaluation = {
         "cutoff": cutoff.isoformat(),
-        **metrics(predict(booster, held_out, features), y, cfg["calibration_bins"]),
+        **metrics(predict(booster, held_out, features, margin), y, cfg["calibration_bins"]),
     }
     base = baselines(learn, held_out)
     if truth:
@@ -268,7 +309,8 @@ def train(
             "held_out_games": len(held_out),
         },
         "features": features,
-        "data_checksum": data_checksum(frame, features),
+        "base_margin": margin,
+        "data_checksum": data_checksum(frame, features, margin),
         "params": dict(cfg["params"]),
         "num_boost_round": cfg["num_boost_round"],
         "holdout_fraction": cfg["holdout_fraction"],
@@ -482,7 +524,7 @@ def train_and_register(
         )
     check_columns(frame, cfg["features"], "training window")
     versions = registry.versions()
-    checksum = data_checksum(frame, cfg["features"])
+    checksum = data_checksum(frame, cfg["features"], cfg.get("base_margin"))
     if not full and versions and _same_training(registry.metadata(versions[-1]), checksum, cfg):
         log.info(
             "neither the training data nor config/model.yaml changed since %s was trained (%s): nothing to train",
@@ -525,6 +567,7 @@ def _same_training(metadata: dict, checksum: str, cfg: dict) -> bool:
     return (
         metadata["data_checksum"] == checksum
         and metadata["features"] == list(cfg["features"])
+        and metadata.get("base_margin") == cfg.get("base_margin")
         and metadata["params"] == dict(cfg["params"])
         and metadata["num_boost_round"] == cfg["num_boost_round"]
         and metadata.get("holdout_fraction") == cfg["holdout_fraction"]
@@ -545,10 +588,14 @@ def rollback(warehouse, registry: Registry, version: str, who: str = "command li
 # ------------------------------------------------------------------------------------
 # Predictions and their scores
 # ------------------------------------------------------------------------------------
-def top_contributions(booster, frame: pd.DataFrame, features: list[str], k: int) -> list[list[dict]]:
-    """Each row's ``k`` largest feature contributions (XGBoost ``pred_contribs``, in log-odds;
-    features that do not move the prediction are left out)."""
-    contribs = booster.predict(_matrix(frame, features), pred_contribs=True)[:, :-1]  # last column: the bias
+def top_contributions(
+    booster, frame: pd.DataFrame, features: list[str], k: int, base_margin: str | None = None
+) -> list[list[dict]]:
+    """Each row's ``k`` largest feature contributions (XGBoost ``pred_contribs``, in log-odds
+    away from where the boosting started: the constant, or Elo's log-odds; features that do
+    not move the prediction are left out)."""
+    matrix = _matrix(frame, features, base_margin=base_margin)
+    contribs = booster.predict(matrix, pred_contribs=True)[:, :-1]  # last column: the bias
     values = frame[features].astype(float).to_numpy()
     out = []
     for row, vals in zip(contribs, values):
@@ -578,12 +625,15 @@ def predict_games(warehouse, registry: Registry, game_date: dt.date, run_id: str
             "SELECT * FROM features.game_features WHERE game_date = ? AND NOT is_final ORDER BY game_pk", [game_date]
         )
     )
+    games = with_elo(games, elo_history(warehouse))
     if games.empty:
         log.info("no games to predict on %s", game_date)
         return []
     check_columns(games, version.features, f"games of {game_date}")
     p = version.predict(games)
-    contribs = top_contributions(version.booster, games, version.features, model_config()["top_contributions"])
+    contribs = top_contributions(
+        version.booster, games, version.features, model_config()["top_contributions"], version.base_margin
+    )
     now = dt.datetime.now(dt.UTC)
     rows = [
         {

@@ -2,9 +2,11 @@
                          'games_30d', 'run_diff_30d', 'win_rate_30d', 'batting_avg_30d', 'obp_30d', 'slg_30d',
                          'bullpen_era_30d', 'games_60d', 'run_diff_60d', 'win_rate_60d', 'season_games',
                          'season_wins', 'season_win_pct',
-                         'pythagorean_win_pct', 'rest_days'] -%}
+                         'pythagorean_win_pct', 'rest_days', 'strength_win_pct',
+                         'strength_run_diff_per_game'] -%}
 {%- set pitcher_features = ['era_10g', 'whip_10g', 'strikeout_rate_10g', 'era_30g', 'whip_30g',
                             'strikeout_rate_30g'] -%}
+{%- set starter_form = ['starts_30s', 'runs_allowed_30s', 'fip_points_30s', 'strikeouts_30s', 'walks_allowed_30s'] -%}
 {{ config(
     materialized='incremental',
     incremental_strategy=feature_table_strategy(),
@@ -53,11 +55,22 @@ select
     hs.{{ f }} as home_starter_{{ f }},
     aws.{{ f }} as away_starter_{{ f }},
     {%- endfor %}
+    -- The starters' form from what their clubs allowed in their last starts (starter_form):
+    -- for Retrosheet's seasons too, whose game logs name the starters but not their lines.
+    {%- for f in starter_form %}
+    hf.{{ f }} as home_starter_{{ f }},
+    af.{{ f }} as away_starter_{{ f }},
+    {%- endfor %}
+    {%- for f in starter_form[1:] %}
+    hf.{{ f }} - af.{{ f }} as starter_{{ f | replace('_30s', '') }}_edge,
+    {%- endfor %}
     -- Opponent-adjusted strength: each club's run differential a game over the last 30
     -- days, the home club's less the away club's; and the same for season Pythagorean.
     h.run_diff_30d * 1.0 / nullif(h.games_30d, 0) - a.run_diff_30d * 1.0 / nullif(a.games_30d, 0)
         as run_diff_per_game_30d_edge,
     h.pythagorean_win_pct - a.pythagorean_win_pct as pythagorean_edge,
+    h.strength_win_pct - a.strength_win_pct as strength_win_pct_edge,
+    h.strength_run_diff_per_game - a.strength_run_diff_per_game as strength_run_diff_edge,
     -- Conditions at first pitch (stg_game_conditions): known once the game is played, so NULL
     -- for a game not yet final (the next day's games are predicted before they are played);
     -- the trained model sees them only for played games. NULL, never 0, when unknown.
@@ -65,9 +78,10 @@ select
     case when g.is_final then cast(c.wind_blowing = 'out' as integer) end as wind_blowing_out,
     case when g.is_final then cast(c.wind_blowing = 'in' as integer) end as wind_blowing_in,
     case when g.is_final then cast(c.is_roof_closed as integer) end as roof_closed,
-    -- the newest game any feature of the row reads: both clubs' and both starters'
+    -- the newest game any feature of the row reads: both clubs', both starters' (both measures)
     {{ latest_date(['h.last_game_date_used', 'a.last_game_date_used', 'hs.last_game_date_used',
-                    'aws.last_game_date_used']) }} as last_game_date_used,
+                    'aws.last_game_date_used', 'hf.last_game_date_used', 'af.last_game_date_used']) }}
+        as last_game_date_used,
     g.is_final,
     case when g.is_final then g.home_score > g.away_score end as home_win,
     case when g.is_final then g.home_score - g.away_score end as home_margin
@@ -76,4 +90,6 @@ left join {{ ref('team_rolling_features') }} as h on h.team_id = g.home_team_id 
 left join {{ ref('team_rolling_features') }} as a on a.team_id = g.away_team_id and a.as_of_date = g.game_date
 left join starters as hs on hs.game_pk = g.game_pk and hs.team_id = g.home_team_id
 left join starters as aws on aws.game_pk = g.game_pk and aws.team_id = g.away_team_id
+left join {{ ref('starter_form') }} as hf on hf.game_pk = g.game_pk and hf.team_id = g.home_team_id
+left join {{ ref('starter_form') }} as af on af.game_pk = g.game_pk and af.team_id = g.away_team_id
 left join {{ ref('stg_game_conditions') }} as c on c.game_pk = g.game_pk

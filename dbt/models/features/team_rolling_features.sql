@@ -71,6 +71,17 @@ season_to_date as (
     left join {{ ref('int_team_game_stats') }} as g
         on g.team_id = d.team_id and g.season = d.season and g.game_date < d.game_date
     group by d.team_id, d.game_date
+),
+
+previous_season as (  -- each club's whole previous season: known before any game of this one
+    select
+        team_id,
+        season + 1 as season,
+        count(*) as games,
+        sum(case when won then 1 else 0 end) as wins,
+        sum(runs_scored - runs_allowed) as run_diff
+    from {{ ref('int_team_game_stats') }}
+    group by team_id, season
 )
 
 select
@@ -100,6 +111,16 @@ select
     , power(s.season_runs_scored, 1.83)
         / nullif(power(s.season_runs_scored, 1.83) + power(s.season_runs_allowed, 1.83), 0)
         as pythagorean_win_pct
+    -- Strength carried across seasons (issue #22): this season's record so far blended with the
+    -- previous season's, that one a third of the way back to the mean, worth
+    -- var('prior_season_games') games (0.5 and 0 runs a game without a previous season).
+    , (coalesce(s.season_wins, 0) + {{ var('prior_season_games') }}
+        * (0.5 + (1 - {{ var('season_regression') }}) * (coalesce(p.wins * 1.0 / nullif(p.games, 0), 0.5) - 0.5)))
+        / (coalesce(s.season_games, 0) + {{ var('prior_season_games') }}) as strength_win_pct
+    , (coalesce(s.season_runs_scored, 0) - coalesce(s.season_runs_allowed, 0) + {{ var('prior_season_games') }}
+        * (1 - {{ var('season_regression') }}) * coalesce(p.run_diff * 1.0 / nullif(p.games, 0), 0))
+        / (coalesce(s.season_games, 0) + {{ var('prior_season_games') }}) as strength_run_diff_per_game
 from game_days as d
 left join windows as w on w.team_id = d.team_id and w.as_of_date = d.game_date
 left join season_to_date as s on s.team_id = d.team_id and s.as_of_date = d.game_date
+left join previous_season as p on p.team_id = d.team_id and p.season = d.season
