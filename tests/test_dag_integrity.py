@@ -103,7 +103,8 @@ def test_daily_dag_steps_and_game_date():
     assert {t.task_id for t in dag.leaves} == {"publish_dbt_docs", "predict_games", "fill_gaps"}
     assert "build_features.team_rolling_features_model_build" in dbt["build_features.game_features_model_build"]
     assert sorted(dbt["build_features.no_feature_uses_a_game_of_its_own_date_or_later_test"]) == [
-        f"build_features.{m}_model_build" for m in ("game_features", "player_rolling_features", "team_rolling_features")
+        f"build_features.{m}_model_build"
+        for m in ("game_features", "player_rolling_features", "starter_form", "team_rolling_features")
     ]
     logical = dt.datetime(2024, 7, 1, tzinfo=dt.UTC)
     assert game_date_for_run({"params": {}, "logical_date": logical}) == "2024-07-01"
