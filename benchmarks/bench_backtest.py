@@ -10,7 +10,8 @@ trained through S - 1 and walked through S (``backtest.run``: weekly retraining,
 baselines). Prints a Markdown table (Brier, log loss, accuracy of the model and the baselines a
 season, then pooled) and draws the pooled calibration of the model and of Elo to ``--plot``.
 ``--ablation`` then walks the same seasons once more for each family of features left out
-(config/model.yaml's list less the family; for Elo, boosting from a constant instead), and prints
+(config/model.yaml's list less the family; for Elo, boosting from a constant instead), and for
+each family game_features builds that the model does not read (added to the list), and prints
 each one's Brier score beside the full model's: on the seasons up to 2018 (where the settings
 were chosen) and on 2019 and later.
 """
@@ -43,6 +44,16 @@ FAMILIES = {
     "calendar: day of week, month": r"^(day_of_week|month)$",
     "conditions at first pitch: temperature, wind, roof": r"^(temperature|wind_blowing_(out|in)|roof_closed)$",
 }
+# Built in features.game_features, left out of the model: what adding each would change
+CANDIDATES = {
+    "bullpen use: relievers in the last 3 days": ["home_relievers_used_3d", "away_relievers_used_3d"],
+    "park: run factor and home edge of the previous 3 seasons": [
+        "home_park_run_factor_3y",
+        "home_home_field_edge_3y",
+        "away_home_field_edge_3y",
+    ],
+    "travel: the club played its previous game in another park": ["home_travelled", "away_travelled"],
+}
 
 
 def ablation(wh, first: int, last: int, full) -> list[str]:
@@ -61,14 +72,17 @@ def ablation(wh, first: int, last: int, full) -> list[str]:
     variants = {"Elo as the starting point (base_margin): boosting from a constant instead": {"base_margin": None}}
     for family, pattern in FAMILIES.items():
         variants[family] = {"features": [f for f in cfg["features"] if not re.search(pattern, f)]}
+    for family, columns in CANDIDATES.items():
+        variants[f"(added) {family}"] = {"features": [*cfg["features"], *columns]}
     full_early, full_late = brier(full, True), brier(full, False)
     lines = [
-        f"| left out | columns | Brier {first}-{TUNED_THROUGH} | change | Brier {TUNED_THROUGH + 1}-{last} | change |",
+        f"| left out (or added) | columns | Brier {first}-{TUNED_THROUGH} | change | Brier {TUNED_THROUGH + 1}-{last} "
+        "| change |",
         "|---|---|---|---|---|---|",
         f"| nothing (the model as configured) | {len(cfg['features'])} | {full_early:.4f} | | {full_late:.4f} | |",
     ]
     for family, change in variants.items():
-        dropped = len(cfg["features"]) - len(change.get("features", cfg["features"]))
+        dropped = abs(len(cfg["features"]) - len(change.get("features", cfg["features"])))
         predictions = backtest.run(wh, first - 1, seasons, {**cfg, **change}).predictions
         early, late = brier(predictions, True), brier(predictions, False)
         lines.append(

@@ -3,7 +3,8 @@
                          'bullpen_era_30d', 'games_60d', 'run_diff_60d', 'win_rate_60d', 'season_games',
                          'season_wins', 'season_win_pct',
                          'pythagorean_win_pct', 'rest_days', 'strength_win_pct',
-                         'strength_run_diff_per_game'] -%}
+                         'strength_run_diff_per_game', 'relievers_used_3d', 'park_run_factor_3y',
+                         'home_field_edge_3y'] -%}
 {%- set pitcher_features = ['era_10g', 'whip_10g', 'strikeout_rate_10g', 'era_30g', 'whip_30g',
                             'strikeout_rate_30g'] -%}
 {%- set starter_form = ['starts_30s', 'runs_allowed_30s', 'fip_points_30s', 'strikeouts_30s', 'walks_allowed_30s'] -%}
@@ -24,6 +25,23 @@ with games as (
     select * from {{ ref('int_games') }} as g
     where (is_final or status_code not in ('D', 'T', 'U'))  -- played, or still to be played
         and {{ in_feature_window('g.game_date', 'game_date') }}
+),
+
+travel as (  -- where each club played its game before this one: a different park is a trip
+    select
+        game_pk,
+        team_id,
+        park_team_id <> lag(park_team_id) over (
+            partition by team_id order by game_date, game_number, game_pk
+        ) as travelled
+    from (
+        {%- for side in ['home', 'away'] %}
+        select game_pk, game_date, game_number, {{ side }}_team_id as team_id, home_team_id as park_team_id
+        from {{ ref('int_games') }}
+        where is_final or status_code not in ('D', 'T', 'U')
+        {% if not loop.last %}union all{% endif %}
+        {%- endfor %}
+    ) as club_games
 ),
 
 starters as (
@@ -69,6 +87,11 @@ select
     h.run_diff_30d * 1.0 / nullif(h.games_30d, 0) - a.run_diff_30d * 1.0 / nullif(a.games_30d, 0)
         as run_diff_per_game_30d_edge,
     h.pythagorean_win_pct - a.pythagorean_win_pct as pythagorean_edge,
+    -- Travel: the club played its previous game in another park (null: its first game loaded).
+    -- Where a game is played is known from the schedule, so a doubleheader's second game may read
+    -- the first's park.
+    cast(htr.travelled as integer) as home_travelled,
+    cast(atr.travelled as integer) as away_travelled,
     h.strength_win_pct - a.strength_win_pct as strength_win_pct_edge,
     h.strength_run_diff_per_game - a.strength_run_diff_per_game as strength_run_diff_edge,
     -- Conditions at first pitch (stg_game_conditions): known once the game is played, so NULL
@@ -92,4 +115,6 @@ left join starters as hs on hs.game_pk = g.game_pk and hs.team_id = g.home_team_
 left join starters as aws on aws.game_pk = g.game_pk and aws.team_id = g.away_team_id
 left join {{ ref('starter_form') }} as hf on hf.game_pk = g.game_pk and hf.team_id = g.home_team_id
 left join {{ ref('starter_form') }} as af on af.game_pk = g.game_pk and af.team_id = g.away_team_id
+left join travel as htr on htr.game_pk = g.game_pk and htr.team_id = g.home_team_id
+left join travel as atr on atr.game_pk = g.game_pk and atr.team_id = g.away_team_id
 left join {{ ref('stg_game_conditions') }} as c on c.game_pk = g.game_pk

@@ -7,8 +7,11 @@
     on_schema_change='fail',
 ) }}
 {%- set windows = var('team_windows_days') -%}
+{%- set use_days = var('bullpen_use_days') -%}
+{%- set park_seasons = var('park_seasons') -%}
 -- Per club and date (every date it has a game, played or scheduled): its form over the
--- previous 7, 14, 30 and 60 days, its season-to-date record and Pythagorean win expectation, as
+-- previous 7, 14, 30 and 60 days, its season-to-date record and Pythagorean win expectation, its
+-- bullpen's use in the last {{ use_days }} days, and its park over the previous {{ park_seasons }} seasons, as
 -- of the morning of that date. Only games completed before the date count (no leakage:
 -- tests/no_feature_uses_a_game_of_its_own_date_or_later.sql).
 with all_game_days as (
@@ -40,6 +43,8 @@ windows as (
         team_id,
         as_of_date,
         max(game_date) as last_game_date_used
+        {%- set recent = "game_date >= " ~ dbt.dateadd('day', -use_days, 'as_of_date') %}
+        , sum(case when {{ recent }} then relievers_used else 0 end) as relievers_used_{{ use_days }}d
         {%- for n in windows %}
         {%- set inside = "game_date >= " ~ dbt.dateadd('day', -n, 'as_of_date') %}
         , sum(case when {{ inside }} then 1 else 0 end) as games_{{ n }}d
@@ -82,6 +87,36 @@ previous_season as (  -- each club's whole previous season: known before any gam
         sum(runs_scored - runs_allowed) as run_diff
     from {{ ref('int_team_game_stats') }}
     group by team_id, season
+),
+
+club_seasons as (  -- each club's home and road games of a season: its park and its home edge
+    select
+        team_id,
+        season,
+        sum(case when is_home then 1 else 0 end) as home_games,
+        sum(case when is_home and won then 1 else 0 end) as home_wins,
+        sum(case when is_home then runs_scored + runs_allowed else 0 end) as home_runs,
+        sum(case when not is_home then 1 else 0 end) as road_games,
+        sum(case when not is_home and won then 1 else 0 end) as road_wins,
+        sum(case when not is_home then runs_scored + runs_allowed else 0 end) as road_runs
+    from {{ ref('int_team_game_stats') }}
+    group by team_id, season
+),
+
+park_history as (  -- the previous seasons' sums: known before any game of this one
+    select
+        s.team_id,
+        s.season,
+        sum(h.home_games) as home_games,
+        sum(h.home_wins) as home_wins,
+        sum(h.home_runs) as home_runs,
+        sum(h.road_games) as road_games,
+        sum(h.road_wins) as road_wins,
+        sum(h.road_runs) as road_runs
+    from (select distinct team_id, season from game_days) as s
+    inner join club_seasons as h
+        on h.team_id = s.team_id and h.season < s.season and h.season >= s.season - {{ park_seasons }}
+    group by s.team_id, s.season
 )
 
 select
@@ -104,6 +139,7 @@ select
     , w.total_bases_{{ n }}d * 1.0 / nullif(w.at_bats_{{ n }}d, 0) as slg_{{ n }}d
     , w.bullpen_er_{{ n }}d * 27.0 / nullif(w.bullpen_outs_{{ n }}d, 0) as bullpen_era_{{ n }}d
     {%- endfor %}
+    , coalesce(w.relievers_used_{{ use_days }}d, 0) as relievers_used_{{ use_days }}d
     , s.season_games
     , s.season_wins
     , s.season_wins * 1.0 / nullif(s.season_games, 0) as season_win_pct
@@ -120,7 +156,14 @@ select
     , (coalesce(s.season_runs_scored, 0) - coalesce(s.season_runs_allowed, 0) + {{ var('prior_season_games') }}
         * (1 - {{ var('season_regression') }}) * coalesce(p.run_diff * 1.0 / nullif(p.games, 0), 0))
         / (coalesce(s.season_games, 0) + {{ var('prior_season_games') }}) as strength_run_diff_per_game
+    -- Its park and home edge over the previous seasons (issue #22): runs a game (both clubs') in
+    -- its home games over those in its road games, and its home win rate less its road win rate.
+    , (ph.home_runs * 1.0 / nullif(ph.home_games, 0)) / nullif(ph.road_runs * 1.0 / nullif(ph.road_games, 0), 0)
+        as park_run_factor_{{ park_seasons }}y
+    , ph.home_wins * 1.0 / nullif(ph.home_games, 0) - ph.road_wins * 1.0 / nullif(ph.road_games, 0)
+        as home_field_edge_{{ park_seasons }}y
 from game_days as d
 left join windows as w on w.team_id = d.team_id and w.as_of_date = d.game_date
 left join season_to_date as s on s.team_id = d.team_id and s.as_of_date = d.game_date
 left join previous_season as p on p.team_id = d.team_id and p.season = d.season
+left join park_history as ph on ph.team_id = d.team_id and ph.season = d.season

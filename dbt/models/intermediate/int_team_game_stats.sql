@@ -1,5 +1,6 @@
 -- One row per club per game: the batting components of AVG, OBP and SLG (summed over its
--- batters) and its bullpen's earned runs and outs (every pitcher after the starter).
+-- batters), its bullpen's earned runs and outs (every pitcher after the starter), and how many
+-- relievers it used.
 with batting as (
     select
         game_pk,
@@ -45,6 +46,17 @@ bullpen as (
         sum(case when not started then outs else 0 end) as bullpen_outs
     from {{ ref('stg_retrosheet_pitching_lines') }}
     group by game_pk, team_id
+),
+
+relievers as (
+    select game_pk, team_id, count(*) as relievers_used
+    from {{ ref('stg_pitching_lines') }}
+    where pitching_order > 1
+    group by game_pk, team_id
+    union all
+    -- Retrosheet: the game log counts the pitchers each club used (every season)
+    select game_pk, team_id, pitchers_used - 1 as relievers_used
+    from {{ ref('stg_retrosheet_team_lines') }}
 )
 
 select
@@ -52,6 +64,8 @@ select
     g.game_date,
     g.season,
     g.team_id,
+    g.opponent_id,
+    g.is_home,
     g.runs_scored,
     g.runs_allowed,
     g.won,
@@ -65,7 +79,9 @@ select
     case when g.source = 'retrosheet' then p.bullpen_earned_runs else coalesce(p.bullpen_earned_runs, 0) end
         as bullpen_earned_runs,
     case when g.source = 'retrosheet' then p.bullpen_outs else coalesce(p.bullpen_outs, 0) end as bullpen_outs,
+    case when g.source = 'retrosheet' then r.relievers_used else coalesce(r.relievers_used, 0) end as relievers_used,
     g.source
 from {{ ref('int_team_games') }} as g
 left join batting as b on b.game_pk = g.game_pk and b.team_id = g.team_id
 left join bullpen as p on p.game_pk = g.game_pk and p.team_id = g.team_id
+left join relievers as r on r.game_pk = g.game_pk and r.team_id = g.team_id

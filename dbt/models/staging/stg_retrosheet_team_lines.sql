@@ -28,6 +28,7 @@ select
     g.{{ side }}_left_on_base as left_on_base,
     g.{{ side }}_putouts as pitching_outs,  -- the outs its fielders recorded
     g.{{ side }}_individual_earned_runs as pitching_earned_runs,
+    g.{{ side }}_pitchers_used as pitchers_used,
     g.ingested_at
 from games as g
 inner join clubs as c on c.retro_team = g.{{ side }}_team
