@@ -365,6 +365,26 @@ def test_strict_mode_blocks_the_features_on_a_gap_in_the_lookback_window(
         [following],
     )
     assert predicted[0]["n"] == 15 and 0 < predicted[0]["lo"] < predicted[0]["hi"] < 1
+    # ...with the starters the schedule announces (hydrate=probablePitcher), each with his earlier
+    # starts counted (one simulated season: no league before it to shrink his rates toward)
+    announced = {
+        (r["game_pk"], r["team_id"]): r["starter_key"]
+        for r in wh.query(
+            "SELECT game_pk, team_id, starter_key FROM intermediate.int_starts WHERE game_date = ?", [following]
+        )
+    }
+    who_starts = {
+        (g.game_pk, club): f"mlbam:{starter}"
+        for g in league.by_date[following]
+        for club, starter in ((g.home, g.home_starter), (g.away, g.away_starter))
+    }
+    assert len(announced) == 30 and all(who_starts[k] == v for k, v in announced.items())
+    starts = wh.query(
+        "SELECT count(*) n, min(home_starter_starts_30s) home, min(away_starter_starts_30s) away "
+        "FROM features.game_features WHERE game_date = ?",
+        [following],
+    )[0]
+    assert starts["n"] == 15 and starts["home"] > 0 and starts["away"] > 0, starts
 
     # A second version (a full retrain, as the weekly sync does), then a run that rolls the
     # model back with the champion_version param: the next day is predicted by that version.

@@ -40,7 +40,7 @@ def test_exported_folder_answers_what_the_simulation_answers(simulated, league, 
     kinds = {_route_kind(t) for t in sent}
     # every kind of request of a daily run: schedule, feeds, Savant and the reference data
     assert {
-        "/api/v1/schedule?date,sportId",
+        "/api/v1/schedule?date,hydrate,sportId",
         "/api/v1.1/game/{n}/feed/live?",
         _route_kind(
             "/statcast_search/csv?" + urlencode({**SAVANT_DATE_QUERY, "game_date_gt": 1, "game_date_lt": 1, "hfGT": 1})

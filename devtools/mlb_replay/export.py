@@ -49,7 +49,7 @@ def day_requests(league: League, season: int, day: dt.date) -> Iterator[Request]
     CSV, each listed game's feed, box score, line score and Statcast CSV, and that day's
     reference data)."""
     d = day.isoformat()
-    yield f"schedule/{d}.json", "/api/v1/schedule", {"sportId": "1", "date": d}
+    yield f"schedule/{d}.json", "/api/v1/schedule", {"sportId": "1", "date": d, "hydrate": "probablePitcher"}
     yield (
         f"statcast_date/{d}.csv",
         SAVANT_PATH,

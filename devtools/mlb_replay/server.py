@@ -215,6 +215,11 @@ class RecordedBackend:
             return 200, data if n == 1 else _savant_games(data)[pk]
         key = (path, frozenset(query.items()))
         f = self.index.get(key)
+        if f is None and path == "/api/v1/schedule" and query.get("hydrate") == "probablePitcher":
+            # A date's schedule with its announced starters: the date's recording answers (an
+            # exported one lists them; one recorded without the hydration lists none, as the API
+            # does for games whose starters are not announced). No other hydration is served.
+            f = self.index.get((path, frozenset((k, v) for k, v in query.items() if k != "hydrate")))
         if f is None:
             return self._schedule_range(path, query)
         return 200, self._read(f)
@@ -244,7 +249,11 @@ class RecordedBackend:
             doc.setdefault("copyright", part.get("copyright"))
             for k in ("totalItems", "totalEvents", "totalGames", "totalGamesInProgress"):
                 doc[k] += part.get(k, 0)
-            doc["dates"] += part.get("dates", [])
+            for listed in part.get("dates", []):
+                for game in listed.get("games", []):  # asked without the hydration: no starters listed
+                    for side in (game.get("teams") or {}).values():
+                        side.pop("probablePitcher", None)
+                doc["dates"].append(listed)
             day += dt.timedelta(days=1)
         return 200, orjson.dumps(doc)
 
@@ -303,6 +312,9 @@ class SimulatedBackend:
             return None
         types = q.pop("gameType", None) or q.pop("gameTypes", None)
         season = q.pop("season", None)
+        probable = q.get("hydrate") == "probablePitcher"  # the announced starters: the one hydration served
+        if probable:
+            del q["hydrate"]
         try:
             if "date" in q:
                 start = end = dt.date.fromisoformat(q.pop("date"))
@@ -317,7 +329,9 @@ class SimulatedBackend:
             return None
         if q:  # a parameter we do not simulate: do not pretend
             return None
-        return self.league.schedule_doc(start, end, set(types.split(",")) if types else None, scores=season is None)
+        return self.league.schedule_doc(
+            start, end, set(types.split(",")) if types else None, scores=season is None, probable=probable
+        )
 
     def _teams(self, query):
         if query.get("sportId") != "1" or set(query) - {"sportId", "season"}:

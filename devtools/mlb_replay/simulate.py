@@ -842,7 +842,11 @@ class League:
             "abstractGameCode": "P",
         }
 
-    def schedule_game(self, g: Game, listed_on: dt.date | None = None, scores: bool = True) -> dict:
+    def schedule_game(
+        self, g: Game, listed_on: dt.date | None = None, scores: bool = True, probable: bool = False
+    ) -> dict:
+        """A game as the schedule lists it on ``listed_on``; with ``probable`` (the request's
+        ``hydrate=probablePitcher``), each club's announced starter (the one who starts)."""
         if listed_on is not None and g.postponed_from == listed_on:
             return self._postponed_entry(g)
         final = self.is_final(g)
@@ -853,6 +857,9 @@ class League:
             if box is not None:
                 entry["score"] = box.runs[side]
                 entry["isWinner"] = box.runs[side] > box.runs["away" if side == "home" else "home"]
+            if probable:
+                starter = g.home_starter if side == "home" else g.away_starter
+                entry["probablePitcher"] = _ref(starter, self.players[starter][1].name)
             entry.update({"splitSquad": False, "seriesNumber": 1})
             teams[side] = entry
         offset = self.teams[g.home]["utc_offset"]
@@ -926,7 +933,12 @@ class League:
         return entry
 
     def schedule_doc(
-        self, start: dt.date, end: dt.date, game_types: set[str] | None = None, scores: bool = True
+        self,
+        start: dt.date,
+        end: dt.date,
+        game_types: set[str] | None = None,
+        scores: bool = True,
+        probable: bool = False,
     ) -> dict:
         """The schedule of ``start`` to ``end``; without ``scores`` final games are listed
         without their score (a whole season's would mean simulating every game: minutes)."""
@@ -934,7 +946,7 @@ class League:
         day = start
         while day <= end:
             games = [
-                self.schedule_game(g, day, scores)
+                self.schedule_game(g, day, scores, probable)
                 for g in self.by_date.get(day, [])
                 if not game_types or g.game_type in game_types
             ]

@@ -27,7 +27,7 @@ import time
 from mlb_pipeline import kinds
 from mlb_pipeline.gaps import final_games_loaded
 from mlb_pipeline.kinds.game_feed import collect_feeds, parse_game
-from mlb_pipeline.kinds.schedule import parse_schedule, schedule_rows
+from mlb_pipeline.kinds.schedule import date_query, parse_schedule, schedule_rows
 from mlb_pipeline.landing import RawZone
 from mlb_pipeline.parse import FeedError, decode_json
 from mlb_pipeline.run import Collected, DaySchedule, LoadResult, Plan, PlannedGame, Skipped
@@ -68,7 +68,7 @@ def check_game_date(game_date: str, today: dt.date | None = None) -> str:
 
 def _schedule(client: StatsApiClient, zone: RawZone, date: str) -> DaySchedule:
     """One date's schedule, landed raw; every game with its state."""
-    resp = client.fetch("schedule", sportId=1, date=date)
+    resp = client.fetch("schedule", **date_query(date))
     landed, games = zone.land_parsed(
         zone.schedule_key(date),
         "schedule",
@@ -124,7 +124,7 @@ def plan_day(
     if not dates[game_date]["games"] and phase in ("regular_season", "postseason"):
         dates[game_date] = _confirm_empty(client, zone, game_date, dates[game_date], warehouse, run_id)
     elif warehouse is not None:  # a date whose schedule was empty before and is not now
-        warehouse.resolve_dead_letters(game_date, [client.url("schedule", sportId=1, date=game_date)])
+        warehouse.resolve_dead_letters(game_date, [client.url("schedule", **date_query(game_date))])
     to_collect: list[PlannedGame] = []
     skipped: list[Skipped] = []
     todays = [g for g in dates[game_date]["games"] if not g["is_postponed"]]
@@ -229,7 +229,7 @@ def _confirm_empty(client: StatsApiClient, zone: RawZone, date: str, day: dict, 
     )
     if warehouse is not None:
         now = dt.datetime.now(dt.UTC)
-        url = client.url("schedule", sportId=1, date=date)
+        url = client.url("schedule", **date_query(date))
         run_id = run_id or f"plan__{date}"
         warehouse.record_dead_letter(
             {

@@ -38,8 +38,8 @@ rolled as (
         {%- for column in measures %}
         sum(s.{{ column }}) over previous as {{ column }}_sum,
         {%- endfor %}
-        count(*) over previous as starts,
-        max(s.game_date) over previous as last_game_date_used
+        count(s.runs_allowed) over previous as starts,  -- finished starts: an announced one has no outcome
+        max(case when s.runs_allowed is not null then s.game_date end) over previous as last_game_date_used
     from starts as s
     window previous as (
         partition by s.starter_key order by s.game_date, s.game_number, s.game_pk

@@ -20,5 +20,7 @@ select
     detailed_state,
     is_postponed,
     resumed_from,
+    home_probable_pitcher_id,
+    away_probable_pitcher_id,
     ingested_at
 from source

@@ -14,6 +14,12 @@ from mlb_pipeline.parse import FeedError, _get, _int, _opt
 from mlb_pipeline.settings import load_config
 
 
+def date_query(date: str) -> dict:
+    """The query of a date's schedule: with the starters announced so far (``probablePitcher``),
+    so the morning's predictions of the games still to be played see who starts."""
+    return {"sportId": 1, "date": date, "hydrate": "probablePitcher"}
+
+
 @dataclasses.dataclass(frozen=True)
 class ScheduledGame:
     game_pk: int
@@ -30,6 +36,8 @@ class ScheduledGame:
     double_header: str
     resume_date: str | None = None  # a suspended game: the date it resumes on
     resumed_from: str | None = None  # a resumption: the date the game was suspended on
+    home_probable_pitcher_id: int | None = None  # the announced starters, when the schedule has them
+    away_probable_pitcher_id: int | None = None
 
     @property
     def phase(self) -> str:
@@ -87,6 +95,8 @@ def parse_schedule(doc: dict, date: str | None) -> list[ScheduledGame]:
                     double_header=g.get("doubleHeader", "N"),
                     resume_date=g.get("resumeGameDate") or (g.get("resumeDate") or "")[:10] or None,
                     resumed_from=resumed_from,
+                    home_probable_pitcher_id=_int(_opt(g, "teams", "home", "probablePitcher", "id")),
+                    away_probable_pitcher_id=_int(_opt(g, "teams", "away", "probablePitcher", "id")),
                 )
             )
     return games
@@ -116,6 +126,8 @@ def schedule_rows(games: list[dict], schedule_object: str | None) -> list[dict]:
                 "is_postponed": g["is_postponed"],
                 "resume_date": g["resume_date"],
                 "resumed_from": g["resumed_from"],
+                "home_probable_pitcher_id": g.get("home_probable_pitcher_id"),
+                "away_probable_pitcher_id": g.get("away_probable_pitcher_id"),
                 "schedule_object": schedule_object,
             }
             for g in games
