@@ -39,7 +39,7 @@ def season_requests(league: League, season: int, first: dt.date, last: dt.date) 
     yield (
         f"schedule/{first}_to_{last}.json",
         "/api/v1/schedule",
-        {"sportId": "1", "startDate": str(first), "endDate": str(last)},
+        {"sportId": "1", "startDate": str(first), "endDate": str(last), "hydrate": "probablePitcher"},
     )
     yield f"truth/truth_{season}.json", f"/__replay__/truth/{season}", {}
 

@@ -162,6 +162,15 @@ def _savant_games(data: bytes) -> dict[int, bytes]:
 # ------------------------------------------------------------------------------------
 # Backends: (path, query) -> (status, body) or None
 # ------------------------------------------------------------------------------------
+def _without_starters(doc: dict) -> dict:
+    """A schedule as the API lists it without ``hydrate=probablePitcher``: no announced starters."""
+    for listed in doc.get("dates", []):
+        for game in listed.get("games", []):
+            for side in (game.get("teams") or {}).values():
+                side.pop("probablePitcher", None)
+    return doc
+
+
 class RecordedBackend:
     """Real responses from a folder laid out as ``../shared/fixtures/mlb`` is."""
 
@@ -215,14 +224,18 @@ class RecordedBackend:
             return 200, data if n == 1 else _savant_games(data)[pk]
         key = (path, frozenset(query.items()))
         f = self.index.get(key)
-        if f is None and path == "/api/v1/schedule" and query.get("hydrate") == "probablePitcher":
-            # A date's schedule with its announced starters: the date's recording answers (an
-            # exported one lists them; one recorded without the hydration lists none, as the API
-            # does for games whose starters are not announced). No other hydration is served.
+        starters = path == "/api/v1/schedule" and query.get("hydrate") == "probablePitcher"
+        if f is None and starters:
+            # A schedule with its announced starters: the recording answers (an exported one lists
+            # them; one recorded without the hydration lists none, as the API does for games whose
+            # starters are not announced). No other hydration is served.
             f = self.index.get((path, frozenset((k, v) for k, v in query.items() if k != "hydrate")))
         if f is None:
             return self._schedule_range(path, query)
-        return 200, self._read(f)
+        data = self._read(f)
+        if path == "/api/v1/schedule" and not starters and b"probablePitcher" in data:
+            return 200, orjson.dumps(_without_starters(orjson.loads(data)))  # asked without the hydration
+        return 200, data
 
     @staticmethod
     def _read(f: Path) -> bytes:
@@ -233,7 +246,10 @@ class RecordedBackend:
         """A schedule of ``startDate..endDate`` not recorded as such, put together from the
         recorded (or exported) schedule of each of its dates, as the API lists them: every
         date with games in order, the totals summed. None unless every date is there."""
-        if path != "/api/v1/schedule" or set(query) != {"sportId", "startDate", "endDate"}:
+        starters = query.get("hydrate") == "probablePitcher"
+        if path != "/api/v1/schedule" or set(query) - {"hydrate"} != {"sportId", "startDate", "endDate"}:
+            return None
+        if "hydrate" in query and not starters:
             return None
         try:
             first, last = dt.date.fromisoformat(query["startDate"]), dt.date.fromisoformat(query["endDate"])
@@ -249,11 +265,7 @@ class RecordedBackend:
             doc.setdefault("copyright", part.get("copyright"))
             for k in ("totalItems", "totalEvents", "totalGames", "totalGamesInProgress"):
                 doc[k] += part.get(k, 0)
-            for listed in part.get("dates", []):
-                for game in listed.get("games", []):  # asked without the hydration: no starters listed
-                    for side in (game.get("teams") or {}).values():
-                        side.pop("probablePitcher", None)
-                doc["dates"].append(listed)
+            doc["dates"] += (part if starters else _without_starters(part)).get("dates", [])
             day += dt.timedelta(days=1)
         return 200, orjson.dumps(doc)
 

@@ -120,11 +120,11 @@ def plan_chunk(
     of them with ``force``), each date's season phase, and which dates take a reference snapshot."""
     from mlb_pipeline.collect import day_schedule
     from mlb_pipeline.gaps import final_games_loaded
-    from mlb_pipeline.kinds.schedule import parse_schedule
+    from mlb_pipeline.kinds.schedule import parse_schedule, range_query
     from mlb_pipeline.parse import decode_json
     from mlb_pipeline.seasons import phase_on, season_calendar
 
-    resp = client.fetch("schedule", sportId=1, startDate=chunk.first, endDate=chunk.last)
+    resp = client.fetch("schedule", **range_query(chunk.first, chunk.last))
 
     def by_date(body: bytes) -> dict[str, list]:
         doc = decode_json(body, f"schedule {chunk.label}")

@@ -20,6 +20,12 @@ def date_query(date: str) -> dict:
     return {"sportId": 1, "date": date, "hydrate": "probablePitcher"}
 
 
+def range_query(first, last) -> dict:
+    """The query of the schedule of ``first`` to ``last`` (the bulk backfill's chunks): asked as a
+    date's is, so both paths keep the same rows."""
+    return {"sportId": 1, "startDate": first, "endDate": last, "hydrate": "probablePitcher"}
+
+
 @dataclasses.dataclass(frozen=True)
 class ScheduledGame:
     game_pk: int
