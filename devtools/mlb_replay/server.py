@@ -247,9 +247,8 @@ class RecordedBackend:
         recorded (or exported) schedule of each of its dates, as the API lists them: every
         date with games in order, the totals summed. None unless every date is there."""
         starters = query.get("hydrate") == "probablePitcher"
-        if path != "/api/v1/schedule" or set(query) - {"hydrate"} != {"sportId", "startDate", "endDate"}:
-            return None
-        if "hydrate" in query and not starters:
+        asked = set(query) - ({"hydrate"} if starters else set())  # the one hydration served
+        if path != "/api/v1/schedule" or asked != {"sportId", "startDate", "endDate"}:
             return None
         try:
             first, last = dt.date.fromisoformat(query["startDate"]), dt.date.fromisoformat(query["endDate"])

@@ -182,12 +182,14 @@ def check_columns(frame: pd.DataFrame, features: list[str], what: str) -> None:
         )
 
 
-def check_inputs(frame: pd.DataFrame, features: list[str], what: str = "training window") -> None:
-    """Clear errors for data no model can honestly be learnt from."""
+def check_inputs(
+    frame: pd.DataFrame, features: list[str], what: str = "training window", margin: str | None = None
+) -> None:
+    """Clear errors for data no model can honestly be learnt from (``margin``: the column the
+    boosting starts from, when it does)."""
     if frame.empty:
         raise ModelInputError(f"the {what} has no final games")
     check_columns(frame, features, what)
-    margin = model_config().get("base_margin")
     if margin and (margin not in frame.columns or frame[margin].isna().any()):
         raise ModelInputError(f"the {what} lacks {margin} for some games (read it with model.with_elo)")
     outcomes = set(frame["home_win"].astype(bool))
@@ -276,10 +278,10 @@ def train(
             f"the training window has {len(frame)} final games; at least "
             f"{cfg['min_training_games']} are needed (config/model.yaml min_training_games)"
         )
-    check_inputs(frame, features)
     margin = cfg.get("base_margin")
+    check_inputs(frame, features, margin=margin)
     learn, held_out, cutoff = forward_split(frame, cfg["holdout_fraction"])
-    check_inputs(learn, features, "training part (before the cut-off)")
+    check_inputs(learn, features, "training part (before the cut-off)", margin)
     booster = xgb.train(
         dict(cfg["params"]),
         _matrix(learn, features, label="home_win", base_margin=margin),

@@ -78,21 +78,13 @@ season_to_date as (
     group by d.team_id, d.game_date
 ),
 
-previous_season as (  -- each club's whole previous season: known before any game of this one
-    select
-        team_id,
-        season + 1 as season,
-        count(*) as games,
-        sum(case when won then 1 else 0 end) as wins,
-        sum(runs_scored - runs_allowed) as run_diff
-    from {{ ref('int_team_game_stats') }}
-    group by team_id, season
-),
-
-club_seasons as (  -- each club's home and road games of a season: its park and its home edge
+club_seasons as (  -- each club's whole season: a later season's carried strength, park and home edge
     select
         team_id,
         season,
+        count(*) as games,
+        sum(case when won then 1 else 0 end) as wins,
+        sum(runs_scored - runs_allowed) as run_diff,
         sum(case when is_home then 1 else 0 end) as home_games,
         sum(case when is_home and won then 1 else 0 end) as home_wins,
         sum(case when is_home then runs_scored + runs_allowed else 0 end) as home_runs,
@@ -165,5 +157,5 @@ select
 from game_days as d
 left join windows as w on w.team_id = d.team_id and w.as_of_date = d.game_date
 left join season_to_date as s on s.team_id = d.team_id and s.as_of_date = d.game_date
-left join previous_season as p on p.team_id = d.team_id and p.season = d.season
+left join club_seasons as p on p.team_id = d.team_id and p.season = d.season - 1  -- known before any game
 left join park_history as ph on ph.team_id = d.team_id and ph.season = d.season
