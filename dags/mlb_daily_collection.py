@@ -56,6 +56,13 @@ and `airflow backfill create --dag-id mlb_daily_collection --from-date 2024-07-0
    the oldest such date. They queue behind this run. Off with the `fill_gaps` param (then
    it only reports); backfill runs skip both.
 
+12. **publish_report** (a teardown: once everything before it is done, whatever its
+   outcome, and without deciding the run's state): the
+   report page of the season to date (completeness of every date of the season calendar,
+   grades by table and date, rows a day, the model against Elo and always-home over time,
+   calibration, versions, the latest predictions' top contributions), published to
+   `<lake>/reports/` and shown under Browse > MLB report (and the task's Report link).
+
 **Alerts** (`config/pipeline.yaml`, `alerts`): a failed task (a grade-F batch included)
 emails the on-call address with the reason and the link; so does a run not finished by
 05:00 ET the morning after its game day, or still running 90 minutes after it was queued
@@ -83,6 +90,7 @@ from mlb_pipeline.operators import (
     PlanGameDayOperator,
     PredictGamesOperator,
     PublishDbtDocsOperator,
+    PublishReportOperator,
     TrainModelOperator,
 )
 from mlb_pipeline.settings import load_config
@@ -177,6 +185,8 @@ with DAG(
     train = TrainModelOperator(task_id="train_model", plan_task_id=plan.task_id)
     predict = PredictGamesOperator(task_id="predict_games")
     find_gaps = FindGapsOperator(task_id="find_gaps", trigger_rule="all_done")
+    # A teardown: it runs whatever became of the tasks before it, and leaves the run's state to them.
+    report = PublishReportOperator(task_id="publish_report").as_teardown()
     fill_gaps = TriggerDagRunOperator.partial(
         task_id="fill_gaps", trigger_dag_id=dag.dag_id, skip_when_already_exists=True
     ).expand_kwargs(find_gaps.output)
@@ -184,3 +194,4 @@ with DAG(
     plan >> collect >> load >> grade >> check >> inputs >> features >> [docs, train]
     train >> predict
     load >> find_gaps >> fill_gaps
+    [docs, predict, find_gaps] >> report

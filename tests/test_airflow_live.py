@@ -73,6 +73,19 @@ def test_trigger_through_the_rest_api_then_backfill_what_the_gaps_command_finds(
     assert stored == games and len(games) > 10
     assert grades == [("A", True)]
 
+    # The run's report page: under Browse in the UI, from the lake, and the task's Report link.
+    assert states["publish_report"] == "success"
+    page = live.client.get("/mlb-reports/reports/index.html")
+    assert page.status_code == 200 and f"season 2024 through {TRIGGERED}</h1>" in page.text
+    views = [v for p in live.api("GET", "/plugins")["plugins"] for v in p.get("external_views") or []]
+    assert {"name": "MLB report", "href": "/mlb-reports/reports/index.html"}.items() <= next(
+        v for v in views if v["name"] == "MLB report"
+    ).items()
+    links = live.api("GET", f"/dags/{DAG_ID}/dagRuns/{quote(run['dag_run_id'])}/taskInstances/publish_report/links")
+    links = links["extra_links"]
+    assert links == {"Report": f"{live.url}/mlb-reports/reports/daily/{TRIGGERED}.html"}, links
+    assert live.client.get(links["Report"]).status_code == 200
+
     # The run outlived its expected duration (0.6 s here): the Deadline Alert's email.
     msg, body = live.inbox.wait_for(
         lambda subject, body: "slower than expected" in subject and run["dag_run_id"] in subject, timeout=180
@@ -126,7 +139,7 @@ def test_trigger_through_the_rest_api_then_backfill_what_the_gaps_command_finds(
         assert r["state"] == "success", (r, states)
         # Backfill runs land and grade the raw data; the features wait for one set-based rebuild.
         assert states["grade_raw_data"] == "success" and states["check_feature_inputs"] == "skipped"
-        assert states["train_model"] == "skipped"
+        assert states["train_model"] == states["publish_report"] == "skipped"
 
     with _warehouse(live) as con:
         per_date = dict(

@@ -87,6 +87,7 @@ def test_daily_dag_steps_and_game_date():
         "predict_games": ["train_model"],
         "find_gaps": ["load_raw_tables"],
         "fill_gaps": ["find_gaps"],
+        "publish_report": ["find_gaps", "predict_games", "publish_dbt_docs"],
     } | {
         k: v for k, v in upstream.items() if k.startswith("build_features.") or k in ("publish_dbt_docs", "train_model")
     }
@@ -100,7 +101,11 @@ def test_daily_dag_steps_and_game_date():
     # Gap detection runs whatever the load's outcome, and is not a leaf that could hide a
     # failed step: the run still fails when the day does.
     assert dag.get_task("find_gaps").trigger_rule == "all_done"
-    assert {t.task_id for t in dag.leaves} == {"publish_dbt_docs", "predict_games", "fill_gaps"}
+    # The report page runs whatever became of the run, as a teardown: it leaves the run's state
+    # to the work before it (a failed day still fails the run: test_daily_dag).
+    report = dag.get_task("publish_report")
+    assert report.is_teardown and not report.on_failure_fail_dagrun
+    assert {t.task_id for t in dag.leaves} == {"publish_report", "fill_gaps"}
     assert "build_features.team_rolling_features_model_build" in dbt["build_features.game_features_model_build"]
     assert sorted(dbt["build_features.no_feature_uses_a_game_of_its_own_date_or_later_test"]) == [
         f"build_features.{m}_model_build"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -14,14 +13,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from browser import needs_chromium, rendered_dom
 from conftest import REPO
 from live_airflow import free_port
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="Debian's chromium is not installed (scripts/test.sh installs it: apt-get install chromium)",
-)
 FEATURE_MODELS = ("team_rolling_features", "player_rolling_features", "game_features")
 
 
@@ -35,31 +30,6 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 120) -> bytes
         except OSError:
             time.sleep(1)
     raise TimeoutError(url)
-
-
-def rendered_dom(url: str, tmp_path: Path) -> str:
-    """The page's DOM after its scripts ran, from headless chromium."""
-    result = subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            f"--user-data-dir={tmp_path / 'chromium'}",
-            "--virtual-time-budget=20000",
-            "--dump-dom",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
 
 
 def stop(process: subprocess.Popen) -> None:

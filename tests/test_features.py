@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from browser import needs_chromium, rendered_dom, screenshot
 from conftest import REPO, backfill_days, collect_days, dbt, run_day, without_deadlines
 
 from mlb_pipeline.warehouse import DuckDBWarehouse
@@ -534,3 +535,77 @@ def test_the_weekly_sync_finds_corrections_by_content_hash_fills_gaps_regrades_a
     # Run again, nothing differs.
     again = resync_dates(client, RawZone(lake_url()), wh, [corrected_day, gap_day], "again", 4, dry_run=True)
     assert again["rows_changed_total"] == 0 and again["changed_games"] == {}
+
+
+@needs_chromium
+def test_the_report_page_shows_the_season_offline(month, simulated, tmp_path):
+    """The report page of a simulated month whose last 12 days were predicted walk-forward
+    (each by a model trained on the days before it, as the daily runs would), published to
+    the lake and opened in headless chromium with the network off: every chart is there, the
+    figures are the warehouse's, and the page asks nothing of the internet."""
+    import os
+    import re
+
+    from mlb_pipeline import model, report
+    from mlb_pipeline.landing import RawZone
+    from mlb_pipeline.seasons import season_calendar
+    from mlb_pipeline.settings import lake_url
+    from mlb_pipeline.source import ClientSettings, StatsApiClient
+
+    assert dbt("run", "--full-refresh", "--select", "+game_features", tmp_path=tmp_path).returncode == 0
+    wh, registry = DuckDBWarehouse(), model.Registry(lake_url())
+    predicted = [dt.date.fromisoformat(d) for d in MONTH[-12:]]
+    for day in predicted:
+        model.train_and_register(wh, registry, day, f"walk-{day}")
+        model.predict_games(wh, registry, day, f"walk-{day}", played=True)
+        model.score_predictions(wh, day)
+    calendar = season_calendar(StatsApiClient(ClientSettings(simulated.url)), RawZone(lake_url()), 2024)
+
+    data = report.gather(wh, calendar, dt.date.fromisoformat(MONTH[-1]))
+    states = {d["date"]: d["state"] for d in data["completeness"]}
+    opening = calendar["phases"]["regular_season"][0]
+    assert min(states) == opening < MONTH[0]  # the season's dates from the calendar, collected or not
+    assert {states[d] for d in MONTH} == {"complete", "no games"}  # a day off: collected, nothing played
+    played = {r["d"].isoformat() for r in wh.query("SELECT DISTINCT official_date d FROM raw.games")}
+    assert {d for d in MONTH if states[d] == "complete"} == played & set(MONTH)
+    assert {s for d, s in states.items() if d < MONTH[0]} == {"not collected"}
+    assert {(g["table"], g["grade"]) for g in data["grades"] if g["date"] == MONTH[-1]} >= {("games", "A")}
+    # The scores pooled over the walk are those score_predictions stored, date by date.
+    scored = wh.query(
+        "SELECT sum(games) n, sum(brier * games) se, sum(accuracy * games) hits FROM ml.prediction_scores"
+    )[0]
+    summary = data["score_summary"]
+    assert summary["games"] == scored["n"] > 100
+    assert summary["model"] == pytest.approx(scored["se"] / scored["n"])
+    assert summary["accuracy"] == pytest.approx(scored["hits"] / scored["n"])
+    assert 0.15 < summary["elo"] < 0.3 and summary["home"] == pytest.approx(summary["home"])
+    assert {s["who"] for s in data["scores"]} == {"model", "Elo", "always home"}
+    assert sum(b["games"] for b in data["calibration"]) == summary["games"]
+    assert len(data["models"]) >= 2 and sum(m["is_champion"] for m in data["models"]) == 1
+    assert data["contributions"]["date"] == MONTH[-1] and len(data["contributions"]["games"]) > 10
+
+    location = report.publish(lake_url(), data)
+    page_file = month / "lake" / "reports" / "index.html"
+    assert location == f"reports/daily/{MONTH[-1]}.html" and (month / "lake" / location).exists()
+    html = page_file.read_text()
+    assert "<script" not in html and not re.search(r"(src|href)=\"https?://", html)  # nothing to fetch
+    dom = rendered_dom(page_file.as_uri(), tmp_path)
+    for heading in (
+        "Completeness of the season",
+        "Grades by table and date",
+        "Rows loaded a day",
+        "The model against the baselines",
+        "Calibration",
+        "Model versions",
+        "Latest predictions and what drove them",
+    ):
+        assert f">{heading}</h2>" in dom, heading
+    assert dom.count('class="marks"') == 7  # the seven charts, drawn as SVG
+    for text in ("game date", "Brier score", "always home", "predicted home-win chance", "grade", "table"):
+        assert f">{text}</text>" in dom, text
+    not_collected = sum(1 for s in states.values() if s == "not collected")
+    assert f'<b class="state-not-collected">{not_collected}</b>dates not collected' in dom
+    shot = screenshot(page_file.as_uri(), tmp_path / "report.png", tmp_path)
+    assert shot.stat().st_size > 100_000  # drawn, not blank
+    if os.environ.get("MLB_UPDATE_SCREENSHOTS"):  # docs/report.png, linked from the README
+        shutil.copy(shot, REPO / "docs" / "report.png")

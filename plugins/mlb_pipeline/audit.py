@@ -5,7 +5,8 @@ box-score identities over every stored game, the raw zone (every object a raw ro
 to is there and unchanged), freshness, the grades of the month, the backfill candidates
 (``gaps.backfill_candidates``, the function the gaps command uses) and a sample of games
 compared with the live API. ``run_audit`` gathers them and lists the problems;
-``render_html`` writes the report (with a chart of completeness by date).
+``render_html`` writes the report (the report page's templates and charts: completeness of
+every date of the season calendar, grades by table and date).
 Thresholds live in ``config/pipeline.yaml`` under ``audit``.
 """
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import html
 import logging
 import random
 import re
@@ -189,18 +189,6 @@ def grade_distribution(warehouse, start: dt.date, end: dt.date) -> dict[str, int
     return {r["grade"]: int(r["n"]) for r in rows}
 
 
-def completeness_by_date(warehouse, start: dt.date, end: dt.date) -> list[dict]:
-    """Per date of the period: final games the schedule lists, and how many are stored final."""
-    rows = warehouse.query(
-        "SELECT s.official_date AS d, count(DISTINCT s.game_pk) AS scheduled, "
-        "count(DISTINCT CASE WHEN g.is_final THEN g.game_pk END) AS stored "
-        "FROM raw.schedule AS s LEFT JOIN raw.games AS g ON g.game_pk = s.game_pk "
-        "WHERE s.official_date BETWEEN ? AND ? AND s.coded_state = 'F' GROUP BY 1 ORDER BY 1",
-        [start, end],
-    )
-    return [{"date": r["d"].isoformat(), "scheduled": int(r["scheduled"]), "stored": int(r["stored"])} for r in rows]
-
-
 def sample_games(warehouse, start: dt.date, end: dt.date, size: int, seed: int) -> list[int]:
     """``size`` final games of the period, drawn at random (the same ones for the same seed)."""
     pks = [
@@ -255,12 +243,28 @@ def api_sample(client, warehouse, game_pks: list[int]) -> list[dict]:
     return results
 
 
-def run_audit(warehouse, client, month: str, in_season: bool, cfg: dict | None = None) -> dict:
-    """Every check of the audit of ``month`` (YYYY-MM); ``problems`` lists what is wrong."""
+def season_dates_of(calendar: dict, start: dt.date, end: dt.date) -> list[dt.date]:
+    """The dates of ``start`` .. ``end`` the calendar has in the regular season or the
+    postseason: those whose games the warehouse should hold, collected or not."""
+    from mlb_pipeline.seasons import phase_on
+
+    days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+    return [d for d in days if phase_on(calendar, d.isoformat()) in ("regular_season", "postseason")]
+
+
+def run_audit(
+    warehouse, client, month: str, in_season: bool, cfg: dict | None = None, calendar: dict | None = None
+) -> dict:
+    """Every check of the audit of ``month`` (YYYY-MM); ``problems`` lists what is wrong.
+    ``calendar``: the season's (``seasons.season_calendar``; by default config's bounds),
+    whose dates the completeness chart shows, collected or not."""
+    from mlb_pipeline import report as pages
     from mlb_pipeline.gaps import backfill_candidates
+    from mlb_pipeline.seasons import fallback_calendar
 
     cfg = cfg or audit_config()
     start, end = month_bounds(month)
+    calendar = calendar or fallback_calendar(start.year)
     report = {
         "month": month,
         "period": [start.isoformat(), end.isoformat()],
@@ -272,7 +276,8 @@ def run_audit(warehouse, client, month: str, in_season: bool, cfg: dict | None =
     report["raw_objects"] = raw_object_problems(warehouse)
     report["freshness"] = freshness(warehouse, end + dt.timedelta(days=1), in_season, cfg["max_lag_days"])
     report["grades"] = grade_distribution(warehouse, start, end)
-    report["completeness"] = completeness_by_date(warehouse, start, end)
+    report["grade_cells"] = pages.grades(warehouse, start, end)
+    report["completeness"] = pages.completeness(warehouse, season_dates_of(calendar, start, end))
     candidates = backfill_candidates(warehouse, end.isoformat(), (end - start).days)
     report["backfill_candidates"] = {p: items for p, items in candidates.items()}
     sample = sample_games(warehouse, start, end, cfg["api_sample_size"], seed=start.toordinal())
@@ -334,84 +339,50 @@ def run_audit(warehouse, client, month: str, in_season: bool, cfg: dict | None =
 # --- The report ----------------------------------------------------------------------------
 
 
-def completeness_chart(days: list[dict], width: int = 640, height: int = 120) -> str:
-    """An inline SVG bar chart: one bar per date, the share of its final games stored
-    (green when whole, red otherwise)."""
-    if not days:
-        return "<p>No scheduled final games in the period.</p>"
-    bar = width / len(days)
-    bars = []
-    for i, d in enumerate(days):
-        share = d["stored"] / d["scheduled"] if d["scheduled"] else 1.0
-        h = max(1.0, share * (height - 20))
-        colour = "#2e7d32" if share >= 1 else "#c62828"
-        bars.append(
-            f'<rect x="{i * bar:.1f}" y="{height - 20 - h:.1f}" width="{max(bar - 1, 1):.1f}" '
-            f'height="{h:.1f}" fill="{colour}"><title>{d["date"]}: {d["stored"]}/{d["scheduled"]}'
-            f"</title></rect>"
-        )
-    labels = (
-        f'<text x="0" y="{height - 4}" font-size="11">{days[0]["date"]}</text>'
-        f'<text x="{width}" y="{height - 4}" font-size="11" text-anchor="end">{days[-1]["date"]}</text>'
-    )
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-        f'aria-label="completeness by date">{"".join(bars)}{labels}</svg>'
-    )
+def grouped_candidates(candidates: dict[str, list[dict]]) -> list[dict]:
+    """The backfill candidates by processor and reason, their dates as ranges and their
+    games counted: a month never collected is one row, not thirty."""
+    from mlb_pipeline.report import date_ranges
 
-
-def _table(rows: list[dict], columns: list[str]) -> str:
-    if not rows:
-        return "<p>None.</p>"
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(r.get(c, '')))}</td>" for c in columns) + "</tr>" for r in rows
-    )
-    return f"<table><tr>{head}</tr>{body}</table>"
+    groups: dict[tuple[str, str], dict] = {}
+    for processor, items in candidates.items():
+        for item in items:
+            group = groups.setdefault((processor, item["reason"]), {"dates": [], "games": set()})
+            if item["date"]:
+                group["dates"].append(item["date"])
+            if item["game_pk"]:
+                group["games"].add(item["game_pk"])
+    return [
+        {
+            "processor": processor,
+            "reason": reason,
+            "dates": len(set(g["dates"])),
+            "ranges": date_ranges(g["dates"]),
+            "games": len(g["games"]),
+        }
+        for (processor, reason), g in sorted(groups.items())
+    ]
 
 
 def render_html(report: dict) -> str:
-    """The audit as one self-contained HTML page."""
-    status = report["status"].upper()
-    problems = "".join(f"<li>{html.escape(p)}</li>" for p in report["problems"]) or "<li>None.</li>"
-    fresh = report["freshness"]
-    candidates = [
-        {"processor": p, "date": i["date"] or "", "game": i["game_pk"] or "", "reason": i["reason"]}
-        for p, items in report["backfill_candidates"].items()
-        for i in items
-    ]
-    identity_rows = [
-        {"season": s, "failures": len(f), "games": len({x["game_pk"] for x in f})}
-        for s, f in report["identities"].items()
-    ]
-    raw_objects = report["raw_objects"]["missing"] + report["raw_objects"]["changed"]
-    sample = [
-        {"game": s["game_pk"], "matches": s["matches"], "differences": "; ".join(s["differences"])}
-        for s in report["api_sample"]
-    ]
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>MLB warehouse audit {report["month"]}</title>
-<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:2px 6px;text-align:left}}</style></head><body>
-<h1>MLB warehouse audit {report["month"]}: {status}</h1>
-<p>Period {report["period"][0]} to {report["period"][1]}; audited {report["audited_at"]}.</p>
-<h2>Problems</h2><ul>{problems}</ul>
-<h2>Completeness by date</h2>{completeness_chart(report["completeness"])}
-<h2>Freshness</h2><p>Newest final game {fresh["newest_final_game"]} ({fresh["lag_days"]} days before the audit;
-{"in season" if fresh["in_season"] else "off season"}, at most {fresh["max_lag_days"]} allowed in season).</p>
-<h2>Grades of the period (game dates)</h2>{
-        _table([{"grade": g, "dates": n} for g, n in report["grades"].items()], ["grade", "dates"])
-    }
-<h2>Box-score identities over every stored game</h2>{_table(identity_rows, ["season", "failures", "games"])}
-<h2>Raw zone: referenced objects missing or changed</h2>
-<p>{len(raw_objects)} of {report["raw_objects"]["checked"]} objects the raw tables point to.</p>
-{_table(raw_objects, ["object", "referenced_by", "reason"])}
-<h2>Duplicate natural keys</h2>{_table(report["duplicates"], ["table", "key", "duplicated"])}
-<h2>Backfill candidates</h2>{_table(candidates, ["processor", "date", "game", "reason"])}
-<h2>Sample compared with the live API</h2>{_table(sample, ["game", "matches", "differences"])}
-<h2>Row counts</h2>{_table(report["row_counts"], ["table", "season", "rows", "error"])}
-</body></html>
-"""
+    """The audit as one self-contained HTML page (the report page's layout and charts:
+    ``templates/audit.html.j2``)."""
+    from markupsafe import Markup
+
+    from mlb_pipeline import report as pages
+
+    charts = {}
+    if report["completeness"]:
+        charts["completeness"] = pages.completeness_chart(report["completeness"], "Final games stored, by date")
+    if report.get("grade_cells"):
+        charts["grades"] = pages.grade_heatmap(report["grade_cells"])
+    return pages.render_page(
+        "audit.html.j2",
+        report=report,
+        charts={name: Markup(pages.svg(chart)) for name, chart in charts.items()},
+        candidates=grouped_candidates(report["backfill_candidates"]),
+        raw_objects=report["raw_objects"]["missing"] + report["raw_objects"]["changed"],
+    )
 
 
 def publish(warehouse, lake_root: str, report: dict) -> str:

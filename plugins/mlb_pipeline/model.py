@@ -615,16 +615,20 @@ def top_contributions(
     return out
 
 
-def predict_games(warehouse, registry: Registry, game_date: dt.date, run_id: str) -> list[dict]:
+def predict_games(warehouse, registry: Registry, game_date: dt.date, run_id: str, played: bool = False) -> list[dict]:
     """The champion's home-win probability for every game of ``game_date`` not yet final,
-    into ``ml.predictions`` (one row per game and version: a rerun replaces its own rows)."""
+    into ``ml.predictions`` (one row per game and version: a rerun replaces its own rows).
+    ``played``: its final games too, for a walk-forward record of dates already played
+    (honest only with a champion trained before ``game_date``, as ``train_and_register``
+    makes one)."""
     champion = registry.champion()
     if champion is None:
         raise ModelInputError("no champion yet: nothing can predict (the first training makes one)")
     version = registry.load(champion["version"])
     games = _dated(
         warehouse.frame(
-            "SELECT * FROM features.game_features WHERE game_date = ? AND NOT is_final ORDER BY game_pk", [game_date]
+            "SELECT * FROM features.game_features WHERE game_date = ? AND (? OR NOT is_final) ORDER BY game_pk",
+            [game_date, played],
         )
     )
     games = with_elo(games, elo_history(warehouse))

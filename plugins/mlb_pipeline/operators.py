@@ -12,7 +12,7 @@ import functools
 import json
 import logging
 
-from airflow.sdk import BaseHook, BaseOperator
+from airflow.sdk import BaseHook, BaseOperator, BaseOperatorLink
 from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
 
 from mlb_pipeline.run import RunContext, game_date_of
@@ -414,6 +414,48 @@ class PredictGamesOperator(BaseOperator):
         }
 
 
+class ReportLink(BaseOperatorLink):
+    """The task's report page, as the Airflow UI shows it (``mlb_pipeline_plugin``)."""
+
+    name = "Report"
+
+    def get_link(self, operator, *, ti_key) -> str:
+        from mlb_pipeline.settings import reports_url
+
+        pushed = ti_key.xcom_pull(task_ids=ti_key.task_id) if hasattr(ti_key, "xcom_pull") else None
+        return reports_url((pushed or {}).get("report", "reports/index.html"))
+
+
+class PublishReportOperator(BaseOperator):
+    """The report page of the season up to the run's game date (``mlb_pipeline.report``),
+    published to ``<lake>/reports/``: completeness from the season calendar, grades, rows,
+    the model against the baselines, calibration, versions and the latest contributions.
+    Runs whatever became of the tasks before it (a failed day is when the page is read);
+    backfill runs skip it (their last date's page would say little of the season)."""
+
+    ui_color = "#d5f5e3"
+    operator_extra_links = (ReportLink(),)
+
+    def execute(self, context):
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from mlb_pipeline import report
+        from mlb_pipeline.seasons import season_calendar
+        from mlb_pipeline.settings import lake_url
+        from mlb_pipeline.warehouse import open_warehouse
+
+        if is_backfill(context):
+            raise AirflowSkipException("a backfill run: no report page (the daily run after it publishes one)")
+        game_date = RunContext.of(context).game_date
+        client = source_client()
+        try:
+            calendar = season_calendar(client, raw_zone(), game_date.year)
+        finally:
+            client.close()
+        data = report.gather(open_warehouse(), calendar, game_date)
+        return {"report": report.publish(lake_url(), data), "score_summary": data["score_summary"]}
+
+
 def previous_month(context) -> str:
     """The month a monthly run audits: the ``month`` param, or the calendar month before
     the run's logical date (the run on 1 July audits June)."""
@@ -451,9 +493,15 @@ class MonthlyAuditOperator(BaseOperator):
         client = source_client()
         try:
             end = audit.month_bounds(month)[1]
-            phase = phase_on(season_calendar(client, raw_zone(), end.year), end.isoformat())
+            calendar = season_calendar(client, raw_zone(), end.year)
+            phase = phase_on(calendar, end.isoformat())
             report = audit.run_audit(
-                warehouse, client, month, in_season=phase in ("regular_season", "postseason"), cfg=cfg
+                warehouse,
+                client,
+                month,
+                in_season=phase in ("regular_season", "postseason"),
+                cfg=cfg,
+                calendar=calendar,
             )
         finally:
             client.close()

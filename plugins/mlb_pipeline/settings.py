@@ -45,6 +45,18 @@ def lake_url() -> str:
     return os.environ.get("MLB_LAKE_URL", (_local_dir() / "lake").as_uri())
 
 
+REPORTS_PREFIX = "/mlb-reports"  # where the Airflow UI serves the lake's pages (mlb_pipeline_plugin)
+
+
+def reports_url(path: str) -> str:
+    """A page of the lake (``reports/index.html``, ``audit/2024-05/report.html``) in the
+    Airflow UI."""
+    from airflow.configuration import conf
+
+    base = conf.get("api", "base_url", fallback="http://localhost:8080/").rstrip("/")
+    return f"{base}{REPORTS_PREFIX}/{path.lstrip('/')}"
+
+
 def warehouse_backend() -> str:
     """``duckdb`` (embedded default) or ``bigquery`` (production)."""
     return os.environ.get("MLB_WAREHOUSE", "duckdb")
