@@ -38,26 +38,26 @@ history as (
         and g.game_date >= {{ dbt.dateadd('day', -(windows | max), 'd.game_date') }}
 ),
 
-windows as (
+windows as (  -- counts and sums cast to bigint: DuckDB sums integers to a 128-bit HUGEINT
     select
         team_id,
         as_of_date,
         max(game_date) as last_game_date_used
         {%- set recent = "game_date >= " ~ dbt.dateadd('day', -use_days, 'as_of_date') %}
-        , sum(case when {{ recent }} then relievers_used else 0 end) as relievers_used_{{ use_days }}d
+        , cast(sum(case when {{ recent }} then relievers_used else 0 end) as bigint) as relievers_used_{{ use_days }}d
         {%- for n in windows %}
         {%- set inside = "game_date >= " ~ dbt.dateadd('day', -n, 'as_of_date') %}
-        , sum(case when {{ inside }} then 1 else 0 end) as games_{{ n }}d
-        , sum(case when {{ inside }} then runs_scored end) as runs_scored_{{ n }}d
-        , sum(case when {{ inside }} then runs_allowed end) as runs_allowed_{{ n }}d
-        , sum(case when {{ inside }} and won then 1 else 0 end) as wins_{{ n }}d
-        , sum(case when {{ inside }} then at_bats end) as at_bats_{{ n }}d
-        , sum(case when {{ inside }} then hits end) as hits_{{ n }}d
-        , sum(case when {{ inside }} then base_on_balls + hit_by_pitch end) as on_base_extra_{{ n }}d
-        , sum(case when {{ inside }} then sac_flies end) as sac_flies_{{ n }}d
-        , sum(case when {{ inside }} then total_bases end) as total_bases_{{ n }}d
-        , sum(case when {{ inside }} then bullpen_earned_runs end) as bullpen_er_{{ n }}d
-        , sum(case when {{ inside }} then bullpen_outs end) as bullpen_outs_{{ n }}d
+        , cast(sum(case when {{ inside }} then 1 else 0 end) as bigint) as games_{{ n }}d
+        , cast(sum(case when {{ inside }} then runs_scored end) as bigint) as runs_scored_{{ n }}d
+        , cast(sum(case when {{ inside }} then runs_allowed end) as bigint) as runs_allowed_{{ n }}d
+        , cast(sum(case when {{ inside }} and won then 1 else 0 end) as bigint) as wins_{{ n }}d
+        , cast(sum(case when {{ inside }} then at_bats end) as bigint) as at_bats_{{ n }}d
+        , cast(sum(case when {{ inside }} then hits end) as bigint) as hits_{{ n }}d
+        , cast(sum(case when {{ inside }} then base_on_balls + hit_by_pitch end) as bigint) as on_base_extra_{{ n }}d
+        , cast(sum(case when {{ inside }} then sac_flies end) as bigint) as sac_flies_{{ n }}d
+        , cast(sum(case when {{ inside }} then total_bases end) as bigint) as total_bases_{{ n }}d
+        , cast(sum(case when {{ inside }} then bullpen_earned_runs end) as bigint) as bullpen_er_{{ n }}d
+        , cast(sum(case when {{ inside }} then bullpen_outs end) as bigint) as bullpen_outs_{{ n }}d
         {%- endfor %}
     from history
     group by team_id, as_of_date
@@ -68,7 +68,7 @@ season_to_date as (
         d.team_id,
         d.game_date as as_of_date,
         count(g.game_pk) as season_games,
-        sum(case when g.won then 1 else 0 end) as season_wins,
+        cast(sum(case when g.won then 1 else 0 end) as bigint) as season_wins,
         sum(g.runs_scored) as season_runs_scored,
         sum(g.runs_allowed) as season_runs_allowed,
         max(g.game_date) as season_last_game_date_used

@@ -1,16 +1,17 @@
 -- One row per club per game: the batting components of AVG, OBP and SLG (summed over its
 -- batters), its bullpen's earned runs and outs (every pitcher after the starter), and how many
--- relievers it used.
+-- relievers it used. Sums are cast to bigint (DuckDB sums integers to a 128-bit HUGEINT; BigQuery's
+-- bigint is INT64), so the columns read as integers on both warehouses and in the docs.
 with batting as (
     select
         game_pk,
         team_id,
-        sum(at_bats) as at_bats,
-        sum(hits) as hits,
-        sum(base_on_balls) as base_on_balls,
-        sum(hit_by_pitch) as hit_by_pitch,
-        sum(sac_flies) as sac_flies,
-        sum(total_bases) as total_bases
+        cast(sum(at_bats) as bigint) as at_bats,
+        cast(sum(hits) as bigint) as hits,
+        cast(sum(base_on_balls) as bigint) as base_on_balls,
+        cast(sum(hit_by_pitch) as bigint) as hit_by_pitch,
+        cast(sum(sac_flies) as bigint) as sac_flies,
+        cast(sum(total_bases) as bigint) as total_bases
     from {{ ref('stg_batting_lines') }}
     group by game_pk, team_id
     union all
@@ -31,8 +32,8 @@ bullpen as (
     select
         game_pk,
         team_id,
-        sum(earned_runs) as bullpen_earned_runs,
-        sum(outs) as bullpen_outs
+        cast(sum(earned_runs) as bigint) as bullpen_earned_runs,
+        cast(sum(outs) as bigint) as bullpen_outs
     from {{ ref('stg_pitching_lines') }}
     where pitching_order > 1
     group by game_pk, team_id
@@ -42,8 +43,8 @@ bullpen as (
     select
         game_pk,
         team_id,
-        sum(case when not started then earned_runs else 0 end) as bullpen_earned_runs,
-        sum(case when not started then outs else 0 end) as bullpen_outs
+        cast(sum(case when not started then earned_runs else 0 end) as bigint) as bullpen_earned_runs,
+        cast(sum(case when not started then outs else 0 end) as bigint) as bullpen_outs
     from {{ ref('stg_retrosheet_pitching_lines') }}
     group by game_pk, team_id
 ),
