@@ -256,8 +256,6 @@ def main(argv: list[str] | None = None, prog: str = "python -m mlb_pipeline.arch
     import json
 
     from mlb_pipeline import arguments
-    from mlb_pipeline.settings import lake_url
-    from mlb_pipeline.warehouse import open_warehouse
 
     ap = arguments.Parser(prog=prog, description="Inspect or roll back the end-of-season archive.")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -266,6 +264,9 @@ def main(argv: list[str] | None = None, prog: str = "python -m mlb_pipeline.arch
     check.add_argument("--json", action="store_true", help="the games checked and the problems, as JSON")
     sub.add_parser("rollback", help="remove a half-done archive").add_argument("season", type=arguments.year)
     args = ap.parse_args(argv)
+    from mlb_pipeline.settings import lake_url
+    from mlb_pipeline.warehouse import open_warehouse  # after the arguments: Airflow takes seconds
+
     warehouse = open_warehouse()
     warehouse.ensure_schema()
     if args.command == "check":

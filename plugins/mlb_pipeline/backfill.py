@@ -29,7 +29,6 @@ import logging
 import sys
 import time
 
-from mlb_pipeline import kinds
 from mlb_pipeline.settings import load_config
 
 log = logging.getLogger(__name__)
@@ -179,6 +178,8 @@ def _games_on(client, zone, chunk: Chunk, dates: dict, range_first: str, every: 
 
 def selected(collection, chosen: list[str]) -> bool:
     """Whether a collection task of the registry has a kind the backfill collects."""
+    from mlb_pipeline import kinds
+
     return any(k.name in chosen for k in kinds.collected_by(collection.task_id))
 
 
@@ -189,6 +190,7 @@ def collect_chunk(clients: dict, zone, plan: dict, concurrency: int, only: str |
     All of it at once: each client keeps at most its ``concurrency`` requests in flight."""
     import concurrent.futures
 
+    from mlb_pipeline import kinds
     from mlb_pipeline.kinds.reference_data import merged
 
     jobs = []  # (task_id, collect of one part)
@@ -731,6 +733,8 @@ def _date(value: str) -> dt.date:
 
 def parse_kinds(value: str | None) -> list[str]:
     """``--kinds a,b``: names of the registry; default ``history.kinds``."""
+    from mlb_pipeline import kinds
+
     if value is None:
         return list(history_config()["kinds"])
     names = [n.strip() for n in value.split(",") if n.strip()]
@@ -860,14 +864,15 @@ def main(argv: list[str] | None = None, prog: str = "python -m mlb_pipeline.back
     try:
         if args.phases and not args.seasons:
             raise UsageError("--phases goes with --seasons")
-        phases = parse_phases(args.phases)
-        chosen = parse_kinds(args.kinds)
-        if args.seasons:  # each season's dates from its calendar, asked of the API (the years checked first)
+        if args.seasons:  # the years, before anything is asked
             _seasons(args.seasons)
-            calendar = season_calendars(land=not args.dry_run)
-            ranges = resolve_range(None, None, args.seasons, calendar=calendar, phases=phases)
         else:
             ranges = resolve_range(args.from_date, args.to_date, None)
+        phases = parse_phases(args.phases)
+        chosen = parse_kinds(args.kinds)
+        if args.seasons:  # each season's dates from its calendar, asked of the API
+            calendar = season_calendars(land=not args.dry_run)
+            ranges = resolve_range(None, None, args.seasons, calendar=calendar, phases=phases)
     except UsageError as exc:
         ap.error(str(exc))
     quiet = contextlib.nullcontext() if args.verbose else _warnings_only()
@@ -888,10 +893,10 @@ def retrosheet_seasons(source: str, seasons: str | None) -> dict[int, dict]:
     """``--source DIR [--seasons ...]``: the seasons to load and their files."""
     from pathlib import Path
 
-    from mlb_pipeline.kinds.retrosheet import season_files
-
     if not Path(source).is_dir():
         raise UsageError(f"--source {source!r} is not a folder")
+    from mlb_pipeline.kinds.retrosheet import season_files
+
     found = season_files(source)
     if not found:
         raise UsageError(f"--source {source!r} holds no gamelogs/GLyyyy.TXT nor events/yyyyeve.zip")

@@ -17,7 +17,6 @@ import datetime as dt
 import json
 import sys
 
-from mlb_pipeline import kinds
 from mlb_pipeline.settings import load_config
 
 
@@ -130,6 +129,8 @@ def _raw_gaps(warehouse, start: dt.date, day: dt.date, calendars: dict[int, dict
             add(date, None, f"its collection failed: {empty[date]}", "collection")
         elif run["status"] == "failed":
             add(date, None, "its collection failed", "collection")
+
+    from mlb_pipeline import kinds  # here, not above: the command refuses a bad argument before Airflow loads
 
     for kind in kinds.KINDS:  # each kind's own gaps: games not final, feeds still dead letters
         if kind.gaps is not None:
@@ -428,7 +429,6 @@ def main(argv: list[str] | None = None, prog: str = "python -m mlb_pipeline.gaps
     import shlex
 
     from mlb_pipeline import arguments
-    from mlb_pipeline.warehouse import created, open_warehouse
 
     ap = arguments.Parser(
         prog=prog,
@@ -450,6 +450,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m mlb_pipeline.gaps
     )
     ap.add_argument("--json", action="store_true", help="print the candidates and the plan as JSON")
     args = ap.parse_args(argv)
+    from mlb_pipeline.warehouse import created, open_warehouse  # after the arguments: Airflow takes seconds
+
     warehouse = open_warehouse()
     end = args.end_date.isoformat() if args.end_date else None
     if end is None:

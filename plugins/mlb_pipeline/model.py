@@ -776,23 +776,25 @@ def main(argv: list[str] | None = None, prog: str = "python -m mlb_pipeline.mode
     args = ap.parse_args(argv)
     if args.command == "backtest":
         return _backtest(ap, args)
+    # The registry read through universal-pathlib's UPath, which Airflow's ObjectStoragePath extends:
+    # listing and checking versions needs no Airflow (seconds to import); rolling back writes through it.
+    from upath import UPath
+
     if args.command == "versions":
         import json
-
-        from upath import UPath
 
         rows = version_rows(Registry(lake_url(), UPath))
         print(json.dumps(rows, indent=2) if args.json else describe_versions(rows))
         return 0
+    held = Registry(lake_url(), UPath).versions()
+    if args.version not in held:
+        ap.error(
+            f"argument version: no version {args.version!r} in the registry {lake_url()} "
+            f"(versions: {', '.join(held) or 'none yet'})"
+        )
     from mlb_pipeline.warehouse import open_warehouse
 
-    registry = Registry(lake_url())
-    if args.version not in registry.versions():
-        ap.error(
-            f"argument version: no version {args.version!r} in the registry {registry.root} "
-            f"(versions: {', '.join(registry.versions()) or 'none yet'})"
-        )
-    warehouse = open_warehouse()
+    registry, warehouse = Registry(lake_url()), open_warehouse()
     warehouse.ensure_schema()
     record = rollback(warehouse, registry, args.version)
     print(f"{record['version']} is the champion (was {record['previous']})")

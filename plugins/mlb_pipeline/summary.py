@@ -14,11 +14,12 @@ import json
 import orjson
 
 from mlb_pipeline import settings
-from mlb_pipeline.warehouse import DuckDBWarehouse
 
 
 def holdings(date_from: dt.date | None = None, date_to: dt.date | None = None) -> dict:
     """What the warehouse holds, as data (``--json``); :func:`summary` says it in lines."""
+    from mlb_pipeline.warehouse import DuckDBWarehouse  # here: a bad argument is refused before Airflow loads
+
     wh = DuckDBWarehouse()
     wh.ensure_schema()
     runs = wh.query(
