@@ -563,31 +563,31 @@ def chunks_for_run(params: dict) -> list[dict]:
     if params.get("source") == "retrosheet":
         log.info("source retrosheet: no chunks of the Stats API (load_retrosheet loads the files)")
         return []
-    seasons = params.get("seasons")
+    seasons, dry_run = params.get("seasons"), bool(params.get("dry_run"))
     try:
         ranges = resolve_range(
             params.get("from_date"),
             params.get("to_date"),
             ",".join(str(s) for s in seasons) if seasons else None,
-            calendar=season_calendars() if seasons else None,
+            calendar=season_calendars(land=not dry_run) if seasons else None,
             phases=params.get("phases"),
         )
         chosen = parse_kinds(",".join(params["kinds"]) if params.get("kinds") else None)
     except UsageError as exc:
         raise AirflowFailException(str(exc)) from exc
     everything = chunks_in(ranges, int(params["chunk_days"]))
-    todo = everything if params.get("force") else pending_chunks(open_warehouse(), everything, chosen)
+    todo = everything if params.get("force") else pending_chunks(open_warehouse(), everything, chosen, dry_run)
     log.info(
         "%s: %d chunks of %s dates, %d already complete%s",
         ", ".join(f"{a}..{b}" for a, b in ranges),
         len(everything),
         params["chunk_days"],
         len(everything) - len(todo),
-        "; dry run: nothing is collected" if params.get("dry_run") else "",
+        "; dry run: nothing is collected" if dry_run else "",
     )
     for c in todo:
-        log.info("%s %s", "would backfill" if params.get("dry_run") else "to backfill", c.label)
-    if params.get("dry_run"):
+        log.info("%s %s", "would backfill" if dry_run else "to backfill", c.label)
+    if dry_run:
         return []
     concurrency = int(history_config()["concurrency"])
     return [
