@@ -12,6 +12,7 @@ the monthly audit reports it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -459,17 +460,20 @@ def main(argv: list[str] | None = None, prog: str = "python -m mlb_pipeline.gaps
         if end is None:
             ap.error("argument --end-date: nothing collected yet (raw.games is empty): give the last date to look at")
     api = None
+    # With --json, stdout is the JSON alone: what the REST API steps say goes to stderr.
+    said = contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext()
     if not args.dry_run:  # what a running backfill (say, one interrupted) still lands is no gap
         from mlb_pipeline import airflow_api
 
         try:
-            api = airflow_api.AirflowApi()
-            airflow_api.stop_if_paused(api, DAILY_DAG)
-            airflow_api.wait_for_backfills(
-                api,
-                DAILY_DAG,
-                saying=f"A backfill of {DAILY_DAG} is running: waiting for it to finish before looking for gaps...",
-            )
+            with said:
+                api = airflow_api.AirflowApi()
+                airflow_api.stop_if_paused(api, DAILY_DAG)
+                airflow_api.wait_for_backfills(
+                    api,
+                    DAILY_DAG,
+                    saying=f"A backfill of {DAILY_DAG} is running: waiting for it to finish before looking for gaps...",
+                )
         except airflow_api.AirflowUnavailable as error:
             print(f"Stopped: {error}", file=sys.stderr)
             return 1
@@ -496,7 +500,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m mlb_pipeline.gaps
             print("\n".join("  " + shlex.join(c) for c in commands))
     if plan and not args.dry_run:
         try:
-            airflow_api.run_backfills(api, plan)
+            with said:
+                airflow_api.run_backfills(api, plan)
         except airflow_api.AirflowUnavailable as error:
             stopped = error
     rebuild = shlex.join(rebuild_command(end)) if dates_to_recollect(candidates) else None
