@@ -30,7 +30,7 @@ import datetime as dt
 import pendulum
 from airflow.sdk import DAG, Param, task, task_group
 
-from mlb_pipeline import backfill
+from mlb_pipeline import backfill, kinds
 from mlb_pipeline.alerts import deadlines, task_failed
 from mlb_pipeline.features import feature_task_group
 from mlb_pipeline.operators import TrainModelOperator
@@ -39,7 +39,7 @@ from mlb_pipeline.settings import load_config
 CONFIG = load_config("pipeline")
 HISTORY = CONFIG["history"]
 POOLS = HISTORY["pools"]
-KIND_NAMES = [k.name for k in backfill.kinds.KINDS if backfill.kinds.from_api(k)]
+KIND_NAMES = [k.name for k in kinds.KINDS if kinds.from_api(k)]
 
 with DAG(
     dag_id="mlb_backfill_history",

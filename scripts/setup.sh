@@ -19,6 +19,17 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   "$UV" pip sync --quiet --compile-bytecode --python .venv/bin/python requirements.lock
   echo "$want" > "$stamp"
 fi
+# The `mlb` command ([project.scripts] in pyproject.toml): the project installed without its
+# dependencies (those are the lock's) or its code (run from the checkout, on scripts/env.sh's
+# PYTHONPATH). After the sync above, which removes it as not locked.
+cli_stamp=.venv/.project.sha256
+cli_want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [ ! -x .venv/bin/mlb ] || [ ! -f "$cli_stamp" ] || [ "$(cat "$cli_stamp")" != "$cli_want" ]; then
+  echo "==> installing the mlb command into .venv"
+  "$UV" pip install --quiet --no-deps --no-build-isolation --reinstall-package mlb-pipeline \
+    --python .venv/bin/python .
+  echo "$cli_want" > "$cli_stamp"
+fi
 # checkov (the offline check of deploy/terraform) in its own venv: its pins conflict with ours.
 scripts/setup_checkov.sh
 

@@ -116,7 +116,9 @@ def test_an_incomplete_season_is_not_archived(season, simulated, league, monkeyp
 
     monkeypatch.setenv("AIRFLOW_CONN_MLB_STATSAPI", simulated.url)
     assert archive.main(["check", "2024"]) == 1  # the command asks the API too
-    assert capsys.readouterr().out.splitlines()[0] == problems[0]
+    said = capsys.readouterr().out.splitlines()
+    assert said[0] == problems[0] and said[1:-1] == problems[1:]
+    assert said[-1].startswith("season 2024: ") and f"played games checked, {len(problems)} problems" in said[-1]
     from airflow.dag_processing.dagbag import DagBag
 
     dag = without_deadlines(DagBag(dag_folder="dags/mlb_end_of_season_archival.py").dags["mlb_end_of_season_archival"])

@@ -250,8 +250,7 @@ def test_backfill_detection_lists_every_gap_per_processor(month, tmp_path, capsy
     assert "collection  2 found: 1 games on 2 dates" in out and "features    1 found" in out
     for a, b in ((MONTH[3], MONTH[3]), (MONTH[7], MONTH[7]), (MONTH[19], MONTH[19]), (MONTH[21], MONTH[21])):
         assert f"airflow backfill create --dag-id mlb_daily_collection --from-date {a} --to-date {b}" in out
-    logged = wh.query("SELECT processor, game_date, item, action FROM ops.backfill_log ORDER BY game_date, item")
-    assert len(logged) == 5 and {r["action"] for r in logged} == {"reported"}
+    assert wh.query("SELECT count(*) AS n FROM ops.backfill_log") == [{"n": 0}]  # a dry run records nothing
 
 
 def test_day_by_day_incremental_runs_equal_one_full_rebuild(month, tmp_path):

@@ -253,8 +253,11 @@ def test_training_registers_a_challenger_and_promotes_only_a_better_one(
     model.main(["rollback", other])  # python -m mlb_pipeline.model rollback VERSION
     assert registry.champion()["version"] == other
     model.main(["versions"])
-    marked = [line for line in capsys.readouterr().out.splitlines() if line.startswith("* ")]
-    assert len(marked) == 1 and marked[0].startswith(f"* {other}  Brier ")
+    rolled, *listed = capsys.readouterr().out.splitlines()
+    assert rolled == f"{other} is the champion (was {first['version']})"
+    marked = [line for line in listed if line.startswith("* ")]
+    assert listed[0].split()[:3] == ["version", "trained", "(UTC)"] and len(listed) == 4  # header, 2, legend
+    assert len(marked) == 1 and marked[0].startswith(f"* {other}  ") and "  champion: " in marked[0]
     assert warehouse.query("SELECT version FROM ml.model_versions WHERE is_champion")[0]["version"] == other
     with pytest.raises(ModelInputError, match="not in the registry"):
         model.rollback(warehouse, registry, "20000101T000000000000Z")

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from mlb_pipeline import arguments
 from mlb_replay.server import SAVANT_DATE_QUERY, SAVANT_PATH, SimulatedBackend
 from mlb_replay.simulate import League
 
@@ -118,29 +118,28 @@ def export(league: League, season: int, first: dt.date, last: dt.date, out: Path
     return written
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
-        prog="python -m mlb_replay export", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def main(argv: list[str] | None = None, prog: str = "python -m mlb_replay export") -> int:
+    ap = arguments.Parser(prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--season", type=int, required=True)
-    ap.add_argument("--from-date", type=dt.date.fromisoformat, default=None, help="default: the season's first day")
-    ap.add_argument("--to-date", type=dt.date.fromisoformat, default=None, help="default: the season's last day")
+    ap.add_argument("--season", type=arguments.year, required=True)
+    ap.add_argument("--from-date", type=arguments.date, default=None, help="default: the season's first day")
+    ap.add_argument("--to-date", type=arguments.date, default=None, help="default: the season's last day")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument(
         "--league",
+        type=arguments.seasons,
         default=None,
         help="the seasons of the simulated league, e.g. 2021-2024 (default: --season alone); a season's "
         "team strengths follow from the league's first season, so export each season of a league with it",
     )
     args = ap.parse_args(argv)
+    if args.from_date and args.to_date and args.to_date < args.from_date:
+        ap.error(f"argument --to-date: {args.to_date} is before --from-date {args.from_date}")
+    seasons = args.league or [args.season]
+    if args.season not in seasons:
+        ap.error(f"argument --season: {args.season} is not a season of --league {seasons[0]}-{seasons[-1]}")
 
     started = time.perf_counter()
-    if args.league:
-        lo, _, hi = args.league.partition("-")
-        seasons = list(range(int(lo), int(hi or lo) + 1))
-    else:
-        seasons = [args.season]
     league = League(args.seed, seasons)
     days = sorted(d for d, games in league.by_date.items() if games[0].season == args.season)
     first, last = args.from_date or days[0], args.to_date or days[-1]
@@ -151,4 +150,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

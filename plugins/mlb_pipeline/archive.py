@@ -37,22 +37,28 @@ def _sha256(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def completeness_problems(warehouse, season: int, scheduled: list[dict]) -> list[str]:
-    """What keeps ``season`` from being archived, checked against ``scheduled``, the whole
-    season's schedule as the API lists it (``seasons.season_schedule``: ``raw.schedule`` holds
-    only the dates that were collected): dates never collected, played games not landed
-    final, dates not promoted, final games without features. Empty: 100% complete."""
+def played_games(scheduled: list[dict]) -> list[tuple[str, int]]:
+    """``(official date, game_pk)`` of every game of the season's schedule that was played. A
+    resumed game is listed again on the day it resumes; it counts once, on its own date."""
     from mlb_pipeline.settings import load_config
 
     final_states = load_config("seasons")["final_coded_states"]
-    # A resumed game is listed again on the day it resumes; it counts once, on its own date.
-    played = sorted(
+    return sorted(
         {
             (g["official_date"], g["game_pk"])
             for g in scheduled
             if g["coded_state"] in final_states and not g.get("resumed_from")
         }
     )
+
+
+def completeness_problems(warehouse, season: int, scheduled: list[dict]) -> list[str]:
+    """What keeps ``season`` from being archived, checked against ``scheduled``, the whole
+    season's schedule as the API lists it (``seasons.season_schedule``: ``raw.schedule`` holds
+    only the dates that were collected): dates never collected, played games not landed
+    final, dates not promoted, final games without features. Empty: 100% complete."""
+
+    played = played_games(scheduled)
     if not played:
         return [f"season {season}: the API's schedule of the season lists no played games"]
     landed = {
@@ -246,24 +252,36 @@ def scheduled_games(season: int) -> list[dict]:
         client.close()
 
 
-def main(argv: list[str] | None = None) -> int:
-    import argparse
+def main(argv: list[str] | None = None, prog: str = "python -m mlb_pipeline.archive") -> int:
+    import json
 
-    from mlb_pipeline.settings import lake_url
-    from mlb_pipeline.warehouse import open_warehouse
+    from mlb_pipeline import arguments
 
-    ap = argparse.ArgumentParser(
-        prog="python -m mlb_pipeline.archive", description="Inspect or roll back the end-of-season archive."
-    )
+    ap = arguments.Parser(prog=prog, description="Inspect or roll back the end-of-season archive.")
     sub = ap.add_subparsers(dest="command", required=True)
-    sub.add_parser("check", help="is the season complete enough to archive?").add_argument("season", type=int)
-    sub.add_parser("rollback", help="remove a half-done archive").add_argument("season", type=int)
+    check = sub.add_parser("check", help="is the season complete enough to archive?")
+    check.add_argument("season", type=arguments.year)
+    check.add_argument("--json", action="store_true", help="the games checked and the problems, as JSON")
+    sub.add_parser("rollback", help="remove a half-done archive").add_argument("season", type=arguments.year)
     args = ap.parse_args(argv)
+    from mlb_pipeline.settings import lake_url
+    from mlb_pipeline.warehouse import open_warehouse  # after the arguments: Airflow takes seconds
+
     warehouse = open_warehouse()
     warehouse.ensure_schema()
     if args.command == "check":
-        problems = completeness_problems(warehouse, args.season, scheduled_games(args.season))
-        print("\n".join(problems) if problems else f"season {args.season} is complete")
+        scheduled = scheduled_games(args.season)
+        problems = completeness_problems(warehouse, args.season, scheduled)
+        checked = len(played_games(scheduled))
+        if args.json:
+            print(json.dumps({"season": args.season, "games_checked": checked, "problems": problems}, indent=2))
+        else:
+            for problem in problems:
+                print(problem)
+            print(
+                f"season {args.season}: {checked:,} played games checked, {len(problems):,} problems"
+                + (": not ready to archive" if problems else ": complete, ready to archive")
+            )
         return 1 if problems else 0
     print(f"{rollback(warehouse, lake_url(), args.season)} objects removed")
     return 0

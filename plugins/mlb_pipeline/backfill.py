@@ -29,7 +29,6 @@ import logging
 import sys
 import time
 
-from mlb_pipeline import kinds
 from mlb_pipeline.settings import load_config
 
 log = logging.getLogger(__name__)
@@ -179,6 +178,8 @@ def _games_on(client, zone, chunk: Chunk, dates: dict, range_first: str, every: 
 
 def selected(collection, chosen: list[str]) -> bool:
     """Whether a collection task of the registry has a kind the backfill collects."""
+    from mlb_pipeline import kinds
+
     return any(k.name in chosen for k in kinds.collected_by(collection.task_id))
 
 
@@ -189,6 +190,7 @@ def collect_chunk(clients: dict, zone, plan: dict, concurrency: int, only: str |
     All of it at once: each client keeps at most its ``concurrency`` requests in flight."""
     import concurrent.futures
 
+    from mlb_pipeline import kinds
     from mlb_pipeline.kinds.reference_data import merged
 
     jobs = []  # (task_id, collect of one part)
@@ -270,9 +272,15 @@ def record_chunk(warehouse, chunk: Chunk, chosen: list[str], run_id: str, starte
     )
 
 
-def complete_dates(warehouse, chosen: list[str]) -> set[str]:
-    """Dates of complete chunks that collected at least the ``chosen`` kinds (whatever their size)."""
-    warehouse.ensure_schema()
+def complete_dates(warehouse, chosen: list[str], read_only: bool = False) -> set[str]:
+    """Dates of complete chunks that collected at least the ``chosen`` kinds (whatever their size);
+    ``read_only`` (a dry run): nothing is created, a warehouse not there yet has none."""
+    from mlb_pipeline.warehouse import created
+
+    if not read_only:
+        warehouse.ensure_schema()
+    elif not created(warehouse) or not warehouse.has_table("ops", "backfill_chunks"):
+        return set()
     out: set[str] = set()
     for r in warehouse.query("SELECT first_date, last_date, kinds FROM ops.backfill_chunks WHERE status = 'complete'"):
         if set(chosen) <= set(r["kinds"].split(",")):
@@ -280,9 +288,9 @@ def complete_dates(warehouse, chosen: list[str]) -> set[str]:
     return out
 
 
-def pending_chunks(warehouse, chunks: list[Chunk], chosen: list[str]) -> list[Chunk]:
+def pending_chunks(warehouse, chunks: list[Chunk], chosen: list[str], read_only: bool = False) -> list[Chunk]:
     """The chunks not yet done: a chunk is skipped when each of its dates is in a complete chunk."""
-    done = complete_dates(warehouse, chosen)
+    done = complete_dates(warehouse, chosen, read_only)
     return [c for c in chunks if not set(c.dates) <= done]
 
 
@@ -555,31 +563,31 @@ def chunks_for_run(params: dict) -> list[dict]:
     if params.get("source") == "retrosheet":
         log.info("source retrosheet: no chunks of the Stats API (load_retrosheet loads the files)")
         return []
-    seasons = params.get("seasons")
+    seasons, dry_run = params.get("seasons"), bool(params.get("dry_run"))
     try:
         ranges = resolve_range(
             params.get("from_date"),
             params.get("to_date"),
             ",".join(str(s) for s in seasons) if seasons else None,
-            calendar=season_calendars() if seasons else None,
+            calendar=season_calendars(land=not dry_run) if seasons else None,
             phases=params.get("phases"),
         )
         chosen = parse_kinds(",".join(params["kinds"]) if params.get("kinds") else None)
     except UsageError as exc:
         raise AirflowFailException(str(exc)) from exc
     everything = chunks_in(ranges, int(params["chunk_days"]))
-    todo = everything if params.get("force") else pending_chunks(open_warehouse(), everything, chosen)
+    todo = everything if params.get("force") else pending_chunks(open_warehouse(), everything, chosen, dry_run)
     log.info(
         "%s: %d chunks of %s dates, %d already complete%s",
         ", ".join(f"{a}..{b}" for a, b in ranges),
         len(everything),
         params["chunk_days"],
         len(everything) - len(todo),
-        "; dry run: nothing is collected" if params.get("dry_run") else "",
+        "; dry run: nothing is collected" if dry_run else "",
     )
     for c in todo:
-        log.info("%s %s", "would backfill" if params.get("dry_run") else "to backfill", c.label)
-    if params.get("dry_run"):
+        log.info("%s %s", "would backfill" if dry_run else "to backfill", c.label)
+    if dry_run:
         return []
     concurrency = int(history_config()["concurrency"])
     return [
@@ -725,6 +733,8 @@ def _date(value: str) -> dt.date:
 
 def parse_kinds(value: str | None) -> list[str]:
     """``--kinds a,b``: names of the registry; default ``history.kinds``."""
+    from mlb_pipeline import kinds
+
     if value is None:
         return list(history_config()["kinds"])
     names = [n.strip() for n in value.split(",") if n.strip()]
@@ -736,17 +746,14 @@ def parse_kinds(value: str | None) -> list[str]:
 
 
 def _seasons(value: str) -> list[int]:
+    import argparse
+
+    from mlb_pipeline import arguments
+
     try:
-        if "-" in value:
-            a, b = (int(p) for p in value.split("-", 1))
-            seasons = list(range(a, b + 1))
-        else:
-            seasons = [int(p) for p in value.split(",")]
-    except ValueError:
-        raise UsageError(f"--seasons {value!r}: give years, e.g. 2021-2024 or 2019,2021") from None
-    if not seasons or min(seasons) < 1876:
-        raise UsageError(f"--seasons {value!r}: give years, e.g. 2021-2024 or 2019,2021")
-    return seasons
+        return arguments.seasons(value)
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(f"--seasons {exc}") from None
 
 
 def parse_phases(value: str | list[str] | None) -> list[str]:
@@ -799,21 +806,22 @@ def resolve_range(
     return ranges
 
 
-def season_calendars(concurrency: int = 1):
-    """``calendar(season)`` from the Stats API connection (each answer landed raw), for :func:`resolve_range`."""
+def season_calendars(concurrency: int = 1, land: bool = True):
+    """``calendar(season)`` from the Stats API connection (each answer landed raw; not with ``land``
+    off, for a dry run), for :func:`resolve_range`."""
     from mlb_pipeline.operators import raw_zone, source_client
     from mlb_pipeline.seasons import season_calendar
 
-    client, zone = source_client("source", concurrency=concurrency), raw_zone()
+    client, zone = source_client("source", concurrency=concurrency), raw_zone() if land else None
     return lambda season: season_calendar(client, zone, season)
 
 
-def main(argv: list[str] | None = None) -> int:
-    import argparse
+def main(argv: list[str] | None = None, prog: str = "python -m mlb_pipeline.backfill") -> int:
+    from mlb_pipeline import arguments
 
     cfg = history_config()
-    ap = argparse.ArgumentParser(
-        prog="python -m mlb_pipeline.backfill",
+    ap = arguments.Parser(
+        prog=prog,
         description="Load history in bulk: a range of dates in chunks, collected concurrently, "
         "loaded with one statement a table, graded, resumable.",
     )
@@ -827,11 +835,12 @@ def main(argv: list[str] | None = None) -> int:
         help=f"with --seasons, consecutive phases of each season's calendar (default: {','.join(cfg['phases'])})",
     )
     stats.add_argument("--kinds", help=f"comma-separated kinds (default: {','.join(cfg['kinds'])})")
-    stats.add_argument("--chunk-days", type=int, default=cfg["chunk_days"], help="dates a chunk")
-    stats.add_argument("--concurrency", type=int, default=cfg["concurrency"], help="requests in flight per source")
+    positive = arguments.at_least(1)
+    stats.add_argument("--chunk-days", type=positive, default=cfg["chunk_days"], help="dates a chunk")
+    stats.add_argument("--concurrency", type=positive, default=cfg["concurrency"], help="requests in flight per source")
     stats.add_argument(
         "--reference-every",
-        type=int,
+        type=positive,
         default=cfg["reference_every_days"],
         help="days between snapshots of teams, standings, rosters and stats (1: every date, as the daily path)",
     )
@@ -850,21 +859,22 @@ def main(argv: list[str] | None = None) -> int:
         try:
             found = retrosheet_seasons(args.source, args.seasons)
         except UsageError as exc:
-            ap.exit(2, f"{ap.prog}: error: {exc}\n")
+            ap.error(str(exc))
         return run_retrosheet(found, args.dry_run)
     try:
         if args.phases and not args.seasons:
             raise UsageError("--phases goes with --seasons")
-        phases = parse_phases(args.phases)
-        chosen = parse_kinds(args.kinds)
-        if min(args.chunk_days, args.concurrency, args.reference_every) < 1:
-            raise UsageError("--chunk-days, --concurrency and --reference-every must be at least 1")
-        if args.seasons:  # each season's dates from its calendar, asked of the API
-            ranges = resolve_range(None, None, args.seasons, calendar=season_calendars(), phases=phases)
+        if args.seasons:  # the years, before anything is asked
+            _seasons(args.seasons)
         else:
             ranges = resolve_range(args.from_date, args.to_date, None)
+        phases = parse_phases(args.phases)
+        chosen = parse_kinds(args.kinds)
+        if args.seasons:  # each season's dates from its calendar, asked of the API
+            calendar = season_calendars(land=not args.dry_run)
+            ranges = resolve_range(None, None, args.seasons, calendar=calendar, phases=phases)
     except UsageError as exc:
-        ap.exit(2, f"{ap.prog}: error: {exc}\n")
+        ap.error(str(exc))
     quiet = contextlib.nullcontext() if args.verbose else _warnings_only()
     with quiet:  # the progress bar says what is going on; the pipeline's INFO lines would bury it
         return run(
@@ -883,10 +893,10 @@ def retrosheet_seasons(source: str, seasons: str | None) -> dict[int, dict]:
     """``--source DIR [--seasons ...]``: the seasons to load and their files."""
     from pathlib import Path
 
-    from mlb_pipeline.kinds.retrosheet import season_files
-
     if not Path(source).is_dir():
         raise UsageError(f"--source {source!r} is not a folder")
+    from mlb_pipeline.kinds.retrosheet import season_files
+
     found = season_files(source)
     if not found:
         raise UsageError(f"--source {source!r} holds no gamelogs/GLyyyy.TXT nor events/yyyyeve.zip")
@@ -957,7 +967,7 @@ def run_retrosheet(found: dict[int, dict], dry_run: bool) -> int:
     warehouse.ensure_schema()
     started, failed = time.perf_counter(), 0
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console) as progress, warehouse.kept_open():
+    with Progress(*columns, console=console, disable=not console.is_terminal) as progress, warehouse.kept_open():
         bar = progress.add_task("retrosheet", total=len(found))
         for season, files in found.items():
             progress.update(bar, description=f"season {season}")
@@ -1007,7 +1017,7 @@ def run(ranges, chosen, chunk_days, concurrency, every, force, dry_run, rebuild)
     console = Console(stderr=True)
     warehouse = open_warehouse()
     everything = chunks_in(ranges, chunk_days)
-    todo = everything if force else pending_chunks(warehouse, everything, chosen)
+    todo = everything if force else pending_chunks(warehouse, everything, chosen, read_only=dry_run)
     console.print(
         f"{', '.join(f'{a}..{b}' for a, b in ranges)}: {len(everything)} chunks of {chunk_days} dates, "
         f"{len(everything) - len(todo)} already complete; kinds {','.join(chosen)}"
@@ -1038,7 +1048,7 @@ def run(ranges, chosen, chunk_days, concurrency, every, force, dry_run, rebuild)
 
     gathered_chunks = collector.chunks(todo, plan)
     stopped = None
-    with Progress(*columns, console=console, transient=False) as progress:
+    with Progress(*columns, console=console, transient=False, disable=not console.is_terminal) as progress:
         bar = progress.add_task("backfill", total=sum(len(c.dates) for c in todo), games=0)
         games = 0
         try:

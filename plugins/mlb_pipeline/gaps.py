@@ -12,12 +12,12 @@ the monthly audit reports it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
 import sys
 
-from mlb_pipeline import kinds
 from mlb_pipeline.settings import load_config
 
 
@@ -130,6 +130,8 @@ def _raw_gaps(warehouse, start: dt.date, day: dt.date, calendars: dict[int, dict
             add(date, None, f"its collection failed: {empty[date]}", "collection")
         elif run["status"] == "failed":
             add(date, None, "its collection failed", "collection")
+
+    from mlb_pipeline import kinds  # here, not above: the command refuses a bad argument before Airflow loads
 
     for kind in kinds.KINDS:  # each kind's own gaps: games not final, feeds still dead letters
         if kind.gaps is not None:
@@ -406,96 +408,127 @@ def record_detection(warehouse, candidates: dict[str, list[dict]], action: str, 
     return detection
 
 
-def _iso_date(value: str) -> str:
-    """argparse type: a date as YYYY-MM-DD (argparse then refuses anything else with exit 2)."""
-    import argparse
-
-    try:
-        return dt.date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
-
-
-def _count(least: int):
-    """argparse type: a whole number of at least ``least``."""
-    import argparse
-
-    def parse(value: str) -> int:
-        try:
-            n = int(value)
-        except ValueError:
-            n = None
-        if n is None or n < least:
-            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of at least {least}")
-        return n
-
-    return parse
+def last_collected(warehouse) -> str | None:
+    """The last game date the pipeline collected (``raw.games``), or None before any: where the
+    gaps command looks back from by default. Yesterday would be no better in the off-season,
+    and a warehouse that stopped collecting months ago has its gaps before it stopped."""
+    if not warehouse.has_table("raw", "games"):
+        return None
+    last = warehouse.query("SELECT max(official_date) AS last FROM raw.games")[0]["last"]
+    return None if last is None else _day(last)
 
 
-def main(argv: list[str] | None = None) -> int:
-    import argparse
+def _calendars(start: dt.date, end: dt.date) -> dict[int, dict]:
+    """The seasons' calendars the pipeline landed (read only: no request), by year."""
+    from mlb_pipeline.seasons import landed_calendar
+    from mlb_pipeline.settings import lake_url
+
+    return {year: landed_calendar(lake_url(), year) for year in range(start.year, end.year + 1)}
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m mlb_pipeline.gaps") -> int:
     import shlex
 
-    from mlb_pipeline.warehouse import open_warehouse
+    from mlb_pipeline import arguments
 
-    yesterday = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)).isoformat()
-    ap = argparse.ArgumentParser(
-        prog="python -m mlb_pipeline.gaps",
+    ap = arguments.Parser(
+        prog=prog,
         description="Find what the warehouse is missing, per processor, and backfill it.",
     )
-    ap.add_argument("--lookback-days", type=_count(0), default=30, help="how far back to look (default 30)")
+    ap.add_argument("--lookback-days", type=arguments.at_least(0), default=30, help="how far back to look (default 30)")
     ap.add_argument(
         "--end-date",
-        type=_iso_date,
-        default=yesterday,
-        help="the last game date to look at, YYYY-MM-DD (default yesterday, UTC)",
+        type=arguments.date,
+        default=None,
+        help="the last game date to look at, YYYY-MM-DD (default: the last date collected, in raw.games)",
     )
-    ap.add_argument("--dry-run", action="store_true", help="report only: start no backfill")
+    ap.add_argument("--dry-run", action="store_true", help="report only: start no backfill, record nothing")
     ap.add_argument(
         "--max-dates",
-        type=_count(1),
+        type=arguments.at_least(1),
         default=None,
         help="dates per backfill, one backfill after the other (default: config backfill.max_dates)",
     )
+    ap.add_argument("--json", action="store_true", help="print the candidates and the plan as JSON")
     args = ap.parse_args(argv)
-    end = args.end_date
+    from mlb_pipeline.warehouse import created, open_warehouse  # after the arguments: Airflow takes seconds
+
+    warehouse = open_warehouse()
+    end = args.end_date.isoformat() if args.end_date else None
+    if end is None:
+        end = last_collected(warehouse) if created(warehouse) else None
+        if end is None:
+            ap.error("argument --end-date: nothing collected yet (raw.games is empty): give the last date to look at")
     api = None
+    # With --json, stdout is the JSON alone: what the REST API steps say goes to stderr.
+    said = contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext()
     if not args.dry_run:  # what a running backfill (say, one interrupted) still lands is no gap
         from mlb_pipeline import airflow_api
 
         try:
-            api = airflow_api.AirflowApi()
-            airflow_api.stop_if_paused(api, DAILY_DAG)
-            airflow_api.wait_for_backfills(
-                api,
-                DAILY_DAG,
-                saying=f"A backfill of {DAILY_DAG} is running: waiting for it to finish before looking for gaps...",
-            )
+            with said:
+                api = airflow_api.AirflowApi()
+                airflow_api.stop_if_paused(api, DAILY_DAG)
+                airflow_api.wait_for_backfills(
+                    api,
+                    DAILY_DAG,
+                    saying=f"A backfill of {DAILY_DAG} is running: waiting for it to finish before looking for gaps...",
+                )
         except airflow_api.AirflowUnavailable as error:
             print(f"Stopped: {error}", file=sys.stderr)
             return 1
-    warehouse = open_warehouse()
-    warehouse.ensure_schema()
-    candidates = backfill_candidates(warehouse, end, args.lookback_days)
-    print(describe_candidates(candidates, end, args.lookback_days))
+        warehouse.ensure_schema()
+    day = dt.date.fromisoformat(end)
+    calendars = _calendars(day - dt.timedelta(days=args.lookback_days), day)
+    if args.dry_run and not created(warehouse):  # read an empty warehouse in memory: create no file
+        from mlb_pipeline.warehouse import DuckDBWarehouse
+
+        warehouse = DuckDBWarehouse(":memory:")
+        with warehouse.kept_open():
+            warehouse.ensure_schema()
+            candidates = backfill_candidates(warehouse, end, args.lookback_days, calendars)
+    else:
+        candidates = backfill_candidates(warehouse, end, args.lookback_days, calendars)
     plan, stopped = backfill_plan(candidates, end, args.max_dates), None
     commands = [step.command() for step in plan]
-    if not plan:
-        print("Nothing to backfill.")
-    elif args.dry_run:
-        print("Dry run; would run, one backfill after the other:\n" + "\n".join("  " + shlex.join(c) for c in commands))
-    else:
+    if not args.json:
+        print(describe_candidates(candidates, end, args.lookback_days))
+        if not plan:
+            print("Nothing to backfill.")
+        elif args.dry_run:
+            print("Dry run; would run, one backfill after the other:")
+            print("\n".join("  " + shlex.join(c) for c in commands))
+    if plan and not args.dry_run:
         try:
-            airflow_api.run_backfills(api, plan)
+            with said:
+                airflow_api.run_backfills(api, plan)
         except airflow_api.AirflowUnavailable as error:
             stopped = error
-    if dates_to_recollect(candidates):
+    rebuild = shlex.join(rebuild_command(end)) if dates_to_recollect(candidates) else None
+    if rebuild and not args.json:
+        print(f"Once the backfill is complete, rebuild the features set-based and retrain: {rebuild}")
+    detection = None
+    if not args.dry_run:
+        detection = record_detection(warehouse, candidates, "backfill_created", commands)
+        if not args.json:
+            print(f"Recorded in ops.backfill_log as {detection}.")
+    if args.json:
+        start = (day - dt.timedelta(days=args.lookback_days)).isoformat()
         print(
-            f"Once the backfill is complete, rebuild the features set-based and retrain: "
-            f"{shlex.join(rebuild_command(end))}"
+            json.dumps(
+                {
+                    "from_date": start,
+                    "to_date": end,
+                    "candidates": candidates,
+                    "commands": [shlex.join(c) for c in commands],
+                    "then": rebuild,
+                    "dry_run": args.dry_run,
+                    "detection_id": detection,
+                    "stopped": str(stopped) if stopped else None,
+                },
+                indent=2,
+            )
         )
-    detection = record_detection(warehouse, candidates, "reported" if args.dry_run else "backfill_created", commands)
-    print(f"Recorded in ops.backfill_log as {detection}.")
     if stopped:
         print(f"Stopped: {stopped}", file=sys.stderr)
         return 1

@@ -25,7 +25,6 @@ Configuration: ``config/model.yaml``. Command line: ``python -m mlb_pipeline.mod
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import datetime as dt
 import hashlib
@@ -388,10 +387,14 @@ class Registry:
     """``<lake>/models/game_outcome/<version>/{model.json,metadata.json}`` and
     ``champion.json``, through Airflow's ObjectStoragePath (local folder or gs://)."""
 
-    def __init__(self, lake_url: str):
-        from airflow.sdk import ObjectStoragePath
+    def __init__(self, lake_url: str, path_class=None):
+        """``path_class``: Airflow's ObjectStoragePath by default (its connections' credentials);
+        a reader that must be quick can pass universal-pathlib's UPath, which ObjectStoragePath
+        extends, and skip importing Airflow (seconds)."""
+        if path_class is None:
+            from airflow.sdk import ObjectStoragePath as path_class
 
-        self.root = ObjectStoragePath(lake_url) / "models" / MODEL_NAME
+        self.root = path_class(lake_url) / "models" / MODEL_NAME
 
     def save(self, version: Version) -> str:
         folder = self.root / version.name
@@ -707,46 +710,109 @@ def score_predictions(warehouse, game_date: dt.date) -> dict | None:
 # ------------------------------------------------------------------------------------
 # Command line: list versions, roll back
 # ------------------------------------------------------------------------------------
-def main(argv: list[str] | None = None) -> None:
-    from mlb_pipeline.settings import lake_url
-    from mlb_pipeline.warehouse import open_warehouse
+def version_rows(registry: Registry) -> list[dict]:
+    """Each version of the registry, oldest first, from its metadata alone (no model is loaded):
+    when trained, on which games, its scores beside the baselines', and the decision taken."""
+    champion = (registry.champion() or {}).get("version")
+    rows = []
+    for name in registry.versions():
+        m = registry.metadata(name)
+        e, w = m["evaluation"], m["training_window"]
+        rows.append(
+            {
+                "version": name,
+                "status": "champion" if name == champion else ("retired" if m.get("was_champion") else "challenger"),
+                "trained_at": m["trained_at"],
+                "training_from": w["from"],
+                "training_to": w["to"],
+                "held_out_games": e["games"],
+                "brier": e["brier"],
+                "log_loss": e["log_loss"],
+                "accuracy": e["accuracy"],
+                "baseline_brier": {k: v["brier"] for k, v in m["baselines"].items()},
+                "promoted": (m.get("decision") or {}).get("promote"),
+                "decision": (m.get("decision") or {}).get("reason"),
+            }
+        )
+    return rows
 
-    ap = argparse.ArgumentParser(prog="python -m mlb_pipeline.model", description="The game-outcome model's registry.")
+
+def describe_versions(rows: list[dict]) -> str:
+    """``model versions``: a table with a header, the champion marked ``*``."""
+    if not rows:
+        return "No versions in the registry yet (the first training makes one)."
+    lines = [
+        f"  {'version':<22}  {'trained (UTC)':<16}  {'trained on':<22}  {'held out':>8}  "
+        f"{'Brier':>6}  {'home':>6}  {'log5':>6}  {'acc.':>5}  decision"
+    ]
+    for r in rows:
+        base = r["baseline_brier"]
+        trained = dt.datetime.fromisoformat(r["trained_at"]).astimezone(dt.UTC)
+        lines.append(
+            f"{'*' if r['status'] == 'champion' else ' '} {r['version']:<22}  {trained:%Y-%m-%d %H:%M}  "
+            f"{r['training_from'] + '..' + r['training_to']:<22}  {r['held_out_games']:>8,}  {r['brier']:>6.4f}  "
+            f"{base.get('always_home', math.nan):>6.4f}  {base.get('log5', math.nan):>6.4f}  "
+            f"{r['accuracy']:>5.3f}  {r['status']}: {r['decision'] or 'no decision recorded'}"
+        )
+    lines.append("home, log5: the baselines' Brier scores on the same held-out games; * the champion")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m mlb_pipeline.model") -> int:
+    from mlb_pipeline import arguments
+    from mlb_pipeline.settings import lake_url
+
+    ap = arguments.Parser(prog=prog, description="The game-outcome model's registry.")
     sub = ap.add_subparsers(dest="command", required=True)
-    sub.add_parser("versions", help="list the versions in the registry, the champion marked")
+    listing = sub.add_parser("versions", help="list the versions in the registry, the champion marked")
+    listing.add_argument("--json", action="store_true", help="one object a version, as JSON")
     back = sub.add_parser("rollback", help="make an earlier version the champion again")
-    back.add_argument("version")
+    back.add_argument("version", help="a version of the registry (see: versions)")
     test = sub.add_parser("backtest", help="walk forward through real seasons beside the baselines (issue #22)")
-    test.add_argument("--train-through", type=int, required=True, help="the last season of the first training")
-    test.add_argument("--seasons", required=True, help="the test seasons: 2019,2020 or 2019-2022")
+    test.add_argument(
+        "--train-through", type=arguments.year, required=True, help="the last season of the first training"
+    )
+    test.add_argument(
+        "--seasons", type=arguments.seasons, required=True, help="the test seasons: 2019,2020 or 2019-2022"
+    )
     test.add_argument("--csv", help="write one row a game here")
     test.add_argument("--no-rebuild", action="store_true", help="use features.game_features as it is (no dbt)")
     args = ap.parse_args(argv)
     if args.command == "backtest":
         return _backtest(ap, args)
-    registry = Registry(lake_url())
-    if args.command == "rollback":
-        warehouse = open_warehouse()
-        warehouse.ensure_schema()
-        record = rollback(warehouse, registry, args.version)
-        print(f"{record['version']} is the champion (was {record['previous']})")
-        return
-    champion = (registry.champion() or {}).get("version")
-    for name in registry.versions():
-        print(f"{'*' if name == champion else ' '} {name}  {report_line(registry.metadata(name))}")
+    # The registry read through universal-pathlib's UPath, which Airflow's ObjectStoragePath extends:
+    # listing and checking versions needs no Airflow (seconds to import); rolling back writes through it.
+    from upath import UPath
 
+    if args.command == "versions":
+        import json
 
-def _backtest(ap, args) -> None:
-    from mlb_pipeline import backtest
-    from mlb_pipeline.backfill import UsageError, _seasons, rebuild_features
+        rows = version_rows(Registry(lake_url(), UPath))
+        print(json.dumps(rows, indent=2) if args.json else describe_versions(rows))
+        return 0
+    held = Registry(lake_url(), UPath).versions()
+    if args.version not in held:
+        ap.error(
+            f"argument version: no version {args.version!r} in the registry {lake_url()} "
+            f"(versions: {', '.join(held) or 'none yet'})"
+        )
     from mlb_pipeline.warehouse import open_warehouse
 
-    try:
-        seasons = _seasons(args.seasons)
-    except UsageError as exc:
-        ap.exit(2, f"{ap.prog}: error: {exc}\n")
+    registry, warehouse = Registry(lake_url()), open_warehouse()
+    warehouse.ensure_schema()
+    record = rollback(warehouse, registry, args.version)
+    print(f"{record['version']} is the champion (was {record['previous']})")
+    return 0
+
+
+def _backtest(ap, args) -> int:
+    from mlb_pipeline import backtest
+    from mlb_pipeline.backfill import rebuild_features
+    from mlb_pipeline.warehouse import open_warehouse
+
+    seasons = args.seasons
     if min(seasons) <= args.train_through:
-        ap.exit(2, f"{ap.prog}: error: the test seasons must come after --train-through {args.train_through}\n")
+        ap.error(f"argument --seasons: the test seasons must come after --train-through {args.train_through}")
     if not args.no_rebuild:
         print("building the features over everything loaded (dbt build --full-refresh)...", flush=True)
         rebuild_features()
@@ -758,7 +824,8 @@ def _backtest(ap, args) -> None:
     print(backtest.report(result))
     if args.csv:
         print(f"{backtest.write_csv(result, warehouse, args.csv)} games written to {args.csv}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -48,9 +48,13 @@ def fallback_calendar(season: int) -> dict:
     }
 
 
-def season_calendar(client: StatsApiClient, zone: RawZone, season: int) -> dict:
+def season_calendar(client: StatsApiClient, zone: RawZone | None, season: int) -> dict:
+    """The API's calendar of ``season``, landed raw in ``zone`` (``None``: asked, not landed, for a
+    dry run, which writes nothing); config/seasons.yaml's when the API cannot say."""
     try:
         resp = client.fetch("season", seasonId=season, sportId=1)
+        if zone is None:
+            return parse_seasons(decode_json(resp.body, f"seasons {season}"), season)
         return zone.land_parsed(
             ("current", "reference", "seasons", str(season)),
             "season",
@@ -63,6 +67,23 @@ def season_calendar(client: StatsApiClient, zone: RawZone, season: int) -> dict:
     except (SourceError, FeedError) as exc:
         log.warning("season %s calendar not available from the API (%s); using config/seasons.yaml", season, exc)
         return fallback_calendar(season)
+
+
+def landed_calendar(lake_root: str, season: int) -> dict:
+    """The calendar of ``season`` the pipeline last landed (every daily run asks the API for it), or
+    config/seasons.yaml's: read only, no request. What a command that must not ask the API (the
+    gaps command, a dry run) knows of the season; config's bounds alone run days past the real
+    postseason (to 5 November) and would call those dates gaps."""
+    from airflow.sdk import ObjectStoragePath
+
+    folder = ObjectStoragePath(lake_root.rstrip("/")) / "current" / "reference" / "seasons" / str(season)
+    landed = sorted(folder.glob("season-*.json"), key=lambda p: p.stat().st_mtime) if folder.exists() else []
+    for path in reversed(landed):
+        try:
+            return parse_seasons(decode_json(path.read_bytes(), f"seasons {season}"), season)
+        except FeedError:
+            continue
+    return fallback_calendar(season)
 
 
 def calendars_between(client: StatsApiClient, zone: RawZone, start: str, end: str) -> dict[int, dict]:

@@ -1055,6 +1055,12 @@ class BigQueryWarehouse(Warehouse):
         return out
 
 
+def created(warehouse: Warehouse) -> bool:
+    """Whether there is a warehouse to read: a DuckDB file not there yet holds nothing, and opening
+    it would create it (a dry run, a report, must not). BigQuery's datasets are taken as there."""
+    return not isinstance(warehouse, DuckDBWarehouse) or warehouse.path.exists()
+
+
 def open_warehouse() -> Warehouse:
     """The configured warehouse (``MLB_WAREHOUSE``: duckdb or bigquery)."""
     if settings.warehouse_backend() == "bigquery":
