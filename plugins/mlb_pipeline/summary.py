@@ -78,7 +78,16 @@ def holdings(date_from: dt.date | None = None, date_to: dt.date | None = None) -
         "raw_zone": settings.lake_url(),
         "data_docs": docs[0] if docs else None,
         "dbt_docs": dbt_docs,
+        "report": report_page(),
     }
+
+
+def report_page() -> str | None:
+    """Where the daily run published the report page, if it has (``report.publish``)."""
+    from upath import UPath
+
+    page = f"{settings.lake_url().rstrip('/')}/reports/index.html"
+    return page if UPath(page).exists() else None
 
 
 def summary(date_from: dt.date | None = None, date_to: dt.date | None = None) -> str:
@@ -103,6 +112,8 @@ def summary(date_from: dt.date | None = None, date_to: dt.date | None = None) ->
         lines.append(f"Data Docs (GX):     {held['data_docs']}")
     if held["dbt_docs"]:
         lines.append(f"dbt docs site:      {held['dbt_docs']}  (make docs, or the Airflow UI: Browse > dbt docs)")
+    if held["report"]:
+        lines.append(f"Report page:        {held['report']}  (the Airflow UI: Browse > MLB report)")
     return "\n".join(lines)
 
 
