@@ -231,3 +231,84 @@ def test_the_bare_url_once_documented_fails_against_starttls(monkeypatch):
         with pytest.raises(ssl.SSLError, match="WRONG_VERSION_NUMBER"):
             alerts.send("bare", ["never"])
         assert box.messages == []
+
+
+class ChatWebhook:
+    """A local stand-in for a Slack or Google Chat incoming webhook: answers each POST with the
+    next of ``statuses`` (then 200) and keeps what it was sent."""
+
+    def __init__(self, statuses: list[int] | None = None):
+        import http.server
+        import json
+        import threading
+
+        self.statuses, self.received = list(statuses or []), []
+        hook = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                hook.received.append((self.path, self.headers["Content-Type"], json.loads(body)))
+                self.send_response(hook.statuses.pop(0) if hook.statuses else 200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/services/T0/B0/s3cretT0ken"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def chat(monkeypatch):
+    import json
+
+    hook = ChatWebhook()
+    # As a user defines it: the webhook URL is the connection's password (a credential).
+    monkeypatch.setenv("AIRFLOW_CONN_MLB_CHAT", json.dumps({"conn_type": "http", "password": hook.url}))
+    yield hook
+    hook.close()
+
+
+@pytest.mark.unit
+def test_a_late_run_is_posted_to_the_chat_beside_the_email(inbox, chat):
+    assert alerts.deadline_missed(_deadline_context("scheduled"), kind="done_by", reason="not finished by 05:00")
+    inbox.wait_for(lambda subject, body: "late" in subject, timeout=10)
+    [(path, content_type, payload)] = chat.received
+    assert path == "/services/T0/B0/s3cretT0ken" and content_type == "application/json"
+    subject = "[mlb-pipeline] mlb_daily_collection run late: scheduled__2024-06-13T00:00:00+00:00"
+    lines = payload["text"].splitlines()
+    assert lines[0] == f"*{subject}*"
+    assert "The run scheduled__2024-06-13T00:00:00+00:00 of mlb_daily_collection is not finished by 05:00." in lines
+    link = alerts.run_link("mlb_daily_collection", "scheduled__2024-06-13T00:00:00+00:00")
+    assert link.endswith("/runs/scheduled__2024-06-13T00%3A00%3A00%2B00%3A00")
+    assert lines[-1] == f"<{link}|Open in Airflow>"
+
+
+@pytest.mark.unit
+def test_a_failing_webhook_is_retried_then_logged_without_its_secret_and_the_email_still_goes(
+    inbox, chat, monkeypatch, caplog
+):
+    import tenacity
+
+    monkeypatch.setattr(tenacity.nap, "sleep", lambda seconds: None)  # the backoff, not waited out here
+    chat.statuses = [500, 503]  # two failures, then the third attempt is taken
+    assert alerts.send("probe", ["first"]) is True
+    assert len(chat.received) == 3 and len(inbox.messages) == 1
+
+    chat.statuses = [500, 500, 500]  # every attempt fails: logged, and the email alone goes
+    with caplog.at_level("ERROR", logger="mlb_pipeline.alerts"):
+        assert alerts.send("probe", ["second"]) is True
+    assert "alert not posted to the chat connection 'mlb_chat' after 3 attempts (HTTPStatusError 500)" in caplog.text
+    assert "s3cretT0ken" not in caplog.text
+    assert len(chat.received) == 6 and len(inbox.messages) == 2
+
+    # Neither connection: nothing sent, the alert logged.
+    monkeypatch.delenv("AIRFLOW_CONN_MLB_CHAT")
+    monkeypatch.delenv("AIRFLOW_CONN_MLB_SMTP")
+    assert alerts.send("probe", ["third"]) is False and len(chat.received) == 6

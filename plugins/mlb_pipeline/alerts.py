@@ -1,11 +1,13 @@
-"""Emails to the on-call address: missed deadlines, failed tasks, grade-F batches.
+"""Alerts to the on-call, by email and in the team's chat: missed deadlines, failed tasks,
+grade-F batches.
 
 Airflow 3 replaced task SLAs with Deadline Alerts: each DAG declares its deadlines with
 ``deadlines(dag_id)``, and when a run misses one the scheduler queues
 ``deadline_missed`` on the executor. Failed tasks call ``task_failed`` (every DAG's
 ``on_failure_callback``). Both send through the Airflow SMTP connection named in
-``config/pipeline.yaml`` (``alerts``); where it is not defined (a laptop) the alert is
-logged instead, so nothing breaks for want of a mail server.
+``config/pipeline.yaml`` (``alerts``) and post to the chat webhook (Slack or Google Chat)
+of the chat connection beside it; where neither is defined (a laptop) the alert is logged
+instead, so nothing breaks for want of a mail server.
 """
 
 from __future__ import annotations
@@ -38,44 +40,119 @@ def run_link(dag_id: str, run_id: str, task_id: str | None = None) -> str:
 
 
 class ConnectionUnreadable(RuntimeError):
-    """The SMTP connection cannot be read where the alert is sent (a deadline callback)."""
+    """An alert's connection cannot be read where the alert is sent (a deadline callback)."""
 
 
 def send(subject: str, lines: list[str], link: str | None = None) -> bool:
-    """Email ``subject`` with ``lines`` (plain text, one paragraph each) and the link to the
-    on-call address; False, having logged the alert, when no SMTP connection is defined.
+    """Alert the on-call: email ``subject``, ``lines`` (plain text, a paragraph each) and the
+    link (``email``), and post them to the team's chat (``post_to_chat``) where its connection
+    is defined. True when at least one of them went out; False, having logged the alert,
+    when neither is configured."""
+    subject = f"{alerts_config()['subject_prefix']} {subject}"
+    sent, refused = False, []
+    for deliver in (email, post_to_chat):  # one refused connection does not stop the other
+        try:
+            sent = deliver(subject, lines, link) or sent
+        except ConnectionUnreadable as error:
+            refused.append(error)
+    if refused:
+        raise refused[0]
+    return sent
+
+
+def email(subject: str, lines: list[str], link: str | None = None) -> bool:
+    """Email the alert to the on-call address; False, having logged it, when no SMTP
+    connection is defined.
 
     Airflow 3.3's deadline callbacks hold a token the Execution API refuses connections to
     (apache/airflow#71192 adds one that may), so there the connection must come from the
     environment or a secrets backend; otherwise the callback fails with that reason and
     the alert, rather than lose it in silence."""
     from airflow.providers.smtp.hooks.smtp import SmtpHook
-    from airflow.sdk import BaseHook
-    from airflow.sdk.exceptions import AirflowNotFoundException, AirflowSecretsBackendAccessDenied
 
     cfg = alerts_config()
-    subject = f"{cfg['subject_prefix']} {subject}"
     body = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
     if link:
         body += f'<p><a href="{html.escape(link, quote=True)}">{html.escape(link)}</a></p>'
-    try:
-        BaseHook.get_connection(cfg["smtp_conn_id"])
-    except AirflowNotFoundException:
-        log.warning(
-            "no SMTP connection %r: alert not emailed: %s | %s", cfg["smtp_conn_id"], subject, " | ".join(lines)
-        )
+    if _connection(cfg["smtp_conn_id"], "SMTP connection", "emailed", subject, lines) is None:
         return False
-    except AirflowSecretsBackendAccessDenied as error:
-        conn_id = cfg["smtp_conn_id"]
-        raise ConnectionUnreadable(
-            f"the SMTP connection {conn_id!r} cannot be read here ({error}): Airflow 3.3's deadline callbacks "
-            f"cannot read connections kept in the metadata database; define it as AIRFLOW_CONN_{conn_id.upper()} "
-            f"or in a secrets backend (Composer: Secret Manager). Alert not emailed: {subject} | " + " | ".join(lines)
-        ) from error
     with SmtpHook(smtp_conn_id=cfg["smtp_conn_id"]) as smtp:
         smtp.send_email_smtp(to=cfg["to"], from_email=cfg["from"], subject=subject, html_content=body)
     log.info("alert emailed to %s: %s", ", ".join(cfg["to"]), subject)
     return True
+
+
+def chat_message(subject: str, lines: list[str], link: str | None = None) -> dict:
+    """The webhook payload: Slack's incoming webhooks and Google Chat's both take
+    ``{"text": ...}`` with ``*bold*`` and ``<url|label>`` links."""
+    text = "\n".join([f"*{subject}*", *lines])
+    if link:
+        text += f"\n<{link}|Open in Airflow>"
+    return {"text": text}
+
+
+def post_to_chat(subject: str, lines: list[str], link: str | None = None) -> bool:
+    """Post the alert to the chat webhook (Slack or Google Chat) whose URL is the password of
+    the connection ``alerts.chat_conn_id`` (a webhook URL is a credential: it lives in a
+    secrets backend or the environment, and is never logged). False, having logged why, when
+    the connection is not defined or the webhook keeps failing: the email still goes."""
+    import httpx
+    from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+    cfg = alerts_config()
+    conn = _connection(cfg["chat_conn_id"], "chat connection", "posted", subject, lines, quiet=True)
+    if conn is None:
+        return False
+    url = conn.password or ""
+    if not url.startswith(("https://", "http://")):
+        log.error("the chat connection %r has no webhook URL as its password: alert not posted", cfg["chat_conn_id"])
+        return False
+
+    @retry(
+        retry=retry_if_exception_type(httpx.HTTPError),
+        stop=stop_after_attempt(cfg["chat_attempts"]),
+        wait=wait_exponential(multiplier=0.5, max=8),
+        reraise=True,
+    )
+    def post() -> None:
+        httpx.post(url, json=chat_message(subject, lines, link), timeout=10).raise_for_status()
+
+    try:
+        post()
+    except httpx.HTTPError as error:  # the response or error names the host, never the URL's secret path
+        status = getattr(getattr(error, "response", None), "status_code", None)
+        log.error(
+            "alert not posted to the chat connection %r after %d attempts (%s%s): %s",
+            cfg["chat_conn_id"],
+            cfg["chat_attempts"],
+            type(error).__name__,
+            f" {status}" if status else "",
+            subject,
+        )
+        return False
+    log.info("alert posted to the chat connection %r: %s", cfg["chat_conn_id"], subject)
+    return True
+
+
+def _connection(conn_id: str, what: str, verb: str, subject: str, lines: list[str], quiet: bool = False):
+    """The connection, or None (logged) when it is not defined; refused (a deadline callback
+    in Airflow 3.3): ``ConnectionUnreadable``, with the alert, rather than lose it."""
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException, AirflowSecretsBackendAccessDenied
+
+    try:
+        return BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        (log.debug if quiet else log.warning)(
+            "no %s %r: alert not %s: %s | %s", what, conn_id, verb, subject, " | ".join(lines)
+        )
+        return None
+    except AirflowSecretsBackendAccessDenied as error:
+        raise ConnectionUnreadable(
+            f"the {what} {conn_id!r} cannot be read here ({error}): Airflow 3.3's deadline callbacks "
+            f"cannot read connections kept in the metadata database; define it as AIRFLOW_CONN_{conn_id.upper()} "
+            f"or in a secrets backend (Composer: Secret Manager). Alert not {verb}: {subject} | " + " | ".join(lines)
+        ) from error
 
 
 # --- Deadlines -----------------------------------------------------------------------------
