@@ -20,3 +20,7 @@ export PATH="$REPO/.venv/bin:$PATH"
 # the daily DAG publishes to <lake>/dbt_docs is shown in the Airflow UI (Browse > dbt docs).
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY=False
 export AIRFLOW__COSMOS__DBT_DOCS_PROJECTS="${AIRFLOW__COSMOS__DBT_DOCS_PROJECTS:-{\"mlb_pipeline\": {\"dir\": \"${MLB_LAKE_URL#file://}/dbt_docs\", \"name\": \"dbt docs\"}}}"
+# OpenLineage (README, Lineage): every task's start and end, with the tables and folders it read
+# and wrote, one file an event under .local/lineage/ (on Composer: Dataplex, deploy/terraform).
+export AIRFLOW__OPENLINEAGE__NAMESPACE="${AIRFLOW__OPENLINEAGE__NAMESPACE:-mlb-pipeline}"
+export AIRFLOW__OPENLINEAGE__TRANSPORT="${AIRFLOW__OPENLINEAGE__TRANSPORT:-{\"type\": \"file\", \"log_file_path\": \"$MLB_LOCAL_DIR/lineage/event\"}}"

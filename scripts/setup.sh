@@ -49,7 +49,7 @@ if [ ! -f "$emu_stamp" ] || [ "$(cat "$emu_stamp")" != "$emu_want" ]; then
   echo "$emu_want" > "$emu_stamp"
 fi
 
-mkdir -p "$AIRFLOW_HOME" "$MLB_LOCAL_DIR"
+mkdir -p "$AIRFLOW_HOME" "$MLB_LOCAL_DIR" "$MLB_LOCAL_DIR/lineage"
 echo "==> preparing the Airflow metadata database ($AIRFLOW__DATABASE__SQL_ALCHEMY_CONN)"
 airflow db migrate >/dev/null 2>&1 || airflow db migrate
 # The pools (config/airflow_pools.json): one writer at a time on the DuckDB warehouse (every dbt

@@ -38,7 +38,15 @@ def airflow_settings(home: Path) -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        # No lineage events from the tests' task runs (scripts/env.sh turns them on for the
+        # embedded default); the live Airflow's test turns them on to check them.
+        "AIRFLOW__OPENLINEAGE__DISABLED": "True",
     }
+
+
+def lineage_dir(root: Path) -> Path:
+    """Where the OpenLineage events of the Airflow under ``root`` go."""
+    return root / "lineage"
 
 
 def standalone_env(
@@ -83,7 +91,14 @@ def standalone_env(
         "MLB_LAKE_URL": (local / "lake").as_uri(),
         "MLB_WAREHOUSE": "duckdb",
         "MLB_CONFIG_DIR": str(config),
+        # Lineage as the embedded default has it: one file an event (test_airflow_live reads them).
+        "AIRFLOW__OPENLINEAGE__DISABLED": "False",
+        "AIRFLOW__OPENLINEAGE__NAMESPACE": "mlb-pipeline",
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
+            {"type": "file", "log_file_path": str(lineage_dir(root) / "event")}
+        ),
     }
+    lineage_dir(root).mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
     subprocess.run(
         [sys.executable, "-m", "airflow", "pools", "import", str(REPO / "config" / "airflow_pools.json")],

@@ -43,6 +43,23 @@ def live(tmp_path_factory, sim_server):
         inbox.__exit__(None, None, None)
 
 
+def lineage_events(live, complete, timeout: float = 90) -> list[dict]:
+    """The OpenLineage events of the daily DAG's tasks written so far (a file each), waiting
+    until ``complete(events)`` holds: the listener may write a task's last event just after
+    the run is seen finished."""
+    import json
+
+    from live_airflow import lineage_dir
+
+    deadline = time.monotonic() + timeout
+    while True:
+        events = [json.loads(p.read_text()) for p in sorted(lineage_dir(live.root).glob("event-*.json"))]
+        events = [e for e in events if e.get("job", {}).get("name", "").startswith(f"{DAG_ID}.")]
+        if complete(events) or time.monotonic() > deadline:
+            return events
+        time.sleep(2)
+
+
 def _warehouse(live):
     import duckdb
 
@@ -85,6 +102,22 @@ def test_trigger_through_the_rest_api_then_backfill_what_the_gaps_command_finds(
     links = links["extra_links"]
     assert links == {"Report": f"{live.url}/mlb-reports/reports/daily/{TRIGGERED}.html"}, links
     assert live.client.get(links["Report"]).status_code == 200
+
+    # Lineage: a start and an end event of every task that ran, with what our tasks read and wrote.
+    ran = {task for task, state in states.items() if state == "success"}
+    events = lineage_events(live, lambda found: ran <= {e["job"]["name"].split(".", 1)[1] for e in found})
+    ends = {e["job"]["name"].split(".", 1)[1]: e for e in events if e["eventType"] == "COMPLETE"}
+    starts = {e["job"]["name"].split(".", 1)[1] for e in events if e["eventType"] == "START"}
+    assert ran <= set(ends) and ran <= starts, (ran - set(ends), ran - starts)
+    warehouse = f"duckdb://{live.env['MLB_DUCKDB_PATH']}"
+    load = {(d["namespace"], d["name"]) for d in ends["load_raw_tables"]["outputs"]}
+    assert {(warehouse, "raw.games"), (warehouse, "raw.pitches"), (warehouse, "ops.ingestion_runs")} <= load
+    assert {(d["namespace"], d["name"]) for d in ends["grade_raw_data"]["outputs"]} >= {
+        (warehouse, "ops.quality_grades")
+    }
+    lake = live.env["MLB_LAKE_URL"].removeprefix("file://")
+    assert [(d["namespace"], d["name"]) for d in ends["publish_report"]["outputs"]] == [("file", f"{lake}/reports")]
+    assert all(e["job"]["namespace"] == "mlb-pipeline" for e in events)
 
     # The run outlived its expected duration (0.6 s here): the Deadline Alert's email.
     msg, body = live.inbox.wait_for(

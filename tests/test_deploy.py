@@ -151,7 +151,7 @@ def test_connections_come_from_secret_manager_secrets_that_terraform_creates_wit
     assert secret["secret_id"] == "${local.connections_prefix}-${each.key}"
     created = {CloudSecretManagerBackend.build_path(prefix, c, "-") for c in terraform()["locals"]["connection_ids"]}
     wanted = {CloudSecretManagerBackend.build_path(prefix, c, "-") for c in connection_ids()}
-    assert created == wanted and "airflow-connections-mlb_smtp" in created and len(created) == 4
+    assert created == wanted and "airflow-connections-mlb_smtp" in created and len(created) == 5
     # Only the values are missing: no secret version, no secret data anywhere in deploy/.
     assert not resources("google_secret_manager_secret_version")
     readers = resources("google_secret_manager_secret_iam_member")["worker_reads_connection"]

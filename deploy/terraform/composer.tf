@@ -33,6 +33,12 @@ resource "google_composer_environment" "mlb" {
       image_version = var.image_version
       pypi_packages = local.pypi_packages
 
+      # OpenLineage events of every task (README, Lineage) to Dataplex's data lineage: Composer
+      # configures the OpenLineage provider's transport itself.
+      cloud_data_lineage_integration {
+        enabled = var.data_lineage
+      }
+
       # What the pipeline reads (README "Where things live"): the production backends.
       env_variables = {
         MLB_WAREHOUSE           = "bigquery"

@@ -3,12 +3,13 @@
 # secrets only, never their values: a value is a secret version the operator adds once
 # (deploy/README.md, "Set the secrets"), so no credential ever lands in code or in the state.
 #   mlb_smtp         the SMTP server of the alerts (required for alert emails)
+#   mlb_chat         the Slack or Google Chat incoming webhook the alerts are posted to (optional)
 #   mlb_statsapi     the MLB Stats API (optional: without a version, https://statsapi.mlb.com)
 #   baseball_savant  Baseball Savant (optional: without a version, https://baseballsavant.mlb.com)
 #   airflow_api      the Airflow REST API the gaps command creates backfills through
 locals {
   connections_prefix = "airflow-connections"
-  connection_ids     = ["mlb_smtp", "mlb_statsapi", "baseball_savant", "airflow_api"]
+  connection_ids     = ["mlb_smtp", "mlb_chat", "mlb_statsapi", "baseball_savant", "airflow_api"]
 }
 
 resource "google_secret_manager_secret" "connection" {

@@ -83,3 +83,9 @@ variable "analyst_members" {
   type        = list(string)
   default     = []
 }
+
+variable "data_lineage" {
+  description = "Send every task's OpenLineage events to Dataplex's data lineage (the Data Lineage API is billed per event)."
+  type        = bool
+  default     = true
+}

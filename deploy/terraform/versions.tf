@@ -32,6 +32,7 @@ resource "google_project_service" "apis" {
     "secretmanager.googleapis.com",
     "storage.googleapis.com",
     "iam.googleapis.com",
+    "datalineage.googleapis.com", # the tasks' OpenLineage events (composer.tf, data_lineage)
   ])
   project            = var.project_id
   service            = each.value

@@ -15,6 +15,7 @@ import logging
 from airflow.sdk import BaseHook, BaseOperator, BaseOperatorLink
 from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
 
+from mlb_pipeline.lineage import DeclaresLineage
 from mlb_pipeline.run import RunContext, game_date_of
 
 log = logging.getLogger(__name__)
@@ -64,11 +65,12 @@ def raw_zone():
     return RawZone(lake_url())
 
 
-class PlanGameDayOperator(BaseOperator):
+class PlanGameDayOperator(DeclaresLineage, BaseOperator):
     """Fetch and land the schedule of the run's game date; decide, from what the warehouse
     holds, which games to collect (with recent gaps) and which to skip; push the plan."""
 
     ui_color = "#d6eaf8"
+    writes = ("lake:current/schedule",)
 
     def execute(self, context):
         from mlb_pipeline.collect import InvalidGameDate, check_game_date, plan_day
@@ -91,11 +93,12 @@ class PlanGameDayOperator(BaseOperator):
         )
 
 
-class CollectOperator(BaseOperator):
+class CollectOperator(DeclaresLineage, BaseOperator):
     """Runs one collection task of the registry (``kinds.COLLECTIONS``) over the plan: API ->
     raw zone for the kinds it collects."""
 
     ui_color = "#d6eaf8"
+    writes = ("lake:current",)
 
     def __init__(self, *, collection: str, **kwargs):
         from mlb_pipeline.kinds import COLLECTIONS
@@ -117,11 +120,13 @@ class CollectOperator(BaseOperator):
             client.close()
 
 
-class LoadRawTablesOperator(BaseOperator):
+class LoadRawTablesOperator(DeclaresLineage, BaseOperator):
     """Merge the landed responses of every collection task of the registry into the
     warehouse's raw tables: the day in one batch, one stage and one MERGE a table."""
 
     ui_color = "#d5f5e3"
+    reads = ("lake:current",)
+    writes = ("raw.*", "ops.ingestion_runs", "ops.dead_letters")
 
     def execute(self, context):
         from mlb_pipeline.collect import load_day
@@ -138,12 +143,14 @@ class LoadRawTablesOperator(BaseOperator):
         )
 
 
-class GradeRawDataOperator(BaseOperator):
+class GradeRawDataOperator(DeclaresLineage, BaseOperator):
     """Grade the day's raw data with Great Expectations (A, B, C or F); re-collect the games
     of a failing batch; promote it or fail naming the games and checks. Writes
     ``ops.quality_grades`` and the Data Docs (location in the log)."""
 
     ui_color = "#e8daef"
+    reads = ("raw.*",)
+    writes = ("ops.quality_grades", "lake:quality/data_docs")
 
     def __init__(self, *, plan_task_id: str, **kwargs):
         super().__init__(**kwargs)
@@ -174,10 +181,11 @@ class GradeRawDataOperator(BaseOperator):
             client.close()
 
 
-class CheckDayCompleteOperator(BaseOperator):
+class CheckDayCompleteOperator(DeclaresLineage, BaseOperator):
     """Fail, without retrying, when a final game of the day is missing; say which and why."""
 
     ui_color = "#fdebd0"
+    reads = ("raw.schedule", "raw.games")
 
     def __init__(self, *, load_task_id: str, **kwargs):
         kwargs.setdefault("retries", 0)
@@ -201,13 +209,14 @@ def is_backfill(context) -> bool:
     return RunContext.of(context).backfill
 
 
-class CheckFeatureInputsOperator(BaseOperator):
+class CheckFeatureInputsOperator(DeclaresLineage, BaseOperator):
     """Strict mode (seed 002), before the features are built: fail, naming the missing dates
     and games, when the raw data of the lookback window has gaps; otherwise push the dates
     dbt builds (``features_from``: the run's game date onward). Backfill runs skip the
     features (one set-based rebuild follows the backfill); ``strict=false`` turns it off."""
 
     ui_color = "#e8daef"
+    reads = ("raw.schedule", "raw.games", "ops.ingestion_runs", "ops.quality_grades")
 
     def __init__(self, **kwargs):
         kwargs.setdefault("retries", 0)
@@ -249,7 +258,7 @@ class CheckFeatureInputsOperator(BaseOperator):
         return {"features_from": game_date}
 
 
-class FindGapsOperator(BaseOperator):
+class FindGapsOperator(DeclaresLineage, BaseOperator):
     """Backfill detection in every daily run, once its load is done (seed 004, the function the
     gaps command and the monthly audit use) over the days before the run's date: the report per
     processor in the log and ``ops.backfill_log``, and the runs that close the gaps
@@ -258,6 +267,8 @@ class FindGapsOperator(BaseOperator):
     is still running: the gaps command looks once it is done)."""
 
     ui_color = "#fadbd8"
+    reads = ("raw.schedule", "raw.games", "ops.ingestion_runs", "ops.quality_grades")
+    writes = ("ops.backfill_log",)
 
     def execute(self, context):
         import shlex
@@ -317,10 +328,11 @@ class FindGapsOperator(BaseOperator):
         return runs
 
 
-class PublishDbtDocsOperator(BaseOperator):
+class PublishDbtDocsOperator(DeclaresLineage, BaseOperator):
     """``dbt docs generate`` over the built warehouse, published to ``<lake>/dbt_docs``."""
 
     ui_color = "#d5f5e3"
+    writes = ("lake:dbt_docs",)
 
     def execute(self, context):
         from mlb_pipeline.features import generate_docs
@@ -328,7 +340,7 @@ class PublishDbtDocsOperator(BaseOperator):
         return generate_docs()
 
 
-class TrainModelOperator(BaseOperator):
+class TrainModelOperator(DeclaresLineage, BaseOperator):
     """Train a challenger on the game features up to the run's game date, and promote it
     only when it beats the champion (``mlb_pipeline.model``). The daily run trains only when
     the training data changed (``full=False``); the weekly sync retrains in full. The
@@ -336,6 +348,8 @@ class TrainModelOperator(BaseOperator):
     fail without retries; too little history skips (nothing to learn yet)."""
 
     ui_color = "#fdebd0"
+    reads = ("features.game_features",)
+    writes = ("ml.model_versions", "lake:models")
 
     def __init__(self, *, plan_task_id: str | None = None, full: bool = False, **kwargs):
         super().__init__(**kwargs)
@@ -379,12 +393,14 @@ class TrainModelOperator(BaseOperator):
         return result
 
 
-class PredictGamesOperator(BaseOperator):
+class PredictGamesOperator(DeclaresLineage, BaseOperator):
     """Score the predictions of the run's game date against the outcomes
     (``ml.prediction_scores``), then predict the next day's games with the champion
     (``ml.predictions``)."""
 
     ui_color = "#fdebd0"
+    reads = ("features.game_features", "ml.model_versions", "raw.games")
+    writes = ("ml.predictions", "ml.prediction_scores")
 
     def execute(self, context):
         from airflow.sdk.exceptions import AirflowSkipException
@@ -426,7 +442,7 @@ class ReportLink(BaseOperatorLink):
         return reports_url((pushed or {}).get("report", "reports/index.html"))
 
 
-class PublishReportOperator(BaseOperator):
+class PublishReportOperator(DeclaresLineage, BaseOperator):
     """The report page of the season up to the run's game date (``mlb_pipeline.report``),
     published to ``<lake>/reports/``: completeness from the season calendar, grades, rows,
     the model against the baselines, calibration, versions and the latest contributions.
@@ -434,6 +450,15 @@ class PublishReportOperator(BaseOperator):
     backfill runs skip it (their last date's page would say little of the season)."""
 
     ui_color = "#d5f5e3"
+    reads = (
+        "raw.schedule",
+        "raw.games",
+        "ops.ingestion_runs",
+        "ops.quality_grades",
+        "ml.predictions",
+        "ml.model_versions",
+    )
+    writes = ("lake:reports",)
     operator_extra_links = (ReportLink(),)
 
     def execute(self, context):
@@ -467,11 +492,13 @@ def previous_month(context) -> str:
     return (first - dt.timedelta(days=1)).strftime("%Y-%m")
 
 
-class MonthlyAuditOperator(BaseOperator):
+class MonthlyAuditOperator(DeclaresLineage, BaseOperator):
     """Audit the warehouse (``mlb_pipeline.audit``): write the report to the lake and
     ``ops.audit_reports``, then fail, with the summary, if anything is wrong."""
 
     ui_color = "#fdebd0"
+    reads = ("raw.*", "ops.quality_grades")
+    writes = ("ops.audit_reports", "lake:audit")
 
     def __init__(self, **kwargs):
         kwargs.setdefault("retries", 0)
