@@ -5,7 +5,8 @@
 #
 # It serves a simulated league from the local MLB Stats API double (a fresh clone has
 # no recorded data; set MLB_DEMO_RECORDED=../shared/fixtures/mlb to replay real
-# responses instead) and runs `airflow dags test mlb_daily_collection DATE` for each day.
+# responses instead) and runs the daily DAG for each day under a temporary Airflow scheduler
+# (devtools/mlb_demo.py), so the runs are in the Airflow UI afterwards (make ui).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -35,31 +36,21 @@ echo "==> $(head -n1 "$LOGS/replay.log")"
 export AIRFLOW_CONN_MLB_STATSAPI="http://127.0.0.1:$PORT"
 export AIRFLOW_CONN_BASEBALL_SAVANT="http://127.0.0.1:$PORT"
 
+# The days run by a real scheduler (a temporary airflow standalone), so the Airflow UI shows
+# them with their real durations and task logs: devtools/mlb_demo.py.
 failed=0
-day="$FROM"
-while [[ ! "$day" > "$TO" ]]; do
-  # Every day is collected and graded; the last day's run rebuilds the features of every
-  # date at once (set-based, as after a backfill), trains the model and predicts the next day.
-  conf='{"build_features": false}'
-  [[ "$day" == "$TO" ]] && conf='{"build_features": true, "full_refresh": true}'
-  if airflow dags test mlb_daily_collection "$day" -c "$conf" > "$LOGS/$day.log" 2>&1; then
-    echo "==> $day: run succeeded      (log: $LOGS/$day.log)"
-  else
-    echo "==> $day: run FAILED         (log: $LOGS/$day.log)"
-    failed=$((failed + 1))
-  fi
-  day="$(date -I -d "$day + 1 day")"
-done
+python devtools/mlb_demo.py "$FROM" "$TO" --logs "$LOGS" || failed=$?
 
 echo
 python -m mlb_pipeline.summary --from "$FROM" --to "$TO"
 # The best possible Brier score beside the champion's: only the double knows the true
 # probabilities, so they come from it here, never from the pipeline.
 python -m mlb_replay.truth --url "http://127.0.0.1:$PORT"
+password="$(python -c 'import json,sys; print(json.load(open(sys.argv[1])).get("admin", "?"))' \
+  "$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated" 2>/dev/null || echo '?')"
 cat <<MSG
 
 Query the warehouse:   .venv/bin/python -c "import duckdb; print(duckdb.connect('$MLB_DUCKDB_PATH', read_only=True).sql('select * from raw.games limit 5'))"
-Open the Airflow UI:   . scripts/env.sh && airflow standalone     then http://localhost:8080
-                       (the login and password are printed by airflow standalone)
+The demo's runs in the Airflow UI: make ui, then http://localhost:8080 (login admin, password $password)
 MSG
 exit "$failed"

@@ -90,6 +90,15 @@ def test_trigger_through_the_rest_api_then_backfill_what_the_gaps_command_finds(
     assert stored == games and len(games) > 10
     assert grades == [("A", True)]
 
+    # What the demo (devtools/mlb_demo.py) reads of each run through the REST API client.
+    from mlb_pipeline.airflow_api import AirflowApi, ApiAccess
+
+    api = AirflowApi(ApiAccess(live.url, "tester", "s3cret", sqlite_metadata=True))
+    described = api.run(DAG_ID, run["dag_run_id"])
+    assert getattr(described.state, "value", described.state) == "success" and described.end_date
+    assert api.returned(DAG_ID, run["dag_run_id"], "grade_raw_data")["grade"] == "A"
+    assert api.returned(DAG_ID, run["dag_run_id"], "check_feature_inputs") is None  # skipped: nothing
+
     # The run's report page: under Browse in the UI, from the lake, and the task's Report link.
     assert states["publish_report"] == "success"
     page = live.client.get("/mlb-reports/reports/index.html")

@@ -211,12 +211,37 @@ class AirflowApi:
         )
         return self._call(self.backfills.create_backfill, body).id
 
-    def trigger(self, trigger: Trigger) -> str:
-        """Trigger a run of the DAG with ``trigger.conf``; its run id."""
+    def trigger(self, trigger: Trigger, logical_date=None) -> str:
+        """Trigger a run of the DAG with ``trigger.conf`` (at ``logical_date``, a datetime:
+        the game day it is the run of; by default now); its run id."""
         from airflow_client.client import TriggerDAGRunPostBody
 
-        body = TriggerDAGRunPostBody(logical_date=None, conf=trigger.conf)
+        body = TriggerDAGRunPostBody(logical_date=logical_date, conf=trigger.conf)
         return self._call(self.dag_runs.trigger_dag_run, trigger.dag_id, body).dag_run_id
+
+    def run(self, dag_id: str, run_id: str):
+        """The run as the REST API describes it (state, start and end dates)."""
+        return self._call(self.dag_runs.get_dag_run, dag_id, run_id)
+
+    def returned(self, dag_id: str, run_id: str, task_id: str):
+        """What a task of the run returned (its ``return_value`` XCom), or None."""
+        import airflow_client.client as client
+        from airflow_client.client.exceptions import NotFoundException
+
+        try:
+            entry = self._call(
+                client.XComApi(self._client).get_xcom_entry,
+                dag_id=dag_id,
+                task_id=task_id,
+                dag_run_id=run_id,
+                xcom_key="return_value",
+                deserialize=True,
+                stringify=False,
+            )
+        except NotFoundException:
+            return None
+        value = entry.actual_instance if hasattr(entry, "actual_instance") else entry
+        return getattr(value, "value", value)
 
 
 def stop_if_paused(api: AirflowApi, dag_id: str) -> None:
