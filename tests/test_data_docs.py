@@ -71,7 +71,8 @@ def test_the_pages_fetch_nothing_from_a_cdn(site):
     assert len(pages) >= 5  # index, its month, two validations, the suite
     for page in pages:
         assert not FETCHED.findall(page.read_text()), page
-    assert (site / "static" / "mlb" / "offline.css").exists() and (site / "static" / "images" / "logo-long.png").exists()
+    static = site / "static"
+    assert (static / "mlb" / "offline.css").exists() and (static / "images" / "logo-long.png").exists()
 
 
 @needs_chromium
