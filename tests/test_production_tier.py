@@ -5,6 +5,7 @@ the ``production`` fixture of tests/conftest.py). One xdist group: one worker st
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -193,6 +194,14 @@ def test_a_day_is_graded_from_bigquery_and_its_data_docs_land_in_the_gs_lake(pro
     site = ObjectStoragePath(docs)
     pages = [str(p.relative_to(site)) for p in site.rglob("*.html")]
     assert "index.html" in pages and any(p.startswith("validations/") for p in pages), pages
+    # a later grading (a run of the DAG) keeps the first one's validations in the index
+    [first] = list((site / "runs").iterdir())
+    again = quality.Grader(docs, "manual__2024-07-02T00:00:00+00:00")
+    again.grade_day(frames, columns, "regular_season", "2024-07-01")
+    again.build_docs()
+    index = (site / "index.html").read_text()
+    assert len(list((site / "runs").iterdir())) == 2 and "2024-07-01 manual__2024-07-02T00:00:00+00:00" in index
+    assert all(e["filepath"] in index for e in json.loads(first.read_text()))
 
 
 # ------------------------------------------------------------------------------------

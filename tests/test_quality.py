@@ -106,7 +106,12 @@ def test_a_missing_team_and_a_missing_stats_row_on_a_simulated_day(daily_dag, em
     )
     assert len(graded) == 14 and {g["grade"] for g in graded} == {"A"} and all(g["promoted"] for g in graded)
     assert graded[0]["data_docs"].endswith("quality/data_docs/index.html")
-    assert (embedded / "lake" / "quality" / "data_docs" / "index.html").exists()
+    site = embedded / "lake" / "quality" / "data_docs"
+    assert (site / "index.html").exists()
+    # every validation's run name is its game date and the Airflow run id (GX's default: __none__)
+    run_names = {p.parent.parent.name for p in (site / "validations").rglob("*.html")}
+    assert run_names and all(name.startswith(f"{day} ") for name in run_names), run_names
+    assert any(n.split(" ", 1)[1] == run.run_id for n in run_names), (run_names, run.run_id)
 
     frames = quality.read_batch(wh, day)
     team = frames["rosters"]["team_id"].iloc[0]

@@ -28,6 +28,7 @@ import datetime as dt
 import itertools
 import logging
 import os
+import re
 import shutil
 import tempfile
 import weakref
@@ -680,10 +681,12 @@ def _split_result(res, spec: tuple, frames: list[pd.DataFrame], sizes: list[int]
 
 class Grader:
     """Runs the suites through one Great Expectations context (in memory), whose Data Docs
-    site is written to ``docs_url`` (a folder, or ``gs://bucket/prefix``: GX 1.x writes sites to
-    local folders only, so it is built in a temporary folder and copied there)."""
+    site is built in a temporary folder and published to ``docs_url`` (a folder, or
+    ``gs://bucket/prefix``: GX 1.x writes sites to local folders only), with the validations
+    of earlier gradings kept (:mod:`mlb_pipeline.data_docs`). Every validation's run name is
+    its dates and ``run_id`` (the Airflow run's), so the Data Docs say what was graded when."""
 
-    def __init__(self, docs_url: str | None = None):
+    def __init__(self, docs_url: str | None = None, run_id: str | None = None):
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
         logging.getLogger("great_expectations").setLevel(logging.WARNING)
         import great_expectations as gx
@@ -696,21 +699,26 @@ class Grader:
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         self.docs_url = docs_url
-        in_object_storage = bool(docs_url) and "://" in docs_url and not docs_url.startswith("file://")
-        self._staged_docs = tempfile.mkdtemp(prefix="mlb-data-docs-") if in_object_storage else None
+        self.run_id = run_id
+        self.started = dt.datetime.now(dt.UTC)
+        self._labels: set[str] = set()
+        self._staged_docs = tempfile.mkdtemp(prefix="mlb-data-docs-") if docs_url else None
         if self._staged_docs:  # a worker grades every day: its local copy goes with the Grader
+            from mlb_pipeline.data_docs import site_config
+
             weakref.finalize(self, shutil.rmtree, self._staged_docs, ignore_errors=True)
-        site_folder = self._staged_docs or (docs_url or "").removeprefix("file://")
-        self.context.variables.data_docs_sites = {"lake": _docs_site(site_folder)} if docs_url else {}
+            self.context.variables.data_docs_sites = {"lake": site_config(self._staged_docs)}
         self.source = self.context.data_sources.add_pandas("warehouse")
         self._runs = itertools.count(1)
 
     def _validate(self, name: str, frame: pd.DataFrame, specs: list[tuple[str, str, dict]], label: str = "") -> list:
         """``specs``' results over ``frame``, in their order; ``label`` (the dates graded) names the
-        validation and is its run name in the Data Docs."""
+        validation and, with the run id, is its run name in the Data Docs (GX shows a result
+        without one as ``__none__``)."""
         from great_expectations.core.run_identifier import RunIdentifier
 
         gx = self.gx
+        self._labels.add(label)
         suite = self.context.suites.add_or_update(
             gx.ExpectationSuite(
                 name=name,
@@ -735,7 +743,9 @@ class Grader:
         )
         result = vd.run(
             batch_parameters={"dataframe": frame.reset_index(drop=True)},
-            run_id=RunIdentifier(run_name=label, run_time=dt.datetime.now(dt.UTC)) if label else None,
+            run_id=RunIdentifier(
+                run_name=" ".join(filter(None, [label, self.run_id])) or None, run_time=dt.datetime.now(dt.UTC)
+            ),
             result_format={
                 "result_format": "COMPLETE",
                 "unexpected_index_column_names": None,
@@ -752,7 +762,7 @@ class Grader:
     ) -> list[TableGrade]:
         """Grade every table of the batch. ``columns`` are the tables' expected columns."""
         plan = _plan(frames, columns, phase, game_date)
-        results = [[self._validate(p.name, p.frame, p.specs) for p in parts] for _, _, parts in plan]
+        results = [[self._validate(p.name, p.frame, p.specs, game_date) for p in parts] for _, _, parts in plan]
         return _table_grades(plan, results, phase)
 
     def grade_days(
@@ -823,12 +833,16 @@ class Grader:
         return [_DateResult(i not in bad, {"observed_value": v}) for i, v in enumerate(values["observed"].tolist())]
 
     def build_docs(self) -> str | None:
+        """Publish this Grader's validations to the Data Docs; the URL of their index. A
+        grading is recorded as its run id and dates (or its start, without a run id), so
+        building it again replaces it."""
         if not self.docs_url:
             return None
-        self.context.build_data_docs()
-        if self._staged_docs:
-            _copy_folder(self._staged_docs, self.docs_url)
-        return self.docs_url.rstrip("/") + "/index.html"
+        from mlb_pipeline.data_docs import publish
+
+        dates = sorted(set(re.findall(r"\d{4}-\d{2}-\d{2}", " ".join(self._labels))))
+        record = f"{self.run_id or self.started.strftime('%Y%m%dT%H%M%S.%fZ')} {_dates_label(dates) if dates else ''}"
+        return publish(self.context, self._staged_docs, self.docs_url, record.strip())
 
 
 def _describe(table: str, suite: str, spec: tuple, res, frame: pd.DataFrame) -> dict:
@@ -857,25 +871,6 @@ def _describe(table: str, suite: str, spec: tuple, res, frame: pd.DataFrame) -> 
     if result.get("unexpected_count"):
         out["unexpected_count"] = int(result["unexpected_count"])
     return out
-
-
-def _docs_site(folder: str) -> dict:
-    return {
-        "class_name": "SiteBuilder",
-        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": folder},
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-    }
-
-
-def _copy_folder(folder: str, url: str) -> None:
-    """Every file under the local ``folder`` to the same place under ``url`` (object storage)."""
-    from pathlib import Path
-
-    from airflow.sdk import ObjectStoragePath
-
-    root = ObjectStoragePath(url.rstrip("/"))
-    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
-        (root / path.relative_to(folder).as_posix()).write_bytes(path.read_bytes())
 
 
 def day_grade(grades: list[TableGrade]) -> str:
@@ -959,7 +954,7 @@ def _check_scheduled_games(
     spec = SCHEDULED_GAMES
     if judged is False:
         frame = scheduled_finals(warehouse, game_date)
-        judged = (frame, grader._validate(name, frame, [spec])[0]) if not frame.empty else None
+        judged = (frame, grader._validate(name, frame, [spec], game_date)[0]) if not frame.empty else None
     if judged is None:
         return []
     frame, res = judged
@@ -1127,7 +1122,7 @@ def grade_and_promote(warehouse, game_date: str, phase: str, run_id: str, docs_u
     every table's grade in ``ops.quality_grades`` and build the Data Docs. Raises
     :class:`BatchRejected` naming the games and checks when the batch is not promoted, as
     it never is while a final game of the day's schedule is missing from ``raw.games``."""
-    grader = Grader(docs_url)
+    grader = Grader(docs_url, run_id)
     columns = _raw_columns(warehouse)
     grades, attempt = _recollect_until_promoted(grader, warehouse, game_date, phase, columns, recollect, None)
     missing = _check_scheduled_games(grader, warehouse, game_date, phase, grades)
@@ -1148,7 +1143,7 @@ def grade_dates(
     (``Grader.grade_days``), and one Data Docs build. An F date's failing games are
     re-collected and the date graded again on its own. Returns each date's summary; a date
     not promoted has its :class:`BatchRejected` message as ``"error"`` instead of raising."""
-    grader = Grader(docs_url)
+    grader = Grader(docs_url, run_id)
     columns = _raw_columns(warehouse)
     dates = sorted(phases)
     first = grader.grade_days(read_batches(warehouse, dates), columns, phases) if dates else {}
