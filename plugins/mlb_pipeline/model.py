@@ -76,16 +76,18 @@ def forward_split(games: pd.DataFrame, holdout_fraction: float, date_column: str
 
 
 def metrics(probabilities, outcomes, bins: int = 10) -> dict:
-    """Accuracy (a probability >= 0.5 predicts a home win), Brier score, log loss and a
-    calibration table (``bins`` equal-width bins of the predicted probability: games, mean
-    predicted, observed home-win rate) for home-win ``probabilities`` against 0/1 ``outcomes``."""
+    """Accuracy (a probability >= 0.5 predicts a home win), Brier score and log loss
+    (scikit-learn's), and a calibration table (``bins`` equal-width bins of the predicted
+    probability: games, mean predicted, observed home-win rate) for home-win
+    ``probabilities`` against 0/1 ``outcomes``."""
     p = np.asarray(probabilities, dtype=float)
     y = np.asarray(outcomes, dtype=float)
     if p.shape != y.shape or p.size == 0:
         raise ModelInputError(f"need as many probabilities as outcomes, and some: {p.size} and {y.size}")
     if np.isnan(p).any() or (p < 0).any() or (p > 1).any():
         raise ModelInputError("probabilities must lie in [0, 1]")
-    clipped = np.clip(p, 1e-15, 1 - 1e-15)
+    from sklearn.metrics import accuracy_score, brier_score_loss, log_loss
+
     which = np.minimum((p * bins).astype(int), bins - 1)
     table = [
         {
@@ -99,9 +101,9 @@ def metrics(probabilities, outcomes, bins: int = 10) -> dict:
     ]
     return {
         "games": int(y.size),
-        "accuracy": float(((p >= 0.5) == (y == 1)).mean()),
-        "brier": float(((p - y) ** 2).mean()),
-        "log_loss": float(-(y * np.log(clipped) + (1 - y) * np.log(1 - clipped)).mean()),
+        "accuracy": float(accuracy_score(y == 1, p >= 0.5)),
+        "brier": float(brier_score_loss(y, p, pos_label=1)),
+        "log_loss": float(log_loss(y, p, labels=[0, 1])),
         "calibration": table,
     }
 
@@ -295,7 +297,7 @@ def train(
     if truth:
         known = held_out["game_pk"].map(truth)
         if known.notna().all():
-            evaluation["true_probability_brier"] = float(((known.to_numpy() - y) ** 2).mean())
+            evaluation["true_probability_brier"] = metrics(known.to_numpy(), y)["brier"]
     trained_at = trained_at or dt.datetime.now(dt.UTC)
     dates = pd.to_datetime(frame["game_date"]).dt.date
     metadata = {
@@ -366,7 +368,7 @@ def compare(champion: Version, challenger: Version, frame: pd.DataFrame, margin:
     missing = [f for f in champion.features if f not in games.columns]
     if missing:
         return {**out, "promote": True, "reason": f"the champion's features {missing} no longer exist"}
-    champ, chall = (float(((v.predict(games) - y) ** 2).mean()) for v in (champion, challenger))
+    champ, chall = (metrics(v.predict(games), y)["brier"] for v in (champion, challenger))
     better = champ - chall >= margin
     return {
         **out,

@@ -260,12 +260,15 @@ def gather(warehouse, calendar: dict, through: dt.date) -> dict:
     scored = record is not None and not record.empty
     summary = None
     if scored:
+        from mlb_pipeline.model import metrics
+
+        model = metrics(record.p_model, record.home_win)
         summary = {
             "games": len(record),
-            "model": float(((record.p_model - record.home_win) ** 2).mean()),
-            "elo": float(((record.p_elo - record.home_win) ** 2).mean()),
-            "home": float(((record.p_home - record.home_win) ** 2).mean()),
-            "accuracy": float(((record.p_model >= 0.5) == (record.home_win == 1)).mean()),
+            "model": model["brier"],
+            "elo": metrics(record.p_elo, record.home_win)["brier"] if record.p_elo.notna().all() else None,
+            "home": metrics(record.p_home, record.home_win)["brier"],
+            "accuracy": model["accuracy"],
         }
     return {
         "season": calendar["season"],
