@@ -30,7 +30,11 @@ def season_of(server, first: str, last: str) -> None:
 
 
 def scheduled(server, lake: str) -> list[dict]:
-    return season_schedule(StatsApiClient(ClientSettings(server.url)), RawZone(lake), 2024)
+    client = StatsApiClient(ClientSettings(server.url))
+    try:
+        return season_schedule(client, RawZone(lake), 2024)
+    finally:
+        client.close()  # its pooled connection, else a ResourceWarning later in the session
 
 
 @pytest.fixture
