@@ -93,10 +93,10 @@ def forget_earlier_runs(api, days: list[dt.date]) -> int:
     game day has one run, and the demo's replace them. How many were deleted."""
     first = dt.datetime.combine(days[0], dt.time(), dt.UTC)
     last = dt.datetime.combine(days[-1], dt.time(), dt.UTC)
-    runs = api._call(api.dag_runs.get_dag_runs, DAG_ID, logical_date_gte=first, logical_date_lte=last, limit=100)
-    for run in runs.dag_runs:
-        api._call(api.dag_runs.delete_dag_run, DAG_ID, run.dag_run_id)
-    return len(runs.dag_runs)
+    runs = api.runs_between(DAG_ID, first, last)
+    for run in runs:
+        api.delete_run(DAG_ID, run.dag_run_id)
+    return len(runs)
 
 
 def run_day(api, day: dt.date, conf: dict) -> tuple[str, float, str]:

@@ -219,6 +219,14 @@ class AirflowApi:
         body = TriggerDAGRunPostBody(logical_date=logical_date, conf=trigger.conf)
         return self._call(self.dag_runs.trigger_dag_run, trigger.dag_id, body).dag_run_id
 
+    def runs_between(self, dag_id: str, first, last) -> list:
+        """The runs of ``dag_id`` whose logical dates lie from ``first`` to ``last`` (datetimes)."""
+        found = self._call(self.dag_runs.get_dag_runs, dag_id, logical_date_gte=first, logical_date_lte=last, limit=100)
+        return found.dag_runs
+
+    def delete_run(self, dag_id: str, run_id: str) -> None:
+        self._call(self.dag_runs.delete_dag_run, dag_id, run_id)
+
     def run(self, dag_id: str, run_id: str):
         """The run as the REST API describes it (state, start and end dates)."""
         return self._call(self.dag_runs.get_dag_run, dag_id, run_id)

@@ -221,12 +221,10 @@ def latest_contributions(warehouse) -> dict:
     them) with each game's top feature contributions, and each feature's mean absolute
     contribution over them."""
     rows = warehouse.query(
+        "WITH clubs AS (SELECT team_id, any_value(abbreviation) AS abbreviation FROM raw.teams GROUP BY team_id) "
         "SELECT p.game_pk, p.game_date, p.model_version, p.home_win_probability, p.top_contributions, "
         "h.abbreviation AS home, a.abbreviation AS away FROM ml.predictions AS p "
-        "LEFT JOIN (SELECT team_id, any_value(abbreviation) AS abbreviation FROM raw.teams GROUP BY team_id) AS h "
-        "ON h.team_id = p.home_team_id "
-        "LEFT JOIN (SELECT team_id, any_value(abbreviation) AS abbreviation FROM raw.teams GROUP BY team_id) AS a "
-        "ON a.team_id = p.away_team_id "
+        "LEFT JOIN clubs AS h ON h.team_id = p.home_team_id LEFT JOIN clubs AS a ON a.team_id = p.away_team_id "
         "WHERE p.game_date = (SELECT max(game_date) FROM ml.predictions) "
         "QUALIFY row_number() OVER (PARTITION BY p.game_pk ORDER BY p.predicted_at DESC) = 1 ORDER BY p.game_pk"
     )
@@ -496,22 +494,17 @@ def chart_svgs(data: dict) -> dict:
     """Each chart the data has anything for, as inline SVG (Markup: not escaped)."""
     from markupsafe import Markup
 
-    charts = {}
-    if data["completeness"]:
-        charts["completeness"] = completeness_chart(data["completeness"])
-    if data["grades"]:
-        charts["grades"] = grade_heatmap(data["grades"])
-    if data["rows"]:
-        charts["rows"] = rows_chart(data["rows"])
-    if data["scores"]:
-        charts["scores"] = scores_chart(data["scores"])
-    if data["calibration"]:
-        charts["calibration"] = calibration_chart(data["calibration"])
-    if data["models"]:
-        charts["models"] = model_history_chart(data["models"])
-    if data["contributions"]["features"]:
-        charts["contributions"] = contributions_chart(data["contributions"]["features"], data["contributions"]["date"])
-    return {name: Markup(svg(chart)) for name, chart in charts.items()}
+    latest = data["contributions"]
+    charts = {  # name: (its rows, what draws them)
+        "completeness": (data["completeness"], completeness_chart),
+        "grades": (data["grades"], grade_heatmap),
+        "rows": (data["rows"], rows_chart),
+        "scores": (data["scores"], scores_chart),
+        "calibration": (data["calibration"], calibration_chart),
+        "models": (data["models"], model_history_chart),
+        "contributions": (latest["features"], lambda features: contributions_chart(features, latest["date"])),
+    }
+    return {name: Markup(svg(draw(rows))) for name, (rows, draw) in charts.items() if rows}
 
 
 def render_html(data: dict, charts: dict | None = None, root: str = "../") -> str:
