@@ -17,6 +17,8 @@ DAG_IDS = {
     "mlb_end_of_season_archival",
     "mlb_monthly_audit",
     "mlb_backfill_history",
+    "mlb_live_games",
+    "mlb_land_final_games",
 }
 pytestmark = pytest.mark.xdist_group("dagbag")  # one parse of the DAGs folder for the module
 
@@ -59,6 +61,7 @@ def test_schedules_follow_config(dagbag):
         "mlb_weekly_sync": "0 2 * * 0",
         "mlb_end_of_season_archival": "0 1 2 1 *",
         "mlb_monthly_audit": "0 4 1 * *",
+        "mlb_live_games": "0 10 * * *",
     }
     for dag_id, cron in expected.items():
         timetable = bag.dags[dag_id].timetable
@@ -159,7 +162,14 @@ def test_the_other_dags_steps_and_their_typed_params(dagbag):
             for t in bag.dags[dag_id].tasks
             if not t.task_id.startswith("build_features.")
         }
-        for dag_id in ("mlb_weekly_sync", "mlb_end_of_season_archival", "mlb_monthly_audit", "mlb_backfill_history")
+        for dag_id in (
+            "mlb_weekly_sync",
+            "mlb_end_of_season_archival",
+            "mlb_monthly_audit",
+            "mlb_backfill_history",
+            "mlb_live_games",
+            "mlb_land_final_games",
+        )
     }
     weekly = steps["mlb_weekly_sync"]
     assert {k: v for k, v in weekly.items() if k != "retrain_model"} == {
@@ -173,6 +183,22 @@ def test_the_other_dags_steps_and_their_typed_params(dagbag):
         "archive_season": ["check_season_complete"],
     }
     assert steps["mlb_monthly_audit"] == {"audit_warehouse": []}
+    assert steps["mlb_live_games"] == {
+        "plan_live_games": [],
+        "follow_game": ["plan_live_games"],
+        "confirm_final": ["follow_game", "plan_live_games"],
+    }
+    assert steps["mlb_land_final_games"] == {
+        "plan_game_day": [],
+        "collect_game_feeds": ["plan_game_day"],
+        "collect_statcast": ["plan_game_day"],
+        "load_raw_tables": ["collect_game_feeds", "collect_statcast"],
+        "grade_raw_data": ["load_raw_tables"],
+    }
+    # a game turned final starts its landing: the live DAG's tasks emit what the landing waits for
+    waits_for = {a.name for a in bag.dags["mlb_land_final_games"].timetable.asset_condition.objects}
+    for task_id in ("follow_game", "confirm_final"):
+        assert {a.name for a in bag.dags["mlb_live_games"].get_task(task_id).outlets} == waits_for == {"mlb_final_games"}
     history = steps["mlb_backfill_history"]
     assert {k: v for k, v in history.items() if k != "retrain_model"} == {
         "plan_chunks": [],
@@ -210,6 +236,8 @@ def test_the_other_dags_steps_and_their_typed_params(dagbag):
         ("mlb_backfill_history", "kinds"): ["games"],
         ("mlb_backfill_history", "chunk_days"): 0,
         ("mlb_backfill_history", "source"): "lahman",
+        ("mlb_live_games", "clock_speed"): 0,
+        ("mlb_land_final_games", "games"): "745927",
     }
     for (dag_id, name), value in bad.items():
         with pytest.raises(ParamValidationError):

@@ -3,6 +3,7 @@
 Layout (seed 001), under the lake root (a local folder or ``gs://bucket``):
 
     live/games/<gamePk>/<endpoint>-<sha>.json                       game in progress
+    live/games/<gamePk>/<timecode>-<sha>[.patch].json               its versions, followed live (live.py)
     current/<phase>/games/<officialDate>/<gamePk>/<endpoint>-<sha>.json   once final
     current/<phase>/games/<officialDate>/<gamePk>/statcast_single_game-<sha>.csv   Savant, one game
     current/statcast/<officialDate>/statcast_date-<sha>.csv           Savant, every game of a date
@@ -85,10 +86,22 @@ class RawZone:
     # -- writing --------------------------------------------------------------------
     def _put(self, parts: tuple[str, ...], name: str, body: bytes, suffix: str = ".json") -> LandedObject:
         sha = content_hash(body)
-        folder = self.root.joinpath(*parts)
-        target = folder / f"{name}-{sha[:16]}{suffix}"
+        target = self.root.joinpath(*parts) / f"{name}-{sha[:16]}{suffix}"
         if target.exists() and content_hash(target.read_bytes()) == sha:
             return LandedObject(str(target), sha, written=False)
+        return self._write(target, body, sha)
+
+    def put_named(self, parts: tuple[str, ...], filename: str, body: bytes) -> LandedObject:
+        """Store ``body`` as ``filename``, a name that already says what it holds (a live
+        game's version: its timecode and the hash of its feed); nothing is written when an
+        object of that name is there."""
+        target = self.root.joinpath(*parts) / filename
+        if target.exists():
+            return LandedObject(str(target), "", written=False)
+        return self._write(target, body, content_hash(body))
+
+    def _write(self, target, body: bytes, sha: str) -> LandedObject:
+        folder = target.parent
         folder.mkdir(parents=True, exist_ok=True)
         if target.protocol in ("", "file", "local"):
             # Whole or not at all: another task may land the same body (a season's teams, asked

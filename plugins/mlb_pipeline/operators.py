@@ -12,8 +12,13 @@ import functools
 import json
 import logging
 
-from airflow.sdk import BaseHook, BaseOperator, BaseOperatorLink
-from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
+from airflow.sdk import Asset, BaseHook, BaseOperator, BaseOperatorLink
+from airflow.sdk.exceptions import (
+    AirflowException,
+    AirflowFailException,
+    AirflowNotFoundException,
+    AirflowSkipException,
+)
 
 from mlb_pipeline.lineage import DeclaresLineage
 from mlb_pipeline.run import RunContext, game_date_of
@@ -26,26 +31,36 @@ def game_date_for_run(context) -> str:
     return game_date_of(context).isoformat()
 
 
+# A game turned final while followed live (mlb_live_games): its event's extra names it, and
+# mlb_land_final_games loads it within minutes rather than at the next 02:00 run.
+FINAL_GAMES = Asset(name="mlb_final_games", uri="mlb://live/final-games")
+
+
+def source_base_url(section: str = "source") -> tuple[str, dict, dict]:
+    """The base URL of a source of ``config/pipeline.yaml``, its config and its connection's
+    extras: the Airflow connection's address, or the real one when it is not defined."""
+    from mlb_pipeline.settings import load_config
+
+    cfg = dict(load_config("pipeline")[section])
+    try:
+        conn = BaseHook.get_connection(cfg["connection_id"])
+    except AirflowNotFoundException:
+        return cfg["default_base_url"], cfg, {}
+    scheme = conn.conn_type if conn.conn_type in ("http", "https") else (conn.schema or "https")
+    # The connection's extras may tune the client per environment, e.g.
+    # AIRFLOW_CONN_MLB_STATSAPI='http://127.0.0.1:8765?concurrency=8&backoff_factor_s=0.1'
+    return f"{scheme}://{conn.host}" + (f":{conn.port}" if conn.port else ""), cfg, conn.extra_dejson or {}
+
+
 def source_client(section: str = "source", **overrides):
     """A client for the source configured in ``config/pipeline.yaml`` under ``section``
     (``source``: the MLB Stats API; ``savant``: Baseball Savant), reached through its
     Airflow connection, or its real address when the connection is not defined.
     ``overrides``: settings that win over the config and the connection's extras (the
     backfill's ``concurrency``)."""
-    from mlb_pipeline.settings import load_config
     from mlb_pipeline.source import ClientSettings, SavantClient, StatsApiClient
 
-    cfg = dict(load_config("pipeline")[section])
-    extras = {}
-    try:
-        conn = BaseHook.get_connection(cfg["connection_id"])
-        scheme = conn.conn_type if conn.conn_type in ("http", "https") else (conn.schema or "https")
-        base_url = f"{scheme}://{conn.host}" + (f":{conn.port}" if conn.port else "")
-        # The connection's extras may tune the client per environment, e.g.
-        # AIRFLOW_CONN_MLB_STATSAPI='http://127.0.0.1:8765?concurrency=8&backoff_factor_s=0.1'
-        extras = conn.extra_dejson or {}
-    except AirflowNotFoundException:
-        base_url = cfg["default_base_url"]
+    base_url, cfg, extras = source_base_url(section)
     settings = ClientSettings.from_config(base_url, cfg, {**extras, **overrides})
     log.info(
         "%s at %s (timeout %gs, %d retries, concurrency %d)",
@@ -736,6 +751,148 @@ class ArchiveSeasonOperator(BaseOperator):
             "already_archived": copied["already_archived"],
             "bytes": copied["bytes"],
         }
+
+
+# --- Live games (mlb_live_games, mlb_land_final_games) --------------------------------------
+
+
+class PlanLiveGamesOperator(DeclaresLineage, BaseOperator):
+    """The game day's games to follow (its schedule landed raw); first, the live versions of
+    games landed more than ``live.retention_days`` ago are pruned."""
+
+    ui_color = "#fadbd8"
+    writes = ("lake:current/schedule", "lake:live")
+
+    def execute(self, context):
+        from mlb_pipeline.collect import InvalidGameDate, check_game_date
+        from mlb_pipeline.live import games_to_follow, prune_versions
+        from mlb_pipeline.settings import load_config
+        from mlb_pipeline.warehouse import open_warehouse
+
+        try:
+            game_date = check_game_date(RunContext.of(context).day)
+        except InvalidGameDate as exc:
+            raise AirflowFailException(str(exc)) from exc
+        zone, warehouse = raw_zone(), open_warehouse()
+        warehouse.ensure_schema()
+        prune_versions(zone, warehouse, load_config("pipeline")["live"]["retention_days"])
+        client = source_client()
+        try:
+            return games_to_follow(client, zone, game_date, warehouse)
+        finally:
+            client.close()
+
+
+class FollowGameOperator(DeclaresLineage, BaseOperator):
+    """Follow one game until it is final or called off: a :class:`~mlb_pipeline.live.GameFeedTrigger`
+    polls it in the triggerer (no worker slot) at the interval of its state; at every change of
+    state and every check the task takes the versions' rows into ``raw.live_game_state`` and
+    defers again. Final: the asset event ``mlb_final_games`` (the game in its extra) starts its
+    landing. Called off: skipped. ``confirm``: the one poll a final game gets ``final`` seconds
+    later; a change since (a scorer's correction) lands the game again."""
+
+    ui_color = "#fadbd8"
+    template_fields = ("game", "clock_speed")
+    reads = ("lake:live",)
+    writes = ("lake:live", "raw.live_game_state")
+
+    def __init__(self, *, game, clock_speed=1.0, confirm: bool = False, **kwargs):
+        kwargs.setdefault("outlets", [FINAL_GAMES])
+        super().__init__(**kwargs)
+        self.game, self.clock_speed, self.confirm = game, clock_speed, confirm
+
+    def execute(self, context):
+        from mlb_pipeline.warehouse import open_warehouse
+
+        rows = open_warehouse().query(
+            "SELECT max(timecode) AS timecode, max(CASE WHEN poll_state = 'final' THEN polled_at END) AS final_at "
+            "FROM raw.live_game_state WHERE game_pk = ?",
+            [int(self.game["game_pk"])],
+        )
+        through, final_at = rows[0]["timecode"], rows[0]["final_at"]
+        if not self.confirm:
+            self._defer(reported_through=through)
+        if final_at is None:
+            raise AirflowSkipException(f"game {self.game['game_pk']} was not followed to its end: nothing to confirm")
+        self._defer(reported_through=through, next_poll_at=final_at.timestamp() + self._trigger().interval("final"))
+
+    def _trigger(self, **state):
+        from mlb_pipeline.live import GameFeedTrigger
+        from mlb_pipeline.settings import lake_url, load_config
+
+        seasons = load_config("seasons")
+        return GameFeedTrigger(
+            game=dict(self.game),
+            base_url=source_base_url()[0],
+            lake_url=lake_url(),
+            live=load_config("pipeline")["live"],
+            final_states=seasons["final_coded_states"],
+            postponed_states=seasons["postponed_coded_states"],
+            clock_speed=float(self.clock_speed or 1),
+            confirm=self.confirm,
+            **state,
+        )
+
+    def _defer(self, **state):
+        self.defer(trigger=self._trigger(**state), method_name="resume")
+
+    def resume(self, context, event: dict):
+        from mlb_pipeline.kinds.live_game import rows_of_event
+        from mlb_pipeline.warehouse import open_warehouse
+
+        pk, status = event["game_pk"], event["status"]
+        if event["rows"]:
+            open_warehouse().merge_tables(rows_of_event(event["rows"]), source="statsapi_live")
+        log.info(
+            "game %s: %s at %s (%d versions loaded; requests %s)",
+            pk,
+            event["detailed_state"] or status,
+            event["timecode"],
+            len(event["rows"]),
+            event["stats"],
+        )
+        if status == "error":
+            raise AirflowException(f"game {pk}: {event['error']}")
+        if status == "cancelled":
+            raise AirflowSkipException(f"game {pk}: {event['detailed_state']}, followed no further")
+        if self.confirm:
+            if not event["rows"]:
+                raise AirflowSkipException(f"game {pk}: unchanged since it turned final")
+            return self._final(context, event, corrected=True)
+        if status == "final":
+            return self._final(context, event, corrected=False)
+        self._defer(reported_through=event["timecode"], next_poll_at=event["next_poll_at"], stats=event["stats"])
+
+    def _final(self, context, event: dict, corrected: bool) -> dict:
+        game = {**self.game, "game_pk": event["game_pk"], "timecode": event["timecode"], "corrected": corrected}
+        context["outlet_events"][FINAL_GAMES].extra = game
+        return {**game, "stats": event["stats"]}
+
+
+class PlanFinalGamesOperator(DeclaresLineage, BaseOperator):
+    """The plan of a landing run: the games of the asset events that started it (final while
+    followed live), their dates' schedules asked again; games already final in the warehouse
+    are skipped, unless the event says the game was corrected since."""
+
+    ui_color = "#d6eaf8"
+    writes = ("lake:current/schedule",)
+
+    def execute(self, context):
+        from mlb_pipeline.live import plan_final_games
+        from mlb_pipeline.warehouse import open_warehouse
+
+        events = (
+            context["triggering_asset_events"].get(FINAL_GAMES, []) if context.get("triggering_asset_events") else []
+        )
+        finished = [dict(e.extra) for e in events if e.extra.get("game_pk")]
+        finished += [dict(g) for g in (context["params"].get("games") or [])]
+        if not finished:
+            raise AirflowSkipException("no game turned final (a run without asset events or games)")
+        client = source_client()
+        try:
+            return plan_final_games(client, raw_zone(), open_warehouse(), finished)
+        finally:
+            client.close()
 
 
 # --- Permanent errors fail at once ---------------------------------------------------------

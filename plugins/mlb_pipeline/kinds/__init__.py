@@ -23,6 +23,7 @@ from typing import Any
 
 PLAN_TASK_ID = "plan_game_day"  # the daily DAG's first task: the schedule and the plan
 FILE_TASK_IDS = ("load_retrosheet",)  # the bulk DAG's tasks that load kinds from files, not from an API
+LIVE_TASK_IDS = ("follow_game",)  # mlb_live_games' tasks: games followed while they are played
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,7 +47,7 @@ class Kind:
     name: str
     tables: tuple[str, ...]  # its raw tables (schema: config/schema.yaml), without "raw."
     collected_by: str | None  # the daily DAG's task that collects it (None: parsed from another kind;
-    # one of FILE_TASK_IDS: loaded from files by the bulk DAG)
+    # one of FILE_TASK_IDS: loaded from files by the bulk DAG; LIVE_TASK_IDS: followed by mlb_live_games)
     parse: Callable[..., dict[str, list[dict]]]  # a response (and its request's scope) -> {table: rows}
     quality: tuple[str, ...] = ()  # its keys in config/quality.yaml
     parses: str | None = None  # the kind whose response it is parsed from, if it has no request of its own
@@ -93,6 +94,7 @@ KIND_MODULES = (
     "team_stats",
     "player_stats",
     "retrosheet",
+    "live_game",
 )
 KINDS: tuple[Kind, ...] = tuple(importlib.import_module(f"{__name__}.{m}").KIND for m in KIND_MODULES)
 
@@ -124,8 +126,9 @@ COLLECTIONS: tuple[Collection, ...] = (
 
 
 def from_api(k: Kind) -> bool:
-    """Is ``k`` asked of an API (the daily path's kinds, and those parsed from their responses)?"""
-    return k.collected_by not in FILE_TASK_IDS
+    """Is ``k`` collected by the daily and backfill path from an API (and those parsed from
+    their responses)? Not the kinds loaded from files, nor those followed live."""
+    return k.collected_by not in FILE_TASK_IDS + LIVE_TASK_IDS
 
 
 def kind(name: str) -> Kind:
