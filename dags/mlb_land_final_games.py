@@ -11,7 +11,8 @@ the game in its extra); several events waiting are one run.
    Baseball Savant's Statcast pitches when it has them (the feed's pitch data until then; later
    runs ask Savant again), as the daily run collects them.
 3. **load_raw_tables**: the games merged into `raw.*`.
-4. **grade_raw_data**: Great Expectations grades the day's batch as it stands.
+4. **grade_raw_data**: Great Expectations grades these games (their rows of the day's batch); the
+   day as a whole is graded by its 02:00 run.
 
 The 02:00 run of `mlb_daily_collection` then finds these games final in the warehouse and skips
 them; it collects the day's reference data (standings, rosters, stats) as always. A manual run
@@ -62,6 +63,6 @@ with DAG(
     plan = PlanFinalGamesOperator(task_id=PLAN_TASK_ID)
     collect = [CollectOperator(collection=c) for c in ("collect_game_feeds", "collect_statcast")]
     load = LoadRawTablesOperator(task_id="load_raw_tables")
-    grade = GradeRawDataOperator(task_id="grade_raw_data", plan_task_id=plan.task_id)
+    grade = GradeRawDataOperator(task_id="grade_raw_data", plan_task_id=plan.task_id, only_planned=True)
 
     plan >> collect >> load >> grade

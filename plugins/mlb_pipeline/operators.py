@@ -161,15 +161,16 @@ class LoadRawTablesOperator(DeclaresLineage, BaseOperator):
 class GradeRawDataOperator(DeclaresLineage, BaseOperator):
     """Grade the day's raw data with Great Expectations (A, B, C or F); re-collect the games
     of a failing batch; promote it or fail naming the games and checks. Writes
-    ``ops.quality_grades`` and the Data Docs (location in the log)."""
+    ``ops.quality_grades`` and the Data Docs (location in the log). ``only_planned``: grade
+    only the games the plan collected (a landing run's)."""
 
     ui_color = "#e8daef"
     reads = ("raw.*",)
     writes = ("ops.quality_grades", "lake:quality/data_docs")
 
-    def __init__(self, *, plan_task_id: str, **kwargs):
+    def __init__(self, *, plan_task_id: str, only_planned: bool = False, **kwargs):
         super().__init__(**kwargs)
-        self.plan_task_id = plan_task_id
+        self.plan_task_id, self.only_planned = plan_task_id, only_planned
 
     def execute(self, context):
         from mlb_pipeline.collect import recollect_games
@@ -188,6 +189,7 @@ class GradeRawDataOperator(DeclaresLineage, BaseOperator):
                 context["run_id"],
                 docs_url=lake_url().rstrip("/") + "/quality/data_docs",
                 recollect=lambda pks: recollect_games(client, zone, warehouse, pks, client.settings.concurrency),
+                games=[g["game_pk"] for g in plan["collect"]] if self.only_planned else None,
             )
         except BatchRejected as exc:
             log.error("%s", exc)

@@ -943,7 +943,7 @@ def _scheduled_games_judged(grader: Grader, warehouse, game_dates: list[str]) ->
 
 
 def _check_scheduled_games(
-    grader: Grader, warehouse, game_date: str, phase: str, grades: list[TableGrade], judged=False
+    grader: Grader, warehouse, game_date: str, phase: str, grades: list[TableGrade], judged=False, games=None
 ) -> list[int]:
     """Grade the batch's completeness against the day's schedule: the batch reads only the
     games in ``raw.games``, so a day whose games failed to load graded well on what was left.
@@ -954,6 +954,8 @@ def _check_scheduled_games(
     spec = SCHEDULED_GAMES
     if judged is False:
         frame = scheduled_finals(warehouse, game_date)
+        if games is not None:
+            frame = frame[frame["game_pk"].isin([int(pk) for pk in games])].reset_index(drop=True)
         judged = (frame, grader._validate(name, frame, [spec], game_date)[0]) if not frame.empty else None
     if judged is None:
         return []
@@ -1001,17 +1003,37 @@ def _raw_columns(warehouse) -> dict[str, list[str]]:
     }
 
 
+def only_games(frames: dict[str, pd.DataFrame], games: list[int] | None) -> dict[str, pd.DataFrame]:
+    """A day's batch limited to some of its games (a landing run's): their rows of the tables
+    keyed by game; the date's other tables (rosters, standings) are left to the day's own run."""
+    if games is None:
+        return frames
+    wanted = [int(pk) for pk in games]
+    return {
+        t: f[f["game_pk"].isin(wanted)].reset_index(drop=True) if "game_pk" in f.columns else f.iloc[0:0]
+        for t, f in frames.items()
+    }
+
+
 def _recollect_until_promoted(
-    grader: Grader, warehouse, game_date: str, phase: str, columns: dict, recollect, grades: list[TableGrade] | None
+    grader: Grader,
+    warehouse,
+    game_date: str,
+    phase: str,
+    columns: dict,
+    recollect,
+    grades: list[TableGrade] | None,
+    games: list[int] | None = None,
 ) -> tuple[list[TableGrade], int]:
-    """Grade the day (unless ``grades`` are given); while the grade is one the phase retries,
-    re-collect the failing games and grade again. Returns the last grades and the attempts."""
+    """Grade the day (unless ``grades`` are given; ``games``: only those games); while the grade
+    is one the phase retries, re-collect the failing games and grade again. Returns the last
+    grades and the attempts."""
     cfg = load_config("quality")
     rules = _phase_rules(phase)
     attempt = 0
     while True:
         if grades is None:
-            grades = grader.grade_day(read_batch(warehouse, game_date), columns, phase, game_date)
+            grades = grader.grade_day(only_games(read_batch(warehouse, game_date), games), columns, phase, game_date)
         batch = day_grade(grades)
         games = failing_games(grades)
         if batch not in rules["retry_on"] or attempt >= cfg["recollect_attempts"] or not games or recollect is None:
@@ -1116,16 +1138,26 @@ def _conclude(
     return summary, None
 
 
-def grade_and_promote(warehouse, game_date: str, phase: str, run_id: str, docs_url: str | None, recollect=None) -> dict:
+def grade_and_promote(
+    warehouse,
+    game_date: str,
+    phase: str,
+    run_id: str,
+    docs_url: str | None,
+    recollect=None,
+    games: list[int] | None = None,
+) -> dict:
     """Grade the day; while the grade is one the phase retries, re-collect the failing games
     (``recollect(game_pks)``, at most ``recollect_attempts`` times) and grade again. Record
     every table's grade in ``ops.quality_grades`` and build the Data Docs. Raises
     :class:`BatchRejected` naming the games and checks when the batch is not promoted, as
-    it never is while a final game of the day's schedule is missing from ``raw.games``."""
+    it never is while a final game of the day's schedule is missing from ``raw.games``.
+    ``games``: grade only these games of the day (a landing run's), the rest of the day is
+    its 02:00 run's."""
     grader = Grader(docs_url, run_id)
     columns = _raw_columns(warehouse)
-    grades, attempt = _recollect_until_promoted(grader, warehouse, game_date, phase, columns, recollect, None)
-    missing = _check_scheduled_games(grader, warehouse, game_date, phase, grades)
+    grades, attempt = _recollect_until_promoted(grader, warehouse, game_date, phase, columns, recollect, None, games)
+    missing = _check_scheduled_games(grader, warehouse, game_date, phase, grades, games=games)
     docs = grader.build_docs()
     rows: list[dict] = []
     summary, rejected = _conclude(warehouse, game_date, phase, run_id, grades, attempt, missing, docs, rows)
