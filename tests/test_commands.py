@@ -52,6 +52,8 @@ BAD = [
     ("replay --recorded /nonexistent", "argument --recorded: '/nonexistent' is not a folder"),
     ("replay --simulate --port -1", "argument --port: '-1' is not a whole number of at least 0"),
     ("replay --simulate --seasons 2025-2024", "argument --seasons: '2025-2024' ends before it starts"),
+    ("replay --simulate --seasons 2024 --live 2024-07-02 --clock-speed 0", "argument --clock-speed: '0' is not a"),
+    ("replay --simulate --seasons 2024 --live 2024-12-25", "argument --live: no games on 2024-12-25"),
     ("replay export --season 2024 --from-date 2024-13-01 --out /tmp/x", "argument --from-date: '2024-13-01'"),
 ]
 

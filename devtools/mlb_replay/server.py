@@ -27,6 +27,7 @@ from urllib.parse import parse_qsl, urlsplit
 import orjson
 import yaml
 
+from mlb_replay.live import LiveDay
 from mlb_replay.simulate import League
 
 IGNORED_QUERY = {"language"}
@@ -270,10 +271,13 @@ class RecordedBackend:
 
 
 class SimulatedBackend:
-    """A simulated league answering the endpoints the pipeline uses."""
+    """A simulated league answering the endpoints the pipeline uses; with ``live``, the games of
+    its date as they stand at its clock's now (mlb_replay.live), the other dates as before."""
 
     ROUTES = [
         (re.compile(r"/api/v1\.1/game/(\d+)/feed/live"), "feed"),
+        (re.compile(r"/api/v1\.1/game/(\d+)/feed/live/diffPatch"), "diff_patch"),
+        (re.compile(r"/api/v1\.1/game/(\d+)/feed/live/timestamps"), "timestamps"),
         (re.compile(r"/api/v1/game/(\d+)/boxscore"), "boxscore"),
         (re.compile(r"/api/v1/game/(\d+)/linescore"), "linescore"),
         (re.compile(r"/api/v1/schedule"), "schedule"),
@@ -288,34 +292,77 @@ class SimulatedBackend:
         (re.compile(r"/__replay__/truth/(\d{4})"), "truth"),
     ]
 
-    def __init__(self, league: League):
+    def __init__(self, league: League, live: LiveDay | None = None):
         self.league = league
+        self.live = live
+
+    def _live(self, pk: int | str | None) -> bool:
+        return self.live is not None and pk is not None and self.live.plays(int(pk))
 
     def respond(self, path: str, query: dict[str, str]) -> tuple[int, bytes] | None:
         if path == SAVANT_PATH:
             asked = savant_date(path, query)
             if asked is not None:
                 day, types = asked
+                if self.live is not None and day == self.live.date:
+                    return 200, savant_day_csv(self.live.statcast_games(types))
                 games = [g for g in self.league.played_on(day) if g.game_type in types]
                 return 200, savant_day_csv([self.league.statcast_csv(g.game_pk) for g in games])
             pk = savant_game(path, query)
+            if self._live(pk):
+                return 200, self.live.statcast_csv(pk)
             body = None if pk is None else self.league.statcast_csv(pk)
             return None if body is None else (200, body)
         for pattern, name in self.ROUTES:
             m = pattern.fullmatch(path)
             if m:
                 doc = getattr(self, f"_{name}")(query, *m.groups())
-                return None if doc is None else (200, orjson.dumps(doc))
+                if doc is None:
+                    return None
+                return 200, doc if isinstance(doc, bytes) else orjson.dumps(doc)
         return None
 
     def _feed(self, query, pk):
-        return None if set(query) - {"timecode"} else self.league.feed_doc(int(pk))
+        if set(query) - {"timecode"}:
+            return None
+        if self._live(pk):
+            return self.live.feed(int(pk), query.get("timecode"))
+        return self.league.feed_doc(int(pk))
+
+    def _diff_patch(self, query, pk):
+        """Only what changed since ``startTimecode``; outside the live day a game has one version,
+        its feed as it is (``[]`` from its own timecode, else the whole feed)."""
+        if set(query) - {"startTimecode", "endTimecode"}:
+            return None
+        if self._live(pk):
+            return self.live.diff_patch(int(pk), query.get("startTimecode"), query.get("endTimecode"))
+        doc = self.league.feed_doc(int(pk))
+        stamp = None if doc is None else doc["metaData"]["timeStamp"]
+        if doc is None or query.get("endTimecode", stamp) != stamp:
+            return None
+        return [] if query.get("startTimecode") == stamp else doc
+
+    def _timestamps(self, query, pk):
+        if query:
+            return None
+        if self._live(pk):
+            return self.live.timestamps(int(pk))
+        doc = self.league.feed_doc(int(pk))
+        return None if doc is None else [doc["metaData"]["timeStamp"]]
 
     def _boxscore(self, query, pk):
-        return None if query else self.league.boxscore_doc(int(pk))
+        if query:
+            return None
+        if self._live(pk):
+            return self.league.boxscore_of(self.live.current_doc(int(pk)))
+        return self.league.boxscore_doc(int(pk))
 
     def _linescore(self, query, pk):
-        return None if query else self.league.linescore_doc(int(pk))
+        if query:
+            return None
+        if self._live(pk):
+            return self.league.linescore_of(self.live.current_doc(int(pk)))
+        return self.league.linescore_doc(int(pk))
 
     def _schedule(self, query):
         q = dict(query)
@@ -340,9 +387,11 @@ class SimulatedBackend:
             return None
         if q:  # a parameter we do not simulate: do not pretend
             return None
-        return self.league.schedule_doc(
-            start, end, set(types.split(",")) if types else None, scores=season is None, probable=probable
-        )
+        types = set(types.split(",")) if types else None
+        doc = self.league.schedule_doc(start, end, types, scores=season is None, probable=probable)
+        if self.live is not None and start <= self.live.date <= end:
+            doc = self.live.schedule(doc, types, scores=season is None, probable=probable)
+        return doc
 
     def _teams(self, query):
         if query.get("sportId") != "1" or set(query) - {"sportId", "season"}:
@@ -620,6 +669,10 @@ class ReplayServer:
                 if path == "/__replay__/faults" and method == "DELETE":
                     server.clear_faults()
                     return self._send(200, b"{}")
+                if path == "/__replay__/live" and method == "GET":
+                    live = getattr(server.backend, "live", None)
+                    if live is not None:
+                        return self._send(200, orjson.dumps(live.describe()))
                 if path == "/__replay__/health":
                     return self._send(200, b'{"status": "ok"}')
                 return self._send(404, _error_body(10, "Object not found"))

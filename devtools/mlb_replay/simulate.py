@@ -40,6 +40,11 @@ ROOF_TYPES = {139: "Dome", 109: "Retractable", 117: "Retractable", 136: "Retract
 MONTH_TEMPERATURE = {2: 62, 3: 60, 4: 63, 5: 70, 6: 77, 7: 81, 8: 80, 9: 74, 10: 64, 11: 58}
 UMPIRE_POSITIONS = ["Home Plate", "First Base", "Second Base", "Third Base"]
 POSTSEASON_UMPIRE_POSITIONS = [*UMPIRE_POSITIONS, "Left Field", "Right Field"]
+# How a game ends in its live feed (mlb_replay.live): "Game Over" a few minutes after the last
+# out, "Final" some minutes later; a final feed's metaData.timeStamp is that moment.
+GAME_OVER_AFTER = dt.timedelta(minutes=3)
+FINAL_AFTER = dt.timedelta(minutes=10)
+RAIN_DELAY_SHARE = 0.27  # of games at open-air parks (22 of 30): about one game in five
 WIND_DIRECTIONS = ["Out To CF", "Out To LF", "Out To RF", "In From CF", "In From LF", "In From RF", "L To R", "R To L"]
 POSITIONS = {
     "1": ("Pitcher", "Pitcher", "P"),
@@ -976,12 +981,32 @@ class League:
     # -------------------------------------------------------------- game feeds ----
     @functools.lru_cache(maxsize=256)  # noqa: B019  (one League per process, alive as long as it)
     def play(self, game_pk: int) -> PlayedGame:
+        return self.replay(game_pk)
+
+    def replay(self, game_pk: int, books: bool = False) -> PlayedGame:
+        """The game played out (uncached); with ``books``, it keeps the stat books as they stood
+        after each play (PlayedGame.books, for the live feed: mlb_replay.live)."""
         g = self.games[game_pk]
         for attempt in range(500):
-            played = PlayedGame(self, g, random.Random(f"{self.seed}:{game_pk}:play:{attempt}"))
+            played = PlayedGame(self, g, random.Random(f"{self.seed}:{game_pk}:play:{attempt}"), books)
             if (played.runs["home"] > played.runs["away"]) == g.home_wins:
                 return played
         raise RuntimeError(f"could not simulate game {game_pk} with the drawn winner")
+
+    def rain_delay(self, g: Game) -> tuple[float, int] | None:
+        """A rain delay of a game at an open-air park, or None: (when, as the share of its plays
+        done; how long, 20 to 60 minutes). It holds up the live feed's later versions and the
+        game's end (:meth:`final_time`), not its plays' times. From its own generator: no
+        other simulated value moved."""
+        rng = random.Random(f"{self.seed}:{g.game_pk}:rain")
+        if g.home in ROOF_TYPES or rng.random() >= RAIN_DELAY_SHARE:
+            return None
+        return rng.random(), rng.randint(20, 60)
+
+    def final_time(self, g: Game, played: PlayedGame) -> dt.datetime:
+        """When a played game's feed turns Final: the last out, any rain delay, Game Over, then Final."""
+        delay = self.rain_delay(g)
+        return played.clock + dt.timedelta(minutes=delay[1] if delay else 0) + GAME_OVER_AFTER + FINAL_AFTER
 
     def venue_field_info(self, team_id: int) -> dict:
         """The home park's capacity and roof, the same every season."""
@@ -1173,22 +1198,34 @@ class League:
 
     def boxscore_doc(self, game_pk: int) -> dict | None:
         feed = self.feed_doc(game_pk)
-        if feed is None:
-            return None
+        return None if feed is None else self.boxscore_of(feed)
+
+    def boxscore_of(self, feed: dict) -> dict:
+        """A feed's box score as /boxscore answers it, its clubs in full (the feed left as it is:
+        the live feed's versions are cached)."""
         box = feed["liveData"]["boxscore"]
-        g = self.games[game_pk]
-        for side, tid in (("home", g.home), ("away", g.away)):
-            box["teams"][side]["team"] = self.team_ref(tid, True, g.season)
-        return {"copyright": COPYRIGHT, **box}
+        g = self.games[feed["gamePk"]]
+        club = {"home": g.home, "away": g.away}
+        teams = {
+            side: {**team, "team": self.team_ref(club[side], True, g.season)} for side, team in box["teams"].items()
+        }
+        return {"copyright": COPYRIGHT, **box, "teams": teams}
 
     def linescore_doc(self, game_pk: int) -> dict | None:
         feed = self.feed_doc(game_pk)
-        if feed is None:
-            return None
+        return None if feed is None else self.linescore_of(feed)
+
+    @staticmethod
+    def linescore_of(feed: dict) -> dict:
+        """A feed's line score as /linescore answers it: a final game's clubs say who won."""
         line = feed["liveData"]["linescore"]
         if "teams" in line and feed["gameData"]["status"]["codedGameState"] == "F":
             home, away = line["teams"]["home"], line["teams"]["away"]
-            home["isWinner"], away["isWinner"] = home["runs"] > away["runs"], away["runs"] > home["runs"]
+            teams = {
+                "home": {**home, "isWinner": home["runs"] > away["runs"]},
+                "away": {**away, "isWinner": away["runs"] > home["runs"]},
+            }
+            line = {**line, "teams": teams}
         return {"copyright": COPYRIGHT, **line}
 
 
@@ -1196,7 +1233,7 @@ class League:
 # One game, pitch by pitch
 # ------------------------------------------------------------------------------------
 class PlayedGame:
-    def __init__(self, league: League, g: Game, rng: random.Random):
+    def __init__(self, league: League, g: Game, rng: random.Random, books: bool = False):
         self.league, self.g, self.rng = league, g, rng
         self.strength = league.strength[g.season]
         self.team_of = {"home": g.home, "away": g.away}
@@ -1218,6 +1255,9 @@ class PlayedGame:
         self.plays: list[dict] = []
         self.clock = g.game_datetime(league.teams[g.home]["utc_offset"]) + dt.timedelta(minutes=5)
         self.lead_change: tuple[str, int, int] | None = None  # (leading side, pitcher of side, opposing pitcher)
+        # With ``books``: after each play, copies of the stat books and who has pitched (no
+        # randomness drawn: the game is the same either way).
+        self.books: list[dict] | None = [] if books else None
         self._simulate()
 
     # -- stat books -----------------------------------------------------------------
@@ -1782,6 +1822,16 @@ class PlayedGame:
                 "atBatIndex": at_bat_index,
             }
         )
+        if self.books is not None:
+            self.books.append(
+                {
+                    "bat": {pid: dict(s) for pid, s in self.bat.items()},
+                    "pit": {pid: dict(s) for pid, s in self.pit.items()},
+                    "fld": {pid: dict(s) for pid, s in self.fld.items()},
+                    "runs": dict(self.runs),
+                    "pitchers_used": {side: list(ps) for side, ps in self.pitchers_used.items()},
+                }
+            )
         return n_runs, outs_made, hit, new_bases
 
     # ------------------------------------------------------------ the documents ----
@@ -2165,7 +2215,8 @@ class PlayedGame:
             "link": f"/api/v1.1/game/{g.game_pk}/feed/live",
             "metaData": {
                 "wait": 10,
-                "timeStamp": start.strftime("%Y%m%d_%H%M%S"),
+                # a final game's: when it went Final (mlb_replay.live publishes it then)
+                "timeStamp": (start if played is None else league.final_time(g, played)).strftime("%Y%m%d_%H%M%S"),
                 "gameEvents": [],
                 "logicalEvents": [],
             },
