@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import time
 
 import jsonpatch
 import pytest
@@ -176,3 +177,139 @@ def test_a_step_that_does_not_apply_and_answers_that_are_not_feeds(tmp_path):
 )
 def test_the_state_of_a_game_sets_how_often_it_is_asked(status, state):
     assert poll_state(status, FINAL, POSTPONED) == state
+
+
+# ------------------------------------------------------------------------------------
+# The trigger against the double playing a day live (no Airflow: the task's loop is below)
+# ------------------------------------------------------------------------------------
+SPEED = 600  # ten minutes of game time a second: the test day in about 40 s
+DAY = dt.date(2024, 7, 2)  # seed 7: 2401818 held up by rain 49 min, 2401831 rained out
+GAMES = [2401818, 2401819, 2401831, 2401823]
+
+
+crashes: list[dict] = []
+
+
+async def follow(game: dict, server_url: str, lake: str, crash_after: float | None = None) -> tuple[list, dict]:
+    """What FollowGameOperator does with its trigger, as Airflow would run it: defer, take the
+    event's rows, defer again from where it was. ``crash_after``: the first trigger is killed
+    after this many seconds and started again from its serialised arguments (a triggerer
+    restart), as the triggerer would."""
+    import asyncio
+
+    from mlb_pipeline.live import GameFeedTrigger
+    from mlb_pipeline.settings import load_config
+
+    seasons = load_config("seasons")
+    base = {
+        "game": game,
+        "base_url": server_url,
+        "lake_url": lake,
+        "live": load_config("pipeline")["live"],
+        "final_states": seasons["final_coded_states"],
+        "postponed_states": seasons["postponed_coded_states"],
+        "clock_speed": SPEED,
+    }
+    state: dict = {}
+    rows: list[dict] = []
+    crash_at = None if crash_after is None else time.time() + crash_after
+    while True:
+        trigger = GameFeedTrigger(**base, **state)
+        classpath, kwargs = trigger.serialize()
+        run = trigger.run().__anext__()
+        if crash_at is not None and crash_at < time.time() + 60:
+            try:
+                event = await asyncio.wait_for(run, max(0.0, crash_at - time.time()))
+            except TimeoutError:  # killed mid-game: a new triggerer starts it from its arguments
+                crash_at = None
+                crashes.append(kwargs)
+                assert classpath == "mlb_pipeline.live.GameFeedTrigger"
+                event = await GameFeedTrigger(**kwargs).run().__anext__()
+        else:
+            event = await run
+        event = event.payload
+        rows += event["rows"]
+        assert event["status"] != "error", event["error"]
+        if event["status"] in ("final", "cancelled"):
+            break
+        state = {"reported_through": event["timecode"], "next_poll_at": event["next_poll_at"], "stats": event["stats"]}
+    if event["status"] == "final":  # confirm_final: one poll, `final` seconds later
+        after = time.time() + base["live"]["poll_interval_s"]["final"] / SPEED
+        confirm = GameFeedTrigger(**base, confirm=True, reported_through=event["timecode"], next_poll_at=after)
+        confirmed = (await confirm.run().__anext__()).payload
+        assert confirmed["rows"] == []  # nothing changed after Final
+    return rows, event
+
+
+def test_the_trigger_follows_a_live_day_state_by_state_and_keeps_every_version(tmp_path):
+    import asyncio
+
+    from mlb_pipeline.settings import load_config
+    from mlb_replay.live import LiveClock, LiveDay
+    from mlb_replay.server import ReplayServer, SimulatedBackend
+    from mlb_replay.simulate import League
+
+    league = League(7, [2024])
+    day = LiveDay(league, DAY, None, GAMES)
+    lake = (tmp_path / "lake").as_uri()
+    with ReplayServer(SimulatedBackend(league, day)) as server:
+        day.clock = LiveClock(SPEED, day.first_start - dt.timedelta(minutes=35))
+
+        async def whole_day():
+            games = [{"game_pk": pk, "official_date": DAY.isoformat(), "phase": "regular_season"} for pk in GAMES]
+            crash = {2401818: 8.0}  # the rain-delayed game's trigger dies mid-game
+            return await asyncio.gather(*(follow(g, server.url, lake, crash.get(g["game_pk"])) for g in games))
+
+        results = dict(zip(GAMES, asyncio.run(whole_day())))
+        assert len(crashes) == 1
+        described = {g["gamePk"]: g for g in day.describe()["games"]}
+        log = server.requests(r"/game/\d+/feed/live")
+
+    intervals = load_config("pipeline")["live"]["poll_interval_s"]
+    for pk, (rows, event) in results.items():
+        timeline = described[pk]["timeline"]
+        stored = sorted(p.name for p in (tmp_path / "lake" / "live" / "games" / str(pk)).iterdir())
+        stored_codes = [n.split("-")[0] for n in stored]
+        codes = [v["timecode"] for v in timeline]
+        # every version from the first one seen is stored, once, whichever way it came
+        assert stored_codes == codes[codes.index(stored_codes[0]) :], pk
+        assert [r["timecode"] for r in rows] == stored_codes
+        seen = [
+            s for i, s in enumerate(r["detailed_state"] for r in rows) if i == 0 or s != rows[i - 1]["detailed_state"]
+        ]
+        if pk == 2401831:
+            assert event["status"] == "cancelled" and seen == ["Postponed"] or seen[-1] == "Postponed"
+            continue
+        expected = ["Pre-Game", "Warmup", "In Progress", "Game Over", "Final"]
+        if pk == 2401818:
+            expected[3:3] = ["Delayed: Rain", "In Progress"]
+            states = [v["state"] for v in timeline]
+            died = codes.index(crashes[0]["reported_through"])  # its trigger died mid-game, and lost nothing
+            assert states.index("In Progress") <= died < states.index("Game Over")
+        if seen[0] == "Scheduled":  # a later game: followed from before its pre-game
+            expected.insert(0, "Scheduled")
+        assert seen == expected, (pk, seen)
+        assert event["stats"]["mismatches"] == 0 and event["stats"]["checks"] >= len(stored) // 20
+        # the feed rebuilt from the stored versions is the final feed
+        rebuilt = FollowedGame(RawZone(lake), pk, DAY.isoformat(), FINAL, POSTPONED)
+        rebuilt.restore(None)
+        assert rebuilt.doc == league.feed_doc(pk)
+
+        # polls follow the state (the full-feed checks ride on a poll), none after Final but the confirming one
+        polls = [
+            r for r in log if f"/game/{pk}/" in r["target"] and "timecode=" not in r["target"].split("diffPatch")[0]
+        ]
+        real = [(v["real_time"], v["state"]) for v in timeline]
+
+        def state_at(t: float, real=real) -> str:
+            now = [s for at, s in real if at <= t]
+            return now[-1] if now else "Scheduled"
+
+        key = {"Scheduled": "pre_game", "Pre-Game": "pre_game", "Warmup": "warm_up", "In Progress": "in_progress"}
+        key |= {"Delayed: Rain": "delayed", "Game Over": "in_progress", "Final": "final"}
+        for a, b in zip(polls, polls[1:]):
+            assert b["time"] - a["time"] >= 0.5 * intervals[key[state_at(a["time"])]] / SPEED, (pk, a, b)
+        final_at = described[pk]["final_real_time"]
+        after = [r for r in polls if r["time"] > final_at]
+        assert len(after) == 2, after  # the poll that found it Final, and the confirming one
+        assert after[1]["time"] - after[0]["time"] >= 0.9 * intervals["final"] / SPEED
