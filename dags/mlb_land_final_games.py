@@ -39,7 +39,7 @@ from mlb_pipeline.operators import (
 with DAG(
     dag_id="mlb_land_final_games",
     schedule=[FINAL_GAMES],
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    start_date=pendulum.datetime(2015, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,  # one writer at a time; events that arrive meanwhile are the next run
     default_args={

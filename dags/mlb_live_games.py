@@ -46,7 +46,7 @@ HOUR, MINUTE = CONFIG["live"]["start_at"].split(":")
 with DAG(
     dag_id="mlb_live_games",
     schedule=CronTriggerTimetable(f"{int(MINUTE)} {int(HOUR)} * * *", timezone=TZ),
-    start_date=pendulum.datetime(2026, 1, 1, tz=TZ),
+    start_date=pendulum.datetime(2015, 1, 1, tz=TZ),
     catchup=False,
     # a day's games may run past the next morning's start; two days never follow one game
     max_active_runs=2,
