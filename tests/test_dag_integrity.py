@@ -198,7 +198,9 @@ def test_the_other_dags_steps_and_their_typed_params(dagbag):
     # a game turned final starts its landing: the live DAG's tasks emit what the landing waits for
     waits_for = {a.name for a in bag.dags["mlb_land_final_games"].timetable.asset_condition.objects}
     for task_id in ("follow_game", "confirm_final"):
-        assert {a.name for a in bag.dags["mlb_live_games"].get_task(task_id).outlets} == waits_for == {"mlb_final_games"}
+        assert (
+            {a.name for a in bag.dags["mlb_live_games"].get_task(task_id).outlets} == waits_for == {"mlb_final_games"}
+        )
     history = steps["mlb_backfill_history"]
     assert {k: v for k, v in history.items() if k != "retrain_model"} == {
         "plan_chunks": [],

@@ -46,7 +46,9 @@ def test_declarations_point_at_real_endpoints_rules_and_tasks():
                 node = node[part]
         for endpoint in k.endpoints:
             assert endpoint in ENDPOINTS or endpoint == SavantClient.ENDPOINT, (k.name, endpoint)
-        assert k.collected_by in tasks | {kinds.PLAN_TASK_ID, *kinds.FILE_TASK_IDS, *kinds.LIVE_TASK_IDS} or k.parses, k.name
+        assert k.collected_by in tasks | {kinds.PLAN_TASK_ID, *kinds.FILE_TASK_IDS, *kinds.LIVE_TASK_IDS} or k.parses, (
+            k.name
+        )
     for c in kinds.COLLECTIONS:
         module = kinds.collection_module(c)
         assert callable(module.collect) and callable(module.load) and callable(module.answered), c.task_id

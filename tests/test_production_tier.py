@@ -367,3 +367,36 @@ def test_a_backfill_chunk_loads_into_bigquery_from_the_gs_lake_and_is_recorded(p
     assert backfill.pending_chunks(bigquery, [chunk], kinds) == []
     schedules = ObjectStoragePath(production["MLB_LAKE_URL"]) / "current" / "schedule" / "2024-06-10_to_2024-06-10"
     assert len(list(schedules.iterdir())) == 1
+
+
+def test_a_game_followed_live_keeps_its_versions_in_gcs_and_its_states_in_bigquery(production, bigquery):
+    """The live path on the production backends: the trigger's versions in the gs:// lake (and
+    rebuilt from there after a restart), its rows merged into BigQuery, where a restarted task
+    finds where it was."""
+    import asyncio
+
+    from test_live import follow
+
+    from mlb_pipeline import live
+    from mlb_pipeline.landing import RawZone
+    from mlb_replay.live import LiveClock, LiveDay
+    from mlb_replay.server import ReplayServer, SimulatedBackend
+    from mlb_replay.simulate import League
+
+    speed, pk, day = 1200, 2401819, dt.date(2024, 7, 2)
+    league = League(7, [2024])
+    played = LiveDay(league, day, None, [pk])
+    with ReplayServer(SimulatedBackend(league, played)) as server:
+        played.clock = LiveClock(speed, played.first_start - dt.timedelta(minutes=25))
+        game = {"game_pk": pk, "official_date": day.isoformat(), "phase": "regular_season"}
+        rows, event = asyncio.run(follow(game, server.url, production["MLB_LAKE_URL"], speed=speed))
+    assert event["status"] == "final" and event["stats"]["mismatches"] == 0
+    assert live.load_state_rows(bigquery, rows) == len(rows) == len(played.timeline(pk)) - 1  # from the Pre-Game on
+    assert live.load_state_rows(bigquery, rows[-3:]) == 3  # a retried task's rows replace themselves
+    through, final_at = live.followed_so_far(bigquery, pk)
+    assert through == played.timeline(pk)[-1].timecode and final_at is not None
+    [n] = bigquery.query("SELECT count(*) AS n, count(DISTINCT timecode) AS d FROM raw.live_game_state")
+    assert n == {"n": len(rows), "d": len(rows)}
+    again = live.FollowedGame(RawZone(production["MLB_LAKE_URL"]), pk, day.isoformat(), {"F", "O"}, {"D"})
+    again.restore(None)
+    assert again.doc == league.feed_doc(pk) and len(again.take_rows()) == len(rows)

@@ -117,6 +117,7 @@ class FollowedGame:
     doc: dict | None = None
     sha: str | None = None
     versions: int = 0  # versions seen since the last check against a full feed
+    checked_through: str | None = None  # the last version checked against (or taken as) a full feed
     state_rows: list[dict] = dataclasses.field(default_factory=list)
 
     @property
@@ -137,10 +138,13 @@ class FollowedGame:
     def stored(self) -> list[tuple[str, str, str, Any]]:
         """The stored versions, oldest first: (timecode, sha, kind, path); at one timecode a
         full feed comes after the patch step it corrects."""
-        if not self.folder.exists():
+        folder = self.folder
+        try:  # asked afresh: a listing cached in this process (fsspec) would miss the versions written since
+            names = folder.fs.ls(folder.path, detail=False, refresh=True)
+        except FileNotFoundError:
             return []
         out = []
-        for path in self.folder.iterdir():
+        for path in (folder / name.rstrip("/").rsplit("/", 1)[-1] for name in names):
             name = path.name
             kind = PATCH if name.endswith(PATCH) else FULL if name.endswith(FULL) else None
             stem = name[: -len(kind)] if kind else ""
@@ -150,9 +154,10 @@ class FollowedGame:
             out.append((timecode, sha, kind, path))
         return sorted(out, key=lambda v: (v[0], v[2] == FULL))
 
-    def restore(self, reported_through: str | None) -> None:
+    def restore(self, reported_through: str | None, checked_through: str | None = None) -> None:
         """Rebuild the current feed from the stored versions (after a restart of the
-        triggerer, or a new deferral), with the rows of versions after ``reported_through``."""
+        triggerer, or a new deferral), with the rows of versions after ``reported_through``;
+        the versions after ``checked_through`` count towards the next check."""
         import jsonpatch
 
         versions = self.stored()
@@ -161,19 +166,20 @@ class FollowedGame:
             return
         first = fulls[-1]
         self.doc = orjson.loads(versions[first][3].read_bytes())
-        self.versions = 0
+        self.checked_through = max(versions[first][0], checked_through or "")
         self._restored_row(versions[first], reported_through)
         for version in versions[first + 1 :]:
             step = orjson.loads(version[3].read_bytes())
             self.doc = jsonpatch.apply_patch(self.doc, step["diff"], in_place=True)
-            self.versions += 1
             self._restored_row(version, reported_through)
+        self.versions = sum(1 for v in versions[first + 1 :] if v[0] > self.checked_through)
         self.sha = feed_sha(self.doc)
 
     def _restored_row(self, version, reported_through: str | None) -> None:
         timecode, _, _, path = version
         if reported_through is None or timecode > reported_through:
-            stamp = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)  # written as it was received
+            stamp = path.stat().st_mtime  # written as it was received; gcsfs says when as a datetime
+            stamp = stamp if isinstance(stamp, dt.datetime) else dt.datetime.fromtimestamp(stamp, dt.UTC)
             self.state_rows.append(state_row(self.doc, self.official_date, str(path), stamp, self.state))
 
     # -- what a poll brought ----------------------------------------------------------
@@ -189,7 +195,7 @@ class FollowedGame:
         if sha == self.sha:
             return False
         url, _ = self._store(f"{timecode_of(doc)}-{sha}{FULL}", orjson.dumps(doc))
-        self.doc, self.sha, self.versions = doc, sha, 0
+        self.doc, self.sha, self.versions, self.checked_through = doc, sha, 0, timecode_of(doc)
         self.state_rows.append(state_row(doc, self.official_date, url, polled_at, self.state))
         return True
 
@@ -226,7 +232,7 @@ class FollowedGame:
         goes on from it. Returns whether they were equal."""
         if not isinstance(doc, dict) or "gameData" not in doc or "status" not in doc["gameData"]:
             raise NotAFeed(f"game {self.game_pk}: the answer is not a game feed")
-        self.versions = 0
+        self.versions, self.checked_through = 0, self.timecode
         if feed_sha(doc) == self.sha:
             return True
         self.sha = None  # the same version, rebuilt wrong
@@ -314,6 +320,30 @@ def plan_final_games(client, zone, warehouse, finished: list[dict]) -> dict:
     }
 
 
+def followed_so_far(warehouse, game_pk: int) -> tuple[str | None, dt.datetime | None]:
+    """The last version of a game in ``raw.live_game_state`` and when it was seen final: where
+    its (re)started task goes on from."""
+    [row] = warehouse.query(
+        "SELECT max(timecode) AS timecode, max(CASE WHEN poll_state = 'final' THEN polled_at END) AS final_at "
+        "FROM raw.live_game_state WHERE game_pk = ?",
+        [int(game_pk)],
+    )
+    return row["timecode"], row["final_at"]
+
+
+def load_state_rows(warehouse, rows: list[dict]) -> int:
+    """A trigger's rows (JSON: times and dates as text) into ``raw.live_game_state``, one scope a
+    version (its key): a version loaded twice, by a retried task, replaces itself."""
+    if not rows:
+        return 0
+    items = []
+    for r in rows:
+        row = {**r, "polled_at": dt.datetime.fromisoformat(r["polled_at"]), "official_date": str(r["official_date"])}
+        items.append(("raw.live_game_state", [row], {"game_pk": row["game_pk"], "timecode": row["timecode"]}))
+    warehouse.merge_tables(items, source="statsapi_live")
+    return len(rows)
+
+
 def prune_versions(zone, warehouse, retention_days: int, now: dt.datetime | None = None) -> list[int]:
     """Delete the live versions of games final in the warehouse that were loaded more than
     ``retention_days`` ago (their final feed is in current/, graded with the day). Returns the
@@ -378,13 +408,15 @@ class GameFeedTrigger(BaseTrigger):
         clock_speed: float = 1.0,
         confirm: bool = False,
         reported_through: str | None = None,
+        checked_through: str | None = None,
         next_poll_at: float = 0.0,
         stats: dict | None = None,
     ):
         super().__init__()
         self.game, self.base_url, self.lake_url, self.live = game, base_url, lake_url, live
         self.final_states, self.postponed_states = final_states, postponed_states
-        self.clock_speed, self.reported_through, self.next_poll_at = float(clock_speed), reported_through, next_poll_at
+        self.clock_speed, self.next_poll_at = float(clock_speed), next_poll_at
+        self.reported_through, self.checked_through = reported_through, checked_through
         self.stats, self.confirm = dict(stats or {}), confirm
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -400,6 +432,7 @@ class GameFeedTrigger(BaseTrigger):
                 "clock_speed": self.clock_speed,
                 "confirm": self.confirm,
                 "reported_through": self.reported_through,
+                "checked_through": self.checked_through,
                 "next_poll_at": self.next_poll_at,
                 "stats": self.stats,
             },
@@ -420,7 +453,7 @@ class GameFeedTrigger(BaseTrigger):
             set(self.final_states),
             set(self.postponed_states),
         )
-        await asyncio.to_thread(game.restore, self.reported_through)
+        await asyncio.to_thread(game.restore, self.reported_through, self.checked_through)
         stats = {k: self.stats.get(k, 0) for k in STAT_KEYS}
         started_in, checks = game.state, stats["checks"]
         next_at = self.next_poll_at
@@ -538,6 +571,7 @@ class GameFeedTrigger(BaseTrigger):
             "status": status,
             "game_pk": game.game_pk,
             "timecode": game.timecode,
+            "checked_through": game.checked_through,
             "detailed_state": game.doc["gameData"]["status"].get("detailedState") if game.doc else None,
             "rows": rows,
             "next_poll_at": next_at,

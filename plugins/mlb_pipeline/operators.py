@@ -804,14 +804,10 @@ class FollowGameOperator(DeclaresLineage, BaseOperator):
         self.game, self.clock_speed, self.confirm = game, clock_speed, confirm
 
     def execute(self, context):
+        from mlb_pipeline.live import followed_so_far
         from mlb_pipeline.warehouse import open_warehouse
 
-        rows = open_warehouse().query(
-            "SELECT max(timecode) AS timecode, max(CASE WHEN poll_state = 'final' THEN polled_at END) AS final_at "
-            "FROM raw.live_game_state WHERE game_pk = ?",
-            [int(self.game["game_pk"])],
-        )
-        through, final_at = rows[0]["timecode"], rows[0]["final_at"]
+        through, final_at = followed_so_far(open_warehouse(), self.game["game_pk"])
         if not self.confirm:
             self._defer(reported_through=through)
         if final_at is None:
@@ -839,12 +835,11 @@ class FollowGameOperator(DeclaresLineage, BaseOperator):
         self.defer(trigger=self._trigger(**state), method_name="resume")
 
     def resume(self, context, event: dict):
-        from mlb_pipeline.kinds.live_game import rows_of_event
+        from mlb_pipeline.live import load_state_rows
         from mlb_pipeline.warehouse import open_warehouse
 
         pk, status = event["game_pk"], event["status"]
-        if event["rows"]:
-            open_warehouse().merge_tables(rows_of_event(event["rows"]), source="statsapi_live")
+        load_state_rows(open_warehouse(), event["rows"])
         log.info(
             "game %s: %s at %s (%d versions loaded; requests %s)",
             pk,
@@ -863,7 +858,12 @@ class FollowGameOperator(DeclaresLineage, BaseOperator):
             return self._final(context, event, corrected=True)
         if status == "final":
             return self._final(context, event, corrected=False)
-        self._defer(reported_through=event["timecode"], next_poll_at=event["next_poll_at"], stats=event["stats"])
+        self._defer(
+            reported_through=event["timecode"],
+            checked_through=event["checked_through"],
+            next_poll_at=event["next_poll_at"],
+            stats=event["stats"],
+        )
 
     def _final(self, context, event: dict, corrected: bool) -> dict:
         game = {**self.game, "game_pk": event["game_pk"], "timecode": event["timecode"], "corrected": corrected}

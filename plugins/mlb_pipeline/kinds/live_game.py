@@ -29,16 +29,6 @@ def parse(doc: dict, scope: dict | None = None) -> dict[str, list[dict]]:
     return {TABLE: [state_row(doc, official_date, scope.get("raw_object", ""), polled_at, state)]}
 
 
-def rows_of_event(rows: list[dict]) -> list[tuple[str, list[dict], dict]]:
-    """The rows a trigger handed back, as ``merge_tables`` items: one scope a version (its key),
-    so a version loaded twice (a retried task) replaces itself and nothing else."""
-    out = []
-    for r in rows:
-        row = {**r, "polled_at": dt.datetime.fromisoformat(r["polled_at"]), "official_date": r["official_date"]}
-        out.append((f"raw.{TABLE}", [row], {"game_pk": row["game_pk"], "timecode": row["timecode"]}))
-    return out
-
-
 KIND = Kind(
     name="live_game",
     tables=(TABLE,),
