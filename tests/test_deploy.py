@@ -486,7 +486,7 @@ def test_airflowignore_leaves_the_dag_processor_the_dag_files_only(tmp_path):
     from airflow.utils.file import list_py_file_paths
 
     dag_files = sorted(p.name for p in (REPO / "dags").glob("mlb_*.py"))
-    assert len(dag_files) == 5
+    assert len(dag_files) == 7
     assert sorted(Path(p).name for p in list_py_file_paths(REPO / "dags", safe_mode=False)) == dag_files
     # what else may land in the folder on Composer is skipped, Composer's own DAG excepted
     dags = tmp_path / "dags"

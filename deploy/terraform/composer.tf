@@ -74,6 +74,16 @@ resource "google_composer_environment" "mlb" {
     node_config {
       service_account = google_service_account.worker.email
     }
+
+    # mlb_live_games' follow_game tasks wait in Airflow's triggerer (deferrable operators):
+    # Composer runs no triggerer unless asked. One holds a day's fifteen games with room to spare.
+    workloads_config {
+      triggerer {
+        count     = var.triggerer_count
+        cpu       = 0.5
+        memory_gb = 1
+      }
+    }
   }
 
   depends_on = [

@@ -89,3 +89,13 @@ variable "data_lineage" {
   type        = bool
   default     = true
 }
+
+variable "triggerer_count" {
+  description = "Airflow triggerers: the live games' polling runs there (1 is enough for a day of games; 2 keeps following through a triggerer's restart without waiting for the health check)."
+  type        = number
+  default     = 1
+  validation {
+    condition     = var.triggerer_count >= 1 && var.triggerer_count <= 10
+    error_message = "triggerer_count: 1 to 10 (mlb_live_games needs one; Composer allows ten)."
+  }
+}
