@@ -393,8 +393,9 @@ except ImportError:  # pragma: no cover
 class GameFeedTrigger(BaseTrigger):
     """Polls one game at the interval of its state (divided by ``clock_speed``: a double
     playing games faster than real time) until its state changes, a check is due, or it ends;
-    then hands back to the task with what it saw (``confirm``: after one poll). Its state is its arguments and the
-    versions in the raw zone: a triggerer restarted anywhere goes on where it was."""
+    then hands back to the task with what it saw (``confirm``: after one poll). Its state is
+    its arguments and the versions in the raw zone: a triggerer restarted anywhere goes on
+    where it was."""
 
     def __init__(
         self,
