@@ -157,6 +157,18 @@ def test_faults_can_be_set_over_http(simulated):
     assert [r["status"] for r in log if "/seasons/" in r["target"]] == [503, 200]
 
 
+def test_the_log_counts_the_bytes_of_each_answer_as_sent(simulated):
+    target = "/api/v1.1/game/2400605/feed/live"
+    plain = urllib3.request("GET", simulated.url + target, headers={"Accept-Encoding": "identity"})
+    zipped = urllib3.request("GET", simulated.url + target, headers={"Accept-Encoding": "gzip"}, decode_content=False)
+    assert zipped.headers["Content-Encoding"] == "gzip" and len(zipped.data) < len(plain.data) / 3
+    simulated.add_fault(target, status=503, times=1)
+    urllib3.request("GET", simulated.url + target, retries=False)
+    log = [(r["status"], r["bytes"], r["raw_bytes"]) for r in simulated.requests(target)]
+    assert log[:2] == [(200, len(plain.data), len(plain.data)), (200, len(zipped.data), len(plain.data))]
+    assert log[2][0] == 503 and 0 < log[2][1] == log[2][2] < 200
+
+
 # ------------------------------------------------------------------ simulated mode ----
 def test_simulated_season_has_the_real_calendars_shape(league):
     games = [g for g in league.games.values() if g.season == 2024]

@@ -7,7 +7,8 @@ league. Anything they cannot answer gets the API's own 404 body, never a made-up
 Faults can be injected per request pattern (status codes with Retry-After, latency,
 truncated bodies, bodies cut at a line or shorter than their Content-Length, dropped
 connections), in code or over HTTP at ``/__replay__/faults``; every request is logged at
-``/__replay__/requests`` so tests can count retries.
+``/__replay__/requests``, with the bytes of its answer's body (as sent and before gzip), so
+tests can count retries and benchmarks the bytes transferred.
 """
 
 from __future__ import annotations
@@ -584,10 +585,16 @@ class ReplayServer:
             def log_message(self, fmt, *args):  # quiet; the request log is in memory
                 pass
 
-            def _send(self, status: int, body: bytes, headers: dict | None = None, short: bool = False) -> None:
+            def _send(
+                self, status: int, body: bytes, headers: dict | None = None, short: bool = False, record=None
+            ) -> None:
+                """``record``: (target, fault): the request is logged, with the body's bytes sent."""
+                size = len(body)
                 gz = "gzip" in (self.headers.get("Accept-Encoding") or "") and len(body) > 1024
                 if gz:
                     body = gzip.compress(body, compresslevel=1)
+                if record is not None:
+                    self._record(*record, status, sent=len(body) // 2 if short else len(body), size=size)
                 self.send_response(status)
                 csv_body = status == 200 and urlsplit(self.path).path == SAVANT_PATH
                 self.send_header(
@@ -606,7 +613,11 @@ class ReplayServer:
                     return
                 self.wfile.write(body)
 
-            def _record(self, target: str, status: int | str, fault: Fault | None) -> None:
+            def _record(
+                self, target: str, fault: Fault | None, status: int | str, sent: int = 0, size: int = 0
+            ) -> None:
+                """One request in the log; ``bytes``: its body as sent (gzipped if the client
+                accepted it), ``raw_bytes``: before compression."""
                 with server._lock:
                     server.log.append(
                         {
@@ -614,6 +625,8 @@ class ReplayServer:
                             "status": status,
                             "time": time.time(),
                             "fault": dataclasses.asdict(fault) if fault else None,
+                            "bytes": sent,
+                            "raw_bytes": size,
                         }
                     )
 
@@ -626,15 +639,16 @@ class ReplayServer:
                 if fault and fault.delay_s:
                     time.sleep(fault.delay_s)
                 if fault and fault.drop:
-                    self._record(target, "dropped", fault)
+                    self._record(target, fault, "dropped")
                     self.close_connection = True
                     with contextlib.suppress(OSError):
                         self.connection.shutdown(2)
                     return
                 if fault and fault.status:
                     headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
-                    self._record(target, fault.status, fault)
-                    return self._send(fault.status, _error_body(1, "Internal error occurred"), headers)
+                    return self._send(
+                        fault.status, _error_body(1, "Internal error occurred"), headers, record=(target, fault)
+                    )
                 query = {k: v for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in IGNORED_QUERY}
                 answer = (
                     (200, fault.body.encode())
@@ -642,8 +656,7 @@ class ReplayServer:
                     else server.backend.respond(parts.path, query)
                 )
                 if answer is None:
-                    self._record(target, 404, fault)
-                    return self._send(404, _error_body(10, "Object not found"))
+                    return self._send(404, _error_body(10, "Object not found"), record=(target, fault))
                 status, body = answer
                 if fault and fault.truncate:
                     body = body[: len(body) // 2]
@@ -652,8 +665,7 @@ class ReplayServer:
                     body = b"".join(lines[: 1 + (len(lines) - 1) // 2])
                 if fault and fault.max_rows is not None:
                     body = b"".join(body.splitlines(keepends=True)[: 1 + fault.max_rows])
-                self._record(target, status, fault)
-                self._send(status, body, short=bool(fault and fault.short_body))
+                self._send(status, body, short=bool(fault and fault.short_body), record=(target, fault))
 
             def _control(self, method: str, path: str):
                 if path == "/__replay__/requests" and method == "GET":
