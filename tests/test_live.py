@@ -207,7 +207,7 @@ async def follow(
         "game": game,
         "base_url": server_url,
         "lake_url": lake,
-        "live": load_config("pipeline")["live"],
+        "live": load_config("pipeline")["live"] | {"min_deferral_s": 0},  # no scheduler to race here
         "final_states": seasons["final_coded_states"],
         "postponed_states": seasons["postponed_coded_states"],
         "clock_speed": speed,

@@ -454,6 +454,7 @@ class GameFeedTrigger(BaseTrigger):
             set(self.final_states),
             set(self.postponed_states),
         )
+        started = time.time()
         await asyncio.to_thread(game.restore, self.reported_through, self.checked_through)
         stats = {k: self.stats.get(k, 0) for k in STAT_KEYS}
         started_in, checks = game.state, stats["checks"]
@@ -479,6 +480,9 @@ class GameFeedTrigger(BaseTrigger):
                 state = game.state
                 next_at = time.time() + self.interval(state)
                 if self.confirm or state != started_in or state in ("final", "cancelled") or stats["checks"] > checks:
+                    # Not within seconds of the deferral: Airflow 3.3 can fail a task whose trigger
+                    # fires before the scheduler has seen it defer (apache/airflow#67287, #72716).
+                    await asyncio.sleep(max(0.0, started + float(self.live["min_deferral_s"]) - time.time()))
                     yield TriggerEvent(self._event(state, game, stats, next_at))
                     return
 
