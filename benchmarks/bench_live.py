@@ -33,9 +33,9 @@ Airflow's scheduling does not speed up with the clock.
 At x120 a hand-back to the task (a state change, a check) pauses a game's polls for seconds, many
 minutes of game time (a retry's 30 s: an hour), so the follower's measured requests are fewer than
 it would make at real speed; a second table computes both pollers at x1 on the same timelines from
-the same first polls (no pauses, every answer sized as the double sends it), for the trigger as
-designed and as it does now. Prints Markdown tables for docs/BENCHMARKS.md (per game on stderr);
-``--workdir`` keeps Airflow's logs and both request logs (requests-*.json).
+the same first polls (no pauses, every answer sized as the double sends it). Prints Markdown
+tables for docs/BENCHMARKS.md (per game on stderr); ``--workdir`` keeps Airflow's logs and both
+request logs (requests-*.json).
 """
 
 from __future__ import annotations
@@ -324,10 +324,9 @@ class Model:
 
         return max(0, bisect.bisect_right([v.at for v in self.day.timeline(pk)], moment) - 1)
 
-    def follower(self, pk: int, start: dt.datetime, as_coded: bool) -> dict:
-        """``as_coded``: a check after every poll once ``check_every_versions`` versions are stored,
-        as the trigger does now (a restored trigger counts the versions since the last full feed
-        stored, and a check that agrees stores none)."""
+    def follower(self, pk: int, start: dt.datetime) -> dict:
+        """The trigger's requests at x1: a poll at its state's interval, a check every
+        ``check_every_versions`` versions and at Final, the confirming poll."""
         out = {"requests": 1, "checks": 0, "bytes": 0, "raw": 0}
 
         def add(size):
@@ -335,15 +334,15 @@ class Model:
 
         t, i = start, self.at(pk, start)
         add(self.full(pk, i))
-        since, stored, state = 0, 0, self.state(pk, i)
+        since, state = 0, self.state(pk, i)
         while state not in ("final", "cancelled"):
             t += dt.timedelta(seconds=float(self.live["poll_interval_s"][state]))
             j = self.at(pk, t)
             out["requests"] += 1
             add(self.diff(pk, i, j))
-            since, stored, i = since + j - i, stored + j - i, j
+            since, i = since + j - i, j
             state = self.state(pk, i)
-            if since >= self.every or (state == "final" and since) or (as_coded and stored >= self.every):
+            if since >= self.every or (state == "final" and since):
                 out["requests"], out["checks"], since = out["requests"] + 1, out["checks"] + 1, 0
                 add(self.full(pk, i))
         if state == "final":  # the confirming poll: nothing new
@@ -447,8 +446,7 @@ def measure(args, day, played: dict, follower_log: list[dict], baseline_log: lis
             "follower": follower,
             "baseline": [len(mine), sum(r["bytes"] for r in mine), sum(r["raw_bytes"] for r in mine)],
             "model": {
-                "design": model.follower(pk, start, as_coded=False),
-                "as_coded": model.follower(pk, start, as_coded=True),
+                "design": model.follower(pk, start),
                 "baseline": model.baseline(pk, start),
             }
             if first
@@ -527,11 +525,8 @@ def report(args, played: dict, games: dict, follower_log: list[dict], wall_s: fl
 
     modelled = [g for g in games.values() if g["model"]]
     print("\nComputed for real games (x1, no hand-back pauses) on the same timelines from the same first polls:\n")
-    print(
-        "| | follower as designed (a check every 20 versions), median / day | follower as the trigger does now, "
-        "median / day | 30-s full feeds, median / day | designed / 30-s | now / 30-s |"
-    )
-    print("|---|---|---|---|---|---|")
+    print("| | follower (a check every 20 versions), median / day | 30-s full feeds, median / day | follower / 30-s |")
+    print("|---|---|---|---|")
     for key, label, fmt in (
         ("requests", "requests", count),
         ("checks", "of which checks", count),
@@ -539,16 +534,13 @@ def report(args, played: dict, games: dict, follower_log: list[dict], wall_s: fl
         ("raw", "bytes before gzip", kb),
     ):
         out = []
-        for which in ("design", "as_coded", "baseline"):
+        for which in ("design", "baseline"):
             f = lambda g, w=which, k=key: g["model"][w][k]  # noqa: E731
             out.append(
                 f"{fmt(med(f(games[pk]) for pk in finals if games[pk]['model']))} / {fmt(sum(f(g) for g in modelled))}"
             )
-        total = {w: sum(g["model"][w][key] for g in modelled) for w in ("design", "as_coded", "baseline")}
-        out += [
-            f"{total['design'] / total['baseline']:.2f}" if total["baseline"] else "",
-            f"{total['as_coded'] / total['baseline']:.2f}" if total["baseline"] else "",
-        ]
+        total = {w: sum(g["model"][w][key] for g in modelled) for w in ("design", "baseline")}
+        out += [f"{total['design'] / total['baseline']:.2f}" if total["baseline"] else ""]
         print(f"| {label} | " + " | ".join(out) + " |")
     measured_b = [sum(g["baseline"][k] for g in modelled) for k in (0, 1)]
     model_b = [sum(g["model"]["baseline"][k] for g in modelled) for k in ("requests", "bytes")]
