@@ -26,7 +26,7 @@ import datetime as dt
 import pendulum
 from airflow.sdk import DAG, Param
 
-from mlb_pipeline.alerts import task_failed
+from mlb_pipeline.alerts import deadlines, task_failed
 from mlb_pipeline.kinds import PLAN_TASK_ID
 from mlb_pipeline.operators import (
     FINAL_GAMES,
@@ -48,6 +48,7 @@ with DAG(
         "owner": "mlb-data",
         "on_failure_callback": task_failed,
     },
+    deadline=deadlines("mlb_land_final_games"),
     params={
         "games": Param(
             None,

@@ -24,6 +24,9 @@ trigger may set `game_date`.
    `live.poll_interval_s.final` after it turned final; a change since (a scorer's correction)
    is stored and lands the game again.
 
+**Alerts**: a failed task emails the on-call address; so does a run still going 20 hours after
+it was queued (`alerts.expected_minutes`), and a landing run after 15 minutes.
+
 The `clock_speed` param divides every interval: for a double that plays games faster than
 real time (`python -m mlb_replay --live DATE --clock-speed 120`).
 """
@@ -35,7 +38,7 @@ import datetime as dt
 import pendulum
 from airflow.sdk import DAG, CronTriggerTimetable, Param
 
-from mlb_pipeline.alerts import task_failed
+from mlb_pipeline.alerts import deadlines, task_failed
 from mlb_pipeline.operators import FINAL_GAMES, FollowGameOperator, PlanLiveGamesOperator
 from mlb_pipeline.settings import load_config
 
@@ -56,6 +59,7 @@ with DAG(
         "owner": "mlb-data",
         "on_failure_callback": task_failed,
     },
+    deadline=deadlines("mlb_live_games"),
     params={
         "game_date": Param(
             None,
