@@ -61,7 +61,7 @@ def played(tmp_path_factory):
             }
         )
         airflow = LiveAirflow(root, env)
-        triggerer = None
+        triggerer, triggerer_log = None, open(root / "triggerer.log", "wb")  # noqa: SIM115 (closed below)
         try:
             airflow.wait_until_ready()
             for dag_id in (LIVE, LAND):
@@ -91,7 +91,7 @@ def played(tmp_path_factory):
                 [sys.executable, "-m", "airflow", "triggerer"],
                 env=env,
                 cwd=root,
-                stdout=open(root / "triggerer.log", "wb"),  # noqa: SIM115 (closed with the process)
+                stdout=triggerer_log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
@@ -102,6 +102,7 @@ def played(tmp_path_factory):
             if triggerer is not None:
                 os.killpg(triggerer.pid, signal.SIGTERM)
                 triggerer.wait(60)
+            triggerer_log.close()
             airflow.stop()
         yield {
             "root": root,

@@ -162,7 +162,7 @@ def plan_chunk(
 def _games_on(client, zone, chunk: Chunk, dates: dict, range_first: str, every: int):
     """``has_games(date)`` for the snapshot windows: the chunk's own schedule, and for the days
     of a window before the chunk (a window cut by a chunk boundary) the schedule of those days."""
-    from mlb_pipeline.collect import _schedule
+    from mlb_pipeline.collect import land_schedule
 
     known = {d: bool(day["games"]) for d, day in dates.items()}
     first, start = dt.date.fromisoformat(range_first), dt.date.fromisoformat(chunk.first)
@@ -170,7 +170,7 @@ def _games_on(client, zone, chunk: Chunk, dates: dict, range_first: str, every: 
 
     def has_games(date: str) -> bool:
         if date not in known and dt.date.fromisoformat(date) >= window:
-            known[date] = bool(_schedule(client, zone, date)["games"])
+            known[date] = bool(land_schedule(client, zone, date)["games"])
         return known.get(date, False)
 
     return has_games

@@ -66,7 +66,7 @@ def check_game_date(game_date: str, today: dt.date | None = None) -> str:
     return day.isoformat()
 
 
-def _schedule(client: StatsApiClient, zone: RawZone, date: str) -> DaySchedule:
+def land_schedule(client: StatsApiClient, zone: RawZone, date: str) -> DaySchedule:
     """One date's schedule, landed raw; every game with its state."""
     resp = client.fetch("schedule", **date_query(date))
     landed, games = zone.land_parsed(
@@ -120,7 +120,7 @@ def plan_day(
         warehouse.ensure_schema()
     calendar = season_calendar(client, zone, int(game_date[:4]))
     phase = phase_on(calendar, game_date)
-    dates = {game_date: _schedule(client, zone, game_date)}
+    dates = {game_date: land_schedule(client, zone, game_date)}
     if not dates[game_date]["games"] and phase in ("regular_season", "postseason"):
         dates[game_date] = _confirm_empty(client, zone, game_date, dates[game_date], warehouse, run_id)
     elif warehouse is not None:  # a date whose schedule was empty before and is not now
@@ -146,7 +146,7 @@ def plan_day(
         if pk not in planned and pk not in gaps.get(date, {}):
             gaps.setdefault(date, {})[pk] = "changed since it was collected (game/changes)"
     for date, wanted in sorted(gaps.items()):
-        dates[date] = _schedule(client, zone, date)
+        dates[date] = land_schedule(client, zone, date)
         by_pk = {g["game_pk"]: g for g in dates[date]["games"]}
         for pk, reason in sorted(wanted.items()):
             game = by_pk.get(pk)
@@ -220,7 +220,7 @@ def _confirm_empty(client: StatsApiClient, zone: RawZone, date: str, day: dict, 
             cfg["empty_schedule_retries"],
         )
         time.sleep(cfg["empty_schedule_retry_delay_s"])
-        day = _schedule(client, zone, date)
+        day = land_schedule(client, zone, date)
         if day["games"]:
             return day
     error = (
@@ -279,7 +279,7 @@ def _next_day(client: StatsApiClient, zone: RawZone, game_date: str) -> dict | N
     recorded in ``raw.schedule`` (nothing is collected for it); without it the run goes on."""
     day = (dt.date.fromisoformat(game_date) + dt.timedelta(days=1)).isoformat()
     try:
-        return dict(_schedule(client, zone, day), game_date=day)
+        return dict(land_schedule(client, zone, day), game_date=day)
     except (SourceError, FeedError) as exc:
         log.warning("the schedule of %s (the next day, for predictions) is not available: %s", day, exc)
         return None

@@ -32,6 +32,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
+from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 log = logging.getLogger(__name__)
 
@@ -252,11 +253,11 @@ def games_to_follow(client, zone, game_date: str, warehouse) -> list[dict]:
     """The games of ``game_date`` to follow: every game its schedule lists (landed raw), less
     those postponed, already final in the warehouse (a run started again) or resumed from an
     earlier date; each as ``{game_pk, official_date, phase}``."""
-    from mlb_pipeline.collect import _schedule
+    from mlb_pipeline.collect import land_schedule
     from mlb_pipeline.gaps import final_games_loaded
 
     warehouse.ensure_schema()
-    games = _schedule(client, zone, game_date)["games"]
+    games = land_schedule(client, zone, game_date)["games"]
     done = final_games_loaded(warehouse, [g["game_pk"] for g in games])
     out = []
     for g in games:
@@ -282,7 +283,7 @@ def plan_final_games(client, zone, warehouse, finished: list[dict]) -> dict:
     each of their dates' schedule asked again (landed raw), the games final there and not yet
     final in the warehouse to collect (or corrected since it was landed). ``finished``: the
     asset events' extras."""
-    from mlb_pipeline.collect import _schedule
+    from mlb_pipeline.collect import land_schedule
     from mlb_pipeline.gaps import final_games_loaded
 
     warehouse.ensure_schema()
@@ -290,7 +291,7 @@ def plan_final_games(client, zone, warehouse, finished: list[dict]) -> dict:
     corrected = {int(e["game_pk"]) for e in finished if e.get("corrected")}
     for event in finished:
         wanted.setdefault(event["official_date"], set()).add(int(event["game_pk"]))
-    dates = {date: _schedule(client, zone, date) for date in sorted(wanted)}
+    dates = {date: land_schedule(client, zone, date) for date in sorted(wanted)}
     done = final_games_loaded(warehouse, sorted({pk for pks in wanted.values() for pk in pks}))
     collect, skipped = [], []
     for date, day in dates.items():
@@ -382,12 +383,6 @@ def diff_url(base_url: str, game_pk: int, start_timecode: str) -> str:
     from urllib.parse import urlencode
 
     return f"{feed_url(base_url, game_pk)}/diffPatch?{urlencode({'startTimecode': start_timecode})}"
-
-
-try:  # the triggerer's base class; the bookkeeping above needs no Airflow
-    from airflow.triggers.base import BaseTrigger, TriggerEvent
-except ImportError:  # pragma: no cover
-    BaseTrigger, TriggerEvent = object, None
 
 
 class GameFeedTrigger(BaseTrigger):

@@ -789,9 +789,10 @@ class FollowGameOperator(DeclaresLineage, BaseOperator):
     """Follow one game until it is final or called off: a :class:`~mlb_pipeline.live.GameFeedTrigger`
     polls it in the triggerer (no worker slot) at the interval of its state; at every change of
     state and every check the task takes the versions' rows into ``raw.live_game_state`` and
-    defers again. Final: the asset event ``mlb_final_games`` (the game in its extra) starts its
-    landing. Called off: skipped. ``confirm``: the one poll a final game gets ``final`` seconds
-    later; a change since (a scorer's correction) lands the game again."""
+    defers again. Final: the asset event ``mlb_final_games`` (the game in its extra; the DAG
+    gives the task that outlet) starts its landing. Called off: skipped. ``confirm``: the one
+    poll a final game gets ``final`` seconds later; a change since (a scorer's correction) lands
+    the game again."""
 
     ui_color = "#fadbd8"
     template_fields = ("game", "clock_speed")
@@ -799,7 +800,6 @@ class FollowGameOperator(DeclaresLineage, BaseOperator):
     writes = ("lake:live", "raw.live_game_state")
 
     def __init__(self, *, game, clock_speed=1.0, confirm: bool = False, **kwargs):
-        kwargs.setdefault("outlets", [FINAL_GAMES])
         super().__init__(**kwargs)
         self.game, self.clock_speed, self.confirm = game, clock_speed, confirm
 
